@@ -1,0 +1,457 @@
+#!/usr/bin/env bash
+# rig.sh - run a command inside the "nested rig": QEMU (TCG, emulated AMD SVM + NPT) booting
+# Debian's cloud kernel with kvm-amd loaded, so /dev/kvm inside is hardware-style KVM.
+# See rig/README.md. Exits with the command's exit status, or 125 when the rig itself failed.
+set -euo pipefail
+
+readonly RIG_FAIL=125
+readonly DEFAULT_JDK=/usr/lib/jvm/temurin-25-jdk-amd64
+readonly RIG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+readonly REPO_DIR=$(dirname "$RIG_DIR")
+
+usage() {
+    cat <<'EOF'
+Usage: rig/rig.sh [OPTIONS] -- COMMAND [ARGS...]
+
+Runs COMMAND inside the nested rig (QEMU TCG emulating AMD SVM+NPT, Debian cloud kernel with
+kvm-amd loaded, so /dev/kvm is hardware-style KVM) and exits with COMMAND's exit status.
+COMMAND's stdout and stderr are streamed, merged, to this script's stdout. Progress and errors
+of the rig itself go to stderr. Exit status 125 means the rig failed (no status from COMMAND).
+
+Options:
+  --cpus N          vCPUs of the rig (default 2)
+  --memory-mb N     memory of the rig in MiB (default 3072)
+  --timeout S       seconds from QEMU start until the rig is killed (default 600)
+  --include PATH    copy PATH (file or directory tree, .git skipped) into the rig at the same
+                    absolute path; repeatable. Nothing else of the host is visible inside.
+  --workdir DIR     directory COMMAND starts in (default: the current directory; created
+                    empty inside the rig if not included)
+  --env K=V         set environment variable K for COMMAND; repeatable
+  -h, --help        this text
+
+Inside the rig: JAVA_HOME is a jlinked JDK runtime (java.base, jdk.unsupported, java.logging)
+and its bin is first on PATH; busybox provides the usual tools, bash is present; you run as
+root; /tmp and /run are tmpfs (unless something was included under them).
+
+Environment:
+  FLINT_CACHE       cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/flint); the rig uses
+                    $FLINT_CACHE/rig/kernel-<release>/ and $FLINT_CACHE/rig/jre-<version>/
+  FLINT_JAVA_HOME, JAVA_HOME
+                    JDK (>= 22, with jlink) to build the rig's runtime from; default
+                    /usr/lib/jvm/temurin-25-jdk-amd64
+  RIG_DEBUG=1       show the whole console (kernel boot, init) on stderr, boot without 'quiet'
+  RIG_TIMING=1      print the time of each phase on stderr
+  RIG_QEMU_MACHINE  QEMU machine (default q35)
+  RIG_QEMU_ARGS     extra QEMU arguments (word-split)
+  RIG_APPEND        extra kernel command line
+EOF
+}
+
+say() { printf 'rig: %s\n' "$*" >&2; }
+die() { printf 'rig: error: %s\n' "$*" >&2; exit "$RIG_FAIL"; }
+now() { printf "%s" "${EPOCHREALTIME//[!0-9]/}"; }           # microseconds
+elapsed() { local us=$(( $(now) - $1 )); printf '%d.%02ds' $((us / 1000000)) $(( (us % 1000000) / 10000 )); }
+# POSIX-shell single quoting.
+shq() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
+
+# ---------------------------------------------------------------- arguments
+cpus=2 memory_mb=3072 timeout_s=600 workdir=$PWD
+includes=() envs=()
+need_arg() { [[ $# -ge 2 ]] || { printf 'rig: %s needs a value\n' "$1" >&2; exit 2; }; }
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --cpus) need_arg "$@"; cpus=$2; shift 2 ;;
+        --cpus=*) cpus=${1#*=}; shift ;;
+        --memory-mb) need_arg "$@"; memory_mb=$2; shift 2 ;;
+        --memory-mb=*) memory_mb=${1#*=}; shift ;;
+        --timeout) need_arg "$@"; timeout_s=$2; shift 2 ;;
+        --timeout=*) timeout_s=${1#*=}; shift ;;
+        --include) need_arg "$@"; includes+=("$2"); shift 2 ;;
+        --include=*) includes+=("${1#*=}"); shift ;;
+        --workdir) need_arg "$@"; workdir=$2; shift 2 ;;
+        --workdir=*) workdir=${1#*=}; shift ;;
+        --env) need_arg "$@"; envs+=("$2"); shift 2 ;;
+        --env=*) envs+=("${1#*=}"); shift ;;
+        -h|--help) usage; exit 0 ;;
+        --) shift; break ;;
+        -*) printf 'rig: unknown option %s (see --help)\n' "$1" >&2; exit 2 ;;
+        *) break ;;
+    esac
+done
+[[ $# -gt 0 ]] || { printf 'rig: no COMMAND given (see --help)\n' >&2; exit 2; }
+for v in cpus memory_mb timeout_s; do
+    [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { printf 'rig: --%s must be a positive integer, got %q\n' "${v//_/-}" "${!v}" >&2; exit 2; }
+done
+for e in "${envs[@]}"; do
+    [[ $e =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || { printf 'rig: --env wants K=V, got %q\n' "$e" >&2; exit 2; }
+done
+[[ $workdir == /* ]] || workdir=$PWD/$workdir
+abs_includes=()
+for p in "${includes[@]}"; do
+    [[ $p == /* ]] || p=$PWD/$p
+    [[ -e $p || -L $p ]] || { printf 'rig: --include %s: no such file or directory\n' "$p" >&2; exit 2; }
+    abs_includes+=("$p")
+done
+
+debug=${RIG_DEBUG:-0}; [[ $debug == 0 || -z $debug ]] && debug=0 || debug=1
+timing=${RIG_TIMING:-0}; [[ $timing == 0 || -z $timing ]] && timing=0 || timing=1
+t_start=$(now)
+
+# ---------------------------------------------------------------- cleanup
+tmp="" qemu_pid="" watchdog_pid="" partial=()
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM HUP
+    if [[ -n $watchdog_pid ]]; then kill "$watchdog_pid" 2>/dev/null || true; wait "$watchdog_pid" 2>/dev/null || true; fi
+    if [[ -n $qemu_pid ]] && kill -0 "$qemu_pid" 2>/dev/null; then
+        kill "$qemu_pid" 2>/dev/null || true
+        local i
+        for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$qemu_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$qemu_pid" 2>/dev/null || true
+    fi
+    [[ -n $qemu_pid ]] && { wait "$qemu_pid" 2>/dev/null || true; }
+    local d
+    for d in "${partial[@]}" "$tmp"; do
+        [[ -n $d && -e $d ]] || continue
+        rm -rf -- "$d" 2>/dev/null || { chmod -R u+rwX -- "$d" 2>/dev/null; rm -rf -- "$d"; }
+    done
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# ---------------------------------------------------------------- host tools
+SUDO=""
+[[ $(id -u) -eq 0 ]] || SUDO=sudo
+apt_install() {
+    say "installing $* ..."
+    local opts=(-y -q --no-install-recommends -o DPkg::Lock::Timeout=600)
+    if ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get install "${opts[@]}" "$@" >&2; then
+        $SUDO apt-get update -q -o DPkg::Lock::Timeout=600 >&2
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install "${opts[@]}" "$@" >&2
+    fi
+}
+is_static() { [[ -x $1 ]] && ! LC_ALL=C ldd "$1" >/dev/null 2>&1; }
+find_busybox() {
+    local b
+    for b in /bin/busybox /usr/bin/busybox /usr/lib/initramfs-tools/bin/busybox; do
+        is_static "$b" && { printf '%s' "$b"; return 0; }
+    done
+    return 1
+}
+pkgs=()
+command -v qemu-system-x86_64 >/dev/null || pkgs+=(qemu-system-x86)
+find_busybox >/dev/null || pkgs+=(busybox-static)
+command -v dpkg-deb >/dev/null && command -v apt-get >/dev/null || die "apt-get and dpkg-deb are required (Debian-like host)"
+[[ ${#pkgs[@]} -eq 0 ]] || apt_install "${pkgs[@]}"
+BUSYBOX=$(find_busybox) || die "no static busybox found after installing busybox-static"
+BASH_BIN=$(command -v bash)
+
+cache=${FLINT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flint}/rig
+mkdir -p "$cache"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/flint-rig.XXXXXXXX")
+
+# ---------------------------------------------------------------- rig kernel
+# The versioned package that linux-image-cloud-amd64 depends on, e.g. linux-image-6.1.0-56-cloud-amd64.
+cloud_kernel_pkg() {
+    apt-cache depends linux-image-cloud-amd64 2>/dev/null \
+        | awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9].*-cloud-amd64$/ { print $2; exit }'
+}
+t0=$(now)
+kpkg=$(cloud_kernel_pkg || true)
+if [[ -z $kpkg ]]; then
+    # No package lists: use a cached kernel if there is one, else update the lists.
+    kdir=$(ls -d "$cache"/kernel-*-cloud-amd64 2>/dev/null | sort -V | tail -n 1 || true)
+    if [[ -z $kdir ]]; then
+        say "apt-get update (to find linux-image-cloud-amd64) ..."
+        $SUDO apt-get update -q -o DPkg::Lock::Timeout=600 >&2
+        kpkg=$(cloud_kernel_pkg || true)
+        [[ -n $kpkg ]] || die "cannot resolve linux-image-cloud-amd64 to a versioned kernel package"
+    fi
+fi
+if [[ -n $kpkg ]]; then
+    kdir=$cache/kernel-${kpkg#linux-image-}
+fi
+kver=${kdir##*/kernel-}
+if [[ ! -e $kdir/.complete ]]; then
+    say "fetching kernel $kpkg ..."
+    dl=$tmp/deb; mkdir -p "$dl"
+    dl_opts=(-q)
+    [[ $(id -u) -ne 0 ]] || dl_opts+=(-o APT::Sandbox::User=root)   # else _apt cannot write to $dl
+    (cd "$dl" && apt-get download "${dl_opts[@]}" "$kpkg" >&2) || {
+        $SUDO apt-get update -q -o DPkg::Lock::Timeout=600 >&2
+        (cd "$dl" && apt-get download "${dl_opts[@]}" "$kpkg" >&2)
+    } || die "apt-get download $kpkg failed"
+    kpart=$kdir.partial.$$; partial+=("$kpart")
+    rm -rf "$kpart"; mkdir -p "$kpart"
+    dpkg-deb -x "$dl"/*.deb "$kpart"
+    rm -rf "$dl"
+    # Modules may ship compressed (.ko.xz / .ko.zst) in newer kernels; the rig wants plain .ko.
+    while IFS= read -r -d '' z; do
+        case $z in
+            *.ko.xz) xz -d "$z" 2>/dev/null || "$BUSYBOX" unxz "$z" ;;
+            *.ko.zst) zstd -q -d --rm "$z" ;;
+            *.ko.gz) gzip -d "$z" ;;
+        esac
+    done < <(find "$kpart/lib/modules" -path '*/kvm*' -name '*.ko.*' -print0 -o -name 'irqbypass.ko.*' -print0 2>/dev/null)
+    touch "$kpart/.complete"
+    if ! mv -T "$kpart" "$kdir" 2>/dev/null; then rm -rf "$kpart"; fi    # lost a race: fine
+    partial=()
+fi
+vmlinuz=$(ls "$kdir"/boot/vmlinuz-* 2>/dev/null | head -n 1)
+[[ -f $vmlinuz ]] || die "no vmlinuz in $kdir"
+modules=()
+for m in irqbypass kvm kvm-amd; do
+    f=$(find "$kdir/lib/modules" -name "$m.ko" -print -quit)
+    [[ -n $f ]] || die "module $m.ko not found under $kdir/lib/modules"
+    modules+=("$f")
+done
+t_kernel=$(elapsed "$t0")
+
+# ---------------------------------------------------------------- rig JRE
+java_major() {   # prints the feature version of the JDK at $1, or fails
+    local v
+    v=$(sed -n 's/^JAVA_VERSION="\([^"]*\)"/\1/p' "$1/release" 2>/dev/null) || return 1
+    [[ -n $v ]] || return 1
+    v=${v#1.}; printf '%s' "${v%%[.+-]*}"
+}
+pick_jdk() {
+    local c m
+    for c in "${FLINT_JAVA_HOME:-}" "${JAVA_HOME:-}" "$DEFAULT_JDK" $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -rV); do
+        c=${c%/}
+        [[ -n $c && -x $c/bin/jlink ]] || continue
+        m=$(java_major "$c") || continue
+        (( m >= 22 )) && { printf '%s' "$c"; return 0; }
+    done
+    return 1
+}
+t0=$(now)
+jdk=$(pick_jdk) || die "no JDK >= 22 with jlink found (set FLINT_JAVA_HOME)"
+jver=$(sed -n 's/^JAVA_RUNTIME_VERSION="\([^"]*\)"/\1/p' "$jdk/release")
+[[ -n $jver ]] || jver=$(sed -n 's/^JAVA_VERSION="\([^"]*\)"/\1/p' "$jdk/release")
+jre=$cache/jre-$jver
+if [[ ! -e $jre/.complete ]]; then
+    say "linking JRE $jver from $jdk ..."
+    jpart=$jre.partial.$$; partial+=("$jpart")
+    rm -rf "$jpart"
+    "$jdk/bin/jlink" --add-modules java.base,jdk.unsupported,java.logging \
+        --strip-debug --no-man-pages --no-header-files --output "$jpart" >&2
+    touch "$jpart/.complete"
+    if ! mv -T "$jpart" "$jre" 2>/dev/null; then rm -rf "$jpart"; fi
+    partial=()
+fi
+t_jre=$(elapsed "$t0")
+
+# ---------------------------------------------------------------- rootfs
+t0=$(now)
+say "building rootfs ..."
+stage=$tmp/root
+mkdir -p "$stage"
+# Mirror the host's merged-/usr layout so that libraries and tools live at their host paths.
+for d in bin sbin lib lib32 lib64 libx32; do
+    if [[ -L /$d ]]; then
+        t=$(readlink "/$d")
+        [[ $t == /* ]] && mkdir -p "$stage$t" || mkdir -p "$stage/$t"
+        ln -s "$t" "$stage/$d"
+    fi
+done
+mkdir -p "$stage"/{proc,sys,dev,tmp,run,root,etc,rig/modules,opt,usr/bin,usr/sbin,usr/lib,bin,sbin}
+chmod 1777 "$stage/tmp"
+
+copy_file() {   # copy host file $1 (dereferenced) to the same path in the stage
+    local dst=$stage$1
+    [[ -e $dst ]] && return 0
+    mkdir -p "$(dirname "$dst")"
+    cp -L --preserve=mode "$1" "$dst"
+}
+copy_file "$BASH_BIN"
+cp "$BUSYBOX" "$stage/bin/busybox"
+while IFS= read -r applet; do
+    [[ -e $stage/$applet || -L $stage/$applet ]] && continue
+    mkdir -p "$stage/$(dirname "$applet")"
+    ln -s /bin/busybox "$stage/$applet"
+done < <("$BUSYBOX" --list-full)
+
+# JRE, and the host shared libraries that it and bash need.
+cp -a "$jre" "$stage/opt/jre"
+rm -f "$stage/opt/jre/.complete"
+libs=()
+while IFS= read -r l; do libs+=("$l"); done < <(
+    { LC_ALL=C ldd "$BASH_BIN" "$jre/bin/java" "$jre/bin/"* $(find "$jre/lib" -name '*.so') 2>/dev/null || true; } \
+        | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// && $2 ~ /^\(0x/ { print $1 }' \
+        | grep -v "^$jre/" | sort -u)
+for n in libc.so.6 libm.so.6 libdl.so.2 libpthread.so.0 librt.so.1 libz.so.1 libgcc_s.so.1; do
+    l=$(/sbin/ldconfig -p 2>/dev/null | awk -v n="$n" '$1 == n && /x86-64/ { print $NF; exit }' || true)
+    [[ -n $l && -e $l ]] && libs+=("$l")
+done
+[[ ${#libs[@]} -gt 0 ]] || die "ldd found no libraries for java"
+for l in "${libs[@]}"; do copy_file "$l"; done
+[[ -d /usr/lib/locale/C.utf8 ]] && { mkdir -p "$stage/usr/lib/locale"; cp -a /usr/lib/locale/C.utf8 "$stage/usr/lib/locale/"; }
+
+for f in "${modules[@]}"; do cp "$f" "$stage/rig/modules/"; done
+
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$stage/etc/passwd"
+printf 'root:x:0:\n' >"$stage/etc/group"
+printf '127.0.0.1 localhost rig\n::1 localhost ip6-localhost\n' >"$stage/etc/hosts"
+printf 'rig\n' >"$stage/etc/hostname"
+
+# --include PATH..., at their absolute paths.
+for p in "${abs_includes[@]}"; do
+    srcs=("$p")
+    [[ -L $p ]] && srcs+=("$(readlink -f "$p")")      # a symlink: bring its target too
+    for s in "${srcs[@]}"; do
+        [[ -e $s || -L $s ]] || die "--include $p: $s does not exist"
+        tar -C / --exclude=.git -cf - "${s#/}" | tar -C "$stage" -xf - \
+            || die "--include $p: copying failed"
+    done
+done
+mkdir -p "$stage$workdir"
+
+# The command, its environment, and the run's marker strings.
+nonce=$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')
+start_marker="RIG-COMMAND-START-$nonce"
+exit_marker="RIG-EXIT-STATUS-$nonce="
+{
+    printf 'exec'
+    for a in "$@"; do printf ' %s' "$(shq "$a")"; done
+    printf '\n'
+} >"$stage/rig/cmd"
+{
+    printf 'export JAVA_HOME=/opt/jre\n'
+    printf 'export PATH=/opt/jre/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n'
+    printf 'export HOME=/root LANG=C.UTF-8 TERM=dumb\n'
+    for e in "${envs[@]}"; do printf 'export %s=%s\n' "${e%%=*}" "$(shq "${e#*=}")"; done
+    printf 'RIG_WORKDIR=%s\n' "$(shq "$workdir")"
+    printf 'RIG_START=%s\n' "$(shq "$start_marker")"
+    printf 'RIG_EXIT=%s\n' "$(shq "$exit_marker")"
+    printf 'RIG_DEBUG=%s\n' "$debug"
+} >"$stage/rig/env"
+cp "$RIG_DIR/init.sh" "$stage/init"
+chmod 755 "$stage/init"
+t_stage=$(elapsed "$t0")
+
+# Pack the stage into a newc cpio: Flint's InitramfsTool when it is built, else cpio.
+t0=$(now)
+initrd=$tmp/initrd.cpio
+packer=""
+ki_classes=$REPO_DIR/kernel-image/target/classes
+if [[ -f $ki_classes/dev/flint/kernel/InitramfsTool.class ]]; then
+    m2=${MAVEN_REPO:-$HOME/.m2/repository}
+    cc_ver=$(sed -n 's:.*<commons-compress.version>\(.*\)</commons-compress.version>.*:\1:p' "$REPO_DIR/pom.xml" | head -n 1)
+    cc_jar=$m2/org/apache/commons/commons-compress/$cc_ver/commons-compress-$cc_ver.jar
+    if [[ -n $cc_ver && -f $cc_jar ]]; then
+        cp_extra=$(ls "$m2"/commons-io/commons-io/*/commons-io-*.jar "$m2"/org/apache/commons/commons-lang3/*/commons-lang3-*.jar 2>/dev/null \
+            | grep -v -e sources -e javadoc | sort -V | tr '\n' ':' || true)
+        if "$jdk/bin/java" -cp "$ki_classes:$cc_jar:$cp_extra" dev.flint.kernel.InitramfsTool pack "$stage" "$initrd" >&2; then
+            packer=InitramfsTool
+        else
+            say "InitramfsTool failed; falling back to cpio"
+        fi
+    fi
+fi
+if [[ -z $packer ]]; then
+    if command -v cpio >/dev/null && cpio --version 2>/dev/null | grep -q GNU; then
+        (cd "$stage" && find . -mindepth 1 -print0 | LC_ALL=C sort -z | cpio --null -o -H newc -R 0:0 --quiet) >"$initrd"
+    else
+        (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | "$BUSYBOX" cpio -o -H newc) >"$initrd" 2>/dev/null
+    fi
+    packer=cpio
+fi
+rm -rf "$stage"
+t_pack=$(elapsed "$t0")
+initrd_mb=$(( $(stat -c %s "$initrd") / 1048576 ))
+
+# ---------------------------------------------------------------- boot
+append="console=ttyS0 panic=-1 rdinit=/init"
+[[ $debug == 1 ]] || append+=" quiet"
+append+=" ${RIG_APPEND:-}"
+machine=${RIG_QEMU_MACHINE:-q35}
+# shellcheck disable=SC2206
+extra=(${RIG_QEMU_ARGS:-})
+qemu=(qemu-system-x86_64 -M "$machine" -accel tcg,thread=multi -cpu EPYC,+svm,+npt
+      -smp "$cpus" -m "$memory_mb" -nographic -no-reboot
+      -kernel "$vmlinuz" -initrd "$initrd" -append "$append" "${extra[@]}")
+[[ $debug == 1 ]] && say "qemu: ${qemu[*]}"
+say "booting (kernel $kver, initramfs ${initrd_mb} MiB) ..."
+
+mkfifo "$tmp/console" "$tmp/tick"
+t_boot=$(now)
+"${qemu[@]}" </dev/null >"$tmp/console" 2>&1 &
+qemu_pid=$!
+
+# Watchdog: kills QEMU at the deadline or when this script dies (even by SIGKILL); no children.
+main_pid=$$
+(
+    trap - EXIT INT TERM HUP
+    exec 9<>"$tmp/tick" 3<&- 1>/dev/null
+    deadline=$(( $(printf '%(%s)T' -1) + timeout_s ))
+    while (( $(printf '%(%s)T' -1) < deadline )); do
+        kill -0 "$main_pid" 2>/dev/null || { kill -KILL "$qemu_pid" 2>/dev/null; rm -rf "$tmp"; exit 0; }
+        kill -0 "$qemu_pid" 2>/dev/null || exit 0
+        read -r -t 1 -u 9 _ || true
+    done
+    : >"$tmp/timed-out"
+    kill "$qemu_pid" 2>/dev/null
+) &
+watchdog_pid=$!
+
+exec 3<"$tmp/console"
+started=0 status="" tail_lines=() t_cmd=""
+remember() {
+    tail_lines+=("$1")
+    (( ${#tail_lines[@]} <= 40 )) || tail_lines=("${tail_lines[@]:1}")
+}
+while :; do
+    line="" eol=1
+    if ! IFS= read -r -u 3 line; then
+        [[ -n $line ]] || break
+        eol=0
+    fi
+    if [[ $line == *"$exit_marker"* ]]; then
+        pre=${line%%"$exit_marker"*}
+        status=${line#*"$exit_marker"}; status=${status%%[!0-9]*}
+        [[ -n $pre ]] && printf '%s' "$pre"
+        [[ $debug == 1 ]] && printf '%s\n' "$line" >&2
+        break
+    fi
+    if (( started )); then
+        if (( eol )); then printf '%s\n' "$line"; else printf '%s' "$line"; fi
+        remember "$line"
+    elif [[ $line == *"$start_marker"* ]]; then
+        started=1
+        t_cmd=$(now)
+        [[ $debug == 1 ]] && printf '%s\n' "$line" >&2
+    else
+        remember "$line"
+        if [[ $debug == 1 ]]; then printf '%s\n' "$line" >&2
+        elif [[ $line == "rig: "* ]]; then printf '%s\n' "${line%$'\r'}" >&2
+        fi
+    fi
+done
+
+if [[ -z $status ]]; then
+    qrc=0
+    wait "$qemu_pid" 2>/dev/null || qrc=$?
+    qemu_pid=""
+    if [[ -e $tmp/timed-out ]]; then
+        say "error: timed out after ${timeout_s}s ($([[ $started == 1 ]] && echo "the command was running" || echo "the command had not started"))"
+    else
+        say "error: QEMU exited (status $qrc) without an exit status from the command"
+    fi
+    if [[ ${#tail_lines[@]} -gt 0 ]]; then
+        say "last console lines:"
+        printf '  | %s\n' "${tail_lines[@]%$'\r'}" >&2
+    fi
+    exit "$RIG_FAIL"
+fi
+
+# Give the guest a moment to power off by itself, then the EXIT trap kills what is left.
+for _ in $(seq 1 30); do kill -0 "$qemu_pid" 2>/dev/null || break; read -r -t 0.1 -u 3 _ || true; done
+if [[ $timing == 1 ]]; then
+    say "timing: kernel ${t_kernel}, jre ${t_jre}, stage ${t_stage}, pack ${t_pack} (${packer}, ${initrd_mb} MiB)," \
+        "boot-to-command $( [[ -n $t_cmd ]] && printf '%d.%02ds' $(( (t_cmd - t_boot) / 1000000 )) $(( (t_cmd - t_boot) % 1000000 / 10000 )) )," \
+        "command+poweroff $( [[ -n $t_cmd ]] && elapsed "$t_cmd"), total $(elapsed "$t_start")"
+fi
+exit "$status"
