@@ -1,0 +1,173 @@
+package dev.flint.vmm;
+
+import dev.flint.vmm.devices.Bus;
+import dev.flint.vmm.kvm.KvmExit;
+import dev.flint.vmm.kvm.KvmRun;
+import dev.flint.vmm.kvm.VcpuFd;
+import dev.flint.vmm.sys.ErrnoException;
+import dev.flint.vmm.sys.Libc;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.function.Consumer;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * One vCPU's run loop, on its own platform thread ({@code KVM_RUN} would pin a virtual thread's
+ * carrier). It dispatches port and MMIO exits to the buses and reports the exit that ends the VM.
+ *
+ * <p>Kicking: the thread keeps {@link #KICK_SIGNAL} blocked, and tells KVM to unblock it only
+ * inside {@code KVM_RUN}. A kick sets {@code immediate_exit} and sends the signal: a vCPU inside
+ * {@code KVM_RUN} (even one sleeping in {@code hlt}) returns with EINTR, one about to enter
+ * returns at once, and no signal handler ever runs; the pending signal is then taken with
+ * {@code sigtimedwait}.
+ */
+public final class Vcpu implements Runnable {
+    /** SIGRTMIN + 6 under glibc: unused by HotSpot. */
+    static final int KICK_SIGNAL = 40;
+
+    private final VcpuFd fd;
+    private final Bus pio;
+    private final Bus mmio;
+    private final Consumer<VmExit> onExit;
+    private final Object kickLock = new Object();
+    private volatile boolean stopRequested;
+    private long thread;
+    private boolean kickable;
+    private long exits;
+
+    /** A vCPU whose ending exit goes to {@code onExit} (once, from the vCPU thread). */
+    public Vcpu(VcpuFd fd, Bus pio, Bus mmio, Consumer<VmExit> onExit) {
+        this.fd = fd;
+        this.pio = pio;
+        this.mmio = mmio;
+        this.onExit = onExit;
+    }
+
+    /** Starts the run loop on a new platform thread named {@code flint-<vm>-vcpu<N>}. */
+    public Thread start(String vmName) {
+        return Thread.ofPlatform().name("flint-" + vmName + "-vcpu" + fd.id()).start(this);
+    }
+
+    /** Exits handled so far. */
+    public long exitCount() {
+        return exits;
+    }
+
+    @Override
+    public void run() {
+        VmExit exit;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment kick = Libc.sigset(arena, KICK_SIGNAL);
+            MemorySegment noWait = arena.allocate(16, 8);
+            try {
+                prepareSignals(arena, kick);
+                exit = loop(kick, noWait);
+            } catch (ErrnoException | RuntimeException e) {
+                exit = new VmExit(VmExit.Reason.CRASH, "vCPU " + fd.id() + ": " + e.getMessage());
+            } finally {
+                synchronized (kickLock) {
+                    kickable = false;
+                }
+                // A kick that came after the last KVM_RUN is still pending: take it, or the JVM's
+                // thread teardown could unblock it and its default action would end the process.
+                Libc.sigtimedwait(kick, noWait);
+            }
+        }
+        onExit.accept(exit);
+    }
+
+    private void prepareSignals(Arena arena, MemorySegment kick) throws ErrnoException {
+        MemorySegment current = arena.allocate(Libc.SIGSET_BYTES, 8);
+        ErrnoException.check("pthread_sigmask(SIG_BLOCK, kick)", Libc.pthreadSigmask(Libc.SIG_BLOCK, kick, current));
+        long runMask = current.get(JAVA_LONG, 0) & ~(1L << (KICK_SIGNAL - 1));
+        fd.setSignalMask(runMask);
+        synchronized (kickLock) {
+            thread = Libc.pthreadSelf();
+            kickable = true;
+        }
+    }
+
+    private VmExit loop(MemorySegment kick, MemorySegment noWait) throws ErrnoException {
+        KvmRun run = fd.runState();
+        while (!stopRequested) {
+            int reason = fd.run();
+            exits++;
+            switch (reason) {
+                case KvmExit.IO -> handleIo(run);
+                case KvmExit.MMIO -> handleMmio(run);
+                case KvmExit.INTR -> {
+                    run.setImmediateExit(false);
+                    Libc.sigtimedwait(kick, noWait);
+                }
+                case KvmExit.HLT -> {
+                    return new VmExit(VmExit.Reason.HALT, "vCPU " + fd.id() + " halted");
+                }
+                case KvmExit.SHUTDOWN -> {
+                    return new VmExit(VmExit.Reason.CRASH, "vCPU " + fd.id() + " triple-faulted (KVM_EXIT_SHUTDOWN)");
+                }
+                case KvmExit.SYSTEM_EVENT -> {
+                    return systemEvent(run.systemEventType());
+                }
+                case KvmExit.INTERNAL_ERROR -> {
+                    return new VmExit(VmExit.Reason.CRASH, "KVM internal error, suberror " + run.internalErrorSuberror());
+                }
+                case KvmExit.FAIL_ENTRY -> {
+                    return new VmExit(VmExit.Reason.CRASH, String.format(
+                            "KVM could not enter the guest, hardware reason 0x%x", run.failEntryReason()));
+                }
+                default -> {
+                    return new VmExit(VmExit.Reason.CRASH, "unexpected " + KvmExit.name(reason));
+                }
+            }
+        }
+        return new VmExit(VmExit.Reason.STOPPED, "");
+    }
+
+    private void handleIo(KvmRun run) {
+        MemorySegment data = run.ioData();
+        int size = run.ioSize();
+        boolean in = run.ioDirection() == KvmExit.IO_IN;
+        for (long at = 0; at < data.byteSize(); at += size) {
+            MemorySegment item = data.asSlice(at, size);
+            if (in) {
+                pio.read(run.ioPort(), item);
+            } else {
+                pio.write(run.ioPort(), item);
+            }
+        }
+    }
+
+    private void handleMmio(KvmRun run) {
+        if (run.mmioIsWrite()) {
+            mmio.write(run.mmioPhysAddr(), run.mmioData());
+        } else {
+            mmio.read(run.mmioPhysAddr(), run.mmioData());
+        }
+    }
+
+    private VmExit systemEvent(int type) {
+        return switch (type) {
+            case 1 -> new VmExit(VmExit.Reason.POWER_OFF, "guest shutdown event");
+            case 2 -> new VmExit(VmExit.Reason.POWER_OFF, "guest reset event");
+            default -> new VmExit(VmExit.Reason.CRASH, "guest system event " + type);
+        };
+    }
+
+    /** Asks the loop to end: it returns {@link VmExit.Reason#STOPPED} unless another exit comes first. */
+    public void requestStop() {
+        stopRequested = true;
+        kick();
+    }
+
+    /** Makes the vCPU leave {@code KVM_RUN} now; harmless when it is not running. */
+    public void kick() {
+        synchronized (kickLock) {
+            if (kickable) {
+                fd.runState().setImmediateExit(true);
+                Libc.pthreadKill(thread, KICK_SIGNAL);
+            }
+        }
+    }
+}

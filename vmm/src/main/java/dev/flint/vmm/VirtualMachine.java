@@ -1,0 +1,276 @@
+package dev.flint.vmm;
+
+import dev.flint.vmm.boot.BootLayout;
+import dev.flint.vmm.boot.CommandLine;
+import dev.flint.vmm.boot.E820Entry;
+import dev.flint.vmm.boot.Gdt;
+import dev.flint.vmm.boot.Initrd;
+import dev.flint.vmm.boot.InvalidKernelException;
+import dev.flint.vmm.boot.KernelImage;
+import dev.flint.vmm.boot.KernelLoader;
+import dev.flint.vmm.boot.PageTables;
+import dev.flint.vmm.boot.ZeroPage;
+import dev.flint.vmm.cpu.BootMsrs;
+import dev.flint.vmm.cpu.CpuidNormalizer;
+import dev.flint.vmm.cpu.Lapic;
+import dev.flint.vmm.cpu.LongMode;
+import dev.flint.vmm.devices.BootMarker;
+import dev.flint.vmm.devices.Bus;
+import dev.flint.vmm.devices.I8042;
+import dev.flint.vmm.devices.Serial8250;
+import dev.flint.vmm.kvm.CpuidEntry;
+import dev.flint.vmm.kvm.Kvm;
+import dev.flint.vmm.kvm.KvmIoctls;
+import dev.flint.vmm.kvm.KvmStructs;
+import dev.flint.vmm.kvm.Regs;
+import dev.flint.vmm.kvm.Sregs;
+import dev.flint.vmm.kvm.VcpuFd;
+import dev.flint.vmm.kvm.VmFd;
+import dev.flint.vmm.memory.GuestMemory;
+import dev.flint.vmm.memory.X86MemoryMap;
+import dev.flint.vmm.sys.ErrnoException;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One microVM booting a Linux kernel through the 64-bit boot protocol: KVM VM with in-kernel
+ * irqchip and PIT, guest RAM, boot structures, the legacy devices, and a platform thread per vCPU.
+ *
+ * <p>The VM ends on the first of: the guest powering off, a crash, {@link #stop()}, or the timeout
+ * given to {@link #awaitExit}. {@link #close()} always stops it, joins its threads and releases
+ * every fd and the guest memory.
+ */
+public final class VirtualMachine implements AutoCloseable {
+    /** Arguments every Flint guest boots with (REFERENCE.md: what saves boot time). */
+    public static final String BASE_CMDLINE = "console=ttyS0 reboot=k panic=1 nomodule 8250.nr_uarts=1"
+            + " i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd swiotlb=noforce cryptomgr.notests";
+
+    private final VmConfig config;
+    private final long createdNanos = System.nanoTime();
+    private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
+    private final List<VcpuFd> vcpuFds = new ArrayList<>();
+    private final List<Vcpu> vcpus = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final Bus pio = new Bus("port I/O");
+    private final Bus mmio = new Bus("MMIO");
+    private Kvm kvm;
+    private VmFd vm;
+    private GuestMemory memory;
+    private volatile long markerNanos = -1;
+    private long firstRunNanos = -1;
+    private boolean closed;
+
+    private VirtualMachine(VmConfig config) {
+        this.config = config;
+    }
+
+    /**
+     * Creates the VM, loads the kernel and starts its vCPUs. Fails before touching KVM when the
+     * host cannot boot Linux guests (no /dev/kvm, no permission, PVM).
+     */
+    public static VirtualMachine start(VmConfig config) throws VmmException {
+        KvmHost.local().requireLinuxGuests();
+        VirtualMachine machine = new VirtualMachine(config);
+        try {
+            machine.create();
+            machine.startVcpus();
+            return machine;
+        } catch (HostUnsupportedException e) {
+            machine.close();
+            throw e;
+        } catch (ErrnoException e) {
+            machine.close();
+            throw new VmmException("creating VM " + config.name() + " failed: " + e.getMessage(), e);
+        } catch (InvalidKernelException | IOException | IllegalArgumentException e) {
+            machine.close();
+            throw new VmmException("booting VM " + config.name() + " failed: " + e.getMessage(), e);
+        } catch (RuntimeException | Error e) {
+            machine.close();
+            throw e;
+        }
+    }
+
+    private void create() throws ErrnoException, IOException, InvalidKernelException, HostUnsupportedException {
+        kvm = Kvm.open();
+        requireCapability(KvmIoctls.KVM_CAP_IRQCHIP, "an in-kernel interrupt controller");
+        requireCapability(KvmIoctls.KVM_CAP_PIT2, "an in-kernel PIT");
+        requireCapability(KvmIoctls.KVM_CAP_IMMEDIATE_EXIT, "immediate_exit");
+        vm = kvm.createVm();
+        vm.setTssAddr(BootLayout.KVM_TSS_ADDRESS);
+        vm.setIdentityMapAddr(BootLayout.KVM_IDENTITY_MAP_ADDRESS);
+        vm.createIrqchip();
+        vm.createPit2(KvmIoctls.KVM_PIT_SPEAKER_DUMMY);
+
+        memory = GuestMemory.mapAnonymous(X86MemoryMap.ramRanges(config.memoryBytes()));
+        int slot = 0;
+        for (GuestMemory.Region region : memory.regions()) {
+            vm.setUserMemoryRegion(slot++, 0, region.guestAddress(), region.size(), region.host().address());
+        }
+
+        KernelImage kernel = KernelLoader.load(config.kernel(), memory);
+        int cmdlineBytes = CommandLine.write(memory, config.cmdline(), kernel.cmdlineLimit());
+        Initrd initrd = config.initrd().isPresent() ? Initrd.load(config.initrd().get(), memory, kernel) : null;
+        ZeroPage.write(memory, kernel, BootLayout.CMDLINE_ADDRESS, cmdlineBytes, initrd, E820Entry.mapFor(memory));
+        Gdt.write(memory);
+        long cr3 = PageTables.write(memory);
+
+        registerDevices();
+        List<CpuidEntry> supportedCpuid = kvm.supportedCpuid();
+        int mmapSize = kvm.vcpuMmapSize();
+        for (int id = 0; id < config.vcpus(); id++) {
+            VcpuFd vcpu = vm.createVcpu(id, mmapSize);
+            vcpuFds.add(vcpu);
+            configureVcpu(vcpu, CpuidNormalizer.forVcpu(supportedCpuid, id, config.vcpus()), kernel.entry(), cr3);
+        }
+    }
+
+    private void requireCapability(int capability, String what) throws ErrnoException, HostUnsupportedException {
+        if (kvm.checkExtension(capability) == 0) {
+            throw new HostUnsupportedException("this host's KVM lacks " + what + " (capability "
+                    + capability + "); Flint needs a Linux 4.x or newer KVM");
+        }
+    }
+
+    private void registerDevices() {
+        Serial8250 serial = new Serial8250(config.console(), () -> pulseIrq(Serial8250.COM1_IRQ));
+        pio.register(Serial8250.COM1_BASE, Serial8250.PORT_COUNT, serial);
+        pio.register(I8042.DATA_PORT, I8042.COMMAND_PORT - I8042.DATA_PORT + 1,
+                new I8042(() -> end(new VmExit(VmExit.Reason.POWER_OFF, "guest reset through the i8042"))));
+        mmio.register(BootMarker.ADDRESS, 8, new BootMarker(now -> {
+            if (markerNanos < 0) {
+                markerNanos = now;
+            }
+        }));
+    }
+
+    private void configureVcpu(VcpuFd vcpu, List<CpuidEntry> cpuid, long entry, long cr3) throws ErrnoException {
+        vcpu.setCpuid2(cpuid);
+        vcpu.setMsrs(BootMsrs.values());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment lapic = arena.allocate(KvmStructs.LAPIC_STATE);
+            vcpu.getLapic(lapic);
+            Lapic.configureVirtualWire(lapic);
+            vcpu.setLapic(lapic);
+            if (vcpu.id() == 0) {
+                // Application processors wait for INIT/SIPI from the boot CPU, in the kernel's LAPIC.
+                Sregs sregs = new Sregs(arena);
+                vcpu.getSregs(sregs.segment());
+                LongMode.configure(sregs, cr3);
+                vcpu.setSregs(sregs.segment());
+                Regs regs = new Regs(arena);
+                LongMode.configure(regs, entry);
+                vcpu.setRegs(regs.segment());
+            }
+        }
+    }
+
+    private void pulseIrq(int irq) {
+        try {
+            vm.irqLine(irq, true);
+            vm.irqLine(irq, false);
+        } catch (ErrnoException e) {
+            end(new VmExit(VmExit.Reason.CRASH, "raising IRQ " + irq + " failed: " + e.getMessage()));
+        }
+    }
+
+    private void startVcpus() {
+        firstRunNanos = System.nanoTime();
+        for (VcpuFd fd : vcpuFds) {
+            Vcpu vcpu = new Vcpu(fd, pio, mmio, this::end);
+            vcpus.add(vcpu);
+            threads.add(vcpu.start(config.name()));
+        }
+    }
+
+    /** Records the first ending and stops every vCPU. */
+    private void end(VmExit reason) {
+        if (exit.complete(reason)) {
+            vcpus.forEach(Vcpu::requestStop);
+        }
+    }
+
+    /** Waits until the VM ends; after {@code timeout} it is stopped and reported as {@link VmExit.Reason#TIMEOUT}. */
+    public VmExit awaitExit(Duration timeout) throws InterruptedException {
+        try {
+            return exit.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            end(new VmExit(VmExit.Reason.TIMEOUT, "still running after " + timeout.toMillis() + " ms"));
+            return exit.join();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("VM exit future failed", e.getCause());
+        }
+    }
+
+    /** Asks the VM to stop; {@link #awaitExit} then reports {@link VmExit.Reason#STOPPED}. */
+    public void stop() {
+        end(new VmExit(VmExit.Reason.STOPPED, "stopped by the host"));
+    }
+
+    /** Nanoseconds from {@link #start} to the guest's boot marker write, if it came. */
+    public OptionalLong bootMarkerNanos() {
+        long marker = markerNanos;
+        return marker < 0 ? OptionalLong.empty() : OptionalLong.of(marker - createdNanos);
+    }
+
+    /** Nanoseconds the host spent setting the VM up before the first {@code KVM_RUN}. */
+    public long setupNanos() {
+        return firstRunNanos - createdNanos;
+    }
+
+    /** Guest accesses to ports and addresses no device claims. */
+    public long unclaimedAccesses() {
+        return pio.unclaimedAccesses() + mmio.unclaimedAccesses();
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    /** Stops the VM, joins its vCPU threads and releases every fd and the guest memory. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        stop();
+        for (Thread thread : threads) {
+            joinUninterruptibly(thread);
+        }
+        vcpuFds.forEach(VcpuFd::close);
+        if (vm != null) {
+            vm.close();
+        }
+        if (kvm != null) {
+            kvm.close();
+        }
+        if (memory != null) {
+            memory.close();
+        }
+    }
+
+    private static void joinUninterruptibly(Thread thread) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                thread.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package dev.flint.vmm.boot;
+
+import dev.flint.vmm.memory.GuestMemory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * An uncompressed ELF64 {@code vmlinux}: each {@code PT_LOAD} segment goes to its physical address
+ * and the ELF entry ({@code phys_startup_64}) is the 64-bit boot entry.
+ */
+final class ElfKernel {
+    private static final int PT_LOAD = 1;
+    private static final int EM_X86_64 = 62;
+    private static final int ET_EXEC = 2;
+    private static final int EHDR_SIZE = 64;
+    private static final int PHDR_SIZE = 56;
+    private static final int MAX_PHDRS = 64;
+    /** vmlinux carries no setup header; this is the boot protocol's default limit. */
+    static final int CMDLINE_LIMIT = 2047;
+    static final long INITRD_ADDR_MAX = 0x7fff_ffffL;
+
+    private ElfKernel() {
+    }
+
+    static boolean isElf(ByteBuffer head) {
+        return head.limit() >= 4 && head.getInt(0) == 0x464c457f;
+    }
+
+    static KernelImage load(Path path, FileChannel file, GuestMemory memory) throws IOException, InvalidKernelException {
+        ByteBuffer ehdr = KernelLoader.readAt(file, 0, EHDR_SIZE);
+        if (ehdr.limit() < EHDR_SIZE) {
+            throw new InvalidKernelException("kernel " + path + " is a truncated ELF file (" + ehdr.limit() + " bytes)");
+        }
+        if (ehdr.get(4) != 2 || ehdr.get(5) != 1) {
+            throw new InvalidKernelException("kernel " + path + " is not a little-endian 64-bit ELF file");
+        }
+        if (Short.toUnsignedInt(ehdr.getShort(18)) != EM_X86_64) {
+            throw new InvalidKernelException("kernel " + path + " is an ELF file for machine "
+                    + Short.toUnsignedInt(ehdr.getShort(18)) + ", not x86-64 (62)");
+        }
+        if (Short.toUnsignedInt(ehdr.getShort(16)) != ET_EXEC) {
+            throw new InvalidKernelException("kernel " + path + " is not an executable ELF file (e_type "
+                    + ehdr.getShort(16) + ")");
+        }
+        long entry = ehdr.getLong(24);
+        long phoff = ehdr.getLong(32);
+        int phentsize = Short.toUnsignedInt(ehdr.getShort(54));
+        int phnum = Short.toUnsignedInt(ehdr.getShort(56));
+        if (phentsize != PHDR_SIZE || phnum == 0 || phnum > MAX_PHDRS || phoff < 0
+                || phoff + (long) phnum * PHDR_SIZE > file.size()) {
+            throw new InvalidKernelException("kernel " + path + " has a malformed program header table");
+        }
+        ByteBuffer phdrs = KernelLoader.readAt(file, phoff, phnum * PHDR_SIZE);
+        long end = 0;
+        boolean entryLoaded = false;
+        for (int i = 0; i < phnum; i++) {
+            int at = i * PHDR_SIZE;
+            if (phdrs.getInt(at) != PT_LOAD) {
+                continue;
+            }
+            long offset = phdrs.getLong(at + 8);
+            long paddr = phdrs.getLong(at + 24);
+            long filesz = phdrs.getLong(at + 32);
+            long memsz = phdrs.getLong(at + 40);
+            if (offset < 0 || filesz < 0 || memsz < filesz || offset + filesz > file.size()) {
+                throw new InvalidKernelException("kernel " + path + " segment " + i + " lies outside the file");
+            }
+            if (!memory.contains(paddr, memsz)) {
+                throw new InvalidKernelException(String.format(
+                        "kernel %s segment %d wants guest memory [0x%x, 0x%x), which this machine does not have;"
+                                + " give it more memory", path, i, paddr, paddr + memsz));
+            }
+            KernelLoader.copyToGuest(file, offset, filesz, memory, paddr);
+            memory.slice(paddr + filesz, memsz - filesz).fill((byte) 0);
+            end = Math.max(end, paddr + memsz);
+            entryLoaded |= entry >= paddr && entry < paddr + memsz;
+        }
+        if (!entryLoaded) {
+            throw new InvalidKernelException(String.format(
+                    "kernel %s entry point 0x%x is not inside a loadable segment", path, entry));
+        }
+        return new KernelImage(entry, end, Optional.empty(), CMDLINE_LIMIT, INITRD_ADDR_MAX);
+    }
+}

@@ -1,0 +1,103 @@
+package dev.flint.vmm.kvm;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.StructLayout;
+
+import static java.lang.foreign.MemoryLayout.paddingLayout;
+import static java.lang.foreign.MemoryLayout.sequenceLayout;
+import static java.lang.foreign.MemoryLayout.structLayout;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * Layouts of the structs in {@code include/uapi/linux/kvm.h} and {@code arch/x86/include/uapi/asm/kvm.h}
+ * that Flint passes to ioctls. Sizes and offsets are pinned by {@code KvmStructsLayoutTest}.
+ */
+public final class KvmStructs {
+    /** {@code struct kvm_userspace_memory_region}. */
+    public static final StructLayout USERSPACE_MEMORY_REGION = structLayout(
+            JAVA_INT.withName("slot"),
+            JAVA_INT.withName("flags"),
+            JAVA_LONG.withName("guest_phys_addr"),
+            JAVA_LONG.withName("memory_size"),
+            JAVA_LONG.withName("userspace_addr"));
+
+    /** {@code struct kvm_regs}: the 18 general registers in kernel order. */
+    public static final StructLayout REGS = structLayout(
+            JAVA_LONG.withName("rax"), JAVA_LONG.withName("rbx"), JAVA_LONG.withName("rcx"),
+            JAVA_LONG.withName("rdx"), JAVA_LONG.withName("rsi"), JAVA_LONG.withName("rdi"),
+            JAVA_LONG.withName("rsp"), JAVA_LONG.withName("rbp"), JAVA_LONG.withName("r8"),
+            JAVA_LONG.withName("r9"), JAVA_LONG.withName("r10"), JAVA_LONG.withName("r11"),
+            JAVA_LONG.withName("r12"), JAVA_LONG.withName("r13"), JAVA_LONG.withName("r14"),
+            JAVA_LONG.withName("r15"), JAVA_LONG.withName("rip"), JAVA_LONG.withName("rflags"));
+
+    /** {@code struct kvm_segment}. */
+    public static final StructLayout SEGMENT = structLayout(
+            JAVA_LONG.withName("base"),
+            JAVA_INT.withName("limit"),
+            JAVA_SHORT.withName("selector"),
+            JAVA_BYTE.withName("type"),
+            JAVA_BYTE.withName("present"),
+            JAVA_BYTE.withName("dpl"),
+            JAVA_BYTE.withName("db"),
+            JAVA_BYTE.withName("s"),
+            JAVA_BYTE.withName("l"),
+            JAVA_BYTE.withName("g"),
+            JAVA_BYTE.withName("avl"),
+            JAVA_BYTE.withName("unusable"),
+            JAVA_BYTE.withName("padding"));
+
+    /** {@code struct kvm_dtable}. */
+    public static final StructLayout DTABLE = structLayout(
+            JAVA_LONG.withName("base"),
+            JAVA_SHORT.withName("limit"),
+            paddingLayout(6));
+
+    /** {@code struct kvm_sregs}. */
+    public static final StructLayout SREGS = structLayout(
+            SEGMENT.withName("cs"), SEGMENT.withName("ds"), SEGMENT.withName("es"),
+            SEGMENT.withName("fs"), SEGMENT.withName("gs"), SEGMENT.withName("ss"),
+            SEGMENT.withName("tr"), SEGMENT.withName("ldt"),
+            DTABLE.withName("gdt"), DTABLE.withName("idt"),
+            JAVA_LONG.withName("cr0"), JAVA_LONG.withName("cr2"), JAVA_LONG.withName("cr3"),
+            JAVA_LONG.withName("cr4"), JAVA_LONG.withName("cr8"), JAVA_LONG.withName("efer"),
+            JAVA_LONG.withName("apic_base"),
+            sequenceLayout(4, JAVA_LONG).withName("interrupt_bitmap"));
+
+    /** {@code struct kvm_cpuid_entry2}. */
+    public static final StructLayout CPUID_ENTRY2 = structLayout(
+            JAVA_INT.withName("function"), JAVA_INT.withName("index"), JAVA_INT.withName("flags"),
+            JAVA_INT.withName("eax"), JAVA_INT.withName("ebx"), JAVA_INT.withName("ecx"),
+            JAVA_INT.withName("edx"), paddingLayout(12));
+
+    /** The fixed head of {@code struct kvm_cpuid2}; {@link #CPUID_ENTRY2} entries follow it. */
+    public static final StructLayout CPUID2_HEADER = structLayout(
+            JAVA_INT.withName("nent"), JAVA_INT.withName("padding"));
+
+    /** {@code struct kvm_msr_entry}. */
+    public static final StructLayout MSR_ENTRY = structLayout(
+            JAVA_INT.withName("index"), JAVA_INT.withName("reserved"), JAVA_LONG.withName("data"));
+
+    /** The fixed head of {@code struct kvm_msrs}; {@link #MSR_ENTRY} entries follow it. */
+    public static final StructLayout MSRS_HEADER = structLayout(
+            JAVA_INT.withName("nmsrs"), JAVA_INT.withName("pad"));
+
+    /** {@code struct kvm_lapic_state}: the local APIC's 1 KiB register page. */
+    public static final MemoryLayout LAPIC_STATE = sequenceLayout(1024, JAVA_BYTE);
+
+    /** {@code struct kvm_pit_config}. */
+    public static final StructLayout PIT_CONFIG = structLayout(
+            JAVA_INT.withName("flags"), sequenceLayout(15, JAVA_INT).withName("pad"));
+
+    /** {@code struct kvm_irq_level}. */
+    public static final StructLayout IRQ_LEVEL = structLayout(
+            JAVA_INT.withName("irq"), JAVA_INT.withName("level"));
+
+    /** The fixed head of {@code struct kvm_signal_mask}; {@code len} bytes of sigset follow it. */
+    public static final StructLayout SIGNAL_MASK_HEADER = structLayout(JAVA_INT.withName("len"));
+
+    private KvmStructs() {
+    }
+}

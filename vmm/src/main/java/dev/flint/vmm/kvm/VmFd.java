@@ -1,0 +1,86 @@
+package dev.flint.vmm.kvm;
+
+import dev.flint.vmm.sys.ErrnoException;
+import dev.flint.vmm.sys.Libc;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/** A VM fd from {@code KVM_CREATE_VM}: one method per VM ioctl Flint uses (KVM API doc, section 4). */
+public final class VmFd extends FileDescriptor {
+    VmFd(int fd) {
+        super("kvm-vm", fd);
+    }
+
+    /**
+     * {@code KVM_SET_USER_MEMORY_REGION} (4.35): maps {@code size} bytes of host memory at
+     * {@code hostAddress} into the guest at {@code guestPhysAddress}.
+     */
+    public void setUserMemoryRegion(int slot, int flags, long guestPhysAddress, long size, long hostAddress)
+            throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment region = arena.allocate(KvmStructs.USERSPACE_MEMORY_REGION);
+            region.set(JAVA_INT, 0, slot);
+            region.set(JAVA_INT, 4, flags);
+            region.set(JAVA_LONG, 8, guestPhysAddress);
+            region.set(JAVA_LONG, 16, size);
+            region.set(JAVA_LONG, 24, hostAddress);
+            ErrnoException.check("ioctl(KVM_SET_USER_MEMORY_REGION)",
+                    Libc.ioctl(fd(), KvmIoctls.KVM_SET_USER_MEMORY_REGION, region));
+        }
+    }
+
+    /** {@code KVM_SET_TSS_ADDR} (4.48): three pages the VMX code may use for real-mode emulation. */
+    public void setTssAddr(long address) throws ErrnoException {
+        ErrnoException.check("ioctl(KVM_SET_TSS_ADDR)", Libc.ioctl(fd(), KvmIoctls.KVM_SET_TSS_ADDR, address));
+    }
+
+    /** {@code KVM_SET_IDENTITY_MAP_ADDR} (4.57): one page for the VMX real-mode identity map. */
+    public void setIdentityMapAddr(long address) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            ErrnoException.check("ioctl(KVM_SET_IDENTITY_MAP_ADDR)",
+                    Libc.ioctl(fd(), KvmIoctls.KVM_SET_IDENTITY_MAP_ADDR, arena.allocateFrom(JAVA_LONG, address)));
+        }
+    }
+
+    /** {@code KVM_CREATE_IRQCHIP} (4.24): PIC, IOAPIC and local APICs emulated in the kernel. */
+    public void createIrqchip() throws ErrnoException {
+        ErrnoException.check("ioctl(KVM_CREATE_IRQCHIP)", Libc.ioctl(fd(), KvmIoctls.KVM_CREATE_IRQCHIP, 0L));
+    }
+
+    /** {@code KVM_CREATE_PIT2} (4.58): the i8254 timer emulated in the kernel. */
+    public void createPit2(int flags) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment config = arena.allocate(KvmStructs.PIT_CONFIG);
+            config.set(JAVA_INT, 0, flags);
+            ErrnoException.check("ioctl(KVM_CREATE_PIT2)", Libc.ioctl(fd(), KvmIoctls.KVM_CREATE_PIT2, config));
+        }
+    }
+
+    /** {@code KVM_IRQ_LINE} (4.25): sets the level of a GSI on the in-kernel irqchip. */
+    public void irqLine(int irq, boolean high) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment level = arena.allocate(KvmStructs.IRQ_LEVEL);
+            level.set(JAVA_INT, 0, irq);
+            level.set(JAVA_INT, 4, high ? 1 : 0);
+            ErrnoException.check("ioctl(KVM_IRQ_LINE)", Libc.ioctl(fd(), KvmIoctls.KVM_IRQ_LINE, level));
+        }
+    }
+
+    /**
+     * {@code KVM_CREATE_VCPU} (4.7), then maps its {@code kvm_run} area of {@code mmapSize} bytes
+     * (from {@link Kvm#vcpuMmapSize()}).
+     */
+    public VcpuFd createVcpu(int id, int mmapSize) throws ErrnoException {
+        int vcpuFd = ErrnoException.check("ioctl(KVM_CREATE_VCPU)", Libc.ioctl(fd(), KvmIoctls.KVM_CREATE_VCPU, id));
+        long address = Libc.mmap(mmapSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, vcpuFd);
+        if (address < 0) {
+            Libc.close(vcpuFd);
+            throw new ErrnoException("mmap(kvm_run of vCPU " + id + ")", (int) -address);
+        }
+        return new VcpuFd(id, vcpuFd, address, mmapSize);
+    }
+}

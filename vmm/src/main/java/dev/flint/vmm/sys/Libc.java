@@ -1,0 +1,249 @@
+package dev.flint.vmm.sys;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The libc calls Flint makes, bound by hand through the FFM API.
+ *
+ * <p>Every method returns the call's result, or {@code -errno} when it failed; the typed layers
+ * above turn that into {@link ErrnoException}. errno is captured per call into a segment owned
+ * by the calling thread, never a shared one. No binding is marked critical: several of these
+ * calls block ({@code ioctl(KVM_RUN)}, {@code read}, {@code sigtimedwait}).
+ */
+public final class Libc {
+    public static final int O_RDONLY = 0;
+    public static final int O_RDWR = 2;
+    public static final int O_CLOEXEC = 0x80000;
+
+    public static final int PROT_READ = 1;
+    public static final int PROT_WRITE = 2;
+    public static final int MAP_SHARED = 0x01;
+    public static final int MAP_PRIVATE = 0x02;
+    public static final int MAP_ANONYMOUS = 0x20;
+    public static final int MAP_NORESERVE = 0x4000;
+
+    public static final int EFD_CLOEXEC = 0x80000;
+    public static final int EFD_NONBLOCK = 0x800;
+
+    public static final int SIG_BLOCK = 0;
+    public static final int SIG_UNBLOCK = 1;
+
+    /** glibc's {@code sigset_t} is 1024 bits. */
+    public static final long SIGSET_BYTES = 128;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CALL_STATE.varHandle(groupElement("errno"));
+    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+    private static final ThreadLocal<MemorySegment> CALL_STATE_SEGMENT =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CALL_STATE));
+
+    private static final MethodHandle OPEN = bind("open",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
+    private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
+    private static final MethodHandle IOCTL_PTR = bind("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2);
+    private static final MethodHandle IOCTL_LONG = bind("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), 2);
+    private static final MethodHandle MMAP = bind("mmap",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), -1);
+    private static final MethodHandle MUNMAP = bind("munmap",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), -1);
+    private static final MethodHandle EVENTFD = bind("eventfd",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
+    private static final MethodHandle READ = bind("read",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
+    private static final MethodHandle WRITE = bind("write",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
+    private static final MethodHandle PTHREAD_SELF = LINKER.downcallHandle(
+            symbol("pthread_self"), FunctionDescriptor.of(JAVA_LONG));
+    // pthread_kill and pthread_sigmask return the error number instead of setting errno.
+    private static final MethodHandle PTHREAD_KILL = LINKER.downcallHandle(
+            symbol("pthread_kill"), FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle PTHREAD_SIGMASK = LINKER.downcallHandle(
+            symbol("pthread_sigmask"),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle SIGTIMEDWAIT = bind("sigtimedwait",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), -1);
+
+    private Libc() {
+    }
+
+    private static MemorySegment symbol(String name) {
+        return LINKER.defaultLookup().find(name)
+                .orElseThrow(() -> new UnsatisfiedLinkError("libc has no symbol " + name));
+    }
+
+    private static MethodHandle bind(String name, FunctionDescriptor descriptor, int firstVariadicArg) {
+        MemorySegment symbol = symbol(name);
+        return firstVariadicArg < 0
+                ? LINKER.downcallHandle(symbol, descriptor, CAPTURE_ERRNO)
+                : LINKER.downcallHandle(symbol, descriptor, CAPTURE_ERRNO, Linker.Option.firstVariadicArg(firstVariadicArg));
+    }
+
+    private static MemorySegment callState() {
+        return CALL_STATE_SEGMENT.get();
+    }
+
+    private static int result(int rc, MemorySegment state) {
+        return rc == -1 ? -(int) ERRNO.get(state, 0L) : rc;
+    }
+
+    private static long result(long rc, MemorySegment state) {
+        return rc == -1 ? -(int) ERRNO.get(state, 0L) : rc;
+    }
+
+    /** {@code open(path, flags, mode)}: a file descriptor or {@code -errno}. */
+    public static int open(String path, int flags) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = callState();
+            return result((int) OPEN.invokeExact(state, arena.allocateFrom(path), flags, 0), state);
+        } catch (Throwable t) {
+            throw linkageFailure("open", t);
+        }
+    }
+
+    /** {@code close(fd)}: 0 or {@code -errno}. */
+    public static int close(int fd) {
+        try {
+            MemorySegment state = callState();
+            return result((int) CLOSE.invokeExact(state, fd), state);
+        } catch (Throwable t) {
+            throw linkageFailure("close", t);
+        }
+    }
+
+    /** {@code ioctl(fd, request, pointer)}: the call's result or {@code -errno}. */
+    public static int ioctl(int fd, long request, MemorySegment argument) {
+        try {
+            MemorySegment state = callState();
+            return result((int) IOCTL_PTR.invokeExact(state, fd, request, argument), state);
+        } catch (Throwable t) {
+            throw linkageFailure("ioctl", t);
+        }
+    }
+
+    /** {@code ioctl(fd, request, value)} for requests that take an integer argument. */
+    public static int ioctl(int fd, long request, long value) {
+        try {
+            MemorySegment state = callState();
+            return result((int) IOCTL_LONG.invokeExact(state, fd, request, value), state);
+        } catch (Throwable t) {
+            throw linkageFailure("ioctl", t);
+        }
+    }
+
+    /** {@code mmap(NULL, length, prot, flags, fd, 0)}: the mapping's address or {@code -errno}. */
+    public static long mmap(long length, int prot, int flags, int fd) {
+        try {
+            MemorySegment state = callState();
+            return result((long) MMAP.invokeExact(state, 0L, length, prot, flags, fd, 0L), state);
+        } catch (Throwable t) {
+            throw linkageFailure("mmap", t);
+        }
+    }
+
+    /** {@code munmap(address, length)}: 0 or {@code -errno}. */
+    public static int munmap(long address, long length) {
+        try {
+            MemorySegment state = callState();
+            return result((int) MUNMAP.invokeExact(state, address, length), state);
+        } catch (Throwable t) {
+            throw linkageFailure("munmap", t);
+        }
+    }
+
+    /** {@code eventfd(initval, flags)}: a file descriptor or {@code -errno}. */
+    public static int eventfd(int initialValue, int flags) {
+        try {
+            MemorySegment state = callState();
+            return result((int) EVENTFD.invokeExact(state, initialValue, flags), state);
+        } catch (Throwable t) {
+            throw linkageFailure("eventfd", t);
+        }
+    }
+
+    /** {@code read(fd, buffer, buffer.byteSize())}: bytes read or {@code -errno}. */
+    public static long read(int fd, MemorySegment buffer) {
+        try {
+            MemorySegment state = callState();
+            return result((long) READ.invokeExact(state, fd, buffer, buffer.byteSize()), state);
+        } catch (Throwable t) {
+            throw linkageFailure("read", t);
+        }
+    }
+
+    /** {@code write(fd, buffer, buffer.byteSize())}: bytes written or {@code -errno}. */
+    public static long write(int fd, MemorySegment buffer) {
+        try {
+            MemorySegment state = callState();
+            return result((long) WRITE.invokeExact(state, fd, buffer, buffer.byteSize()), state);
+        } catch (Throwable t) {
+            throw linkageFailure("write", t);
+        }
+    }
+
+    /** {@code pthread_self()} of the calling platform thread. */
+    public static long pthreadSelf() {
+        try {
+            return (long) PTHREAD_SELF.invokeExact();
+        } catch (Throwable t) {
+            throw linkageFailure("pthread_self", t);
+        }
+    }
+
+    /** {@code pthread_kill(thread, signal)}: 0 or {@code -error}. */
+    public static int pthreadKill(long thread, int signal) {
+        try {
+            return -(int) PTHREAD_KILL.invokeExact(thread, signal);
+        } catch (Throwable t) {
+            throw linkageFailure("pthread_kill", t);
+        }
+    }
+
+    /** {@code pthread_sigmask(how, set, oldset)}: 0 or {@code -error}; either set may be NULL. */
+    public static int pthreadSigmask(int how, MemorySegment set, MemorySegment oldSet) {
+        try {
+            return -(int) PTHREAD_SIGMASK.invokeExact(how, set, oldSet);
+        } catch (Throwable t) {
+            throw linkageFailure("pthread_sigmask", t);
+        }
+    }
+
+    /** {@code sigtimedwait(set, NULL, timeout)}: the signal taken or {@code -errno} (EAGAIN: none). */
+    public static int sigtimedwait(MemorySegment set, MemorySegment timespec) {
+        try {
+            MemorySegment state = callState();
+            return result((int) SIGTIMEDWAIT.invokeExact(state, set, MemorySegment.NULL, timespec), state);
+        } catch (Throwable t) {
+            throw linkageFailure("sigtimedwait", t);
+        }
+    }
+
+    /** A {@code sigset_t} holding the given signals, allocated in {@code arena}. */
+    public static MemorySegment sigset(Arena arena, int... signals) {
+        MemorySegment set = arena.allocate(SIGSET_BYTES, 8);
+        for (int signal : signals) {
+            int bit = signal - 1;
+            long word = set.getAtIndex(ValueLayout.JAVA_LONG, bit / 64);
+            set.setAtIndex(ValueLayout.JAVA_LONG, bit / 64, word | (1L << (bit % 64)));
+        }
+        return set;
+    }
+
+    private static IllegalStateException linkageFailure(String call, Throwable t) {
+        return new IllegalStateException("native call " + call + " could not be made: " + t, t);
+    }
+}
