@@ -2,6 +2,7 @@
 # /init of the nested rig (copied there by rig/rig.sh). Runs as PID 1 under busybox sh.
 # Loads kvm-amd, runs /rig/cmd with the environment from /rig/env, prints the exit marker
 # line that rig.sh waits for, and powers the machine off.
+/bin/busybox --install -s 2>/dev/null   # applet symlinks; existing files (bash) are kept
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 . /rig/env
 [ "$RIG_DEBUG" = 1 ] && set -x

@@ -160,7 +160,20 @@ cloud_kernel_pkg() {
         | awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9].*-cloud-amd64$/ { print $2; exit }'
 }
 t0=$(now)
-kpkg=$(cloud_kernel_pkg || true)
+# apt-cache takes ~0.7 s: remember its answer until the package lists change.
+lists_key=$(stat -c %Y /var/lib/apt/lists 2>/dev/null || echo none)
+kpkg=""
+if [[ -f $cache/cloud-kernel-pkg ]]; then
+    read -r c_key c_pkg <"$cache/cloud-kernel-pkg" || true
+    [[ ${c_key:-} == "$lists_key" ]] && kpkg=${c_pkg:-}
+fi
+if [[ -z $kpkg ]]; then
+    kpkg=$(cloud_kernel_pkg || true)
+    if [[ -n $kpkg ]]; then
+        printf '%s %s\n' "$lists_key" "$kpkg" >"$cache/cloud-kernel-pkg.$$"
+        mv -f "$cache/cloud-kernel-pkg.$$" "$cache/cloud-kernel-pkg"
+    fi
+fi
 if [[ -z $kpkg ]]; then
     # No package lists: use a cached kernel if there is one, else update the lists.
     kdir=$(ls -d "$cache"/kernel-*-cloud-amd64 2>/dev/null | sort -V | tail -n 1 || true)
@@ -267,12 +280,8 @@ copy_file() {   # copy host file $1 (dereferenced) to the same path in the stage
     cp -L --preserve=mode "$1" "$dst"
 }
 copy_file "$BASH_BIN"
-cp "$BUSYBOX" "$stage/bin/busybox"
-while IFS= read -r applet; do
-    [[ -e $stage/$applet || -L $stage/$applet ]] && continue
-    mkdir -p "$stage/$(dirname "$applet")"
-    ln -s /bin/busybox "$stage/$applet"
-done < <("$BUSYBOX" --list-full)
+cp "$BUSYBOX" "$stage/bin/busybox"     # /init makes the applet symlinks (busybox --install -s)
+ln -s busybox "$stage/bin/sh"
 
 # JRE, and the host shared libraries that it and bash need.
 cp -a "$jre" "$stage/opt/jre"
