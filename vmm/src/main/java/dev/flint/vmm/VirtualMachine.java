@@ -63,6 +63,7 @@ public final class VirtualMachine implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     private final Bus pio = new Bus("port I/O");
     private final Bus mmio = new Bus("MMIO");
+    private Serial8250 serial;
     private Kvm kvm;
     private VmFd vm;
     private GuestMemory memory;
@@ -142,7 +143,7 @@ public final class VirtualMachine implements AutoCloseable {
     }
 
     private void registerDevices() {
-        Serial8250 serial = new Serial8250(config.console(), () -> pulseIrq(Serial8250.COM1_IRQ));
+        serial = new Serial8250(config.console(), () -> pulseIrq(Serial8250.COM1_IRQ));
         pio.register(Serial8250.COM1_BASE, Serial8250.PORT_COUNT, serial);
         pio.register(I8042.DATA_PORT, I8042.COMMAND_PORT - I8042.DATA_PORT + 1,
                 new I8042(() -> end(new VmExit(VmExit.Reason.POWER_OFF, "guest reset through the i8042"))));
@@ -225,6 +226,11 @@ public final class VirtualMachine implements AutoCloseable {
     /** Nanoseconds the host spent setting the VM up before the first {@code KVM_RUN}. */
     public long setupNanos() {
         return firstRunNanos - createdNanos;
+    }
+
+    /** Queues {@code bytes} as input on the guest's serial console. */
+    public void sendToConsole(byte[] bytes) {
+        serial.receive(bytes);
     }
 
     /** Guest accesses to ports and addresses no device claims. */

@@ -40,8 +40,8 @@ final class BzImage {
         return head.limit() >= HEADER + 4 && head.getInt(HEADER) == HDRS_MAGIC;
     }
 
-    static KernelImage load(Path path, FileChannel file, GuestMemory memory) throws IOException, InvalidKernelException {
-        ByteBuffer head = KernelLoader.readAt(file, 0, (int) Math.min(file.size(), 0x1000));
+    /** Checks the setup header: boot flag, protocol 2.12+, loaded high, a 64-bit entry. */
+    static void validateHeader(Path path, ByteBuffer head) throws InvalidKernelException {
         if (head.limit() < INIT_SIZE + 4) {
             throw new InvalidKernelException("kernel " + path + " is too short to be a bzImage");
         }
@@ -60,6 +60,11 @@ final class BzImage {
         if ((head.getShort(XLOADFLAGS) & XLF_KERNEL_64) == 0) {
             throw new InvalidKernelException("kernel " + path + " has no 64-bit entry point (XLF_KERNEL_64 clear)");
         }
+    }
+
+    static KernelImage load(Path path, FileChannel file, GuestMemory memory) throws IOException, InvalidKernelException {
+        ByteBuffer head = KernelLoader.readAt(file, 0, (int) Math.min(file.size(), 0x1000));
+        validateHeader(path, head);
         int setupSects = Byte.toUnsignedInt(head.get(SETUP_SECTS));
         long setupSize = (setupSects == 0 ? 4 : setupSects) * 512L + 512;
         long payloadSize = file.size() - setupSize;

@@ -30,8 +30,8 @@ final class ElfKernel {
         return head.limit() >= 4 && head.getInt(0) == 0x464c457f;
     }
 
-    static KernelImage load(Path path, FileChannel file, GuestMemory memory) throws IOException, InvalidKernelException {
-        ByteBuffer ehdr = KernelLoader.readAt(file, 0, EHDR_SIZE);
+    /** Checks the ELF header says: 64-bit, little-endian, x86-64, executable. */
+    static void validateHeader(Path path, ByteBuffer ehdr) throws InvalidKernelException {
         if (ehdr.limit() < EHDR_SIZE) {
             throw new InvalidKernelException("kernel " + path + " is a truncated ELF file (" + ehdr.limit() + " bytes)");
         }
@@ -46,6 +46,11 @@ final class ElfKernel {
             throw new InvalidKernelException("kernel " + path + " is not an executable ELF file (e_type "
                     + ehdr.getShort(16) + ")");
         }
+    }
+
+    static KernelImage load(Path path, FileChannel file, GuestMemory memory) throws IOException, InvalidKernelException {
+        ByteBuffer ehdr = KernelLoader.readAt(file, 0, EHDR_SIZE);
+        validateHeader(path, ehdr);
         long entry = ehdr.getLong(24);
         long phoff = ehdr.getLong(32);
         int phentsize = Short.toUnsignedInt(ehdr.getShort(54));

@@ -15,6 +15,31 @@ public final class KernelLoader {
     private KernelLoader() {
     }
 
+    /**
+     * Checks, without loading it, that {@code kernel} is a file Flint can boot: an x86-64 ELF or a
+     * bzImage with a 64-bit entry. Meant for validating arguments before a VM exists.
+     */
+    public static void probe(Path kernel) throws IOException, InvalidKernelException {
+        if (!Files.isRegularFile(kernel)) {
+            throw new InvalidKernelException("kernel " + kernel + " is not a regular file");
+        }
+        try (FileChannel file = FileChannel.open(kernel, StandardOpenOption.READ)) {
+            ByteBuffer head = readAt(file, 0, (int) Math.min(file.size(), 0x1000));
+            if (ElfKernel.isElf(head)) {
+                ElfKernel.validateHeader(kernel, head);
+            } else if (BzImage.isBzImage(head)) {
+                BzImage.validateHeader(kernel, head);
+            } else {
+                throw notAKernel(kernel);
+            }
+        }
+    }
+
+    private static InvalidKernelException notAKernel(Path kernel) {
+        return new InvalidKernelException("kernel " + kernel + " is neither an ELF vmlinux nor a bzImage"
+                + " (no ELF magic, no 'HdrS' setup header)");
+    }
+
     /** Loads {@code kernel} into {@code memory} and says where it starts and ends. */
     public static KernelImage load(Path kernel, GuestMemory memory) throws IOException, InvalidKernelException {
         if (!Files.isRegularFile(kernel)) {
@@ -28,8 +53,7 @@ public final class KernelLoader {
             if (BzImage.isBzImage(head)) {
                 return BzImage.load(kernel, file, memory);
             }
-            throw new InvalidKernelException("kernel " + kernel + " is neither an ELF vmlinux nor a bzImage"
-                    + " (no ELF magic, no 'HdrS' setup header)");
+            throw notAKernel(kernel);
         }
     }
 
