@@ -1,0 +1,94 @@
+package dev.flint.kernel;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class GuestImagesTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void kernelKeyIsTheFragmentsSha256PrefixAsTheBuildScriptComputesIt() {
+        String key = GuestImages.kernelKey();
+        assertEquals(16, key.length());
+        assertEquals(GuestImages.sha256Prefix(GuestImages.resource(GuestImages.KERNEL_CONFIG_RESOURCE)), key);
+        assertEquals("e3b0c44298fc1c14", GuestImages.sha256Prefix(new byte[0]), "sha256 of nothing");
+    }
+
+    @Test
+    void initramfsKeyChangesWithBusybox() throws Exception {
+        Path a = Files.writeString(dir.resolve("busybox-a"), "a");
+        Path b = Files.writeString(dir.resolve("busybox-b"), "b");
+        assertNotEquals(new GuestImages(Map.of(), a).initramfsKey(), new GuestImages(Map.of(), b).initramfsKey());
+    }
+
+    @Test
+    void looksInFlintCacheAndNamesWhatIsMissingAndTheFix() throws Exception {
+        Path busybox = Files.writeString(dir.resolve("busybox"), "bb");
+        GuestImages images = new GuestImages(Map.of("FLINT_CACHE", dir.toString()), busybox);
+        var expected = images.expected();
+        assertEquals(dir.resolve("kernel").resolve(GuestImages.kernelKey()).resolve("vmlinux"), expected.vmlinux());
+        var e = assertThrows(IllegalStateException.class, images::require);
+        assertTrue(e.getMessage().contains(expected.vmlinux().toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("./flint build"), e.getMessage());
+
+        Files.createDirectories(expected.vmlinux().getParent());
+        Files.writeString(expected.vmlinux(), "kernel");
+        Files.createDirectories(expected.initramfs().getParent());
+        Files.writeString(expected.initramfs(), "cpio");
+        assertEquals(expected, images.require());
+        assertTrue(images.missing().isEmpty());
+    }
+
+    @Test
+    void environmentOverridesAndXdgCache() {
+        GuestImages images = new GuestImages(Map.of("XDG_CACHE_HOME", "/x", "FLINT_KERNEL", "/k/vmlinux",
+                "FLINT_INITRD", "/k/initrd"), dir.resolve("none"));
+        assertEquals(Path.of("/x/flint"), images.cache());
+        assertEquals(Path.of("/k/vmlinux"), images.expected().vmlinux());
+        assertEquals(Path.of("/k/initrd"), images.expected().initramfs());
+    }
+
+    @Test
+    void guestInitramfsHoldsBusyboxInitAndConsole() throws Exception {
+        Path busybox = Files.writeString(dir.resolve("busybox"), "ELF pretend");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        GuestInitramfs.archive(busybox).writeTo(out);
+        var entries = CpioArchiveTest.read(out.toByteArray());
+        assertEquals("ELF pretend", new String(entries.get("bin/busybox").data(), StandardCharsets.UTF_8));
+        assertEquals(5, entries.get("dev/console").entry().getRemoteDeviceMaj());
+        assertTrue(entries.containsKey("proc") && entries.containsKey("sys") && entries.containsKey("tmp"));
+        String init = new String(entries.get("init").data(), StandardCharsets.UTF_8);
+        assertTrue(init.startsWith("#!/bin/busybox sh"));
+        assertTrue(init.contains("echo \"flint-init: ready\""));
+        assertTrue(init.contains("devmem 0xc0000000 8 123"), "boot marker write");
+        assertTrue(init.contains("reboot -f"), "power-off through the i8042 reset");
+        assertTrue(init.contains("flint.init=shell"));
+        assertEquals(0100755, entries.get("init").entry().getMode());
+    }
+
+    @Test
+    void missingBusyboxNamesThePackage() {
+        var e = assertThrows(IllegalStateException.class, () -> GuestInitramfs.archive(dir.resolve("nope")));
+        assertTrue(e.getMessage().contains("busybox-static"), e.getMessage());
+    }
+
+    @Test
+    void toolRejectsBadArguments() throws Exception {
+        assertEquals(2, InitramfsTool.run(java.util.List.of("pack", dir.toString())));
+        assertEquals(2, InitramfsTool.run(java.util.List.of("pack", dir.resolve("nope").toString(), "out")));
+        assertEquals(2, InitramfsTool.run(java.util.List.of("frob")));
+        assertEquals(0, InitramfsTool.run(java.util.List.of("--help")));
+    }
+}
