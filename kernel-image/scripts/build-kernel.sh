@@ -43,6 +43,20 @@ if [[ -f $OUT/vmlinux && -f $OUT/bzImage ]]; then
     exit 0
 fi
 
+# One build at a time: concurrent makes in one build tree corrupt each other's objects. The
+# lock is an open file descriptor, so it is released however this script ends (make's children
+# inherit it, so an orphaned make keeps it until it finishes).
+mkdir -p "$FLINT_CACHE/kernel"
+exec 9>"$FLINT_CACHE/kernel/.build.lock"
+if ! flock -n 9; then
+    say "another kernel build is running (lock $FLINT_CACHE/kernel/.build.lock); waiting for it..."
+    flock 9
+fi
+if [[ -f $OUT/vmlinux && -f $OUT/bzImage ]]; then
+    echo "$OUT"
+    exit 0
+fi
+
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 missing=()
 [[ -f $SOURCE_TARBALL ]] || missing+=(linux-source-6.1)
@@ -74,10 +88,13 @@ make -s -C "$SRC" O="$BUILD" ARCH=x86_64 olddefconfig >&2
 
 dropped=()
 while IFS= read -r line; do
-    [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=y$ ]] || continue
-    grep -qx "${BASH_REMATCH[1]}=y" "$BUILD/.config" || dropped+=("${BASH_REMATCH[1]}")
+    if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=y$ ]]; then
+        grep -qx "${BASH_REMATCH[1]}=y" "$BUILD/.config" || dropped+=("${BASH_REMATCH[1]}")
+    elif [[ $line =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set$ ]]; then
+        if grep -qx "${BASH_REMATCH[1]}=[ym]" "$BUILD/.config"; then dropped+=("${BASH_REMATCH[1]}(forced on)"); fi
+    fi
 done < "$FRAGMENT"
-[[ ${#dropped[@]} -eq 0 ]] || die "olddefconfig dropped (missing dependencies?): ${dropped[*]}"
+[[ ${#dropped[@]} -eq 0 ]] || die "olddefconfig dropped these options of $(basename "$FRAGMENT") (missing dependencies?): ${dropped[*]}"
 
 say "compiling vmlinux and bzImage with $(nproc) jobs (about 5 minutes on 2 cores)..."
 start=$SECONDS
@@ -86,13 +103,16 @@ make -C "$SRC" O="$BUILD" ARCH=x86_64 -j"$(nproc)" vmlinux bzImage >"$log" 2>&1 
 make_pid=$!
 trap 'kill $make_pid 2>/dev/null || true' EXIT INT TERM
 while kill -0 "$make_pid" 2>/dev/null; do
-    sleep 20
+    sleep 30
     kill -0 "$make_pid" 2>/dev/null && say "... $((SECONDS - start)) s, $(grep -c '^  CC' "$log" || true) files compiled"
 done
 wait "$make_pid" || { tail -n 30 "$log" >&2; die "kernel build failed; full log: $log"; }
 trap - EXIT INT TERM
 
-mkdir -p "$FLINT_CACHE/kernel"
+# The VMM loads vmlinux's PT_LOAD segments at their physical addresses and enters at e_entry.
+entry=$(readelf -h "$BUILD/vmlinux" | awk '/Entry point address:/ {print $4}')
+[[ $entry == 0x1000000 ]] || die "vmlinux entry point is $entry, expected physical 0x1000000"
+
 rm -rf "$OUT.partial"
 mkdir -p "$OUT.partial"
 cp "$BUILD/vmlinux" "$OUT.partial/vmlinux"
