@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -47,10 +46,12 @@ public final class CpioArchive {
 
     private final Map<String, Entry> entries = new LinkedHashMap<>();
 
+    /** A directory; {@code permissions} are the mode bits below 010000, e.g. {@code 0755}. */
     public CpioArchive directory(String path, int permissions) {
         return add(path, permissions, new Directory());
     }
 
+    /** A regular file holding {@code data} (copied). */
     public CpioArchive file(String path, int permissions, byte[] data) {
         return add(path, permissions, new Bytes(data.clone()));
     }
@@ -63,6 +64,7 @@ public final class CpioArchive {
         return add(path, permissions, new HostFile(hostFile));
     }
 
+    /** A symbolic link to {@code target}, stored verbatim (relative or absolute in the guest). */
     public CpioArchive symlink(String path, String target) {
         if (target.isEmpty()) {
             throw new IllegalArgumentException("symlink " + path + " needs a target");
@@ -70,11 +72,21 @@ public final class CpioArchive {
         return add(path, 0777, new Symlink(target));
     }
 
+    /** A character device node, e.g. {@code /dev/console} 5:1. */
     public CpioArchive charDevice(String path, int permissions, int major, int minor) {
+        if (major < 0 || minor < 0) {
+            throw new IllegalArgumentException("device " + path + " needs non-negative numbers, got " + major + ":" + minor);
+        }
         return add(path, permissions, new CharDevice(major, minor));
     }
 
-    /** Adds every file, directory and symlink under {@code root}, sorted, at {@code prefix}. */
+    /**
+     * Adds the tree under {@code root} (not {@code root} itself) at {@code prefix}, in sorted order:
+     * directories, regular files, symlinks (target kept as is) and character devices, with their
+     * permission bits; owners become root and times zero, so the same tree gives the same bytes.
+     * Hard links are stored as separate copies; other file types are rejected. {@code prefix} is
+     * {@code "/"} or a directory already added.
+     */
     public CpioArchive addTree(Path root, String prefix) throws IOException {
         if (!Files.isDirectory(root)) {
             throw new IllegalArgumentException(root + " is not a directory");
@@ -192,15 +204,19 @@ public final class CpioArchive {
         }
     }
 
+    /** The permission bits of {@code path} (setuid, setgid and sticky included), not following links. */
     private static int permissions(Path path) throws IOException {
         if (Files.isSymbolicLink(path)) {
             return 0777;
         }
-        Set<PosixFilePermission> set = Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS);
-        int mode = 0;
-        for (PosixFilePermission permission : set) {
-            mode |= 1 << (8 - permission.ordinal());
+        try {
+            return (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777;
+        } catch (UnsupportedOperationException e) {
+            int mode = 0;
+            for (PosixFilePermission permission : Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS)) {
+                mode |= 1 << (8 - permission.ordinal());
+            }
+            return mode;
         }
-        return mode;
     }
 }

@@ -47,8 +47,10 @@ public final class GuestImages {
     Images require() {
         List<String> missing = missing();
         if (!missing.isEmpty()) {
+            String busyboxHint = Files.isRegularFile(busybox) ? ""
+                    : " (the initramfs needs " + busybox + ": apt-get install busybox-static)";
             throw new IllegalStateException("guest image not built: " + String.join(", ", missing)
-                    + "; run " + BUILD_COMMAND + " to build it");
+                    + "; run " + BUILD_COMMAND + " to build it" + busyboxHint);
         }
         return expected();
     }
@@ -88,7 +90,12 @@ public final class GuestImages {
 
     /** First 16 hex digits of the kernel config fragment's sha256, as build-kernel.sh computes it. */
     public static String kernelKey() {
-        return sha256Prefix(resource(KERNEL_CONFIG_RESOURCE));
+        return kernelKey(resource(KERNEL_CONFIG_RESOURCE));
+    }
+
+    /** The kernel key of a config fragment with these bytes. */
+    static String kernelKey(byte[] fragment) {
+        return sha256Prefix(fragment);
     }
 
     /** First 16 hex digits of the sha256 of the init script followed by the busybox binary. */

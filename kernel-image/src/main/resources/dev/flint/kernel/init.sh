@@ -1,24 +1,28 @@
 #!/bin/busybox sh
-# Flint's default guest init (PID 1): mounts the kernel filesystems, tells the host it reached
-# userspace (boot marker, then the ready line), and powers off, or first runs a console shell
-# when the kernel command line says flint.init=shell.
-/bin/busybox mount -t proc proc /proc
-/bin/busybox mount -t sysfs sysfs /sys
-/bin/busybox mount -t devtmpfs devtmpfs /dev
-/bin/busybox mount -t tmpfs tmpfs /tmp
-/bin/busybox --install -s /bin
+# Flint's default guest init (PID 1). Mounts the kernel filesystems, tells the host it reached
+# userspace (boot marker, then the ready line on the console), then powers off at once, or
+# first runs a console shell when the kernel command line has flint.init=shell.
 export PATH=/bin HOME=/root
-
-# Byte 123 to the host's boot-marker address: the host timestamps "guest reached init".
-devmem 0xc0000000 8 123
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
 hostname flint
+
+# Boot marker: byte 123 to guest-physical 0xc0000000, which the VMM timestamps as "init ran".
+devmem 0xc0000000 8 123
 echo "flint-init: ready"
 
-case " $(cat /proc/cmdline) " in
-    *" flint.init=shell "*) setsid cttyhack sh ;;
+read -r cmdline </proc/cmdline
+case " $cmdline " in
+    *" flint.init=shell "*)
+        busybox --install -s /bin
+        setsid cttyhack sh
+        ;;
 esac
 
-# Closing the console lets the tty drain before the reset; with reboot=k the reset goes
-# through the i8042, which the VMM takes as this guest's power-off.
+# Power off. The kernel runs with reboot=k, so this reset is a write of 0xFE to i8042 port
+# 0x64, which the VMM takes as the guest's power-off. Closing the console first waits for the
+# serial line to drain, so the host sees all of the output.
 exec </dev/null >/dev/null 2>&1
 reboot -f

@@ -3,6 +3,7 @@ package dev.flint.kernel;
 import org.apache.commons.compress.archivers.cpio.CpioArchiveEntry;
 import org.apache.commons.compress.archivers.cpio.CpioArchiveInputStream;
 import org.apache.commons.compress.archivers.cpio.CpioConstants;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,7 +55,8 @@ class CpioArchiveTest {
                 .charDevice("/dev/console", 0600, 5, 1));
 
         assertEquals("070701", new String(archive, 0, 6, StandardCharsets.US_ASCII), "newc magic");
-        assertTrue(new String(archive, StandardCharsets.US_ASCII).contains("TRAILER!!!"));
+        String text = new String(archive, StandardCharsets.US_ASCII);
+        assertTrue(text.lastIndexOf("TRAILER!!!") > text.lastIndexOf("dev/console"), "trailer ends the archive");
         Map<String, Read> entries = read(archive);
         assertEquals(java.util.List.of("bin", "bin/hello", "bin/sh", "dev", "dev/console"), java.util.List.copyOf(entries.keySet()));
         assertEquals(CpioConstants.C_ISDIR | 0755, entries.get("bin").entry().getMode());
@@ -85,6 +87,53 @@ class CpioArchiveTest {
         assertEquals(CpioConstants.C_ISREG | 0644, entries.get("notes").entry().getMode());
         assertEquals("run me", new String(entries.get("usr/bin/tool").data(), StandardCharsets.UTF_8));
         assertEquals("tool", new String(entries.get("usr/bin/alias").data(), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void packKeepsStickyBitsAndCharacterDevices() throws Exception {
+        Path root = Files.createDirectory(dir.resolve("root"));
+        Path tmp = Files.createDirectory(root.resolve("tmp"));
+        assertEquals(0, new ProcessBuilder("chmod", "1777", tmp.toString()).inheritIO().start().waitFor());
+        Path devDir = Files.createDirectory(root.resolve("dev"));
+        boolean mknod = new ProcessBuilder("mknod", "-m", "600", devDir.resolve("console").toString(), "c", "5", "1")
+                .redirectErrorStream(true).start().waitFor() == 0;
+
+        Map<String, Read> entries = read(bytes(new CpioArchive().addTree(root, "/")));
+
+        assertEquals(CpioConstants.C_ISDIR | 01777, entries.get("tmp").entry().getMode());
+        Assumptions.assumeTrue(mknod, "mknod needs root; device packing not checked");
+        CpioArchiveEntry console = entries.get("dev/console").entry();
+        assertEquals(CpioConstants.C_ISCHR | 0600, console.getMode());
+        assertEquals(5, console.getRemoteDeviceMaj());
+        assertEquals(1, console.getRemoteDeviceMin());
+    }
+
+    @Test
+    void packUnderAPrefixAndSameTreeGivesSameBytes() throws Exception {
+        Path root = Files.createDirectory(dir.resolve("root"));
+        Files.writeString(root.resolve("b"), "2");
+        Files.writeString(root.resolve("a"), "1");
+        byte[] first = bytes(new CpioArchive().directory("/opt", 0755).addTree(root, "/opt"));
+        byte[] second = bytes(new CpioArchive().directory("/opt", 0755).addTree(root, "/opt/"));
+        assertArrayEquals(first, second);
+        assertEquals(java.util.List.of("opt", "opt/a", "opt/b"), java.util.List.copyOf(read(first).keySet()));
+    }
+
+    @Test
+    void emptyArchiveIsJustTheTrailer() throws Exception {
+        byte[] archive = bytes(new CpioArchive());
+        assertTrue(read(archive).isEmpty());
+        assertTrue(new String(archive, StandardCharsets.US_ASCII).contains("TRAILER!!!"));
+        assertEquals(0, archive.length % 512, "padded to cpio blocks");
+    }
+
+    @Test
+    void rejectsBadDevicesAndSymlinks() {
+        CpioArchive archive = new CpioArchive().directory("/dev", 0755);
+        assertThrows(IllegalArgumentException.class, () -> archive.charDevice("/dev/x", 0600, -1, 0));
+        assertThrows(IllegalArgumentException.class, () -> archive.symlink("/dev/y", ""));
+        assertThrows(IllegalArgumentException.class, () -> archive.addTree(dir.resolve("missing"), "/"));
+        assertEquals(java.util.List.of("/dev"), archive.paths(), "rejected entries are not added");
     }
 
     @Test

@@ -1,7 +1,9 @@
 package dev.flint.kernel;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.apache.commons.compress.archivers.cpio.CpioConstants;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -27,6 +29,23 @@ class GuestImagesTest {
     }
 
     @Test
+    void kernelKeyIsStableAndFollowsTheFragmentsBytes() throws Exception {
+        assertEquals(GuestImages.kernelKey(), GuestImages.kernelKey());
+        assertEquals("ba7816bf8f01cfea", GuestImages.kernelKey("abc".getBytes(StandardCharsets.US_ASCII)));
+        byte[] fragment = GuestImages.resource(GuestImages.KERNEL_CONFIG_RESOURCE);
+        byte[] changed = (new String(fragment, StandardCharsets.UTF_8) + "CONFIG_NFS_FS=y\n").getBytes(StandardCharsets.UTF_8);
+        assertNotEquals(GuestImages.kernelKey(), GuestImages.kernelKey(changed));
+        // The build script keys the source file with sha256sum; the resource must be that file, byte for byte.
+        Path source = Path.of("src/main/resources/dev/flint/kernel/guest-kernel.config");
+        Assumptions.assumeTrue(Files.isRegularFile(source), "not run from the kernel-image module directory");
+        assertEquals(GuestImages.kernelKey(Files.readAllBytes(source)), GuestImages.kernelKey());
+        Process sha = new ProcessBuilder("sha256sum", source.toString()).redirectErrorStream(true).start();
+        String out = new String(sha.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        Assumptions.assumeTrue(sha.waitFor() == 0, "no sha256sum: " + out);
+        assertEquals(out.substring(0, 16), GuestImages.kernelKey());
+    }
+
+    @Test
     void initramfsKeyChangesWithBusybox() throws Exception {
         Path a = Files.writeString(dir.resolve("busybox-a"), "a");
         Path b = Files.writeString(dir.resolve("busybox-b"), "b");
@@ -42,6 +61,7 @@ class GuestImagesTest {
         var e = assertThrows(IllegalStateException.class, images::require);
         assertTrue(e.getMessage().contains(expected.vmlinux().toString()), e.getMessage());
         assertTrue(e.getMessage().contains("./flint build"), e.getMessage());
+        assertTrue(e.getMessage().contains("initramfs " + expected.initramfs()), e.getMessage());
 
         Files.createDirectories(expected.vmlinux().getParent());
         Files.writeString(expected.vmlinux(), "kernel");
@@ -75,6 +95,18 @@ class GuestImagesTest {
         assertTrue(init.contains("devmem 0xc0000000 8 123"), "boot marker write");
         assertTrue(init.contains("reboot -f"), "power-off through the i8042 reset");
         assertTrue(init.contains("flint.init=shell"));
+        assertTrue(init.contains("mount -t proc proc /proc") && init.contains("mount -t sysfs sysfs /sys")
+                && init.contains("mount -t devtmpfs devtmpfs /dev") && init.contains("mount -t tmpfs tmpfs /tmp"));
+        assertTrue(init.contains("hostname flint"));
+        assertTrue(init.indexOf("reboot -f") > init.indexOf("setsid cttyhack sh"), "the shell's exit powers off");
+        for (String applet : GuestInitramfs.APPLETS) {
+            var link = entries.get("bin/" + applet);
+            assertEquals(CpioConstants.C_ISLNK | 0777, link.entry().getMode(), applet);
+            assertEquals("busybox", new String(link.data(), StandardCharsets.UTF_8), applet);
+        }
+        assertEquals(1, entries.get("dev/null").entry().getRemoteDeviceMaj());
+        assertEquals(3, entries.get("dev/null").entry().getRemoteDeviceMin());
+        assertEquals(CpioConstants.C_ISDIR | 01777, entries.get("tmp").entry().getMode());
         assertEquals(0100755, entries.get("init").entry().getMode());
     }
 
