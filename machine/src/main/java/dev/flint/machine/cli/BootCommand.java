@@ -1,0 +1,157 @@
+package dev.flint.machine.cli;
+
+import dev.flint.kernel.GuestImages;
+import dev.flint.vmm.HostUnsupportedException;
+import dev.flint.vmm.VirtualMachine;
+import dev.flint.vmm.VmConfig;
+import dev.flint.vmm.VmExit;
+import dev.flint.vmm.VmmException;
+import dev.flint.vmm.boot.InvalidKernelException;
+import dev.flint.vmm.boot.KernelLoader;
+import dev.flint.vmm.memory.X86MemoryMap;
+
+import java.io.FileOutputStream;
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/** {@code flint boot}: boots the guest, streams its console, exits 0 when it powers off. */
+final class BootCommand {
+    static final String USAGE = """
+            Usage: flint boot [OPTIONS]
+
+            Boots a microVM with Flint's guest kernel and initramfs (or the ones given), streams the
+            guest's serial console to stdout, and exits 0 when the guest powers itself off.
+
+            Options:
+              --kernel FILE      kernel to boot: an ELF vmlinux or a bzImage (default: Flint's guest kernel)
+              --initrd FILE      initramfs to load (default: Flint's guest initramfs)
+              --cmdline STRING   replace the whole kernel command line
+              --append STRING    add to the default kernel command line
+              --memory-mb N      guest memory in MiB (default 256, at least 64)
+              --cpus N           vCPUs (default 1)
+              --timeout SECONDS  stop the VM after this long and exit 124 (default 300)
+              --shell            ask Flint's init for a shell on the console (stdin is the terminal)
+              --dry-run          check the options, print the kernel command line, boot nothing
+              -h, --help         show this help
+
+            Exit status: 0 the guest powered off; 1 it crashed or was stopped; 2 bad arguments;
+            3 this host cannot run guests (the message says why); 124 timeout.
+            """;
+
+    static final int EXIT_CRASH = 1;
+    static final int EXIT_USAGE = 2;
+    static final int EXIT_HOST = 3;
+    static final int EXIT_TIMEOUT = 124;
+
+    /** The parsed and validated options of one {@code flint boot}. */
+    record Options(Optional<Path> kernel, Optional<Path> initrd, Optional<String> cmdline, String append,
+                   int memoryMb, int cpus, Duration timeout, boolean shell, boolean dryRun) {
+        String kernelCommandLine() {
+            String init = "flint.init=" + (shell ? "shell" : "poweroff");
+            return cmdline.orElse(VirtualMachine.BASE_CMDLINE + " " + init + (append.isEmpty() ? "" : " " + append));
+        }
+    }
+
+    private BootCommand() {
+    }
+
+    static Options parse(List<String> args) throws UsageException {
+        Arguments in = new Arguments(args);
+        Optional<Path> kernel = Optional.empty();
+        Optional<Path> initrd = Optional.empty();
+        Optional<String> cmdline = Optional.empty();
+        String append = "";
+        int memoryMb = 256;
+        int cpus = 1;
+        int timeoutSeconds = 300;
+        boolean shell = false;
+        boolean dryRun = false;
+        while (in.hasNext()) {
+            String option = in.next();
+            switch (option) {
+                case "--kernel" -> kernel = Optional.of(in.existingFile(option));
+                case "--initrd" -> initrd = Optional.of(in.existingFile(option));
+                case "--cmdline" -> cmdline = Optional.of(in.value(option));
+                case "--append" -> append = in.value(option);
+                case "--memory-mb" -> memoryMb = in.intValue(option, (int) (X86MemoryMap.MIN_MEMORY >> 20), 1 << 20);
+                case "--cpus" -> cpus = in.intValue(option, 1, VmConfig.MAX_VCPUS);
+                case "--timeout" -> timeoutSeconds = in.intValue(option, 1, 86_400);
+                case "--shell" -> shell = true;
+                case "--dry-run" -> dryRun = true;
+                default -> throw new UsageException("unknown option for boot: " + option);
+            }
+        }
+        if (kernel.isPresent()) {
+            try {
+                KernelLoader.probe(kernel.get());
+            } catch (InvalidKernelException | IOException e) {
+                throw new UsageException(e.getMessage());
+            }
+        }
+        return new Options(kernel, initrd, cmdline, append, memoryMb, cpus, Duration.ofSeconds(timeoutSeconds), shell,
+                dryRun);
+    }
+
+    static int run(Options options, PrintStream out, PrintStream err) throws UsageException, InterruptedException {
+        if (options.dryRun()) {
+            out.println(options.kernelCommandLine());
+            return 0;
+        }
+        Path kernel = options.kernel().orElse(null);
+        Path initrd = options.initrd().orElse(null);
+        if (kernel == null || initrd == null) {
+            try {
+                GuestImages.Images images = GuestImages.locate();
+                kernel = kernel != null ? kernel : images.vmlinux();
+                initrd = initrd != null ? initrd : images.initramfs();
+            } catch (IllegalStateException e) {
+                throw new UsageException(e.getMessage());
+            }
+        }
+        OutputStream console = new FileOutputStream(FileDescriptor.out);
+        VmConfig config;
+        try {
+            config = new VmConfig("boot", kernel, Optional.of(initrd), options.kernelCommandLine(),
+                    options.memoryMb(), options.cpus(), console);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        try (VirtualMachine vm = VirtualMachine.start(config)) {
+            if (options.shell()) {
+                ConsoleInput.forward(System.in, vm);
+            }
+            VmExit exit = vm.awaitExit(options.timeout());
+            err.printf("flint: guest %s; VMM setup %.1f ms%s%n", describe(exit), vm.setupNanos() / 1e6,
+                    vm.bootMarkerNanos().isPresent()
+                            ? String.format(", boot marker (init started) at %.1f ms", vm.bootMarkerNanos().getAsLong() / 1e6)
+                            : ", no boot marker seen");
+            return switch (exit.reason()) {
+                case POWER_OFF, HALT -> 0;
+                case TIMEOUT -> EXIT_TIMEOUT;
+                case STOPPED, CRASH -> EXIT_CRASH;
+            };
+        } catch (HostUnsupportedException e) {
+            err.println("flint: " + e.getMessage());
+            return EXIT_HOST;
+        } catch (VmmException e) {
+            err.println("flint: " + e.getMessage());
+            return EXIT_CRASH;
+        }
+    }
+
+    private static String describe(VmExit exit) {
+        return switch (exit.reason()) {
+            case POWER_OFF -> "powered off";
+            case HALT -> "halted";
+            case STOPPED -> "was stopped";
+            case TIMEOUT -> "timed out (" + exit.detail() + ")";
+            case CRASH -> "crashed: " + exit.detail();
+        };
+    }
+}

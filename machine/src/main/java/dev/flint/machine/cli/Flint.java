@@ -1,0 +1,55 @@
+package dev.flint.machine.cli;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+
+/** The {@code flint} command: dispatches to its subcommands. */
+public final class Flint {
+    static final String USAGE = """
+            Usage: flint COMMAND [OPTIONS]
+
+            Commands:
+              boot     boot a microVM with Flint's guest kernel and stream its console
+              help     show this help, or a command's: flint help boot
+
+            Run 'flint COMMAND --help' for a command's options.
+            """;
+
+    private Flint() {
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        System.exit(run(Arrays.asList(args), System.out, System.err));
+    }
+
+    static int run(List<String> args, PrintStream out, PrintStream err) throws InterruptedException {
+        if (args.isEmpty() || isHelp(args.get(0)) || args.get(0).equals("help")) {
+            String topic = args.size() > 1 ? args.get(1) : "";
+            out.print(topic.equals("boot") ? BootCommand.USAGE : USAGE);
+            return args.isEmpty() ? BootCommand.EXIT_USAGE : 0;
+        }
+        String command = args.get(0);
+        List<String> rest = args.subList(1, args.size());
+        try {
+            return switch (command) {
+                case "boot" -> {
+                    if (rest.stream().anyMatch(Flint::isHelp)) {
+                        out.print(BootCommand.USAGE);
+                        yield 0;
+                    }
+                    yield BootCommand.run(BootCommand.parse(rest), out, err);
+                }
+                default -> throw new UsageException("unknown command: " + command);
+            };
+        } catch (UsageException e) {
+            err.println("flint: " + e.getMessage());
+            err.println("Run 'flint " + (command.equals("boot") ? "boot " : "") + "--help' for usage.");
+            return BootCommand.EXIT_USAGE;
+        }
+    }
+
+    private static boolean isHelp(String arg) {
+        return arg.equals("--help") || arg.equals("-h");
+    }
+}

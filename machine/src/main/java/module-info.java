@@ -1,0 +1,6 @@
+/** The user's door to Flint: the machine API and the {@code flint} command line. */
+module dev.flint.machine {
+    requires dev.flint.vmm;
+    requires dev.flint.kernel;
+    exports dev.flint.machine.cli;
+}
