@@ -40,6 +40,8 @@ class RealModeGuestIT {
     /** mov dx,0x3f8; mov al,'H'; out dx,al; mov al,'i'; out dx,al; mov al,10; out dx,al; mov dx,0x501; mov al,42; out dx,al; hlt */
     private static final byte[] HELLO = bytes(0xba, 0xf8, 0x03, 0xb0, 'H', 0xee, 0xb0, 'i', 0xee, 0xb0, 0x0a, 0xee,
             0xba, 0x01, 0x05, 0xb0, 42, 0xee, 0xf4);
+    /** mov dx,0x600; mov al,1; out dx,al; mov dx,0x501; mov al,7; out dx,al; hlt */
+    private static final byte[] DOORBELL = bytes(0xba, 0x00, 0x06, 0xb0, 1, 0xee, 0xba, 0x01, 0x05, 0xb0, 7, 0xee, 0xf4);
     /** jmp $ */
     private static final byte[] SPIN = bytes(0xeb, 0xfe);
     /** sti; hlt; jmp to hlt: sleeps in the in-kernel irqchip's hlt */
@@ -128,6 +130,25 @@ class RealModeGuestIT {
         assertEquals(VmExit.Reason.STOPPED, result.reason());
         assertTrue(vcpu.exitCount() >= 4, "one exit per out instruction, got " + vcpu.exitCount());
         assertFalse(thread.isAlive());
+    }
+
+    @Test
+    void ioeventfdCatchesAPortWriteInsideKvm() throws Exception {
+        try (dev.flint.vmm.sys.EventFd doorbell = dev.flint.vmm.sys.EventFd.create();
+             dev.flint.vmm.sys.EventFd interrupt = dev.flint.vmm.sys.EventFd.create()) {
+            vm.ioeventfd(doorbell.fd(), 0x600, 1, true, java.util.OptionalLong.of(1), true);
+            vm.irqfd(interrupt.fd(), 5, true);
+            startAt(DOORBELL);
+            Thread thread = vcpu.start("doorbell");
+            exit.get(30, TimeUnit.SECONDS);
+            thread.join(5_000);
+
+            assertEquals(7, exitValue.get());
+            assertEquals(1, doorbell.drain(), "the guest's out to port 0x600 signalled the eventfd");
+            assertEquals(0, pio.unclaimedAccesses(), "the doorbell write never reached user space");
+            vm.irqfd(interrupt.fd(), 5, false);
+            vm.ioeventfd(doorbell.fd(), 0x600, 1, true, java.util.OptionalLong.of(1), false);
+        }
     }
 
     @Test

@@ -25,6 +25,8 @@ public final class KvmIoctls {
     public static final long KVM_SET_IDENTITY_MAP_ADDR = iow(KVMIO, 0x48, Long.BYTES);
     public static final long KVM_CREATE_IRQCHIP = io(KVMIO, 0x60);
     public static final long KVM_IRQ_LINE = iow(KVMIO, 0x61, KvmStructs.IRQ_LEVEL.byteSize());
+    public static final long KVM_IRQFD = iow(KVMIO, 0x76, KvmStructs.IRQFD.byteSize());
+    public static final long KVM_IOEVENTFD = iow(KVMIO, 0x79, KvmStructs.IOEVENTFD.byteSize());
     public static final long KVM_CREATE_PIT2 = iow(KVMIO, 0x77, KvmStructs.PIT_CONFIG.byteSize());
 
     // vCPU ioctls.
@@ -49,6 +51,16 @@ public final class KvmIoctls {
     public static final int KVM_CAP_EXT_CPUID = 7;
     public static final int KVM_CAP_PIT2 = 33;
     public static final int KVM_CAP_IMMEDIATE_EXIT = 136;
+
+    public static final int KVM_CAP_IRQFD = 32;
+    public static final int KVM_CAP_IOEVENTFD = 36;
+
+    /** {@code kvm_ioeventfd.flags}. */
+    public static final int KVM_IOEVENTFD_FLAG_DATAMATCH = 1;
+    public static final int KVM_IOEVENTFD_FLAG_PIO = 1 << 1;
+    public static final int KVM_IOEVENTFD_FLAG_DEASSIGN = 1 << 2;
+    /** {@code kvm_irqfd.flags}. */
+    public static final int KVM_IRQFD_FLAG_DEASSIGN = 1;
 
     /** {@code kvm_pit_config.flags}: no speaker port emulation beyond a dummy. */
     public static final int KVM_PIT_SPEAKER_DUMMY = 1;

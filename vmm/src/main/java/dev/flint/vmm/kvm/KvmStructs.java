@@ -95,6 +95,16 @@ public final class KvmStructs {
     public static final StructLayout IRQ_LEVEL = structLayout(
             JAVA_INT.withName("irq"), JAVA_INT.withName("level"));
 
+    /** {@code struct kvm_ioeventfd}. */
+    public static final StructLayout IOEVENTFD = structLayout(
+            JAVA_LONG.withName("datamatch"), JAVA_LONG.withName("addr"), JAVA_INT.withName("len"),
+            JAVA_INT.withName("fd"), JAVA_INT.withName("flags"), paddingLayout(36));
+
+    /** {@code struct kvm_irqfd}. */
+    public static final StructLayout IRQFD = structLayout(
+            JAVA_INT.withName("fd"), JAVA_INT.withName("gsi"), JAVA_INT.withName("flags"),
+            JAVA_INT.withName("resamplefd"), paddingLayout(16));
+
     /** The fixed head of {@code struct kvm_signal_mask}; {@code len} bytes of sigset follow it. */
     public static final StructLayout SIGNAL_MASK_HEADER = structLayout(JAVA_INT.withName("len"));
 

@@ -5,6 +5,7 @@ import dev.flint.vmm.sys.Libc;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.OptionalLong;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -67,6 +68,38 @@ public final class VmFd extends FileDescriptor {
             level.set(JAVA_INT, 0, irq);
             level.set(JAVA_INT, 4, high ? 1 : 0);
             ErrnoException.check("ioctl(KVM_IRQ_LINE)", Libc.ioctl(fd(), KvmIoctls.KVM_IRQ_LINE, level));
+        }
+    }
+
+    /**
+     * {@code KVM_IOEVENTFD} (4.59): a guest write of {@code length} bytes at {@code address}
+     * (port I/O when {@code pio}) signals {@code eventFd} inside KVM instead of exiting; with a
+     * {@code datamatch} only writes of that value do.
+     */
+    public void ioeventfd(int eventFd, long address, int length, boolean pio, OptionalLong datamatch, boolean assign)
+            throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment request = arena.allocate(KvmStructs.IOEVENTFD);
+            int flags = (pio ? KvmIoctls.KVM_IOEVENTFD_FLAG_PIO : 0)
+                    | (datamatch.isPresent() ? KvmIoctls.KVM_IOEVENTFD_FLAG_DATAMATCH : 0)
+                    | (assign ? 0 : KvmIoctls.KVM_IOEVENTFD_FLAG_DEASSIGN);
+            request.set(JAVA_LONG, 0, datamatch.orElse(0));
+            request.set(JAVA_LONG, 8, address);
+            request.set(JAVA_INT, 16, length);
+            request.set(JAVA_INT, 20, eventFd);
+            request.set(JAVA_INT, 24, flags);
+            ErrnoException.check("ioctl(KVM_IOEVENTFD)", Libc.ioctl(fd(), KvmIoctls.KVM_IOEVENTFD, request));
+        }
+    }
+
+    /** {@code KVM_IRQFD} (4.75): signalling {@code eventFd} raises {@code gsi} (edge) in the in-kernel irqchip. */
+    public void irqfd(int eventFd, int gsi, boolean assign) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment request = arena.allocate(KvmStructs.IRQFD);
+            request.set(JAVA_INT, 0, eventFd);
+            request.set(JAVA_INT, 4, gsi);
+            request.set(JAVA_INT, 8, assign ? 0 : KvmIoctls.KVM_IRQFD_FLAG_DEASSIGN);
+            ErrnoException.check("ioctl(KVM_IRQFD)", Libc.ioctl(fd(), KvmIoctls.KVM_IRQFD, request));
         }
     }
 

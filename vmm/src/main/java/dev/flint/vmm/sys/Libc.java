@@ -37,6 +37,13 @@ public final class Libc {
     public static final int EFD_CLOEXEC = 0x80000;
     public static final int EFD_NONBLOCK = 0x800;
 
+    public static final int EPOLL_CLOEXEC = 0x80000;
+    public static final int EPOLL_CTL_ADD = 1;
+    public static final int EPOLL_CTL_DEL = 2;
+    public static final int EPOLLIN = 0x001;
+    /** {@code struct epoll_event} is packed on x86-64: u32 events, u64 data. */
+    public static final long EPOLL_EVENT_BYTES = 12;
+
     public static final int SIG_BLOCK = 0;
     public static final int SIG_UNBLOCK = 1;
 
@@ -67,6 +74,12 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
     private static final MethodHandle WRITE = bind("write",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
+    private static final MethodHandle EPOLL_CREATE1 = bind("epoll_create1",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
+    private static final MethodHandle EPOLL_CTL = bind("epoll_ctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), -1);
+    private static final MethodHandle EPOLL_WAIT = bind("epoll_wait",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), -1);
     private static final MethodHandle PTHREAD_SELF = LINKER.downcallHandle(
             symbol("pthread_self"), FunctionDescriptor.of(JAVA_LONG));
     // pthread_kill and pthread_sigmask return the error number instead of setting errno.
@@ -192,6 +205,36 @@ public final class Libc {
             return result((long) WRITE.invokeExact(state, fd, buffer, buffer.byteSize()), state);
         } catch (Throwable t) {
             throw linkageFailure("write", t);
+        }
+    }
+
+    /** {@code epoll_create1(flags)}: an epoll fd or {@code -errno}. */
+    public static int epollCreate1(int flags) {
+        try {
+            MemorySegment state = callState();
+            return result((int) EPOLL_CREATE1.invokeExact(state, flags), state);
+        } catch (Throwable t) {
+            throw linkageFailure("epoll_create1", t);
+        }
+    }
+
+    /** {@code epoll_ctl(epfd, op, fd, event)}: 0 or {@code -errno}. */
+    public static int epollCtl(int epfd, int op, int fd, MemorySegment event) {
+        try {
+            MemorySegment state = callState();
+            return result((int) EPOLL_CTL.invokeExact(state, epfd, op, fd, event), state);
+        } catch (Throwable t) {
+            throw linkageFailure("epoll_ctl", t);
+        }
+    }
+
+    /** {@code epoll_wait(epfd, events, maxevents, timeout)}: ready count or {@code -errno}. */
+    public static int epollWait(int epfd, MemorySegment events, int maxEvents, int timeoutMillis) {
+        try {
+            MemorySegment state = callState();
+            return result((int) EPOLL_WAIT.invokeExact(state, epfd, events, maxEvents, timeoutMillis), state);
+        } catch (Throwable t) {
+            throw linkageFailure("epoll_wait", t);
         }
     }
 

@@ -25,6 +25,8 @@ class KvmIoctlsTest {
         assertEquals(0xAE60L, KvmIoctls.KVM_CREATE_IRQCHIP);
         assertEquals(0x4008AE61L, KvmIoctls.KVM_IRQ_LINE);
         assertEquals(0x4040AE77L, KvmIoctls.KVM_CREATE_PIT2);
+        assertEquals(0x4020AE76L, KvmIoctls.KVM_IRQFD);
+        assertEquals(0x4040AE79L, KvmIoctls.KVM_IOEVENTFD);
     }
 
     @Test

@@ -62,6 +62,11 @@ class KvmStructsLayoutTest {
         assertEquals(64, KvmStructs.PIT_CONFIG.byteSize());
         assertEquals(8, KvmStructs.IRQ_LEVEL.byteSize());
         assertEquals(4, KvmStructs.SIGNAL_MASK_HEADER.byteSize());
+        assertEquals(64, KvmStructs.IOEVENTFD.byteSize());
+        assertEquals(20, offset(KvmStructs.IOEVENTFD, "fd"));
+        assertEquals(24, offset(KvmStructs.IOEVENTFD, "flags"));
+        assertEquals(32, KvmStructs.IRQFD.byteSize());
+        assertEquals(4, offset(KvmStructs.IRQFD, "gsi"));
     }
 
     @Test

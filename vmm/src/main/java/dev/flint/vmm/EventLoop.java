@@ -1,0 +1,142 @@
+package dev.flint.vmm;
+
+import dev.flint.vmm.sys.Errno;
+import dev.flint.vmm.sys.ErrnoException;
+import dev.flint.vmm.sys.EventFd;
+import dev.flint.vmm.sys.Libc;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+/**
+ * The device thread: one platform thread waiting in {@code epoll_wait} on eventfds (queue
+ * notifications from KVM, host-side work for devices) and running their handlers, so device
+ * work never runs on a vCPU thread. A handler that throws is reported and the loop goes on.
+ */
+public final class EventLoop implements AutoCloseable {
+    private static final int MAX_EVENTS = 32;
+
+    private final int epoll;
+    private final EventFd wakeup;
+    private final Map<Integer, Runnable> handlers = new ConcurrentHashMap<>();
+    private final Consumer<Throwable> onHandlerFailure;
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    /** Starts the loop thread, named {@code flint-<name>-events}. */
+    public EventLoop(String name, Consumer<Throwable> onHandlerFailure) throws ErrnoException {
+        this.onHandlerFailure = onHandlerFailure;
+        this.epoll = ErrnoException.check("epoll_create1", Libc.epollCreate1(Libc.EPOLL_CLOEXEC));
+        try {
+            this.wakeup = EventFd.create();
+            add(wakeup.fd());
+        } catch (ErrnoException e) {
+            Libc.close(epoll);
+            throw e;
+        }
+        this.thread = Thread.ofPlatform().name("flint-" + name + "-events").daemon().start(this::loop);
+    }
+
+    /**
+     * Runs {@code handler} on the loop thread each time {@code eventFd} is signalled; the
+     * counter is drained before the handler runs, so signals that arrive during it re-arm it.
+     */
+    public void register(EventFd eventFd, Runnable handler) throws ErrnoException {
+        handlers.put(eventFd.fd(), () -> {
+            try {
+                eventFd.drain();
+            } catch (ErrnoException e) {
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+            handler.run();
+        });
+        add(eventFd.fd());
+    }
+
+    private void add(int fd) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment event = arena.allocate(Libc.EPOLL_EVENT_BYTES, 4);
+            event.set(JAVA_INT_UNALIGNED, 0, Libc.EPOLLIN);
+            event.set(JAVA_LONG_UNALIGNED, 4, fd);
+            ErrnoException.check("epoll_ctl(ADD, fd " + fd + ")", Libc.epollCtl(epoll, Libc.EPOLL_CTL_ADD, fd, event));
+        }
+    }
+
+    private void loop() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment events = arena.allocate(Libc.EPOLL_EVENT_BYTES * MAX_EVENTS, 4);
+            while (running) {
+                int ready = Libc.epollWait(epoll, events, MAX_EVENTS, -1);
+                if (ready == -Errno.EINTR) {
+                    continue;
+                }
+                if (ready < 0) {
+                    onHandlerFailure.accept(new ErrnoException("epoll_wait", -ready));
+                    return;
+                }
+                for (int i = 0; i < ready && running; i++) {
+                    int fd = (int) events.get(JAVA_LONG_UNALIGNED, i * Libc.EPOLL_EVENT_BYTES + 4);
+                    dispatch(fd);
+                }
+            }
+        }
+    }
+
+    private void dispatch(int fd) {
+        if (fd == wakeup.fd()) {
+            drainQuietly(wakeup);
+            return;
+        }
+        Runnable handler = handlers.get(fd);
+        if (handler == null) {
+            return;
+        }
+        try {
+            handler.run();
+        } catch (RuntimeException | Error e) {
+            onHandlerFailure.accept(e);
+        }
+    }
+
+    private static void drainQuietly(EventFd fd) {
+        try {
+            fd.drain();
+        } catch (ErrnoException e) {
+            // Only the wakeup fd: nothing waits on its count.
+        }
+    }
+
+    /** Whether the caller is the loop thread. */
+    public boolean inLoop() {
+        return Thread.currentThread() == thread;
+    }
+
+    /** Stops the thread, waits for it, and closes the epoll and wakeup fds (not the registered ones). */
+    @Override
+    public void close() {
+        if (!running) {
+            return;
+        }
+        running = false;
+        try {
+            wakeup.signal();
+        } catch (ErrnoException e) {
+            // The loop also ends at its next event.
+        }
+        if (!inLoop()) {
+            try {
+                thread.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        wakeup.close();
+        Libc.close(epoll);
+    }
+}

@@ -1,0 +1,60 @@
+package dev.flint.vmm.sys;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * A Linux eventfd: the doorbell between KVM and Flint's devices. KVM signals one when the guest
+ * writes a queue-notify register ({@code KVM_IOEVENTFD}), and injects an interrupt when Flint
+ * signals one ({@code KVM_IRQFD}), so neither direction needs a vCPU exit to user space.
+ */
+public final class EventFd implements AutoCloseable {
+    private final int fd;
+    private volatile boolean closed;
+
+    private EventFd(int fd) {
+        this.fd = fd;
+    }
+
+    /** A non-blocking, close-on-exec eventfd with counter 0. */
+    public static EventFd create() throws ErrnoException {
+        return new EventFd(ErrnoException.check("eventfd", Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK)));
+    }
+
+    public int fd() {
+        if (closed) {
+            throw new IllegalStateException("eventfd " + fd + " is closed");
+        }
+        return fd;
+    }
+
+    /** Adds 1 to the counter, waking whoever waits on it. */
+    public void signal() throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            ErrnoException.check("write(eventfd)", Libc.write(fd(), arena.allocateFrom(JAVA_LONG, 1L)));
+        }
+    }
+
+    /** Reads and clears the counter; 0 when it was not signalled. */
+    public long drain() throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocate(JAVA_LONG);
+            long rc = Libc.read(fd(), value);
+            if (rc == -Errno.EAGAIN) {
+                return 0;
+            }
+            ErrnoException.check("read(eventfd)", rc);
+            return value.get(JAVA_LONG, 0);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            Libc.close(fd);
+        }
+    }
+}
