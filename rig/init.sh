@@ -6,6 +6,7 @@
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 . /rig/env
 [ "$RIG_DEBUG" = 1 ] && set -x
+mkdir -p "$HOME"
 
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -36,11 +37,18 @@ mkdir -p "$RIG_WORKDIR"
 cd "$RIG_WORKDIR" || echo "rig: cannot cd to $RIG_WORKDIR"
 
 set +x
+# The marker lines must not be cut by a kernel message (printk can land mid-line on the UART):
+# silence the console log while they are sent. 'stty' returns only once the UART has sent
+# everything (it sets the attributes with TCSADRAIN).
+loglevel=$(cut -f1 /proc/sys/kernel/printk)
+echo 1 >/proc/sys/kernel/printk
 echo "$RIG_START $(cut -d' ' -f1 /proc/uptime)"
+stty -onlcr </dev/console 2>/dev/null
+echo "$loglevel" >/proc/sys/kernel/printk
 /bin/sh /rig/cmd </dev/null
 rc=$?
+echo 1 >/proc/sys/kernel/printk
 echo "$RIG_EXIT$rc"
-# Wait until the console has sent everything (stty sets attributes with TCSADRAIN).
 stty -onlcr </dev/console 2>/dev/null
 sync
 poweroff -f

@@ -32,7 +32,8 @@ Options:
 
 Inside the rig: JAVA_HOME is a jlinked JDK runtime (java.base, jdk.unsupported, java.logging)
 and its bin is first on PATH; busybox provides the usual tools, bash is present; you run as
-root; /tmp and /run are tmpfs (unless something was included under them).
+root; HOME and FLINT_CACHE are the host's values; /tmp and /run are tmpfs (unless something was
+included under them).
 
 Environment:
   FLINT_CACHE       cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/flint); the rig uses
@@ -42,6 +43,8 @@ Environment:
                     /usr/lib/jvm/temurin-25-jdk-amd64
   RIG_DEBUG=1       show the whole console (kernel boot, init) on stderr, boot without 'quiet'
   RIG_TIMING=1      print the time of each phase on stderr
+  RIG_JRE_MODULES   extra JDK modules for the rig's runtime, comma-separated (e.g.
+                    java.management,jdk.jfr); cached as jre-<version>-<hash>/
   RIG_QEMU_MACHINE  QEMU machine (default q35; microvm boots ~0.5 s faster, see README)
   RIG_QEMU_ARGS     extra QEMU arguments (word-split)
   RIG_TUNING        rig kernel boot-time flags (default "tsc=reliable no_timer_check
@@ -152,7 +155,9 @@ command -v dpkg-deb >/dev/null && command -v apt-get >/dev/null || die "apt-get 
 BUSYBOX=$(find_busybox) || die "no static busybox found after installing busybox-static"
 BASH_BIN=$(command -v bash)
 
-cache=${FLINT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flint}/rig
+flint_cache=${FLINT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flint}
+[[ $flint_cache == /* ]] || flint_cache=$PWD/$flint_cache
+cache=$flint_cache/rig
 mkdir -p "$cache"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/flint-rig.XXXXXXXX")
 
@@ -194,7 +199,7 @@ kver=${kdir##*/kernel-}
 if [[ ! -e $kdir/.complete ]]; then
     say "fetching kernel $kpkg ..."
     dl=$tmp/deb; mkdir -p "$dl"
-    dl_opts=(-q)
+    dl_opts=(-qq)
     [[ $(id -u) -ne 0 ]] || dl_opts+=(-o APT::Sandbox::User=root)   # else _apt cannot write to $dl
     (cd "$dl" && apt-get download "${dl_opts[@]}" "$kpkg" >&2) || {
         $SUDO apt-get update -q -o DPkg::Lock::Timeout=600 >&2
@@ -247,12 +252,17 @@ t0=$(now)
 jdk=$(pick_jdk) || die "no JDK >= 22 with jlink found (set FLINT_JAVA_HOME)"
 jver=$(sed -n 's/^JAVA_RUNTIME_VERSION="\([^"]*\)"/\1/p' "$jdk/release")
 [[ -n $jver ]] || jver=$(sed -n 's/^JAVA_VERSION="\([^"]*\)"/\1/p' "$jdk/release")
+jmods=java.base,jdk.unsupported,java.logging
 jre=$cache/jre-$jver
+if [[ -n ${RIG_JRE_MODULES:-} ]]; then
+    jmods=$(printf '%s\n' ${jmods//,/ } ${RIG_JRE_MODULES//,/ } | sort -u | paste -s -d, -)
+    jre+=-$(printf '%s' "$jmods" | sha1sum | cut -c1-8)
+fi
 if [[ ! -e $jre/.complete ]]; then
-    say "linking JRE $jver from $jdk ..."
+    say "linking JRE $jver ($jmods) from $jdk ..."
     jpart=$jre.partial.$$; partial+=("$jpart")
     rm -rf "$jpart"
-    "$jdk/bin/jlink" --add-modules java.base,jdk.unsupported,java.logging \
+    "$jdk/bin/jlink" --add-modules "$jmods" \
         --strip-debug --no-man-pages --no-header-files --output "$jpart" >&2
     touch "$jpart/.complete"
     if ! mv -T "$jpart" "$jre" 2>/dev/null; then rm -rf "$jpart"; fi
@@ -333,7 +343,9 @@ exit_marker="RIG-EXIT-STATUS-$nonce="
 {
     printf 'export JAVA_HOME=/opt/jre\n'
     printf 'export PATH=/opt/jre/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n'
-    printf 'export HOME=/root LANG=C.UTF-8 TERM=dumb\n'
+    # Same HOME and FLINT_CACHE as on the host, so that ~/.m2 and cache paths given to
+    # --include resolve the same inside; --env overrides them.
+    printf 'export HOME=%s FLINT_CACHE=%s LANG=C.UTF-8 TERM=dumb\n' "$(shq "${HOME:-/root}")" "$(shq "$flint_cache")"
     for e in "${envs[@]}"; do printf 'export %s=%s\n' "${e%%=*}" "$(shq "${e#*=}")"; done
     printf 'RIG_WORKDIR=%s\n' "$(shq "$workdir")"
     printf 'RIG_START=%s\n' "$(shq "$start_marker")"
@@ -426,7 +438,7 @@ say "booting (kernel $kver, initramfs ${initrd_mb} MiB) ..."
 
 mkfifo "$tmp/console" "$tmp/tick"
 t_boot=$(now)
-"${qemu[@]}" </dev/null >"$tmp/console" 2>&1 &
+"${qemu[@]}" </dev/null >"$tmp/console" 2>"$tmp/qemu.err" &
 qemu_pid=$!
 
 # Watchdog: kills QEMU at the deadline or when this script dies (even by SIGKILL); no children.
@@ -492,11 +504,16 @@ if [[ -z $status ]]; then
         say "last console lines:"
         printf '  | %s\n' "${tail_lines[@]%$'\r'}" >&2
     fi
+    if grep -v -q "TCG doesn't support requested feature" "$tmp/qemu.err" 2>/dev/null; then
+        say "QEMU said:"
+        grep -v "TCG doesn't support requested feature" "$tmp/qemu.err" | tail -n 10 | sed 's/^/  | /' >&2
+    fi
     exit "$RIG_FAIL"
 fi
 
 # Give the guest a moment to power off by itself, then the EXIT trap kills what is left.
 for _ in $(seq 1 30); do kill -0 "$qemu_pid" 2>/dev/null || break; read -r -t 0.1 -u 3 _ || true; done
+[[ $debug == 1 && -s $tmp/qemu.err ]] && sed 's/^/qemu: /' "$tmp/qemu.err" >&2
 if [[ $timing == 1 ]]; then
     say "timing: kernel ${t_kernel}, jre ${t_jre}, stage ${t_stage}, pack ${t_pack} (${packer}, ${initrd_mb} MiB)," \
         "boot-to-command $( [[ -n $t_cmd ]] && printf '%d.%02ds' $(( (t_cmd - t_boot) / 1000000 )) $(( (t_cmd - t_boot) % 1000000 / 10000 )) )," \
