@@ -44,7 +44,8 @@ Environment:
   RIG_DEBUG=1       show the whole console (kernel boot, init) on stderr, boot without 'quiet'
   RIG_TIMING=1      print the time of each phase on stderr
   RIG_JRE_MODULES   extra JDK modules for the rig's runtime, comma-separated (e.g.
-                    java.management,jdk.jfr); cached as jre-<version>-<hash>/
+                    java.management,jdk.jfr); cached as jre-<version>-<hash>/. JDK modules
+                    that included modular jars require (module-info) are added by themselves.
   RIG_QEMU_MACHINE  QEMU machine (default q35; microvm boots ~0.5 s faster, see README)
   RIG_QEMU_ARGS     extra QEMU arguments (word-split)
   RIG_TUNING        rig kernel boot-time flags (default "tsc=reliable no_timer_check
@@ -150,6 +151,7 @@ find_busybox() {
 pkgs=()
 command -v qemu-system-x86_64 >/dev/null || pkgs+=(qemu-system-x86)
 find_busybox >/dev/null || pkgs+=(busybox-static)
+command -v unzip >/dev/null || pkgs+=(unzip)
 command -v dpkg-deb >/dev/null && command -v apt-get >/dev/null || die "apt-get and dpkg-deb are required (Debian-like host)"
 [[ ${#pkgs[@]} -eq 0 ]] || apt_install "${pkgs[@]}"
 BUSYBOX=$(find_busybox) || die "no static busybox found after installing busybox-static"
@@ -252,11 +254,42 @@ t0=$(now)
 jdk=$(pick_jdk) || die "no JDK >= 22 with jlink found (set FLINT_JAVA_HOME)"
 jver=$(sed -n 's/^JAVA_RUNTIME_VERSION="\([^"]*\)"/\1/p' "$jdk/release")
 [[ -n $jver ]] || jver=$(sed -n 's/^JAVA_VERSION="\([^"]*\)"/\1/p' "$jdk/release")
+# JDK modules that the modular jars among the includes require (e.g. commons-compress and
+# commons-lang3 require java.desktop): without them `java -p ...` cannot even resolve its boot
+# layer. Read from their module-info with javap; cached per set of jars (path, size, mtime).
+included_jdk_modules() {
+    local jars=() key f list=() j e
+    [[ ${#abs_includes[@]} -gt 0 ]] || return 0
+    mapfile -t jars < <(find "${abs_includes[@]}" -name .git -prune -o -name '*.jar' -type f -printf '%p %s %T@\n' 2>/dev/null | sort)
+    [[ ${#jars[@]} -gt 0 ]] || return 0
+    key=$(printf '%s\n' "$jver" "${jars[@]}" | sha1sum | cut -c1-16)
+    f=$cache/modules/$key
+    if [[ ! -f $f ]]; then
+        for j in "${jars[@]}"; do
+            j=${j% * *}
+            while IFS= read -r e; do list+=("jar:file:$j!/$e"); done < <(unzip -Z1 "$j" 2>/dev/null | grep -E '^(META-INF/versions/[0-9]+/)?module-info\.class$')
+        done
+        mkdir -p "$cache/modules"
+        if [[ ${#list[@]} -gt 0 ]]; then
+            "$jdk/bin/javap" "${list[@]}" 2>/dev/null \
+                | sed -n -e 's/^ *requires \(transitive \)\{0,1\}\(\(java\|jdk\)\.[A-Za-z0-9_.]*\);$/\2/p' \
+                | sort -u >"$f.$$" || true
+        fi
+        touch "$f.$$"; mv -f "$f.$$" "$f"
+    fi
+    cat "$f"
+}
 jmods=java.base,jdk.unsupported,java.logging
+rig_jre_modules=${RIG_JRE_MODULES:-}
+extra_mods=$(printf "%s\n" ${rig_jre_modules//,/ }; included_jdk_modules)
 jre=$cache/jre-$jver
-if [[ -n ${RIG_JRE_MODULES:-} ]]; then
-    jmods=$(printf '%s\n' ${jmods//,/ } ${RIG_JRE_MODULES//,/ } | sort -u | paste -s -d, -)
-    jre+=-$(printf '%s' "$jmods" | sha1sum | cut -c1-8)
+if [[ -n ${extra_mods//[[:space:]]/} ]]; then
+    all_mods=$("$jdk/bin/java" --list-modules | sed 's/@.*//')
+    for m in $extra_mods; do
+        grep -qx -- "$m" <<<"$all_mods" || die "JDK module $m (RIG_JRE_MODULES or an included jar's module-info) is not in $jdk"
+    done
+    jmods=$(printf '%s\n' ${jmods//,/ } $extra_mods | sort -u | paste -s -d, -)
+    [[ $jmods == java.base,java.logging,jdk.unsupported ]] || jre+=-$(printf '%s' "$jmods" | sha1sum | cut -c1-8)
 fi
 if [[ ! -e $jre/.complete ]]; then
     say "linking JRE $jver ($jmods) from $jdk ..."
@@ -301,7 +334,9 @@ cp -a "$jre" "$stage/opt/jre"
 rm -f "$stage/opt/jre/.complete"
 libs=()
 while IFS= read -r l; do libs+=("$l"); done < <(
-    { LC_ALL=C ldd "$BASH_BIN" "$jre/bin/java" "$jre/bin/"* $(find "$jre/lib" -name '*.so') 2>/dev/null || true; } \
+    # (not the GUI/sound natives of java.desktop: X11 and ALSA are of no use in the rig)
+    { LC_ALL=C ldd "$BASH_BIN" "$jre/bin/java" "$jre/bin/"* $(find "$jre/lib" -name '*.so' \
+        ! -name 'libawt_xawt.so' ! -name 'libjawt.so' ! -name 'libsplashscreen.so' ! -name 'libjsound.so') 2>/dev/null || true; } \
         | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// && $2 ~ /^\(0x/ { print $1 }' \
         | grep -v "^$jre/" | sort -u)
 for n in libc.so.6 libm.so.6 libdl.so.2 libpthread.so.0 librt.so.1 libz.so.1 libgcc_s.so.1; do
