@@ -480,7 +480,7 @@ qemu_pid=$!
 main_pid=$$
 (
     trap - EXIT INT TERM HUP
-    exec 9<>"$tmp/tick" 3<&- 1>/dev/null
+    exec 9<>"$tmp/tick" 3<&- 1>/dev/null 2>&1
     deadline=$(( $(printf '%(%s)T' -1) + timeout_s ))
     while (( $(printf '%(%s)T' -1) < deadline )); do
         kill -0 "$main_pid" 2>/dev/null || { kill -KILL "$qemu_pid" 2>/dev/null; rm -rf "$tmp"; exit 0; }
