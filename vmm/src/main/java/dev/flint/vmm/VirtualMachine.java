@@ -57,6 +57,7 @@ public final class VirtualMachine implements AutoCloseable {
 
     private final VmConfig config;
     private final long createdNanos = System.nanoTime();
+    private final BootTimeline timeline = new BootTimeline(createdNanos);
     private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
     private final List<VcpuFd> vcpuFds = new ArrayList<>();
     private final List<Vcpu> vcpus = new ArrayList<>();
@@ -111,19 +112,24 @@ public final class VirtualMachine implements AutoCloseable {
         vm.setIdentityMapAddr(BootLayout.KVM_IDENTITY_MAP_ADDRESS);
         vm.createIrqchip();
         vm.createPit2(KvmIoctls.KVM_PIT_SPEAKER_DUMMY);
+        timeline.mark("create VM");
 
         memory = GuestMemory.mapAnonymous(X86MemoryMap.ramRanges(config.memoryBytes()));
         int slot = 0;
         for (GuestMemory.Region region : memory.regions()) {
             vm.setUserMemoryRegion(slot++, 0, region.guestAddress(), region.size(), region.host().address());
         }
+        timeline.mark("map memory");
 
         KernelImage kernel = KernelLoader.load(config.kernel(), memory);
+        timeline.mark("load kernel");
         int cmdlineBytes = CommandLine.write(memory, config.cmdline(), kernel.cmdlineLimit());
         Initrd initrd = config.initrd().isPresent() ? Initrd.load(config.initrd().get(), memory, kernel) : null;
+        timeline.mark("load initramfs");
         ZeroPage.write(memory, kernel, BootLayout.CMDLINE_ADDRESS, cmdlineBytes, initrd, E820Entry.mapFor(memory));
         Gdt.write(memory);
         long cr3 = PageTables.write(memory);
+        timeline.mark("boot structures");
 
         registerDevices();
         List<CpuidEntry> supportedCpuid = kvm.supportedCpuid();
@@ -133,6 +139,7 @@ public final class VirtualMachine implements AutoCloseable {
             vcpuFds.add(vcpu);
             configureVcpu(vcpu, CpuidNormalizer.forVcpu(supportedCpuid, id, config.vcpus()), kernel.entry(), cr3);
         }
+        timeline.mark("vCPUs");
     }
 
     private void requireCapability(int capability, String what) throws ErrnoException, HostUnsupportedException {
@@ -186,6 +193,7 @@ public final class VirtualMachine implements AutoCloseable {
 
     private void startVcpus() {
         firstRunNanos = System.nanoTime();
+        timeline.mark("start vCPU threads");
         for (VcpuFd fd : vcpuFds) {
             Vcpu vcpu = new Vcpu(fd, pio, mmio, this::end);
             vcpus.add(vcpu);
@@ -231,6 +239,11 @@ public final class VirtualMachine implements AutoCloseable {
     /** Queues {@code bytes} as input on the guest's serial console. */
     public void sendToConsole(byte[] bytes) {
         serial.receive(bytes);
+    }
+
+    /** Where the host's setup time went, step by step. */
+    public BootTimeline timeline() {
+        return timeline;
     }
 
     /** Guest accesses to ports and addresses no device claims. */

@@ -37,6 +37,7 @@ final class BootCommand {
               --cpus N           vCPUs (default 1)
               --timeout SECONDS  stop the VM after this long and exit 124 (default 300)
               --shell            ask Flint's init for a shell on the console (stdin is the terminal)
+              --timings          print where the host's setup time went, step by step
               --dry-run          check the options, print the kernel command line, boot nothing
               -h, --help         show this help
 
@@ -51,7 +52,8 @@ final class BootCommand {
 
     /** The parsed and validated options of one {@code flint boot}. */
     record Options(Optional<Path> kernel, Optional<Path> initrd, Optional<String> cmdline, String append,
-                   int memoryMb, int cpus, Duration timeout, boolean shell, boolean dryRun) {
+                   int memoryMb, int cpus, Duration timeout, boolean shell, boolean dryRun,
+                   boolean timings) {
         String kernelCommandLine() {
             String init = "flint.init=" + (shell ? "shell" : "poweroff");
             return cmdline.orElse(VirtualMachine.BASE_CMDLINE + " " + init + (append.isEmpty() ? "" : " " + append));
@@ -72,6 +74,7 @@ final class BootCommand {
         int timeoutSeconds = 300;
         boolean shell = false;
         boolean dryRun = false;
+        boolean timings = false;
         while (in.hasNext()) {
             String option = in.next();
             switch (option) {
@@ -84,6 +87,7 @@ final class BootCommand {
                 case "--timeout" -> timeoutSeconds = in.intValue(option, 1, 86_400);
                 case "--shell" -> shell = true;
                 case "--dry-run" -> dryRun = true;
+                case "--timings" -> timings = true;
                 default -> throw new UsageException("unknown option for boot: " + option);
             }
         }
@@ -95,7 +99,7 @@ final class BootCommand {
             }
         }
         return new Options(kernel, initrd, cmdline, append, memoryMb, cpus, Duration.ofSeconds(timeoutSeconds), shell,
-                dryRun);
+                dryRun, timings);
     }
 
     static int run(Options options, PrintStream out, PrintStream err) throws UsageException, InterruptedException {
@@ -131,6 +135,9 @@ final class BootCommand {
                     vm.bootMarkerNanos().isPresent()
                             ? String.format(", boot marker (init started) at %.1f ms", vm.bootMarkerNanos().getAsLong() / 1e6)
                             : ", no boot marker seen");
+            if (options.timings()) {
+                err.println("flint: VMM setup steps: " + vm.timeline());
+            }
             return switch (exit.reason()) {
                 case POWER_OFF, HALT -> 0;
                 case TIMEOUT -> EXIT_TIMEOUT;

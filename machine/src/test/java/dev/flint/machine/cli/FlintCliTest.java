@@ -36,7 +36,7 @@ class FlintCliTest {
         assertEquals(0, run("boot", "--help"));
         String help = out.toString(StandardCharsets.UTF_8);
         for (String option : List.of("--kernel", "--initrd", "--cmdline", "--append", "--memory-mb", "--cpus",
-                "--timeout", "--shell", "--dry-run", "Exit status")) {
+                "--timeout", "--shell", "--dry-run", "--timings", "Exit status")) {
             assertTrue(help.contains(option), "help mentions " + option);
         }
         assertEquals(0, run("help"));
