@@ -16,6 +16,9 @@ import dev.flint.vmm.cpu.Lapic;
 import dev.flint.vmm.cpu.LongMode;
 import dev.flint.vmm.devices.BootMarker;
 import dev.flint.vmm.devices.Bus;
+import dev.flint.vmm.devices.BusDevice;
+import dev.flint.vmm.devices.DeviceAttacher;
+import dev.flint.vmm.devices.DeviceContext;
 import dev.flint.vmm.devices.I8042;
 import dev.flint.vmm.devices.Serial8250;
 import dev.flint.vmm.kvm.CpuidEntry;
@@ -29,6 +32,7 @@ import dev.flint.vmm.kvm.VmFd;
 import dev.flint.vmm.memory.GuestMemory;
 import dev.flint.vmm.memory.X86MemoryMap;
 import dev.flint.vmm.sys.ErrnoException;
+import dev.flint.vmm.sys.EventFd;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -64,6 +68,10 @@ public final class VirtualMachine implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     private final Bus pio = new Bus("port I/O");
     private final Bus mmio = new Bus("MMIO");
+    private final List<EventFd> eventFds = new ArrayList<>();
+    private final StringBuilder deviceArgs = new StringBuilder();
+    private EventLoop eventLoop;
+    private int nextMmioSlot;
     private Serial8250 serial;
     private Kvm kvm;
     private VmFd vm;
@@ -121,9 +129,10 @@ public final class VirtualMachine implements AutoCloseable {
         }
         timeline.mark("map memory");
 
+        attachDevices();
         KernelImage kernel = KernelLoader.load(config.kernel(), memory);
         timeline.mark("load kernel");
-        int cmdlineBytes = CommandLine.write(memory, config.cmdline(), kernel.cmdlineLimit());
+        int cmdlineBytes = CommandLine.write(memory, config.cmdline() + deviceArgs, kernel.cmdlineLimit());
         Initrd initrd = config.initrd().isPresent() ? Initrd.load(config.initrd().get(), memory, kernel) : null;
         timeline.mark("load initramfs");
         ZeroPage.write(memory, kernel, BootLayout.CMDLINE_ADDRESS, cmdlineBytes, initrd, E820Entry.mapFor(memory));
@@ -146,6 +155,81 @@ public final class VirtualMachine implements AutoCloseable {
         if (kvm.checkExtension(capability) == 0) {
             throw new HostUnsupportedException("this host's KVM lacks " + what + " (capability "
                     + capability + "); Flint needs a Linux 4.x or newer KVM");
+        }
+    }
+
+    private void attachDevices() throws ErrnoException, IOException {
+        if (config.devices().isEmpty()) {
+            return;
+        }
+        eventLoop = new EventLoop(config.name(), failure -> end(new VmExit(VmExit.Reason.CRASH,
+                "device failure: " + failure)));
+        DeviceContext context = new Context();
+        for (DeviceAttacher device : config.devices()) {
+            try {
+                device.attach(context);
+            } catch (ErrnoException | IOException | RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IOException("attaching a device failed: " + e.getMessage(), e);
+            }
+        }
+        timeline.mark("attach devices");
+    }
+
+    /** The VM's side of {@link DeviceContext}: MMIO slots from 0xd0000000 with GSIs from 5. */
+    private final class Context implements DeviceContext {
+        static final long MMIO_BASE = 0xd000_0000L;
+        static final int FIRST_GSI = 5;
+        static final int LAST_GSI = 23;
+
+        @Override
+        public GuestMemory memory() {
+            return memory;
+        }
+
+        @Override
+        public MmioSlot attachMmio(BusDevice device) {
+            int gsi = FIRST_GSI + nextMmioSlot;
+            if (gsi > LAST_GSI) {
+                throw new IllegalStateException("no interrupt line left for another MMIO device (GSIs "
+                        + FIRST_GSI + "-" + LAST_GSI + " are taken)");
+            }
+            long base = MMIO_BASE + nextMmioSlot * MMIO_SLOT_SIZE;
+            nextMmioSlot++;
+            mmio.register(base, MMIO_SLOT_SIZE, device);
+            return new MmioSlot(base, gsi);
+        }
+
+        @Override
+        public EventFd interruptLine(int gsi) throws ErrnoException {
+            EventFd fd = track(EventFd.create());
+            vm.irqfd(fd.fd(), gsi, true);
+            return fd;
+        }
+
+        @Override
+        public void onMmioWrite(long address, int length, OptionalLong datamatch, Runnable handler) throws ErrnoException {
+            EventFd fd = track(EventFd.create());
+            vm.ioeventfd(fd.fd(), address, length, false, datamatch, true);
+            eventLoop.register(fd, handler);
+        }
+
+        @Override
+        public EventFd onSignal(Runnable handler) throws ErrnoException {
+            EventFd fd = track(EventFd.create());
+            eventLoop.register(fd, handler);
+            return fd;
+        }
+
+        @Override
+        public void appendKernelArgs(String args) {
+            deviceArgs.append(' ').append(args);
+        }
+
+        private EventFd track(EventFd fd) {
+            eventFds.add(fd);
+            return fd;
         }
     }
 
@@ -266,6 +350,9 @@ public final class VirtualMachine implements AutoCloseable {
         for (Thread thread : threads) {
             joinUninterruptibly(thread);
         }
+        if (eventLoop != null) {
+            eventLoop.close();
+        }
         vcpuFds.forEach(VcpuFd::close);
         if (vm != null) {
             vm.close();
@@ -273,6 +360,7 @@ public final class VirtualMachine implements AutoCloseable {
         if (kvm != null) {
             kvm.close();
         }
+        eventFds.forEach(EventFd::close);
         if (memory != null) {
             memory.close();
         }

@@ -3,9 +3,11 @@ package dev.flint.vmm;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
+import dev.flint.vmm.devices.DeviceAttacher;
 import dev.flint.vmm.memory.X86MemoryMap;
 
 /**
@@ -13,7 +15,7 @@ import dev.flint.vmm.memory.X86MemoryMap;
  * guest's serial console goes. Validated when built, before anything touches KVM.
  */
 public record VmConfig(String name, Path kernel, Optional<Path> initrd, String cmdline, long memoryMb, int vcpus,
-                       OutputStream console) {
+                       OutputStream console, List<DeviceAttacher> devices) {
     public static final int MAX_VCPUS = 254;
 
     public VmConfig {
@@ -21,6 +23,7 @@ public record VmConfig(String name, Path kernel, Optional<Path> initrd, String c
         Objects.requireNonNull(initrd, "initrd");
         Objects.requireNonNull(cmdline, "cmdline");
         Objects.requireNonNull(console, "console");
+        devices = List.copyOf(devices);
         if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")) {
             throw new IllegalArgumentException("VM name must be 1-63 letters, digits, '.', '_' or '-', got: " + name);
         }
@@ -39,6 +42,12 @@ public record VmConfig(String name, Path kernel, Optional<Path> initrd, String c
         if (vcpus < 1 || vcpus > MAX_VCPUS) {
             throw new IllegalArgumentException("vCPUs must be between 1 and " + MAX_VCPUS + ", got " + vcpus);
         }
+    }
+
+    /** A VM with only the legacy devices (serial console, i8042, boot marker). */
+    public VmConfig(String name, Path kernel, Optional<Path> initrd, String cmdline, long memoryMb, int vcpus,
+                    OutputStream console) {
+        this(name, kernel, initrd, cmdline, memoryMb, vcpus, console, List.of());
     }
 
     public long memoryBytes() {
