@@ -1,0 +1,62 @@
+package dev.flint.virtio;
+
+import dev.flint.virtio.queue.Virtqueue;
+import dev.flint.vmm.devices.DeviceContext;
+import dev.flint.vmm.sys.ErrnoException;
+
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * One virtio device type behind a transport. The transport negotiates features and sets up
+ * queues; the device sees its queues once the driver is ready and does its work when a queue
+ * is notified, on the VM's event-loop thread.
+ */
+public interface VirtioDevice {
+    /** VIRTIO_F_VERSION_1: every Flint device is a modern (1.x) device. */
+    long F_VERSION_1 = 1L << 32;
+    long F_RING_INDIRECT_DESC = 1L << 28;
+    long F_RING_EVENT_IDX = 1L << 29;
+
+    /** The virtio device id: net 1, blk 2, rng 4, vsock 19, fs 26. */
+    int deviceId();
+
+    /** Features the device offers; the transport adds {@link #F_VERSION_1}. */
+    long features();
+
+    int queueCount();
+
+    int maxQueueSize();
+
+    /** Fills {@code data} from the device's config space at {@code offset}. */
+    void readConfig(long offset, MemorySegment data);
+
+    /** The driver wrote the config space; most devices ignore it. */
+    default void writeConfig(long offset, MemorySegment data) {
+    }
+
+    /**
+     * The driver set DRIVER_OK: the device may use {@code queues} (one per queue index) with the
+     * {@code negotiated} features, and calls {@code interrupt} after adding used buffers.
+     */
+    void activate(List<Virtqueue> queues, long negotiated, Interrupt interrupt);
+
+    /** The driver notified queue {@code index}; runs on the event-loop thread. */
+    void queueNotify(int index);
+
+    /** The driver reset the device: drop the queues and all in-flight state. */
+    void reset();
+
+    /**
+     * Called once when the device is attached to a VM, for devices with host-side work to
+     * schedule on the event loop; {@code broken} asks the driver for a reset.
+     */
+    default void attached(DeviceContext context, Runnable broken) throws ErrnoException {
+    }
+
+    /** Raises the device's used-buffer interrupt. */
+    @FunctionalInterface
+    interface Interrupt {
+        void usedBuffers();
+    }
+}

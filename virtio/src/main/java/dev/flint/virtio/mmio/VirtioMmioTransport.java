@@ -1,0 +1,280 @@
+package dev.flint.virtio.mmio;
+
+import dev.flint.virtio.VirtioDevice;
+import dev.flint.virtio.queue.Virtqueue;
+import dev.flint.virtio.queue.VirtqueueException;
+import dev.flint.vmm.devices.BusDevice;
+import dev.flint.vmm.memory.GuestMemory;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+
+/**
+ * The virtio-mmio transport, version 2 (virtio 1.x, 4.2.2): the register page the guest driver
+ * programs, feature negotiation, queue setup, status and reset, and the interrupt status the
+ * driver acknowledges. Register accesses arrive on vCPU threads; queue work does not happen
+ * here but in the device, on the event loop.
+ */
+public final class VirtioMmioTransport implements BusDevice {
+    static final int MAGIC = 0x000;
+    static final int VERSION = 0x004;
+    static final int DEVICE_ID = 0x008;
+    static final int VENDOR_ID = 0x00c;
+    static final int DEVICE_FEATURES = 0x010;
+    static final int DEVICE_FEATURES_SEL = 0x014;
+    static final int DRIVER_FEATURES = 0x020;
+    static final int DRIVER_FEATURES_SEL = 0x024;
+    static final int QUEUE_SEL = 0x030;
+    static final int QUEUE_NUM_MAX = 0x034;
+    static final int QUEUE_NUM = 0x038;
+    static final int QUEUE_READY = 0x044;
+    public static final int QUEUE_NOTIFY = 0x050;
+    static final int INTERRUPT_STATUS = 0x060;
+    static final int INTERRUPT_ACK = 0x064;
+    static final int STATUS = 0x070;
+    static final int QUEUE_DESC_LOW = 0x080;
+    static final int QUEUE_DESC_HIGH = 0x084;
+    static final int QUEUE_DRIVER_LOW = 0x090;
+    static final int QUEUE_DRIVER_HIGH = 0x094;
+    static final int QUEUE_DEVICE_LOW = 0x0a0;
+    static final int QUEUE_DEVICE_HIGH = 0x0a4;
+    static final int CONFIG_GENERATION = 0x0fc;
+    static final int CONFIG = 0x100;
+
+    static final int MAGIC_VALUE = 0x74726976;
+    /** "FLNT", little-endian. */
+    static final int VENDOR = 0x544e4c46;
+
+    static final int STATUS_FEATURES_OK = 8;
+    static final int STATUS_DRIVER_OK = 4;
+    static final int STATUS_NEEDS_RESET = 0x40;
+    static final int INTERRUPT_USED = 1;
+    static final int INTERRUPT_CONFIG = 2;
+
+    /** What the driver programmed for one queue. */
+    private static final class QueueSetup {
+        int size;
+        boolean ready;
+        long desc;
+        long driver;
+        long device;
+    }
+
+    private final VirtioDevice device;
+    private final GuestMemory memory;
+    private final Runnable raiseInterrupt;
+    private final AtomicInteger interruptStatus = new AtomicInteger();
+    private final List<QueueSetup> queues = new ArrayList<>();
+    private IntConsumer notifier;
+    private int status;
+    private int deviceFeaturesSel;
+    private int driverFeaturesSel;
+    private long driverFeatures;
+    private int queueSel;
+
+    /**
+     * @param raiseInterrupt signals the device's interrupt line (an irqfd), after the transport
+     *                       set the interrupt status bits
+     * @param notifier       takes a queue index the driver notified through the register (in
+     *                       production ioeventfd catches those writes before they get here)
+     */
+    public VirtioMmioTransport(VirtioDevice device, GuestMemory memory, Runnable raiseInterrupt, IntConsumer notifier) {
+        this.device = device;
+        this.memory = memory;
+        this.raiseInterrupt = raiseInterrupt;
+        this.notifier = notifier;
+        resetQueues();
+    }
+
+    public VirtioDevice device() {
+        return device;
+    }
+
+    private long offeredFeatures() {
+        return device.features() | VirtioDevice.F_VERSION_1;
+    }
+
+    private void resetQueues() {
+        queues.clear();
+        for (int i = 0; i < device.queueCount(); i++) {
+            queues.add(new QueueSetup());
+        }
+    }
+
+    private QueueSetup selected() {
+        return queueSel < queues.size() ? queues.get(queueSel) : null;
+    }
+
+    @Override
+    public synchronized void read(long offset, MemorySegment data) {
+        if (offset >= CONFIG) {
+            device.readConfig(offset - CONFIG, data);
+            return;
+        }
+        data.fill((byte) 0);
+        if (data.byteSize() != 4) {
+            return;
+        }
+        QueueSetup queue = selected();
+        int value = switch ((int) offset) {
+            case MAGIC -> MAGIC_VALUE;
+            case VERSION -> 2;
+            case DEVICE_ID -> device.deviceId();
+            case VENDOR_ID -> VENDOR;
+            case DEVICE_FEATURES -> deviceFeaturesSel > 1 ? 0 : (int) (offeredFeatures() >>> (32 * deviceFeaturesSel));
+            case QUEUE_NUM_MAX -> queue == null ? 0 : device.maxQueueSize();
+            case QUEUE_READY -> queue != null && queue.ready ? 1 : 0;
+            case INTERRUPT_STATUS -> interruptStatus.get();
+            case STATUS -> status;
+            case CONFIG_GENERATION -> 0;
+            default -> 0;
+        };
+        data.set(JAVA_INT_UNALIGNED, 0, value);
+    }
+
+    @Override
+    public synchronized void write(long offset, MemorySegment data) {
+        if (offset >= CONFIG) {
+            device.writeConfig(offset - CONFIG, data);
+            return;
+        }
+        if (data.byteSize() != 4) {
+            return;
+        }
+        int value = data.get(JAVA_INT_UNALIGNED, 0);
+        QueueSetup queue = selected();
+        switch ((int) offset) {
+            case DEVICE_FEATURES_SEL -> deviceFeaturesSel = value;
+            case DRIVER_FEATURES -> {
+                if (driverFeaturesSel <= 1 && (status & STATUS_FEATURES_OK) == 0) {
+                    int shift = 32 * driverFeaturesSel;
+                    driverFeatures = (driverFeatures & ~(0xffff_ffffL << shift)) | (Integer.toUnsignedLong(value) << shift);
+                }
+            }
+            case DRIVER_FEATURES_SEL -> driverFeaturesSel = value;
+            case QUEUE_SEL -> queueSel = value;
+            case QUEUE_NUM -> {
+                if (queue != null) {
+                    queue.size = value;
+                }
+            }
+            case QUEUE_READY -> {
+                if (queue != null) {
+                    queue.ready = value == 1;
+                }
+            }
+            case QUEUE_NOTIFY -> notifier.accept(value);
+            case INTERRUPT_ACK -> interruptStatus.getAndUpdate(bits -> bits & ~value);
+            case STATUS -> writeStatus(value);
+            case QUEUE_DESC_LOW -> setLow(queue, 0, value);
+            case QUEUE_DESC_HIGH -> setHigh(queue, 0, value);
+            case QUEUE_DRIVER_LOW -> setLow(queue, 1, value);
+            case QUEUE_DRIVER_HIGH -> setHigh(queue, 1, value);
+            case QUEUE_DEVICE_LOW -> setLow(queue, 2, value);
+            case QUEUE_DEVICE_HIGH -> setHigh(queue, 2, value);
+            default -> {
+                // Read-only or unknown registers: writes are ignored, as the spec asks.
+            }
+        }
+    }
+
+    private static void setLow(QueueSetup queue, int which, int value) {
+        if (queue != null) {
+            set(queue, which, (get(queue, which) & 0xffff_ffff_0000_0000L) | Integer.toUnsignedLong(value));
+        }
+    }
+
+    private static void setHigh(QueueSetup queue, int which, int value) {
+        if (queue != null) {
+            set(queue, which, (get(queue, which) & 0xffff_ffffL) | ((long) value << 32));
+        }
+    }
+
+    private static long get(QueueSetup queue, int which) {
+        return which == 0 ? queue.desc : which == 1 ? queue.driver : queue.device;
+    }
+
+    private static void set(QueueSetup queue, int which, long value) {
+        switch (which) {
+            case 0 -> queue.desc = value;
+            case 1 -> queue.driver = value;
+            default -> queue.device = value;
+        }
+    }
+
+    private void writeStatus(int value) {
+        if (value == 0) {
+            reset();
+            return;
+        }
+        int newBits = value & ~status;
+        if ((newBits & STATUS_FEATURES_OK) != 0) {
+            boolean acceptable = (driverFeatures & ~offeredFeatures()) == 0
+                    && (driverFeatures & VirtioDevice.F_VERSION_1) != 0;
+            if (!acceptable) {
+                value &= ~STATUS_FEATURES_OK;
+            }
+        }
+        status = value;
+        if ((newBits & STATUS_DRIVER_OK) != 0 && (status & STATUS_FEATURES_OK) != 0) {
+            activate();
+        }
+    }
+
+    private void activate() {
+        boolean eventIdx = (driverFeatures & VirtioDevice.F_RING_EVENT_IDX) != 0;
+        List<Virtqueue> ready = new ArrayList<>();
+        try {
+            for (QueueSetup queue : queues) {
+                if (!queue.ready || queue.size == 0 || queue.size > device.maxQueueSize()) {
+                    throw new VirtqueueException("queue " + ready.size() + " is not set up (ready " + queue.ready
+                            + ", size " + queue.size + ")");
+                }
+                ready.add(new Virtqueue(memory, queue.size, queue.desc, queue.driver, queue.device, eventIdx));
+            }
+        } catch (VirtqueueException e) {
+            needsReset();
+            return;
+        }
+        device.activate(ready, driverFeatures, this::usedBuffers);
+    }
+
+    /** Sets the used-buffer interrupt status and signals the interrupt line. */
+    private void usedBuffers() {
+        interruptStatus.getAndUpdate(bits -> bits | INTERRUPT_USED);
+        raiseInterrupt.run();
+    }
+
+    /** The device broke: tell the driver through DEVICE_NEEDS_RESET and a config interrupt. */
+    public synchronized void needsReset() {
+        status |= STATUS_NEEDS_RESET;
+        interruptStatus.getAndUpdate(bits -> bits | INTERRUPT_CONFIG);
+        raiseInterrupt.run();
+    }
+
+    private void reset() {
+        device.reset();
+        status = 0;
+        driverFeatures = 0;
+        deviceFeaturesSel = 0;
+        driverFeaturesSel = 0;
+        queueSel = 0;
+        interruptStatus.set(0);
+        resetQueues();
+    }
+
+    /** Replaces where register-path notifications go (the VMM points them at the event loop). */
+    public synchronized void notifier(IntConsumer notifier) {
+        this.notifier = notifier;
+    }
+
+    /** The kernel command-line argument that announces this device at {@code base} on {@code irq}. */
+    public static String kernelArg(long base, int irq) {
+        return String.format("virtio_mmio.device=4K@0x%x:%d", base, irq);
+    }
+}

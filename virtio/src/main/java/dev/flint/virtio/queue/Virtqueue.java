@@ -1,0 +1,179 @@
+package dev.flint.virtio.queue;
+
+import dev.flint.vmm.memory.GuestMemory;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
+
+/**
+ * A split virtqueue (virtio 1.x, 2.7) seen from the device: the driver's descriptor table and
+ * available ring, and the used ring the device fills. The guest's vCPUs touch the rings
+ * concurrently, so the avail index is read with an acquire fence after it, the used index
+ * written with a release fence before it, and a full fence orders our used index against the
+ * driver's notification-suppression fields (rings may sit in heap memory in tests, where only
+ * unaligned plain access is allowed, hence fences rather than acquire/release accessors).
+ */
+public final class Virtqueue {
+    static final int DESC_F_NEXT = 1;
+    static final int DESC_F_WRITE = 2;
+    static final int DESC_F_INDIRECT = 4;
+    static final int AVAIL_F_NO_INTERRUPT = 1;
+    static final int DESCRIPTOR_SIZE = 16;
+
+    private final GuestMemory memory;
+    private final int size;
+    private final MemorySegment descriptors;
+    private final MemorySegment avail;
+    private final MemorySegment used;
+    private final boolean eventIdx;
+    private int nextAvail;
+    private int nextUsed;
+    private int signalledUsed;
+    private boolean signalledValid;
+
+    /**
+     * A queue of {@code size} entries at the given guest addresses; fails with
+     * {@link VirtqueueException} when a ring lies outside guest RAM.
+     */
+    public Virtqueue(GuestMemory memory, int size, long descTable, long availRing, long usedRing, boolean eventIdx) {
+        if (size <= 0 || size > 32768 || Integer.bitCount(size) != 1) {
+            throw new VirtqueueException("queue size must be a power of two up to 32768, got " + size);
+        }
+        this.memory = memory;
+        this.size = size;
+        this.eventIdx = eventIdx;
+        this.descriptors = region(descTable, (long) DESCRIPTOR_SIZE * size, "descriptor table");
+        this.avail = region(availRing, 6 + 2L * size, "available ring");
+        this.used = region(usedRing, 6 + 8L * size, "used ring");
+    }
+
+    private MemorySegment region(long address, long length, String what) {
+        if (!memory.contains(address, length)) {
+            throw new VirtqueueException(String.format("%s at 0x%x (+0x%x) is outside guest RAM", what, address, length));
+        }
+        return memory.slice(address, length);
+    }
+
+    public int size() {
+        return size;
+    }
+
+    private int availIdx() {
+        int index = Short.toUnsignedInt(avail.get(JAVA_SHORT_UNALIGNED, 2));
+        VarHandle.acquireFence();
+        return index;
+    }
+
+    /** Whether the driver has published chains the device has not taken. */
+    public boolean hasAvailable() {
+        return availIdx() != nextAvail;
+    }
+
+    /** Takes the next available chain, validated, or empty when there is none. */
+    public Optional<DescriptorChain> pop() {
+        int available = availIdx();
+        int pending = (available - nextAvail) & 0xffff;
+        if (pending == 0) {
+            return Optional.empty();
+        }
+        if (pending > size) {
+            throw new VirtqueueException("driver claims " + pending + " available chains in a queue of " + size);
+        }
+        int head = Short.toUnsignedInt(avail.get(JAVA_SHORT_UNALIGNED, 4 + 2L * (nextAvail % size)));
+        nextAvail = (nextAvail + 1) & 0xffff;
+        if (eventIdx) {
+            // avail_event: ask to be notified when the driver publishes past what we took.
+            used.set(JAVA_SHORT_UNALIGNED, 4 + 8L * size, (short) nextAvail);
+        }
+        return Optional.of(walk(head));
+    }
+
+    private DescriptorChain walk(int head) {
+        if (head >= size) {
+            throw new VirtqueueException("chain head " + head + " is beyond the queue size " + size);
+        }
+        List<DescriptorChain.Buffer> readable = new ArrayList<>();
+        List<DescriptorChain.Buffer> writable = new ArrayList<>();
+        MemorySegment table = descriptors;
+        int tableSize = size;
+        int index = head;
+        boolean indirect = false;
+        for (int count = 0; ; count++) {
+            if (count >= tableSize) {
+                throw new VirtqueueException("descriptor chain from head " + head + " loops or is longer than its table");
+            }
+            long at = (long) index * DESCRIPTOR_SIZE;
+            long address = table.get(JAVA_LONG_UNALIGNED, at);
+            int length = table.get(JAVA_INT_UNALIGNED, at + 8);
+            int flags = Short.toUnsignedInt(table.get(JAVA_SHORT_UNALIGNED, at + 12));
+            int next = Short.toUnsignedInt(table.get(JAVA_SHORT_UNALIGNED, at + 14));
+            if ((flags & DESC_F_INDIRECT) != 0) {
+                if (indirect) {
+                    throw new VirtqueueException("nested indirect descriptor in chain " + head);
+                }
+                if (length == 0 || length % DESCRIPTOR_SIZE != 0 || (flags & DESC_F_NEXT) != 0) {
+                    throw new VirtqueueException("indirect descriptor table of " + length + " bytes in chain " + head);
+                }
+                table = region(address, Integer.toUnsignedLong(length), "indirect descriptor table");
+                tableSize = length / DESCRIPTOR_SIZE;
+                indirect = true;
+                index = 0;
+                count = -1;
+                continue;
+            }
+            long unsignedLength = Integer.toUnsignedLong(length);
+            if (!memory.contains(address, unsignedLength)) {
+                throw new VirtqueueException(String.format("descriptor %d of chain %d points at [0x%x, +0x%x), outside guest RAM",
+                        index, head, address, unsignedLength));
+            }
+            DescriptorChain.Buffer buffer = new DescriptorChain.Buffer(address, length);
+            if ((flags & DESC_F_WRITE) != 0) {
+                writable.add(buffer);
+            } else if (!writable.isEmpty()) {
+                throw new VirtqueueException("chain " + head + " has a device-readable descriptor after a writable one");
+            } else {
+                readable.add(buffer);
+            }
+            if ((flags & DESC_F_NEXT) == 0) {
+                return new DescriptorChain(head, memory, readable, writable);
+            }
+            if (next >= tableSize) {
+                throw new VirtqueueException("descriptor " + index + " of chain " + head + " links to " + next
+                        + ", beyond its table of " + tableSize);
+            }
+            index = next;
+        }
+    }
+
+    /** Returns a chain to the driver with {@code written} bytes written into its writable buffers. */
+    public void addUsed(int head, int written) {
+        long at = 4 + 8L * (nextUsed % size);
+        used.set(JAVA_INT_UNALIGNED, at, head);
+        used.set(JAVA_INT_UNALIGNED, at + 4, written);
+        nextUsed = (nextUsed + 1) & 0xffff;
+        VarHandle.releaseFence();
+        used.set(JAVA_SHORT_UNALIGNED, 2, (short) nextUsed);
+    }
+
+    /** Whether the driver wants an interrupt for the used entries added since the last one. */
+    public boolean needsInterrupt() {
+        VarHandle.fullFence();
+        if (!eventIdx) {
+            return (Short.toUnsignedInt(avail.get(JAVA_SHORT_UNALIGNED, 0)) & AVAIL_F_NO_INTERRUPT) == 0;
+        }
+        int usedEvent = Short.toUnsignedInt(avail.get(JAVA_SHORT_UNALIGNED, 4 + 2L * size));
+        int old = signalledUsed;
+        boolean valid = signalledValid;
+        signalledUsed = nextUsed;
+        signalledValid = true;
+        // vring_need_event: did used.idx move past used_event since we last signalled?
+        return !valid || ((nextUsed - usedEvent - 1) & 0xffff) < ((nextUsed - old) & 0xffff);
+    }
+}

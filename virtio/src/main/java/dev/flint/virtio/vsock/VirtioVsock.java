@@ -1,0 +1,222 @@
+package dev.flint.virtio.vsock;
+
+import dev.flint.virtio.VirtioDevice;
+import dev.flint.virtio.queue.DescriptorChain;
+import dev.flint.virtio.queue.Virtqueue;
+import dev.flint.virtio.queue.VirtqueueException;
+import dev.flint.vmm.devices.DeviceContext;
+import dev.flint.vmm.sys.ErrnoException;
+import dev.flint.vmm.sys.EventFd;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+/**
+ * The virtio-vsock device (virtio 1.x, 5.10): moves packets between the guest's rx/tx queues
+ * and the {@link VsockMuxer} that holds the host side of every stream. Runs on the VM's event
+ * loop: on a tx notification it feeds the guest's packets to the muxer, and whenever the muxer
+ * or the guest (new rx buffers) makes progress possible it fills rx buffers.
+ */
+public final class VirtioVsock implements VirtioDevice {
+    public static final int DEVICE_ID = 19;
+    static final int RX = 0;
+    static final int TX = 1;
+    static final int EVENT = 2;
+    static final int QUEUE_SIZE = 256;
+    /** Each stream's buffer in each direction, advertised to the guest as buf_alloc. */
+    static final int STREAM_BUFFER = 256 * 1024;
+    static final int EVENT_TRANSPORT_RESET = 0;
+    private static final Logger LOG = Logger.getLogger(VirtioVsock.class.getName());
+
+    private final long guestCid;
+    private final VsockMuxer muxer;
+    private volatile EventFd wakeup;
+    private Runnable broken = () -> { };
+    private List<Virtqueue> queues;
+    private Interrupt interrupt;
+    private DescriptorChain pendingRx;
+    private boolean failed;
+
+    public VirtioVsock(long guestCid) {
+        this.guestCid = guestCid;
+        this.muxer = new VsockMuxer(guestCid, STREAM_BUFFER, this::wake);
+    }
+
+    /** The host side: connect to guest ports, accept guest connections. */
+    public VsockMuxer muxer() {
+        return muxer;
+    }
+
+    @Override
+    public int deviceId() {
+        return DEVICE_ID;
+    }
+
+    @Override
+    public long features() {
+        return F_VERSION_1;
+    }
+
+    @Override
+    public int queueCount() {
+        return 3;
+    }
+
+    @Override
+    public int maxQueueSize() {
+        return QUEUE_SIZE;
+    }
+
+    @Override
+    public void readConfig(long offset, MemorySegment data) {
+        byte[] config = new byte[8];
+        MemorySegment.ofArray(config).set(JAVA_LONG_UNALIGNED, 0, guestCid);
+        for (int i = 0; i < data.byteSize(); i++) {
+            data.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, offset + i < 8 ? config[(int) offset + i] : 0);
+        }
+    }
+
+    @Override
+    public void attached(DeviceContext context, Runnable broken) throws ErrnoException {
+        this.broken = broken;
+        this.wakeup = context.onSignal(this::pumpRx);
+    }
+
+    @Override
+    public synchronized void activate(List<Virtqueue> queues, long negotiated, Interrupt interrupt) {
+        this.queues = queues;
+        this.interrupt = interrupt;
+        this.failed = false;
+    }
+
+    @Override
+    public synchronized void reset() {
+        queues = null;
+        pendingRx = null;
+        muxer.resetAll("the guest reset its vsock device");
+    }
+
+    private void wake() {
+        EventFd fd = wakeup;
+        if (fd == null) {
+            return;
+        }
+        try {
+            fd.signal();
+        } catch (ErrnoException e) {
+            LOG.log(Level.WARNING, "waking the vsock device failed: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public synchronized void queueNotify(int index) {
+        if (queues == null || failed) {
+            return;
+        }
+        try {
+            if (index == TX) {
+                processTx();
+            }
+            fillRx();
+        } catch (VirtqueueException e) {
+            fail(e);
+        }
+    }
+
+    /** Fills rx buffers with what the muxer holds for the guest (event-loop thread). */
+    public synchronized void pumpRx() {
+        if (queues == null || failed) {
+            return;
+        }
+        try {
+            fillRx();
+        } catch (VirtqueueException e) {
+            fail(e);
+        }
+    }
+
+    private void processTx() {
+        Virtqueue tx = queues.get(TX);
+        boolean used = false;
+        for (var chain = tx.pop(); chain.isPresent(); chain = tx.pop()) {
+            byte[] bytes = chain.get().readAll();
+            tx.addUsed(chain.get().head(), 0);
+            used = true;
+            if (bytes.length < VsockHeader.SIZE) {
+                LOG.warning("guest sent a vsock packet of " + bytes.length + " bytes, shorter than its header; dropped");
+                continue;
+            }
+            VsockHeader header = VsockHeader.decode(ByteBuffer.wrap(bytes));
+            long length = Integer.toUnsignedLong(header.len());
+            if (length > bytes.length - VsockHeader.SIZE) {
+                LOG.warning("guest vsock packet says " + length + " payload bytes but carries "
+                        + (bytes.length - VsockHeader.SIZE) + "; dropped");
+                continue;
+            }
+            muxer.onGuestPacket(header, Arrays.copyOfRange(bytes, VsockHeader.SIZE, VsockHeader.SIZE + (int) length));
+        }
+        if (used && tx.needsInterrupt()) {
+            interrupt.usedBuffers();
+        }
+    }
+
+    private void fillRx() {
+        Virtqueue rx = queues.get(RX);
+        boolean used = false;
+        while (true) {
+            if (pendingRx == null) {
+                pendingRx = rx.pop().orElse(null);
+                if (pendingRx == null) {
+                    break;
+                }
+            }
+            long room = pendingRx.writableLength() - VsockHeader.SIZE;
+            if (room < 0) {
+                throw new VirtqueueException("vsock rx buffer of " + pendingRx.writableLength()
+                        + " bytes cannot hold a packet header");
+            }
+            VsockMuxer.Packet packet = muxer.nextForGuest((int) Math.min(room, Integer.MAX_VALUE));
+            if (packet == null) {
+                break;
+            }
+            int written = pendingRx.write(packet.header().encode(), packet.payload());
+            rx.addUsed(pendingRx.head(), written);
+            pendingRx = null;
+            used = true;
+        }
+        if (used && rx.needsInterrupt()) {
+            interrupt.usedBuffers();
+        }
+    }
+
+    /**
+     * Tells the guest every connection is gone (after a snapshot restore, say): a
+     * TRANSPORT_RESET event on the event queue, and every host stream closed.
+     */
+    public synchronized void transportReset() {
+        muxer.resetAll("vsock transport reset");
+        if (queues == null) {
+            return;
+        }
+        Virtqueue events = queues.get(EVENT);
+        events.pop().ifPresent(chain -> {
+            events.addUsed(chain.head(), chain.write(new byte[] {EVENT_TRANSPORT_RESET, 0, 0, 0}));
+            if (events.needsInterrupt()) {
+                interrupt.usedBuffers();
+            }
+        });
+    }
+
+    private void fail(VirtqueueException e) {
+        failed = true;
+        LOG.warning("vsock device stopped: " + e.getMessage());
+        muxer.resetAll("the vsock device failed: " + e.getMessage());
+        broken.run();
+    }
+}

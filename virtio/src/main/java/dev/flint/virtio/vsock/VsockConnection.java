@@ -1,0 +1,65 @@
+package dev.flint.virtio.vsock;
+
+/**
+ * One stream between a host port and a guest port: its state, the bytes buffered in each
+ * direction and both sides' credit (virtio spec 5.10.6.3). Guarded by its {@link VsockMuxer}'s lock.
+ */
+final class VsockConnection {
+    enum State { CONNECTING, ESTABLISHED, CLOSED }
+
+    final int hostPort;
+    final int guestPort;
+    State state;
+    /** Why the connection closed, for the host side's error messages. */
+    String closeReason = "";
+
+    /** Guest to host bytes the host application has not read yet; its capacity is our buf_alloc. */
+    final ByteRing inbound;
+    /** Host to guest bytes not yet sent (waiting for an rx buffer or the guest's credit). */
+    final ByteRing outbound;
+    /** Bytes the host application consumed: our fwd_cnt. */
+    int forwarded;
+    /** The fwd_cnt the guest last heard from us. */
+    int forwardedAdvertised;
+    /** Bytes sent to the guest: compared with the guest's fwd_cnt to get its free space. */
+    int sent;
+    int peerBufAlloc;
+    int peerForwarded;
+
+    boolean peerSendClosed;
+    boolean peerReceiveClosed;
+    boolean hostSendClosed;
+    /** A SHUTDOWN(send) waits for the outbound bytes to go first. */
+    boolean shutdownPending;
+    boolean creditRequested;
+
+    VsockConnection(int hostPort, int guestPort, State state, int bufferBytes) {
+        this.hostPort = hostPort;
+        this.guestPort = guestPort;
+        this.state = state;
+        this.inbound = new ByteRing(bufferBytes);
+        this.outbound = new ByteRing(bufferBytes);
+    }
+
+    /** Bytes the guest can still take from us under its last advertised credit. */
+    int peerFree() {
+        return peerBufAlloc - (sent - peerForwarded);
+    }
+
+    void updatePeerCredit(int bufAlloc, int fwdCnt) {
+        peerBufAlloc = bufAlloc;
+        peerForwarded = fwdCnt;
+        if (peerFree() > 0) {
+            creditRequested = false;
+        }
+    }
+
+    /** Whether the guest should hear about freed space: a quarter of the buffer consumed unannounced. */
+    boolean owesCreditUpdate() {
+        return forwarded - forwardedAdvertised >= inbound.capacity() / 4;
+    }
+
+    long key() {
+        return VsockMuxer.key(hostPort, guestPort);
+    }
+}

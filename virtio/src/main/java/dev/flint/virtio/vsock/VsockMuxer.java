@@ -1,0 +1,344 @@
+package dev.flint.virtio.vsock;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * The host side of virtio-vsock stream sockets: connections keyed by (host port, guest port),
+ * the protocol state machine for packets from the guest, the packets owed to the guest in
+ * order (control first, then data within the guest's credit), and the host API
+ * ({@link #connect}, {@link #listen}).
+ *
+ * <p>The device thread calls {@link #onGuestPacket} and {@link #nextForGuest}; host threads
+ * block in {@link VsockStream}. All state is guarded by this object's monitor; {@code
+ * guestWork} is told whenever there is something new for the guest.
+ */
+public final class VsockMuxer {
+    public static final long HOST_CID = 2;
+    /** Host-initiated connections use local ports from 2^30 up, as Firecracker does. */
+    static final int FIRST_EPHEMERAL_PORT = 1 << 30;
+
+    /** A packet for the guest's rx queue. */
+    public record Packet(VsockHeader header, byte[] payload) {
+    }
+
+    private record Control(int op, int hostPort, int guestPort, int flags) {
+    }
+
+    private final long guestCid;
+    private final int bufferBytes;
+    private final Runnable guestWork;
+    private final Map<Long, VsockConnection> connections = new HashMap<>();
+    private final Map<Integer, Consumer<VsockStream>> listeners = new ConcurrentHashMap<>();
+    private final ArrayDeque<Control> control = new ArrayDeque<>();
+    private final LinkedHashSet<Long> withData = new LinkedHashSet<>();
+    private int nextEphemeralPort = FIRST_EPHEMERAL_PORT;
+    private long droppedPackets;
+
+    /**
+     * @param guestCid    the guest's context id
+     * @param bufferBytes each connection's buffer per direction, advertised as buf_alloc
+     * @param guestWork   runs when packets are waiting for the guest (signal the device thread)
+     */
+    public VsockMuxer(long guestCid, int bufferBytes, Runnable guestWork) {
+        if (guestCid < 3 || guestCid > 0xffff_fffeL) {
+            throw new IllegalArgumentException("guest CID must be between 3 and 2^32-2 (0-2 are reserved), got " + guestCid);
+        }
+        this.guestCid = guestCid;
+        this.bufferBytes = bufferBytes;
+        this.guestWork = guestWork;
+    }
+
+    static long key(int hostPort, int guestPort) {
+        return ((long) hostPort << 32) | Integer.toUnsignedLong(guestPort);
+    }
+
+    public long guestCid() {
+        return guestCid;
+    }
+
+    /** Packets from the guest that broke the protocol or matched no connection. */
+    public synchronized long droppedPackets() {
+        return droppedPackets;
+    }
+
+    /** Connections that are not closed. */
+    public synchronized int openConnections() {
+        return connections.size();
+    }
+
+    // ---- guest to host ---------------------------------------------------------------------
+
+    /** Handles one packet the guest put on its tx queue. */
+    public synchronized void onGuestPacket(VsockHeader header, byte[] payload) {
+        if (header.type() != VsockHeader.TYPE_STREAM || header.srcCid() != guestCid || header.dstCid() != HOST_CID) {
+            droppedPackets++;
+            if (header.op() != VsockHeader.OP_RST) {
+                queueControl(VsockHeader.OP_RST, header.dstPort(), header.srcPort(), 0);
+            }
+            return;
+        }
+        int hostPort = header.dstPort();
+        int guestPort = header.srcPort();
+        VsockConnection connection = connections.get(key(hostPort, guestPort));
+        if (connection == null) {
+            onPacketWithoutConnection(header);
+            return;
+        }
+        connection.updatePeerCredit(header.bufAlloc(), header.fwdCnt());
+        switch (header.op()) {
+            case VsockHeader.OP_RESPONSE -> {
+                if (connection.state == VsockConnection.State.CONNECTING) {
+                    connection.state = VsockConnection.State.ESTABLISHED;
+                } else {
+                    reset(connection, "guest sent RESPONSE on an established connection");
+                }
+            }
+            case VsockHeader.OP_RW -> receiveData(connection, payload);
+            case VsockHeader.OP_CREDIT_REQUEST -> queueControl(VsockHeader.OP_CREDIT_UPDATE, hostPort, guestPort, 0);
+            case VsockHeader.OP_CREDIT_UPDATE -> {
+                // Credit already taken from the header: data may flow again.
+            }
+            case VsockHeader.OP_SHUTDOWN -> shutdownFromGuest(connection, header.flags());
+            case VsockHeader.OP_RST -> close(connection, "the guest reset the connection");
+            default -> reset(connection, "guest sent " + VsockHeader.opName(header.op()) + " on a connection");
+        }
+        if (connection.state != VsockConnection.State.CLOSED && !connection.outbound.isEmpty()) {
+            withData.add(connection.key());
+        }
+        notifyAll();
+        guestWork.run();
+    }
+
+    private void onPacketWithoutConnection(VsockHeader header) {
+        if (header.op() == VsockHeader.OP_REQUEST) {
+            Consumer<VsockStream> listener = listeners.get(header.dstPort());
+            if (listener == null) {
+                queueControl(VsockHeader.OP_RST, header.dstPort(), header.srcPort(), 0);
+            } else {
+                VsockConnection connection = new VsockConnection(header.dstPort(), header.srcPort(),
+                        VsockConnection.State.ESTABLISHED, bufferBytes);
+                connection.updatePeerCredit(header.bufAlloc(), header.fwdCnt());
+                connections.put(connection.key(), connection);
+                queueControl(VsockHeader.OP_RESPONSE, connection.hostPort, connection.guestPort, 0);
+                VsockStream stream = new VsockStream(this, connection);
+                Thread.ofVirtual().name("flint-vsock-accept-" + header.dstPort()).start(() -> listener.accept(stream));
+            }
+        } else if (header.op() != VsockHeader.OP_RST) {
+            droppedPackets++;
+            queueControl(VsockHeader.OP_RST, header.dstPort(), header.srcPort(), 0);
+        }
+        guestWork.run();
+    }
+
+    private void receiveData(VsockConnection connection, byte[] payload) {
+        if (connection.state != VsockConnection.State.ESTABLISHED || connection.peerSendClosed) {
+            reset(connection, "guest sent data on a connection not open for it");
+            return;
+        }
+        if (payload.length > connection.inbound.free()) {
+            reset(connection, "guest sent " + payload.length + " bytes beyond the credit it was given");
+            return;
+        }
+        connection.inbound.put(payload, 0, payload.length);
+    }
+
+    private void shutdownFromGuest(VsockConnection connection, int flags) {
+        connection.peerSendClosed |= (flags & VsockHeader.SHUTDOWN_SEND) != 0;
+        connection.peerReceiveClosed |= (flags & VsockHeader.SHUTDOWN_RECEIVE) != 0;
+        if (connection.peerSendClosed && connection.peerReceiveClosed) {
+            // The guest is done both ways: the RST completes its close.
+            queueControl(VsockHeader.OP_RST, connection.hostPort, connection.guestPort, 0);
+            close(connection, "the guest closed the connection");
+        }
+    }
+
+    // ---- host to guest ---------------------------------------------------------------------
+
+    /** The next packet for the guest with at most {@code maxPayload} data bytes, or null. */
+    public synchronized Packet nextForGuest(int maxPayload) {
+        Control next = control.poll();
+        if (next != null) {
+            VsockConnection connection = connections.get(key(next.hostPort(), next.guestPort()));
+            return new Packet(header(next.op(), next.hostPort(), next.guestPort(), next.flags(), 0, connection), new byte[0]);
+        }
+        for (Iterator<Long> it = withData.iterator(); it.hasNext(); ) {
+            VsockConnection connection = connections.get(it.next());
+            it.remove();
+            if (connection == null || connection.state != VsockConnection.State.ESTABLISHED) {
+                continue;
+            }
+            Packet packet = dataPacket(connection, maxPayload);
+            if (packet != null) {
+                return packet;
+            }
+        }
+        return null;
+    }
+
+    private Packet dataPacket(VsockConnection connection, int maxPayload) {
+        int length = Math.min(Math.min(connection.outbound.size(), connection.peerFree()), maxPayload);
+        if (length <= 0) {
+            if (!connection.outbound.isEmpty() && !connection.creditRequested) {
+                connection.creditRequested = true;
+                return new Packet(header(VsockHeader.OP_CREDIT_REQUEST, connection.hostPort, connection.guestPort, 0, 0,
+                        connection), new byte[0]);
+            }
+            return null;
+        }
+        byte[] payload = new byte[length];
+        connection.outbound.take(payload, 0, length);
+        connection.sent += length;
+        if (!connection.outbound.isEmpty()) {
+            withData.add(connection.key());
+        } else if (connection.shutdownPending) {
+            connection.shutdownPending = false;
+            queueControl(VsockHeader.OP_SHUTDOWN, connection.hostPort, connection.guestPort, VsockHeader.SHUTDOWN_SEND);
+        }
+        notifyAll();
+        return new Packet(header(VsockHeader.OP_RW, connection.hostPort, connection.guestPort, 0, length, connection), payload);
+    }
+
+    private VsockHeader header(int op, int hostPort, int guestPort, int flags, int length, VsockConnection connection) {
+        int bufAlloc = connection == null ? bufferBytes : connection.inbound.capacity();
+        int fwdCnt = connection == null ? 0 : connection.forwarded;
+        if (connection != null) {
+            connection.forwardedAdvertised = connection.forwarded;
+        }
+        return new VsockHeader(HOST_CID, guestCid, hostPort, guestPort, length, VsockHeader.TYPE_STREAM, op, flags,
+                bufAlloc, fwdCnt);
+    }
+
+    private void queueControl(int op, int hostPort, int guestPort, int flags) {
+        control.add(new Control(op, hostPort, guestPort, flags));
+    }
+
+    private void reset(VsockConnection connection, String reason) {
+        droppedPackets++;
+        queueControl(VsockHeader.OP_RST, connection.hostPort, connection.guestPort, 0);
+        close(connection, reason);
+    }
+
+    private void close(VsockConnection connection, String reason) {
+        if (connection.state != VsockConnection.State.CLOSED) {
+            connection.state = VsockConnection.State.CLOSED;
+            connection.closeReason = reason;
+        }
+        connections.remove(connection.key());
+        withData.remove(connection.key());
+        notifyAll();
+    }
+
+    // ---- host API --------------------------------------------------------------------------
+
+    /** Opens a stream to {@code guestPort}; fails if nothing listens there or the guest does not answer in time. */
+    public VsockStream connect(int guestPort, Duration timeout) throws IOException, InterruptedException {
+        VsockConnection connection;
+        synchronized (this) {
+            int hostPort = allocatePort(guestPort);
+            connection = new VsockConnection(hostPort, guestPort, VsockConnection.State.CONNECTING, bufferBytes);
+            connections.put(connection.key(), connection);
+            queueControl(VsockHeader.OP_REQUEST, hostPort, guestPort, 0);
+        }
+        guestWork.run();
+        synchronized (this) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (connection.state == VsockConnection.State.CONNECTING) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    queueControl(VsockHeader.OP_RST, connection.hostPort, guestPort, 0);
+                    close(connection, "connect timed out");
+                    guestWork.run();
+                    throw new IOException("vsock connect to guest port " + guestPort + " timed out after "
+                            + timeout.toMillis() + " ms: is the guest up and listening?");
+                }
+                wait(Math.max(1, left / 1_000_000));
+            }
+            if (connection.state == VsockConnection.State.CLOSED) {
+                throw new ConnectException("vsock connect to guest port " + guestPort + " refused: "
+                        + (connection.closeReason.equals("the guest reset the connection")
+                                ? "nothing listens on that port in the guest" : connection.closeReason));
+            }
+            return new VsockStream(this, connection);
+        }
+    }
+
+    private int allocatePort(int guestPort) {
+        for (int tries = 0; tries < 1 << 20; tries++) {
+            int port = nextEphemeralPort;
+            nextEphemeralPort = nextEphemeralPort == Integer.MAX_VALUE ? FIRST_EPHEMERAL_PORT : nextEphemeralPort + 1;
+            if (!connections.containsKey(key(port, guestPort))) {
+                return port;
+            }
+        }
+        throw new IllegalStateException("no free host vsock port for guest port " + guestPort);
+    }
+
+    /** Accepts guest connections to {@code hostPort}; each stream goes to {@code acceptor} on a virtual thread. */
+    public void listen(int hostPort, Consumer<VsockStream> acceptor) {
+        if (listeners.putIfAbsent(hostPort, acceptor) != null) {
+            throw new IllegalStateException("host vsock port " + hostPort + " already has a listener");
+        }
+    }
+
+    public void unlisten(int hostPort) {
+        listeners.remove(hostPort);
+    }
+
+    /** Drops every connection (device reset or transport reset); host streams see them closed. */
+    public synchronized void resetAll(String reason) {
+        for (VsockConnection connection : connections.values()) {
+            connection.state = VsockConnection.State.CLOSED;
+            connection.closeReason = reason;
+        }
+        connections.clear();
+        withData.clear();
+        control.clear();
+        notifyAll();
+    }
+
+    // ---- called by VsockStream under this monitor ----------------------------------------------
+
+    void consumed(VsockConnection connection, int bytes) {
+        connection.forwarded += bytes;
+        if (connection.owesCreditUpdate() && connection.state == VsockConnection.State.ESTABLISHED) {
+            queueControl(VsockHeader.OP_CREDIT_UPDATE, connection.hostPort, connection.guestPort, 0);
+            guestWork.run();
+        }
+    }
+
+    void queued(VsockConnection connection) {
+        withData.add(connection.key());
+        guestWork.run();
+    }
+
+    void shutdownOutput(VsockConnection connection) {
+        if (connection.hostSendClosed || connection.state != VsockConnection.State.ESTABLISHED) {
+            return;
+        }
+        connection.hostSendClosed = true;
+        if (connection.outbound.isEmpty()) {
+            queueControl(VsockHeader.OP_SHUTDOWN, connection.hostPort, connection.guestPort, VsockHeader.SHUTDOWN_SEND);
+        } else {
+            connection.shutdownPending = true;
+        }
+        guestWork.run();
+    }
+
+    void closeFromHost(VsockConnection connection) {
+        if (connection.state == VsockConnection.State.CLOSED) {
+            return;
+        }
+        queueControl(VsockHeader.OP_RST, connection.hostPort, connection.guestPort, 0);
+        close(connection, "closed by the host");
+        guestWork.run();
+    }
+}

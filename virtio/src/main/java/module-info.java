@@ -1,0 +1,13 @@
+/**
+ * virtio for Flint's VMM: split virtqueues, the virtio-mmio transport, and the devices
+ * (vsock). Depends on the VMM only for guest memory and the device-attachment interfaces, so it
+ * is tested without /dev/kvm.
+ */
+module dev.flint.virtio {
+    requires dev.flint.vmm;
+    requires java.logging;
+    exports dev.flint.virtio;
+    exports dev.flint.virtio.queue;
+    exports dev.flint.virtio.mmio;
+    exports dev.flint.virtio.vsock;
+}
