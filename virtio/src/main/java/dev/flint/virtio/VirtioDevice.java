@@ -37,9 +37,10 @@ public interface VirtioDevice {
 
     /**
      * The driver set DRIVER_OK: the device may use {@code queues} (one per queue index) with the
-     * {@code negotiated} features, and calls {@code interrupt} after adding used buffers.
+     * {@code negotiated} features, and tells the driver of used buffers or its own failure
+     * through {@code driver}.
      */
-    void activate(List<Virtqueue> queues, long negotiated, Interrupt interrupt);
+    void activate(List<Virtqueue> queues, long negotiated, DriverSignals driver);
 
     /** The driver notified queue {@code index}; runs on the event-loop thread. */
     void queueNotify(int index);
@@ -47,16 +48,16 @@ public interface VirtioDevice {
     /** The driver reset the device: drop the queues and all in-flight state. */
     void reset();
 
-    /**
-     * Called once when the device is attached to a VM, for devices with host-side work to
-     * schedule on the event loop; {@code broken} asks the driver for a reset.
-     */
-    default void attached(DeviceContext context, Runnable broken) throws ErrnoException {
+    /** Called once when the device is attached to a VM, for devices with host-side work to schedule on the event loop. */
+    default void attached(DeviceContext context) throws ErrnoException {
     }
 
-    /** Raises the device's used-buffer interrupt. */
-    @FunctionalInterface
-    interface Interrupt {
+    /** How a device tells the driver something happened. */
+    interface DriverSignals {
+        /** Raises the used-buffer interrupt. */
         void usedBuffers();
+
+        /** The device broke (the driver broke a queue's rules): DEVICE_NEEDS_RESET and a config interrupt. */
+        void deviceBroken();
     }
 }

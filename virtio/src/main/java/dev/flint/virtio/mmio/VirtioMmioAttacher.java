@@ -35,7 +35,7 @@ public final class VirtioMmioAttacher implements DeviceAttacher {
                     () -> device.queueNotify(index));
         }
         context.appendKernelArgs(VirtioMmioTransport.kernelArg(slot.base(), slot.gsi()));
-        device.attached(context, transport::needsReset);
+        device.attached(context);
     }
 
     private void raise() {

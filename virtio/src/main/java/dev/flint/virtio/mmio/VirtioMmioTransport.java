@@ -241,7 +241,17 @@ public final class VirtioMmioTransport implements BusDevice {
             needsReset();
             return;
         }
-        device.activate(ready, driverFeatures, this::usedBuffers);
+        device.activate(ready, driverFeatures, new VirtioDevice.DriverSignals() {
+            @Override
+            public void usedBuffers() {
+                VirtioMmioTransport.this.usedBuffers();
+            }
+
+            @Override
+            public void deviceBroken() {
+                needsReset();
+            }
+        });
     }
 
     /** Sets the used-buffer interrupt status and signals the interrupt line. */

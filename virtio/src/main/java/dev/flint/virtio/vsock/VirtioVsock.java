@@ -37,9 +37,8 @@ public final class VirtioVsock implements VirtioDevice {
     private final long guestCid;
     private final VsockMuxer muxer;
     private volatile EventFd wakeup;
-    private Runnable broken = () -> { };
     private List<Virtqueue> queues;
-    private Interrupt interrupt;
+    private DriverSignals driver;
     private DescriptorChain pendingRx;
     private boolean failed;
 
@@ -83,15 +82,14 @@ public final class VirtioVsock implements VirtioDevice {
     }
 
     @Override
-    public void attached(DeviceContext context, Runnable broken) throws ErrnoException {
-        this.broken = broken;
+    public void attached(DeviceContext context) throws ErrnoException {
         this.wakeup = context.onSignal(this::pumpRx);
     }
 
     @Override
-    public synchronized void activate(List<Virtqueue> queues, long negotiated, Interrupt interrupt) {
+    public synchronized void activate(List<Virtqueue> queues, long negotiated, DriverSignals driver) {
         this.queues = queues;
-        this.interrupt = interrupt;
+        this.driver = driver;
         this.failed = false;
     }
 
@@ -162,7 +160,7 @@ public final class VirtioVsock implements VirtioDevice {
             muxer.onGuestPacket(header, Arrays.copyOfRange(bytes, VsockHeader.SIZE, VsockHeader.SIZE + (int) length));
         }
         if (used && tx.needsInterrupt()) {
-            interrupt.usedBuffers();
+            driver.usedBuffers();
         }
     }
 
@@ -191,7 +189,7 @@ public final class VirtioVsock implements VirtioDevice {
             used = true;
         }
         if (used && rx.needsInterrupt()) {
-            interrupt.usedBuffers();
+            driver.usedBuffers();
         }
     }
 
@@ -208,7 +206,7 @@ public final class VirtioVsock implements VirtioDevice {
         events.pop().ifPresent(chain -> {
             events.addUsed(chain.head(), chain.write(new byte[] {EVENT_TRANSPORT_RESET, 0, 0, 0}));
             if (events.needsInterrupt()) {
-                interrupt.usedBuffers();
+                driver.usedBuffers();
             }
         });
     }
@@ -217,6 +215,6 @@ public final class VirtioVsock implements VirtioDevice {
         failed = true;
         LOG.warning("vsock device stopped: " + e.getMessage());
         muxer.resetAll("the vsock device failed: " + e.getMessage());
-        broken.run();
+        driver.deviceBroken();
     }
 }

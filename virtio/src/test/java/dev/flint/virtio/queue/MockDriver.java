@@ -21,7 +21,6 @@ public final class MockDriver {
     public static final long DESC = 0x1000;
     public static final long AVAIL = 0x4000;
     public static final long USED = 0x5000;
-    private static final long BUFFERS = 0x10000;
 
     /** One descriptor to put in a chain: bytes the device reads, or room it writes. */
     public record Part(byte[] readable, int writable) {
@@ -38,15 +37,44 @@ public final class MockDriver {
     public record Used(int head, int length) {
     }
 
-    private final GuestMemory memory = GuestMemory.onHeap(List.of(new MemoryRange(0, 1 << 20)));
+    private final GuestMemory memory;
     private final int size;
+    private final long desc;
+    private final long avail;
+    private final long used;
     private int nextDescriptor;
     private int availIdx;
     private int usedSeen;
-    private long nextBuffer = BUFFERS;
+    private long nextBuffer;
 
+    /** One queue in 1 MiB of its own memory. */
     public MockDriver(int size) {
+        this(GuestMemory.onHeap(List.of(new MemoryRange(0, 4 << 20))), size, 0);
+    }
+
+    /**
+     * A queue whose rings start at {@code base} in shared {@code memory}, with 64 KiB of rings
+     * and 192 KiB of buffers after them: queues of one device use bases 256 KiB apart.
+     */
+    public MockDriver(GuestMemory memory, int size, long base) {
+        this.memory = memory;
         this.size = size;
+        this.desc = base + DESC;
+        this.avail = base + AVAIL;
+        this.used = base + USED;
+        this.nextBuffer = base + 0x10000;
+    }
+
+    public long descAddress() {
+        return desc;
+    }
+
+    public long availAddress() {
+        return avail;
+    }
+
+    public long usedAddress() {
+        return used;
     }
 
     public GuestMemory memory() {
@@ -54,7 +82,7 @@ public final class MockDriver {
     }
 
     public Virtqueue queue(boolean eventIdx) {
-        return new Virtqueue(memory, size, DESC, AVAIL, USED, eventIdx);
+        return new Virtqueue(memory, size, desc, avail, used, eventIdx);
     }
 
     /** Allocates guest memory for a buffer and fills it. */
@@ -85,7 +113,7 @@ public final class MockDriver {
             boolean last = i == parts.length - 1;
             int length = part.readable() != null ? part.readable().length : part.writable();
             int flags = (last ? 0 : Virtqueue.DESC_F_NEXT) | (part.readable() == null ? Virtqueue.DESC_F_WRITE : 0);
-            descriptor(DESC, index, buffer(part.readable(), length), length, flags, (index + 1) % size);
+            descriptor(desc, index, buffer(part.readable(), length), length, flags, (index + 1) % size);
         }
         return head % size;
     }
@@ -101,45 +129,45 @@ public final class MockDriver {
             descriptor(table, i, buffer(part.readable(), length), length, flags, i + 1);
         }
         int head = nextDescriptor++ % size;
-        descriptor(DESC, head, table, 16 * parts.length, Virtqueue.DESC_F_INDIRECT, 0);
+        descriptor(desc, head, table, 16 * parts.length, Virtqueue.DESC_F_INDIRECT, 0);
         return head;
     }
 
     /** Puts {@code head} on the available ring and bumps the index. */
     public void publish(int head) {
-        memory.slice(AVAIL + 4 + 2L * (availIdx % size), 2).set(JAVA_SHORT_UNALIGNED, 0, (short) head);
+        memory.slice(avail + 4 + 2L * (availIdx % size), 2).set(JAVA_SHORT_UNALIGNED, 0, (short) head);
         availIdx = (availIdx + 1) & 0xffff;
-        memory.slice(AVAIL + 2, 2).set(JAVA_SHORT_UNALIGNED, 0, (short) availIdx);
+        memory.slice(avail + 2, 2).set(JAVA_SHORT_UNALIGNED, 0, (short) availIdx);
     }
 
     /** Sets the available ring's index directly (to test wraparound). */
     public void startAt(int index) {
         availIdx = index;
         usedSeen = index;
-        memory.slice(AVAIL + 2, 2).set(JAVA_SHORT_UNALIGNED, 0, (short) index);
+        memory.slice(avail + 2, 2).set(JAVA_SHORT_UNALIGNED, 0, (short) index);
     }
 
     /** avail.flags: VRING_AVAIL_F_NO_INTERRUPT when {@code suppress}. */
     public void suppressInterrupts(boolean suppress) {
-        memory.slice(AVAIL, 2).set(JAVA_SHORT_UNALIGNED, 0, (short) (suppress ? 1 : 0));
+        memory.slice(avail, 2).set(JAVA_SHORT_UNALIGNED, 0, (short) (suppress ? 1 : 0));
     }
 
     /** used_event (the avail ring's trailing field, with EVENT_IDX). */
     public void usedEvent(int index) {
-        memory.slice(AVAIL + 4 + 2L * size, 2).set(JAVA_SHORT_UNALIGNED, 0, (short) index);
+        memory.slice(avail + 4 + 2L * size, 2).set(JAVA_SHORT_UNALIGNED, 0, (short) index);
     }
 
     /** avail_event as the device published it (the used ring's trailing field). */
     public int availEvent() {
-        return Short.toUnsignedInt(memory.slice(USED + 4 + 8L * size, 2).get(JAVA_SHORT_UNALIGNED, 0));
+        return Short.toUnsignedInt(memory.slice(used + 4 + 8L * size, 2).get(JAVA_SHORT_UNALIGNED, 0));
     }
 
     /** Used entries the device added since the last call. */
     public List<Used> used() {
-        int idx = Short.toUnsignedInt(memory.slice(USED + 2, 2).get(JAVA_SHORT_UNALIGNED, 0));
+        int idx = Short.toUnsignedInt(memory.slice(used + 2, 2).get(JAVA_SHORT_UNALIGNED, 0));
         List<Used> entries = new ArrayList<>();
         while (usedSeen != idx) {
-            MemorySegment e = memory.slice(USED + 4 + 8L * (usedSeen % size), 8);
+            MemorySegment e = memory.slice(used + 4 + 8L * (usedSeen % size), 8);
             entries.add(new Used(e.get(JAVA_INT_UNALIGNED, 0), e.get(JAVA_INT_UNALIGNED, 4)));
             usedSeen = (usedSeen + 1) & 0xffff;
         }
@@ -153,6 +181,6 @@ public final class MockDriver {
 
     /** Address of descriptor {@code index}'s buffer in the main table. */
     public long bufferOf(int index) {
-        return memory.slice(DESC + 16L * index, 8).get(JAVA_LONG_UNALIGNED, 0);
+        return memory.slice(desc + 16L * index, 8).get(JAVA_LONG_UNALIGNED, 0);
     }
 }

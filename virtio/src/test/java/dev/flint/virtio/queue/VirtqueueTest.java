@@ -77,7 +77,7 @@ class VirtqueueTest {
     @Test
     void rejectsBuffersOutsideGuestRam() {
         Virtqueue queue = driver.queue(false);
-        driver.descriptor(MockDriver.DESC, 0, (1 << 20) - 4, 8, 0, 0);
+        driver.descriptor(MockDriver.DESC, 0, (4 << 20) - 4, 8, 0, 0);
         driver.publish(0);
         var e = assertThrows(VirtqueueException.class, queue::pop);
         assertTrue(e.getMessage().contains("outside guest RAM"), e.getMessage());
@@ -129,7 +129,7 @@ class VirtqueueTest {
 
     @Test
     void rejectsRingsOutsideRamAndBadSizes() {
-        assertThrows(VirtqueueException.class, () -> new Virtqueue(driver.memory(), 16, 1 << 20, MockDriver.AVAIL, MockDriver.USED, false));
+        assertThrows(VirtqueueException.class, () -> new Virtqueue(driver.memory(), 16, 4 << 20, MockDriver.AVAIL, MockDriver.USED, false));
         assertThrows(VirtqueueException.class, () -> new Virtqueue(driver.memory(), 12, MockDriver.DESC, MockDriver.AVAIL, MockDriver.USED, false));
     }
 
