@@ -1,0 +1,663 @@
+/*
+ * flint-agent: the guest side of Flint's exec protocol (guest-agent/PROTOCOL.md).
+ *
+ * As PID 1 of a Flint guest it mounts the kernel filesystems, writes the boot marker, reaps
+ * every child, and serves the protocol on AF_VSOCK. Outside a guest (tests) it listens on a
+ * Unix socket instead (--listen unix:PATH).
+ *
+ * One thread, one poll loop: connections, child pipes and a signalfd for SIGCHLD. A child's
+ * output is read only while its connection's send buffer has room, so a slow host slows the
+ * child down instead of growing memory.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/vm_sockets.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define AGENT_VERSION "0.1.0"
+#define PROTOCOL_VERSION 1
+#define DEFAULT_PORT 1024
+#define MAX_CONNECTIONS 16
+#define MAX_PROCESSES 64
+#define MAX_FRAME (1 << 20)
+#define SEND_LIMIT (256 * 1024)
+#define CHUNK 16384
+
+enum {
+    HELLO = 1, EXEC = 2, STARTED = 3, EXEC_FAILED = 4, STDIN_DATA = 5, STDIN_CLOSE = 6,
+    STDOUT_DATA = 7, STDERR_DATA = 8, EXIT = 9, KILL = 10, PING = 11, PONG = 12,
+    POWEROFF = 13, ERROR = 14
+};
+
+struct buffer {
+    uint8_t *data;
+    size_t length, capacity;
+};
+
+struct connection {
+    int fd;
+    struct buffer in, out;
+    int closing;
+};
+
+struct process {
+    int used;
+    struct connection *conn;
+    uint32_t id;
+    pid_t pid;
+    int stdin_fd, stdout_fd, stderr_fd;
+    struct buffer stdin_pending;
+    int stdin_close_requested;
+    int reaped, status;
+    int64_t deadline_ms;
+};
+
+static struct connection connections[MAX_CONNECTIONS];
+static struct process processes[MAX_PROCESSES];
+static int is_pid1;
+
+static void logf_(const char *format, ...) {
+    va_list args;
+    va_start(args, format);
+    fprintf(stderr, "flint-agent: ");
+    vfprintf(stderr, format, args);
+    fprintf(stderr, "\n");
+    va_end(args);
+}
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void set_nonblocking(int fd) {
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+/* ---- buffers and frames -------------------------------------------------------------- */
+
+static int buffer_append(struct buffer *b, const void *data, size_t n) {
+    if (b->length + n > b->capacity) {
+        size_t capacity = b->capacity ? b->capacity : 4096;
+        while (capacity < b->length + n) capacity *= 2;
+        uint8_t *grown = realloc(b->data, capacity);
+        if (!grown) return -1;
+        b->data = grown;
+        b->capacity = capacity;
+    }
+    memcpy(b->data + b->length, data, n);
+    b->length += n;
+    return 0;
+}
+
+static void buffer_consume(struct buffer *b, size_t n) {
+    memmove(b->data, b->data + n, b->length - n);
+    b->length -= n;
+}
+
+static void buffer_free(struct buffer *b) {
+    free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+static void put_u32(uint8_t *p, uint32_t v) {
+    uint32_t be = htonl(v);
+    memcpy(p, &be, 4);
+}
+
+static uint32_t get_u32(const uint8_t *p) {
+    uint32_t be;
+    memcpy(&be, p, 4);
+    return ntohl(be);
+}
+
+/* Frame: u32 payload length, u8 type, u32 id, payload (all big-endian). */
+static void send_frame(struct connection *c, int type, uint32_t id, const void *payload, size_t n) {
+    uint8_t header[9];
+    put_u32(header, (uint32_t) n);
+    header[4] = (uint8_t) type;
+    put_u32(header + 5, id);
+    if (buffer_append(&c->out, header, sizeof header) || buffer_append(&c->out, payload, n)) {
+        c->closing = 1;
+    }
+}
+
+static void send_u32s(struct connection *c, int type, uint32_t id, int count, const uint32_t *values) {
+    uint8_t payload[16];
+    for (int i = 0; i < count; i++) put_u32(payload + 4 * i, values[i]);
+    send_frame(c, type, id, payload, 4 * (size_t) count);
+}
+
+static void send_error(struct connection *c, int type, uint32_t id, int err, const char *message) {
+    uint8_t payload[512];
+    size_t n = strlen(message);
+    if (n > sizeof payload - 4) n = sizeof payload - 4;
+    put_u32(payload, (uint32_t) err);
+    memcpy(payload + 4, message, n);
+    send_frame(c, type, id, payload, 4 + n);
+}
+
+/* ---- processes ------------------------------------------------------------------------- */
+
+static struct process *find_process(struct connection *c, uint32_t id) {
+    for (int i = 0; i < MAX_PROCESSES; i++) {
+        if (processes[i].used && processes[i].conn == c && processes[i].id == id) return &processes[i];
+    }
+    return NULL;
+}
+
+static void close_fd(int *fd) {
+    if (*fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+}
+
+static void release_process(struct process *p) {
+    close_fd(&p->stdin_fd);
+    close_fd(&p->stdout_fd);
+    close_fd(&p->stderr_fd);
+    buffer_free(&p->stdin_pending);
+    p->used = 0;
+}
+
+/* Reports EXIT once the child is reaped and its output pipes are drained. */
+static void maybe_finish(struct process *p) {
+    if (!p->used || !p->reaped || p->stdout_fd >= 0 || p->stderr_fd >= 0) return;
+    if (p->conn) {
+        uint32_t values[2];
+        values[0] = WIFEXITED(p->status) ? (uint32_t) WEXITSTATUS(p->status) : (uint32_t) -1;
+        values[1] = WIFSIGNALED(p->status) ? (uint32_t) WTERMSIG(p->status) : 0;
+        send_u32s(p->conn, EXIT, p->id, 2, values);
+    }
+    release_process(p);
+}
+
+struct reader {
+    const uint8_t *p;
+    size_t left;
+    int bad;
+};
+
+static uint32_t read_u32(struct reader *r) {
+    if (r->left < 4) { r->bad = 1; return 0; }
+    uint32_t v = get_u32(r->p);
+    r->p += 4;
+    r->left -= 4;
+    return v;
+}
+
+/* A length-prefixed string, copied NUL-terminated into a new allocation. */
+static char *read_string(struct reader *r) {
+    uint32_t n = read_u32(r);
+    if (r->bad || n > r->left) { r->bad = 1; return NULL; }
+    char *s = malloc(n + 1);
+    if (!s) { r->bad = 1; return NULL; }
+    memcpy(s, r->p, n);
+    s[n] = 0;
+    if (memchr(s, 0, n)) { free(s); r->bad = 1; return NULL; }
+    r->p += n;
+    r->left -= n;
+    return s;
+}
+
+static void free_strings(char **v) {
+    if (!v) return;
+    for (char **s = v; *s; s++) free(*s);
+    free(v);
+}
+
+static char **read_strings(struct reader *r, uint32_t max) {
+    uint32_t count = read_u32(r);
+    if (r->bad || count > max) { r->bad = 1; return NULL; }
+    char **v = calloc(count + 1, sizeof *v);
+    if (!v) { r->bad = 1; return NULL; }
+    for (uint32_t i = 0; i < count; i++) {
+        v[i] = read_string(r);
+        if (r->bad) { free_strings(v); return NULL; }
+    }
+    return v;
+}
+
+/* EXEC payload: u32 flags (bit 0: stdin open), u32 timeout ms (0: none), u32 uid, u32 gid,
+ * string workdir (empty: /), strings argv, strings env ("K=V"). */
+static void start_process(struct connection *c, uint32_t id, const uint8_t *payload, size_t n) {
+    struct reader r = {payload, n, 0};
+    uint32_t flags = read_u32(&r), timeout = read_u32(&r), uid = read_u32(&r), gid = read_u32(&r);
+    char *workdir = read_string(&r);
+    char **argv = read_strings(&r, 4096);
+    char **env = read_strings(&r, 4096);
+    struct process *p = NULL;
+    if (r.bad || !argv || !argv[0]) {
+        send_error(c, EXEC_FAILED, id, EINVAL, "malformed EXEC request");
+        goto out;
+    }
+    if (find_process(c, id)) {
+        send_error(c, EXEC_FAILED, id, EEXIST, "process id already in use on this connection");
+        goto out;
+    }
+    for (int i = 0; i < MAX_PROCESSES && !p; i++) if (!processes[i].used) p = &processes[i];
+    if (!p) {
+        send_error(c, EXEC_FAILED, id, EAGAIN, "too many processes running");
+        goto out;
+    }
+    int in[2], out[2], err[2], status[2];
+    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(status, O_CLOEXEC)) {
+        send_error(c, EXEC_FAILED, id, errno, strerror(errno));
+        p = NULL;
+        goto out;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        setsid();
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        dup2(err[1], 2);
+        int e = 0;
+        if (workdir && *workdir && chdir(workdir)) e = errno;
+        if (!e && gid && setgid(gid)) e = errno;
+        if (!e && uid && setuid(uid)) e = errno;
+        if (!e) {
+            execvpe(argv[0], argv, env);
+            e = errno;
+        }
+        ssize_t ignored = write(status[1], &e, sizeof e);
+        (void) ignored;
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    close(err[1]);
+    close(status[1]);
+    int child_errno = 0;
+    ssize_t got = pid < 0 ? 0 : read(status[0], &child_errno, sizeof child_errno);
+    close(status[0]);
+    if (pid < 0 || got == sizeof child_errno) {
+        int e = pid < 0 ? errno : child_errno;
+        char message[300];
+        snprintf(message, sizeof message, "%s: %s", argv[0], strerror(e));
+        send_error(c, EXEC_FAILED, id, e, message);
+        close(in[1]);
+        close(out[0]);
+        close(err[0]);
+        if (pid > 0) waitpid(pid, NULL, 0);
+        p = NULL;
+        goto out;
+    }
+    memset(p, 0, sizeof *p);
+    p->used = 1;
+    p->conn = c;
+    p->id = id;
+    p->pid = pid;
+    p->stdin_fd = in[1];
+    p->stdout_fd = out[0];
+    p->stderr_fd = err[0];
+    p->deadline_ms = timeout ? now_ms() + timeout : 0;
+    set_nonblocking(p->stdin_fd);
+    set_nonblocking(p->stdout_fd);
+    set_nonblocking(p->stderr_fd);
+    if (!(flags & 1)) close_fd(&p->stdin_fd);
+    uint32_t value = (uint32_t) pid;
+    send_u32s(c, STARTED, id, 1, &value);
+out:
+    free(workdir);
+    free_strings(argv);
+    free_strings(env);
+}
+
+static void reap_children(void) {
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (int i = 0; i < MAX_PROCESSES; i++) {
+            struct process *p = &processes[i];
+            if (p->used && p->pid == pid && !p->reaped) {
+                p->reaped = 1;
+                p->status = status;
+                close_fd(&p->stdin_fd);
+                maybe_finish(p);
+            }
+        }
+    }
+}
+
+/* ---- connections ----------------------------------------------------------------------- */
+
+static void power_off(void) {
+    sync();
+    if (is_pid1) {
+        reboot(RB_AUTOBOOT);
+    }
+    exit(0);
+}
+
+static void handle_frame(struct connection *c, int type, uint32_t id, const uint8_t *payload, size_t n) {
+    struct process *p = find_process(c, id);
+    switch (type) {
+    case EXEC:
+        start_process(c, id, payload, n);
+        break;
+    case STDIN_DATA:
+        if (p && p->stdin_fd >= 0) buffer_append(&p->stdin_pending, payload, n);
+        break;
+    case STDIN_CLOSE:
+        if (p) {
+            p->stdin_close_requested = 1;
+            if (p->stdin_pending.length == 0) close_fd(&p->stdin_fd);
+        }
+        break;
+    case KILL:
+        if (p && !p->reaped && n >= 4) kill(-p->pid, (int) get_u32(payload));
+        break;
+    case PING:
+        send_frame(c, PONG, id, payload, n);
+        break;
+    case POWEROFF:
+        power_off();
+        break;
+    default:
+        send_error(c, ERROR, id, EINVAL, "unknown frame type");
+        break;
+    }
+}
+
+static void handle_input(struct connection *c) {
+    uint8_t chunk[CHUNK];
+    ssize_t n = read(c->fd, chunk, sizeof chunk);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        c->closing = 1;
+        return;
+    }
+    if (n < 0) return;
+    buffer_append(&c->in, chunk, (size_t) n);
+    while (c->in.length >= 9) {
+        uint32_t length = get_u32(c->in.data);
+        if (length > MAX_FRAME) {
+            send_error(c, ERROR, 0, E2BIG, "frame larger than 1 MiB");
+            c->closing = 1;
+            return;
+        }
+        if (c->in.length < 9 + (size_t) length) break;
+        handle_frame(c, c->in.data[4], get_u32(c->in.data + 5), c->in.data + 9, length);
+        buffer_consume(&c->in, 9 + (size_t) length);
+    }
+}
+
+static void close_connection(struct connection *c) {
+    for (int i = 0; i < MAX_PROCESSES; i++) {
+        struct process *p = &processes[i];
+        if (p->used && p->conn == c) {
+            if (!p->reaped) kill(-p->pid, SIGKILL);
+            p->conn = NULL;
+            close_fd(&p->stdin_fd);
+            close_fd(&p->stdout_fd);
+            close_fd(&p->stderr_fd);
+            maybe_finish(p);
+        }
+    }
+    close(c->fd);
+    buffer_free(&c->in);
+    buffer_free(&c->out);
+    c->fd = -1;
+    c->closing = 0;
+}
+
+static struct connection *add_connection(int fd) {
+    for (int i = 0; i < MAX_CONNECTIONS; i++) {
+        if (connections[i].fd < 0) {
+            struct connection *c = &connections[i];
+            memset(c, 0, sizeof *c);
+            c->fd = fd;
+            set_nonblocking(fd);
+            char hello[64];
+            hello[0] = 0;
+            hello[1] = PROTOCOL_VERSION;
+            size_t n = 2 + (size_t) snprintf(hello + 2, sizeof hello - 2, "%s", AGENT_VERSION);
+            send_frame(c, HELLO, 0, hello, n);
+            return c;
+        }
+    }
+    close(fd);
+    return NULL;
+}
+
+static void pump_output(struct process *p, int *fd, int type) {
+    uint8_t chunk[CHUNK];
+    ssize_t n = read(*fd, chunk, sizeof chunk);
+    if (n > 0) {
+        if (p->conn) send_frame(p->conn, type, p->id, chunk, (size_t) n);
+    } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        close_fd(fd);
+        maybe_finish(p);
+    }
+}
+
+static void pump_stdin(struct process *p) {
+    ssize_t n = write(p->stdin_fd, p->stdin_pending.data, p->stdin_pending.length);
+    if (n > 0) {
+        buffer_consume(&p->stdin_pending, (size_t) n);
+        if (p->stdin_pending.length == 0 && p->stdin_close_requested) close_fd(&p->stdin_fd);
+    } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        buffer_free(&p->stdin_pending);
+        close_fd(&p->stdin_fd);
+    }
+}
+
+/* ---- PID 1 and listening ---------------------------------------------------------------- */
+
+static const char *cmdline_value(const char *cmdline, const char *key, char *out, size_t size) {
+    const char *at = cmdline;
+    size_t keylen = strlen(key);
+    while ((at = strstr(at, key))) {
+        if ((at == cmdline || at[-1] == ' ') && at[keylen] == '=') {
+            const char *value = at + keylen + 1;
+            size_t n = strcspn(value, " \n");
+            if (n >= size) n = size - 1;
+            memcpy(out, value, n);
+            out[n] = 0;
+            return out;
+        }
+        at += keylen;
+    }
+    return NULL;
+}
+
+static void write_boot_marker(void) {
+    int fd = open("/dev/mem", O_RDWR | O_SYNC | O_CLOEXEC);
+    if (fd < 0) return;
+    volatile uint8_t *page = mmap(NULL, 4096, PROT_WRITE, MAP_SHARED, fd, 0xc0000000);
+    if (page != MAP_FAILED) {
+        *page = 123;
+        munmap((void *) page, 4096);
+    }
+    close(fd);
+}
+
+static void init_system(char *cmdline, size_t size) {
+    mkdir("/proc", 0755);
+    mkdir("/sys", 0755);
+    mkdir("/dev", 0755);
+    mkdir("/tmp", 01777);
+    mkdir("/run", 0755);
+    mount("proc", "/proc", "proc", 0, NULL);
+    mount("sysfs", "/sys", "sysfs", 0, NULL);
+    mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+    mkdir("/dev/pts", 0755);
+    mount("devpts", "/dev/pts", "devpts", 0, "mode=0620,ptmxmode=0666");
+    mount("tmpfs", "/tmp", "tmpfs", 0, "mode=1777");
+    mount("tmpfs", "/run", "tmpfs", 0, "mode=0755");
+    write_boot_marker();
+    int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? 0 : read(fd, cmdline, size - 1);
+    cmdline[n > 0 ? n : 0] = 0;
+    if (fd >= 0) close(fd);
+    char hostname[64];
+    if (!cmdline_value(cmdline, "flint.hostname", hostname, sizeof hostname)) strcpy(hostname, "flint");
+    sethostname(hostname, strlen(hostname));
+}
+
+static int listen_vsock(unsigned port) {
+    int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_vm address = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = port};
+    if (bind(fd, (struct sockaddr *) &address, sizeof address) || listen(fd, 16)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int listen_unix(const char *path) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof address.sun_path) { close(fd); errno = ENAMETOOLONG; return -1; }
+    strcpy(address.sun_path, path);
+    unlink(path);
+    if (bind(fd, (struct sockaddr *) &address, sizeof address) || listen(fd, 16)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void usage(void) {
+    puts("Usage: flint-agent [--listen unix:PATH | --listen vsock:PORT] [--version]\n"
+         "\n"
+         "Serves Flint's exec protocol (guest-agent/PROTOCOL.md). As PID 1 of a Flint guest it also\n"
+         "mounts /proc, /sys, /dev, /dev/pts, /tmp and /run, writes the boot marker, sets the hostname\n"
+         "from flint.hostname=, reaps orphans, and listens on vsock port flint.agent_port= (default 1024).");
+}
+
+int main(int argc, char **argv) {
+    const char *listen_spec = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(); return 0; }
+        if (!strcmp(argv[i], "--version")) { puts("flint-agent " AGENT_VERSION); return 0; }
+        if (!strcmp(argv[i], "--listen") && i + 1 < argc) { listen_spec = argv[++i]; continue; }
+        fprintf(stderr, "flint-agent: unknown argument %s (see --help)\n", argv[i]);
+        return 2;
+    }
+    is_pid1 = getpid() == 1;
+    for (int i = 0; i < MAX_CONNECTIONS; i++) connections[i].fd = -1;
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    int sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+
+    unsigned port = DEFAULT_PORT;
+    if (is_pid1) {
+        char cmdline[4096], value[32];
+        init_system(cmdline, sizeof cmdline);
+        if (cmdline_value(cmdline, "flint.agent_port", value, sizeof value)) port = (unsigned) atoi(value);
+    }
+    int listener = -1;
+    if (listen_spec && !strncmp(listen_spec, "unix:", 5)) {
+        listener = listen_unix(listen_spec + 5);
+    } else {
+        if (listen_spec && !strncmp(listen_spec, "vsock:", 6)) port = (unsigned) atoi(listen_spec + 6);
+        listener = listen_vsock(port);
+    }
+    if (listener < 0) {
+        logf_("cannot listen on %s: %s", listen_spec ? listen_spec : "vsock", strerror(errno));
+        if (is_pid1) for (;;) pause();
+        return 1;
+    }
+    if (is_pid1) {
+        int console = open("/dev/console", O_WRONLY | O_CLOEXEC);
+        if (console >= 0) {
+            dprintf(console, "flint-agent: ready (vsock port %u)\n", port);
+            close(console);
+        }
+    }
+
+    struct pollfd fds[2 + MAX_CONNECTIONS + 3 * MAX_PROCESSES];
+    for (;;) {
+        int n = 0, timeout = -1;
+        int64_t now = now_ms();
+        fds[n++] = (struct pollfd){.fd = sigfd, .events = POLLIN};
+        fds[n++] = (struct pollfd){.fd = listener, .events = POLLIN};
+        for (int i = 0; i < MAX_CONNECTIONS; i++) {
+            struct connection *c = &connections[i];
+            fds[n++] = (struct pollfd){.fd = c->fd, .events = (short) (POLLIN | (c->out.length ? POLLOUT : 0))};
+        }
+        for (int i = 0; i < MAX_PROCESSES; i++) {
+            struct process *p = &processes[i];
+            int room = p->used && p->conn && p->conn->out.length < SEND_LIMIT;
+            fds[n++] = (struct pollfd){.fd = p->used && room ? p->stdout_fd : -1, .events = POLLIN};
+            fds[n++] = (struct pollfd){.fd = p->used && room ? p->stderr_fd : -1, .events = POLLIN};
+            fds[n++] = (struct pollfd){.fd = p->used && p->stdin_pending.length ? p->stdin_fd : -1, .events = POLLOUT};
+            if (p->used && p->deadline_ms && !p->reaped) {
+                int64_t left = p->deadline_ms - now;
+                if (left <= 0) {
+                    kill(-p->pid, SIGKILL);
+                    p->deadline_ms = 0;
+                } else if (timeout < 0 || left < timeout) {
+                    timeout = (int) left;
+                }
+            }
+        }
+        if (poll(fds, (nfds_t) n, timeout) < 0 && errno != EINTR) {
+            logf_("poll failed: %s", strerror(errno));
+            return 1;
+        }
+        if (fds[0].revents) {
+            struct signalfd_siginfo info;
+            while (read(sigfd, &info, sizeof info) > 0) {
+            }
+            reap_children();
+        }
+        if (fds[1].revents & POLLIN) {
+            int fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+            if (fd >= 0) add_connection(fd);
+        }
+        int at = 2;
+        for (int i = 0; i < MAX_CONNECTIONS; i++, at++) {
+            struct connection *c = &connections[i];
+            if (c->fd < 0) continue;
+            if (fds[at].revents & (POLLIN | POLLHUP | POLLERR)) handle_input(c);
+            if (c->out.length && (fds[at].revents & POLLOUT)) {
+                ssize_t sent = write(c->fd, c->out.data, c->out.length);
+                if (sent > 0) buffer_consume(&c->out, (size_t) sent);
+                else if (sent < 0 && errno != EAGAIN && errno != EINTR) c->closing = 1;
+            }
+        }
+        for (int i = 0; i < MAX_PROCESSES; i++, at += 3) {
+            struct process *p = &processes[i];
+            if (!p->used) continue;
+            if (p->stdout_fd >= 0 && (fds[at].revents & (POLLIN | POLLHUP))) pump_output(p, &p->stdout_fd, STDOUT_DATA);
+            if (p->used && p->stderr_fd >= 0 && (fds[at + 1].revents & (POLLIN | POLLHUP)))
+                pump_output(p, &p->stderr_fd, STDERR_DATA);
+            if (p->used && p->stdin_fd >= 0 && (fds[at + 2].revents & (POLLOUT | POLLERR))) pump_stdin(p);
+        }
+        for (int i = 0; i < MAX_CONNECTIONS; i++) {
+            struct connection *c = &connections[i];
+            if (c->fd >= 0 && c->closing) close_connection(c);
+        }
+    }
+}

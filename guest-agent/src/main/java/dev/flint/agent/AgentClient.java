@@ -1,0 +1,196 @@
+package dev.flint.agent;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The host side of Flint's exec protocol over any byte channel (a vsock stream to a guest, a
+ * Unix socket to the agent built for the host in tests). Several processes run at once; a
+ * reader thread routes frames to them by id.
+ */
+public final class AgentClient implements AutoCloseable {
+    public static final int PROTOCOL_VERSION = 1;
+    /** How long after its timeout a process may take to report its death before we give up on it. */
+    static final Duration KILL_GRACE = Duration.ofSeconds(5);
+    static final int SIGKILL = 9;
+
+    private final ByteChannel channel;
+    private final String agentVersion;
+    private final Map<Integer, ExecHandle> processes = new ConcurrentHashMap<>();
+    private final Map<Integer, CompletableFuture<Long>> pings = new ConcurrentHashMap<>();
+    private final AtomicInteger nextId = new AtomicInteger(1);
+    private final Object writeLock = new Object();
+    private volatile IOException failure;
+
+    private AgentClient(ByteChannel channel, String agentVersion) {
+        this.channel = channel;
+        this.agentVersion = agentVersion;
+        Thread.ofVirtual().name("flint-agent-reader").start(this::readLoop);
+    }
+
+    /** Waits for the agent's HELLO on {@code channel} and checks its protocol version. */
+    public static AgentClient connect(ByteChannel channel, Duration helloTimeout) throws IOException {
+        CompletableFuture<Frame> hello = CompletableFuture.supplyAsync(() -> {
+            try {
+                return Frame.read(channel);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, runnable -> Thread.ofVirtual().start(runnable));
+        Frame frame;
+        try {
+            frame = hello.get(helloTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            channel.close();
+            throw new IOException("the agent said nothing within " + helloTimeout.toMillis() + " ms of connecting");
+        } catch (ExecutionException e) {
+            channel.close();
+            throw new IOException("no hello from the agent: " + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            channel.close();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for the agent's hello", e);
+        }
+        if (frame.type() != Frame.HELLO || frame.payload().length < 2) {
+            channel.close();
+            throw new IOException("the agent's first frame was type " + frame.type() + ", not HELLO");
+        }
+        int version = ByteBuffer.wrap(frame.payload()).getShort();
+        if (version != PROTOCOL_VERSION) {
+            channel.close();
+            throw new IOException("the agent speaks protocol " + version + ", this client " + PROTOCOL_VERSION
+                    + "; rebuild the guest image with this Flint (./flint build)");
+        }
+        String agent = new String(frame.payload(), 2, frame.payload().length - 2, StandardCharsets.UTF_8);
+        return new AgentClient(channel, agent);
+    }
+
+    public String agentVersion() {
+        return agentVersion;
+    }
+
+    /** Starts a process; its output goes to {@code listener} as it arrives (and is not kept). */
+    public ExecHandle start(ExecRequest request, OutputListener listener) throws IOException {
+        return start(request, listener, false);
+    }
+
+    private ExecHandle start(ExecRequest request, OutputListener listener, boolean collect) throws IOException {
+        int id = nextId.getAndIncrement();
+        ExecHandle handle = new ExecHandle(this, id, listener, collect);
+        processes.put(id, handle);
+        handle.exited.whenComplete((result, error) -> processes.remove(id));
+        try {
+            send(new Frame(Frame.EXEC, id, request.encode()));
+            if (request.stdin().isPresent() && !request.interactive()) {
+                handle.writeStdin(request.stdin().get());
+                handle.closeStdin();
+            }
+        } catch (IOException e) {
+            processes.remove(id);
+            throw e;
+        }
+        return handle;
+    }
+
+    /**
+     * Runs a process to completion and returns its output. With a timeout the agent kills it
+     * when the time is up and this throws {@link ExecTimeoutException}.
+     */
+    public ProcessResult exec(ExecRequest request) throws IOException, InterruptedException, ExecTimeoutException {
+        ExecHandle handle = start(request, OutputListener.NONE, true);
+        if (request.timeout().isEmpty()) {
+            return handle.waitFor(Duration.ofDays(365));
+        }
+        Duration timeout = request.timeout().get();
+        long started = System.nanoTime();
+        ProcessResult result = handle.waitFor(timeout.plus(KILL_GRACE));
+        if (result == null) {
+            handle.kill(SIGKILL);
+            throw new ExecTimeoutException(String.join(" ", request.argv()), timeout, handle.partial());
+        }
+        boolean ranOut = System.nanoTime() - started >= timeout.toNanos();
+        if (result.signal() == SIGKILL && ranOut) {
+            throw new ExecTimeoutException(String.join(" ", request.argv()), timeout, result);
+        }
+        return result;
+    }
+
+    /** Round trip of a PING to the agent. */
+    public Duration ping() throws IOException, InterruptedException {
+        int id = nextId.getAndIncrement();
+        CompletableFuture<Long> pong = new CompletableFuture<>();
+        pings.put(id, pong);
+        long start = System.nanoTime();
+        send(new Frame(Frame.PING, id, new byte[0]));
+        try {
+            return Duration.ofNanos(pong.get(10, TimeUnit.SECONDS) - start);
+        } catch (ExecutionException e) {
+            throw new IOException(e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IOException("the agent did not answer a ping within 10 s");
+        } finally {
+            pings.remove(id);
+        }
+    }
+
+    /** Asks the agent to sync and power the guest off. */
+    public void powerOff() throws IOException {
+        send(new Frame(Frame.POWEROFF, 0, new byte[0]));
+    }
+
+    void send(Frame frame) throws IOException {
+        IOException failed = failure;
+        if (failed != null) {
+            throw new IOException("the agent connection is gone: " + failed.getMessage(), failed);
+        }
+        ByteBuffer bytes = frame.encode();
+        synchronized (writeLock) {
+            while (bytes.hasRemaining()) {
+                channel.write(bytes);
+            }
+        }
+    }
+
+    private void readLoop() {
+        try {
+            while (true) {
+                Frame frame = Frame.read(channel);
+                if (frame.type() == Frame.PONG) {
+                    CompletableFuture<Long> pong = pings.get(frame.id());
+                    if (pong != null) {
+                        pong.complete(System.nanoTime());
+                    }
+                    continue;
+                }
+                ExecHandle handle = processes.get(frame.id());
+                if (handle != null) {
+                    handle.onFrame(frame);
+                }
+            }
+        } catch (IOException e) {
+            failure = e;
+            processes.values().forEach(handle -> handle.connectionLost(e));
+            pings.values().forEach(pong -> pong.completeExceptionally(e));
+        }
+    }
+
+    /** Closes the connection; processes still running in the guest are killed by the agent. */
+    @Override
+    public void close() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // Closing is best effort.
+        }
+    }
+}

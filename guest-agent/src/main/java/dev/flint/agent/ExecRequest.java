@@ -1,0 +1,150 @@
+package dev.flint.agent;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** A process to start in the guest: argv, environment, working directory, user, stdin, timeout. */
+public record ExecRequest(List<String> argv, Map<String, String> env, String workdir, int uid, int gid,
+                          Optional<byte[]> stdin, Optional<Duration> timeout) {
+    static final int FLAG_STDIN_OPEN = 1;
+    static final int MAX_STRINGS = 4096;
+
+    public ExecRequest {
+        argv = List.copyOf(argv);
+        env = Map.copyOf(env);
+    }
+
+    public static Builder builder(List<String> argv) {
+        return new Builder(argv);
+    }
+
+    /** Validating builder; defaults: empty environment, working directory /, root, no stdin, no timeout. */
+    public static final class Builder {
+        private final List<String> argv;
+        private final Map<String, String> env = new LinkedHashMap<>();
+        private String workdir = "/";
+        private int uid;
+        private int gid;
+        private byte[] stdin;
+        private Duration timeout;
+        private boolean interactiveStdin;
+
+        private Builder(List<String> argv) {
+            if (argv == null || argv.isEmpty() || argv.get(0) == null || argv.get(0).isEmpty()) {
+                throw new IllegalArgumentException("a command needs a non-empty argv, got " + argv);
+            }
+            if (argv.size() > MAX_STRINGS) {
+                throw new IllegalArgumentException("argv has " + argv.size() + " entries; the agent takes " + MAX_STRINGS);
+            }
+            for (String arg : argv) {
+                if (arg == null || arg.indexOf('\0') >= 0) {
+                    throw new IllegalArgumentException("argv entries must be non-null without NUL: " + argv);
+                }
+            }
+            this.argv = List.copyOf(argv);
+        }
+
+        public Builder env(Map<String, String> variables) {
+            variables.forEach(this::env);
+            return this;
+        }
+
+        public Builder env(String key, String value) {
+            if (key == null || key.isEmpty() || key.indexOf('=') >= 0 || key.indexOf('\0') >= 0
+                    || value == null || value.indexOf('\0') >= 0) {
+                throw new IllegalArgumentException("bad environment variable: " + key + "=" + value);
+            }
+            env.put(key, value);
+            return this;
+        }
+
+        public Builder workdir(String workdir) {
+            if (workdir == null || !workdir.startsWith("/") || workdir.indexOf('\0') >= 0) {
+                throw new IllegalArgumentException("workdir must be an absolute path, got " + workdir);
+            }
+            this.workdir = workdir;
+            return this;
+        }
+
+        public Builder user(int uid, int gid) {
+            if (uid < 0 || gid < 0) {
+                throw new IllegalArgumentException("uid and gid must not be negative");
+            }
+            this.uid = uid;
+            this.gid = gid;
+            return this;
+        }
+
+        /** Bytes for the process's stdin, which is then closed. */
+        public Builder stdin(byte[] stdin) {
+            this.stdin = stdin.clone();
+            return this;
+        }
+
+        /** Keeps stdin open for {@link ExecHandle#writeStdin}. */
+        public Builder interactiveStdin() {
+            this.interactiveStdin = true;
+            return this;
+        }
+
+        public Builder timeout(Duration timeout) {
+            if (timeout == null || timeout.isNegative() || timeout.isZero() || timeout.toMillis() > 0xffff_ffffL) {
+                throw new IllegalArgumentException("timeout must be positive and under 49 days, got " + timeout);
+            }
+            this.timeout = timeout;
+            return this;
+        }
+
+        public ExecRequest build() {
+            ExecRequest request = new ExecRequest(argv, env, workdir, uid, gid, Optional.ofNullable(stdin),
+                    Optional.ofNullable(timeout));
+            return interactiveStdin ? request.withInteractiveStdin() : request;
+        }
+    }
+
+    private static final byte[] INTERACTIVE = new byte[0];
+
+    private ExecRequest withInteractiveStdin() {
+        return new ExecRequest(argv, env, workdir, uid, gid, Optional.of(INTERACTIVE), timeout);
+    }
+
+    boolean interactive() {
+        return stdin.isPresent() && stdin.get() == INTERACTIVE;
+    }
+
+    /** The EXEC payload (PROTOCOL.md). */
+    byte[] encode() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        putInt(out, stdin.isPresent() ? FLAG_STDIN_OPEN : 0);
+        putInt(out, (int) timeout.map(Duration::toMillis).orElse(0L).longValue());
+        putInt(out, uid);
+        putInt(out, gid);
+        putString(out, workdir);
+        putInt(out, argv.size());
+        argv.forEach(arg -> putString(out, arg));
+        putInt(out, env.size());
+        env.forEach((key, value) -> putString(out, key + "=" + value));
+        byte[] bytes = out.toByteArray();
+        if (bytes.length > Frame.MAX_PAYLOAD) {
+            throw new IllegalArgumentException("command and environment take " + bytes.length
+                    + " bytes; the protocol allows " + Frame.MAX_PAYLOAD);
+        }
+        return bytes;
+    }
+
+    private static void putInt(ByteArrayOutputStream out, int value) {
+        out.writeBytes(ByteBuffer.allocate(4).putInt(value).array());
+    }
+
+    private static void putString(ByteArrayOutputStream out, String value) {
+        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        putInt(out, bytes.length);
+        out.writeBytes(bytes);
+    }
+}

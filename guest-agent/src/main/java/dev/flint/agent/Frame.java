@@ -1,0 +1,78 @@
+package dev.flint.agent;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+
+/**
+ * One protocol frame: {@code u32 payload length, u8 type, u32 process id, payload}, big-endian
+ * (guest-agent/PROTOCOL.md).
+ */
+public record Frame(int type, int id, byte[] payload) {
+    public static final int HEADER = 9;
+    /** Neither side accepts a larger payload. */
+    public static final int MAX_PAYLOAD = 1 << 20;
+
+    public static final int HELLO = 1;
+    public static final int EXEC = 2;
+    public static final int STARTED = 3;
+    public static final int EXEC_FAILED = 4;
+    public static final int STDIN = 5;
+    public static final int STDIN_CLOSE = 6;
+    public static final int STDOUT = 7;
+    public static final int STDERR = 8;
+    public static final int EXIT = 9;
+    public static final int KILL = 10;
+    public static final int PING = 11;
+    public static final int PONG = 12;
+    public static final int POWEROFF = 13;
+    public static final int ERROR = 14;
+
+    public Frame {
+        if (payload.length > MAX_PAYLOAD) {
+            throw new IllegalArgumentException("frame payload of " + payload.length + " bytes exceeds " + MAX_PAYLOAD);
+        }
+    }
+
+    /** The frame's bytes on the wire. */
+    public ByteBuffer encode() {
+        ByteBuffer buffer = ByteBuffer.allocate(HEADER + payload.length);
+        buffer.putInt(payload.length).put((byte) type).putInt(id).put(payload);
+        return buffer.flip();
+    }
+
+    /** Reads one whole frame; {@link EOFException} when the stream ends between frames. */
+    public static Frame read(ReadableByteChannel channel) throws IOException {
+        ByteBuffer header = ByteBuffer.allocate(HEADER);
+        if (!fill(channel, header) && header.position() == 0) {
+            throw new EOFException("the agent closed the connection");
+        }
+        header.flip();
+        int length = header.getInt();
+        int type = Byte.toUnsignedInt(header.get());
+        int id = header.getInt();
+        if (length < 0 || length > MAX_PAYLOAD) {
+            throw new IOException("agent sent a frame of " + Integer.toUnsignedString(length)
+                    + " bytes, more than the protocol's " + MAX_PAYLOAD);
+        }
+        ByteBuffer payload = ByteBuffer.allocate(length);
+        if (!fill(channel, payload)) {
+            throw new EOFException("the agent closed the connection in the middle of a frame");
+        }
+        return new Frame(type, id, payload.array());
+    }
+
+    /** Reads until {@code buffer} is full; false if the stream ended first. */
+    private static boolean fill(ReadableByteChannel channel, ByteBuffer buffer) throws IOException {
+        while (buffer.hasRemaining()) {
+            if (channel.read(buffer) < 0) {
+                if (buffer.position() != 0 && buffer.position() < buffer.limit()) {
+                    throw new EOFException("the agent closed the connection in the middle of a frame");
+                }
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,208 @@
+package dev.flint.agent;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** The real C agent, built for the host, driven by {@link AgentClient} over a Unix socket. */
+class AgentIT {
+    @TempDir
+    Path dir;
+
+    private Process agent;
+    private AgentClient client;
+
+    private static Path buildAgent() throws Exception {
+        Path source = Path.of(System.getProperty("flint.agent.source", "src/main/c/flint-agent.c"));
+        Path out = Path.of(System.getProperty("flint.agent.build", "target/agent")).resolve("flint-agent");
+        Files.createDirectories(out.getParent());
+        if (!Files.exists(out) || Files.getLastModifiedTime(out).compareTo(Files.getLastModifiedTime(source)) < 0) {
+            Process gcc;
+            try {
+                gcc = new ProcessBuilder("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", out.toString(), source.toString())
+                        .redirectErrorStream(true).start();
+            } catch (IOException e) {
+                assumeTrue(false, "needs gcc to build the agent for the host: " + e.getMessage());
+                return null;
+            }
+            String log = new String(gcc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, gcc.waitFor(), "gcc:\n" + log);
+        }
+        return out;
+    }
+
+    @BeforeEach
+    void startAgent() throws Exception {
+        Path binary = buildAgent();
+        Path socket = dir.resolve("agent.sock");
+        agent = new ProcessBuilder(binary.toString(), "--listen", "unix:" + socket).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("agent.log").toFile()).start();
+        for (int i = 0; i < 200 && !Files.exists(socket); i++) {
+            Thread.sleep(10);
+        }
+        SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+        channel.connect(UnixDomainSocketAddress.of(socket));
+        client = AgentClient.connect(channel, Duration.ofSeconds(5));
+    }
+
+    @AfterEach
+    void stopAgent() {
+        if (client != null) {
+            client.close();
+        }
+        if (agent != null) {
+            agent.destroyForcibly();
+        }
+    }
+
+    private ProcessResult run(String... argv) throws Exception {
+        return client.exec(ExecRequest.builder(List.of(argv)).env("PATH", "/usr/bin:/bin").build());
+    }
+
+    @Test
+    void helloCarriesTheAgentVersion() {
+        assertEquals("0.1.0", client.agentVersion());
+    }
+
+    @Test
+    void stdoutStderrAndExitCodes() throws Exception {
+        ProcessResult echo = run("echo", "hello");
+        assertEquals("hello\n", echo.stdoutText());
+        assertTrue(echo.success());
+        ProcessResult failing = run("sh", "-c", "echo err >&2; exit 3");
+        assertEquals(3, failing.exitCode());
+        assertEquals("err\n", failing.stderrText());
+        assertEquals("", failing.stdoutText());
+    }
+
+    @Test
+    void stdinEnvAndWorkdirAreHonoured() throws Exception {
+        ProcessResult cat = client.exec(ExecRequest.builder(List.of("cat")).env("PATH", "/usr/bin:/bin")
+                .stdin("piped in".getBytes(StandardCharsets.UTF_8)).build());
+        assertEquals("piped in", cat.stdoutText());
+        ProcessResult env = client.exec(ExecRequest.builder(List.of("sh", "-c", "echo $GREETING; pwd"))
+                .env("PATH", "/usr/bin:/bin").env("GREETING", "hi there").workdir(dir.toString()).build());
+        assertEquals("hi there\n" + dir.toRealPath() + "\n", env.stdoutText());
+    }
+
+    @Test
+    void aMissingCommandFailsWithItsErrno() {
+        var e = assertThrows(ExecFailedException.class, () -> run("/no/such/command"));
+        assertEquals(2, e.errno());
+        assertTrue(e.getMessage().contains("No such file or directory"), e.getMessage());
+    }
+
+    @Test
+    void timeoutKillsTheProcessAndTheClientStaysUsable() throws Exception {
+        long start = System.nanoTime();
+        var e = assertThrows(ExecTimeoutException.class, () -> client.exec(ExecRequest.builder(List.of("sleep", "30"))
+                .env("PATH", "/usr/bin:/bin").timeout(Duration.ofMillis(300)).build()));
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10), "killed long before sleep ended");
+        assertTrue(e.getMessage().contains("300 ms"), e.getMessage());
+        assertEquals("still here\n", run("echo", "still here").stdoutText());
+    }
+
+    @Test
+    void aSignalledProcessReportsTheSignal() throws Exception {
+        ProcessResult killed = run("sh", "-c", "kill -TERM $$");
+        assertEquals(15, killed.signal());
+        assertEquals(-1, killed.exitCode());
+    }
+
+    @Test
+    void fourMegabytesOfOutputArriveIntactAndInOrder() throws Exception {
+        ProcessResult big = run("sh", "-c", "head -c 4194304 /dev/urandom | tee " + dir.resolve("sent") + " ");
+        byte[] sent = Files.readAllBytes(dir.resolve("sent"));
+        assertEquals(4 << 20, big.stdout().length);
+        assertArrayEquals(sha256(sent), sha256(big.stdout()));
+    }
+
+    @Test
+    void eightProcessesRunAtOnceOnOneConnection() throws Exception {
+        List<CompletableFuture<ProcessResult>> runs = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            String n = Integer.toString(i);
+            runs.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return run("sh", "-c", "sleep 0.2; echo " + n);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            }));
+        }
+        long start = System.nanoTime();
+        for (int i = 0; i < 8; i++) {
+            assertEquals(i + "\n", runs.get(i).get(20, TimeUnit.SECONDS).stdoutText());
+        }
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(1), "they ran concurrently, not one by one");
+    }
+
+    @Test
+    void streamingDeliversChunksAndStdinCanBeFedLive() throws Exception {
+        StringBuilder seen = new StringBuilder();
+        ExecHandle cat = client.start(ExecRequest.builder(List.of("cat")).env("PATH", "/usr/bin:/bin")
+                .interactiveStdin().build(), new OutputListener() {
+                    @Override
+                    public void stdout(byte[] chunk) {
+                        synchronized (seen) {
+                            seen.append(new String(chunk, StandardCharsets.UTF_8));
+                        }
+                    }
+
+                    @Override
+                    public void stderr(byte[] chunk) {
+                    }
+                });
+        assertTrue(cat.pid() > 0);
+        cat.writeStdin("first\n".getBytes(StandardCharsets.UTF_8));
+        for (int i = 0; i < 200; i++) {
+            synchronized (seen) {
+                if (seen.toString().equals("first\n")) {
+                    break;
+                }
+            }
+            Thread.sleep(10);
+        }
+        synchronized (seen) {
+            assertEquals("first\n", seen.toString(), "output arrived before the process ended");
+        }
+        cat.closeStdin();
+        assertEquals(0, cat.waitFor(Duration.ofSeconds(10)).exitCode());
+    }
+
+    @Test
+    void killAndPing() throws Exception {
+        assertTrue(client.ping().toMillis() < 5_000);
+        ExecHandle sleeper = client.start(ExecRequest.builder(List.of("sleep", "30")).env("PATH", "/usr/bin:/bin").build(),
+                OutputListener.NONE);
+        sleeper.pid();
+        sleeper.kill(9);
+        assertEquals(9, sleeper.waitFor(Duration.ofSeconds(10)).signal());
+    }
+
+    private static byte[] sha256(byte[] bytes) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)).getBytes();
+    }
+}
