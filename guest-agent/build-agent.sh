@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the static guest agent, cached under $FLINT_CACHE/agent/<first 16 hex of the source's
-# sha256>/flint-agent, and prints its path as the last line.
+# Builds the static guest agent at $FLINT_CACHE/agent/flint-agent (where the initramfs builder
+# takes it from), rebuilt only when the source's sha256 changes; prints its path as the last line.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -12,15 +12,15 @@ if [[ ${1:-} == -h || ${1:-} == --help ]]; then
 Usage: guest-agent/build-agent.sh
 
 Compiles guest-agent/src/main/c/flint-agent.c into a static binary (gcc -static) at
-$FLINT_CACHE/agent/<key>/flint-agent, key = first 16 hex digits of the source's sha256.
-A cached build costs nothing. Installs gcc and libc6-dev with apt-get when missing.
+$FLINT_CACHE/agent/flint-agent, with the source's sha256 beside it: an unchanged source
+costs nothing. Installs gcc and libc6-dev with apt-get when missing.
 USAGE
     exit 0
 fi
 
-KEY=$(sha256sum "$SOURCE" | cut -c1-16)
-OUT=$FLINT_CACHE/agent/$KEY/flint-agent
-if [[ -x $OUT ]]; then
+KEY=$(sha256sum "$SOURCE" | cut -d' ' -f1)
+OUT=$FLINT_CACHE/agent/flint-agent
+if [[ -x $OUT && $(cat "$OUT.sha256" 2>/dev/null) == "$KEY" ]]; then
     echo "$OUT"
     exit 0
 fi
@@ -34,5 +34,6 @@ fi
 mkdir -p "$(dirname "$OUT")"
 gcc -static -Os -Wall -Wextra -Werror -o "$OUT.partial" "$SOURCE"
 mv "$OUT.partial" "$OUT"
+echo "$KEY" > "$OUT.sha256"
 echo "build-agent: built $OUT" >&2
 echo "$OUT"

@@ -28,10 +28,13 @@ public final class GuestImages {
 
     private final Map<String, String> env;
     private final Path busybox;
+    private final Path agent;
 
     GuestImages(Map<String, String> env, Path busybox) {
         this.env = env;
         this.busybox = busybox;
+        this.agent = env.containsKey("FLINT_AGENT") ? Path.of(env.get("FLINT_AGENT"))
+                : cache().resolve("agent").resolve("flint-agent");
     }
 
     /** The locator for this process's environment and the system busybox. */
@@ -98,11 +101,12 @@ public final class GuestImages {
         return sha256Prefix(fragment);
     }
 
-    /** First 16 hex digits of the sha256 of the init script followed by the busybox binary. */
+    /** First 16 hex digits of the sha256 of the init script, the busybox binary and the agent binary. */
     public String initramfsKey() {
         try {
             byte[] busyboxBytes = Files.isRegularFile(busybox) ? Files.readAllBytes(busybox) : new byte[0];
-            return sha256Prefix(GuestInitramfs.initScript(), busyboxBytes);
+            byte[] agentBytes = Files.isRegularFile(agent) ? Files.readAllBytes(agent) : new byte[0];
+            return sha256Prefix(GuestInitramfs.initScript(), busyboxBytes, agentBytes);
         } catch (IOException e) {
             throw new UncheckedIOException("reading " + busybox, e);
         }
@@ -110,6 +114,11 @@ public final class GuestImages {
 
     Path busybox() {
         return busybox;
+    }
+
+    /** The static guest agent: {@code $FLINT_AGENT}, else {@code $FLINT_CACHE/agent/flint-agent}. */
+    public Path agent() {
+        return agent;
     }
 
     static byte[] resource(String name) {

@@ -5,15 +5,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Command line for the initramfs builder and the guest image locator. */
+/**
+ * Command line for the initramfs builder and the guest image locator; errors exit 1, usage
+ * errors 2. Outputs are written atomically and their paths printed.
+ */
 public final class InitramfsTool {
     static final String USAGE = """
             Usage: InitramfsTool COMMAND
 
             Commands:
-              guest [OUT]      build Flint's default guest initramfs (busybox + /init) at OUT,
+              guest [OUT]      build Flint's default guest initramfs (busybox, agent, /init) at OUT,
                                default: where the locator looks for it; prints the path
-              pack DIR OUT     pack the directory tree DIR as a cpio newc archive OUT
+              pack DIR OUT     pack the tree under DIR as the root of a cpio newc archive OUT
+                               (modes, symlinks and device nodes kept; owners root; sorted)
               missing          print the guest images not built yet, one per line
               -h, --help       this text
             """;
@@ -36,7 +40,7 @@ public final class InitramfsTool {
             case "guest" -> {
                 GuestImages images = GuestImages.system();
                 Path out = args.size() > 1 ? Path.of(args.get(1)) : images.expected().initramfs();
-                GuestInitramfs.archive(images.busybox()).writeTo(out);
+                GuestInitramfs.archive(images.busybox(), images.agent()).writeTo(out);
                 System.out.println(out);
                 return 0;
             }
@@ -50,7 +54,9 @@ public final class InitramfsTool {
                     System.err.println("initramfs: " + dir + " is not a directory");
                     return 2;
                 }
-                new CpioArchive().addTree(dir, "/").writeTo(Path.of(args.get(2)));
+                Path out = Path.of(args.get(2));
+                new CpioArchive().addTree(dir, "/").writeTo(out);
+                System.out.println(out);
                 return 0;
             }
             case "missing" -> {

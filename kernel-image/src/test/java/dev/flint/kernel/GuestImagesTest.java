@@ -117,6 +117,27 @@ class GuestImagesTest {
     }
 
     @Test
+    void toolPacksATreeAndBuildsTheGuestInitramfs() throws Exception {
+        Path tree = Files.createDirectories(dir.resolve("tree/etc"));
+        Files.writeString(tree.resolve("hostname"), "rig\n");
+        Path packed = dir.resolve("out/rig.cpio");
+        assertEquals(0, InitramfsTool.run(java.util.List.of("pack", dir.resolve("tree").toString(), packed.toString())));
+        var entries = CpioArchiveTest.read(Files.readAllBytes(packed));
+        assertEquals(java.util.List.of("etc", "etc/hostname"), java.util.List.copyOf(entries.keySet()));
+
+        Assumptions.assumeTrue(Files.isRegularFile(GuestInitramfs.DEFAULT_BUSYBOX), "no busybox-static on this machine");
+        Assumptions.assumeTrue(Files.isRegularFile(GuestImages.system().agent()),
+                "the guest agent is not built (guest-agent/build-agent.sh)");
+        Path guest = dir.resolve("guest.cpio");
+        assertEquals(0, InitramfsTool.run(java.util.List.of("guest", guest.toString())));
+        var guestEntries = CpioArchiveTest.read(Files.readAllBytes(guest));
+        assertEquals(Files.size(GuestInitramfs.DEFAULT_BUSYBOX), guestEntries.get("bin/busybox").data().length);
+        assertTrue(guestEntries.containsKey("init"));
+        assertTrue(guestEntries.containsKey("bin/flint-agent"));
+        assertTrue(guestEntries.containsKey("bin/uname"), "every busybox applet is linked");
+    }
+
+    @Test
     void toolRejectsBadArguments() throws Exception {
         assertEquals(2, InitramfsTool.run(java.util.List.of("pack", dir.toString())));
         assertEquals(2, InitramfsTool.run(java.util.List.of("pack", dir.resolve("nope").toString(), "out")));
