@@ -2,5 +2,8 @@
 module dev.flint.machine {
     requires dev.flint.vmm;
     requires dev.flint.kernel;
+    requires dev.flint.virtio;
+    requires dev.flint.agent;
+    exports dev.flint.machine;
     exports dev.flint.machine.cli;
 }

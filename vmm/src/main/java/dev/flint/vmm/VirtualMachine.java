@@ -304,6 +304,11 @@ public final class VirtualMachine implements AutoCloseable {
         }
     }
 
+    /** How the VM ended, or null while it runs. */
+    public VmExit exitIfEnded() {
+        return exit.getNow(null);
+    }
+
     /** Asks the VM to stop; {@link #awaitExit} then reports {@link VmExit.Reason#STOPPED}. */
     public void stop() {
         end(new VmExit(VmExit.Reason.STOPPED, "stopped by the host"));

@@ -10,6 +10,7 @@ public final class Flint {
             Usage: flint COMMAND [OPTIONS]
 
             Commands:
+              run      boot a machine, run a command in it, print its output: flint run -- uname -a
               boot     boot a microVM with Flint's guest kernel and stream its console
               help     show this help, or a command's: flint help boot
 
@@ -26,7 +27,11 @@ public final class Flint {
     static int run(List<String> args, PrintStream out, PrintStream err) throws InterruptedException {
         if (args.isEmpty() || isHelp(args.get(0)) || args.get(0).equals("help")) {
             String topic = args.size() > 1 ? args.get(1) : "";
-            out.print(topic.equals("boot") ? BootCommand.USAGE : USAGE);
+            out.print(switch (topic) {
+                case "boot" -> BootCommand.USAGE;
+                case "run" -> RunCommand.USAGE;
+                default -> USAGE;
+            });
             return args.isEmpty() ? BootCommand.EXIT_USAGE : 0;
         }
         String command = args.get(0);
@@ -40,11 +45,19 @@ public final class Flint {
                     }
                     yield BootCommand.run(BootCommand.parse(rest), out, err);
                 }
+                case "run" -> {
+                    if (!rest.isEmpty() && isHelp(rest.get(0))) {
+                        out.print(RunCommand.USAGE);
+                        yield 0;
+                    }
+                    yield RunCommand.run(RunCommand.parse(rest), err);
+                }
                 default -> throw new UsageException("unknown command: " + command);
             };
         } catch (UsageException e) {
             err.println("flint: " + e.getMessage());
-            err.println("Run 'flint " + (command.equals("boot") ? "boot " : "") + "--help' for usage.");
+            err.println("Run 'flint " + (command.equals("boot") || command.equals("run") ? command + " " : "")
+                    + "--help' for usage.");
             return BootCommand.EXIT_USAGE;
         }
     }

@@ -1,0 +1,12 @@
+package dev.flint.machine;
+
+import java.time.Duration;
+import java.util.List;
+
+/** A command ran past its timeout; it was killed in the guest and the machine stays usable. */
+public final class ExecTimeoutException extends FlintException {
+    public ExecTimeoutException(List<String> command, Duration timeout, Throwable cause) {
+        super(String.join(" ", command) + " ran longer than " + timeout.toMillis()
+                + " ms and was killed; the machine is still running", cause);
+    }
+}

@@ -1,0 +1,129 @@
+package dev.flint.machine;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What a machine is: name, vCPUs, memory, machine-wide environment, boot timeout, and advanced
+ * overrides (kernel, initramfs, extra kernel arguments). Built with {@link #builder()}, which
+ * validates every field and says what is wrong.
+ */
+public record MachineConfig(String name, int cpus, int memoryMb, Map<String, String> env, Duration bootTimeout,
+                            Optional<Path> kernel, Optional<Path> initrd, String kernelArgs) {
+    public static final int MIN_MEMORY_MB = 64;
+    public static final int MAX_CPUS = 254;
+    private static final String NAME_PATTERN = "[a-z0-9][a-z0-9-]{0,62}";
+
+    public MachineConfig {
+        env = Map.copyOf(env);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Fluent, validating builder; defaults: 1 vCPU, 256 MiB, 60 s boot timeout. */
+    public static final class Builder {
+        private String name = "flint";
+        private int cpus = 1;
+        private int memoryMb = 256;
+        private final Map<String, String> env = new LinkedHashMap<>();
+        private Duration bootTimeout = Duration.ofSeconds(60);
+        private Path kernel;
+        private Path initrd;
+        private String kernelArgs = "";
+
+        public Builder name(String name) {
+            this.name = name;
+            return this;
+        }
+
+        public Builder cpus(int cpus) {
+            this.cpus = cpus;
+            return this;
+        }
+
+        public Builder memoryMb(int memoryMb) {
+            this.memoryMb = memoryMb;
+            return this;
+        }
+
+        /** Adds a variable every exec in the machine sees (an exec's own env wins). */
+        public Builder env(String key, String value) {
+            this.env.put(key, value);
+            return this;
+        }
+
+        public Builder bootTimeout(Duration bootTimeout) {
+            this.bootTimeout = bootTimeout;
+            return this;
+        }
+
+        /** Boots this kernel (ELF vmlinux or bzImage) instead of Flint's. */
+        public Builder kernel(Path kernel) {
+            this.kernel = kernel;
+            return this;
+        }
+
+        /** Boots this initramfs instead of Flint's; it must start Flint's agent. */
+        public Builder initrd(Path initrd) {
+            this.initrd = initrd;
+            return this;
+        }
+
+        /** Extra kernel command-line arguments. */
+        public Builder kernelArgs(String kernelArgs) {
+            this.kernelArgs = kernelArgs;
+            return this;
+        }
+
+        public MachineConfig build() {
+            if (name == null || !name.matches(NAME_PATTERN)) {
+                throw new InvalidConfigException("machine name must be 1-63 lowercase letters, digits or '-', starting"
+                        + " with a letter or digit; got " + (name == null ? "null" : "'" + name + "'"));
+            }
+            if (cpus < 1 || cpus > MAX_CPUS) {
+                throw new InvalidConfigException("cpus must be between 1 and " + MAX_CPUS + ", got " + cpus);
+            }
+            if (memoryMb < MIN_MEMORY_MB) {
+                throw new InvalidConfigException("memoryMb must be at least " + MIN_MEMORY_MB + ", got " + memoryMb);
+            }
+            Objects.requireNonNull(bootTimeout, "bootTimeout");
+            if (bootTimeout.isNegative() || bootTimeout.isZero()) {
+                throw new InvalidConfigException("bootTimeout must be positive, got " + bootTimeout);
+            }
+            for (Map.Entry<String, String> variable : env.entrySet()) {
+                validateEnv(variable.getKey(), variable.getValue());
+            }
+            requireFile("kernel", kernel);
+            requireFile("initrd", initrd);
+            if (kernelArgs == null || kernelArgs.chars().anyMatch(c -> c < 0x20 || c > 0x7e)) {
+                throw new InvalidConfigException("kernelArgs must be printable ASCII");
+            }
+            return new MachineConfig(name, cpus, memoryMb, env, bootTimeout, Optional.ofNullable(kernel),
+                    Optional.ofNullable(initrd), kernelArgs);
+        }
+
+        private static void requireFile(String what, Path path) {
+            if (path != null && !Files.isRegularFile(path)) {
+                throw new InvalidConfigException(what + " " + path + " does not exist or is not a file");
+            }
+        }
+    }
+
+    /** Environment names are non-empty, without '=' or NUL; values without NUL. */
+    static void validateEnv(String key, String value) {
+        if (key == null || key.isEmpty() || key.indexOf('=') >= 0 || key.indexOf('\0') >= 0) {
+            throw new InvalidConfigException("environment variable name must be non-empty without '=' or NUL, got '"
+                    + key + "'");
+        }
+        if (value == null || value.indexOf('\0') >= 0) {
+            throw new InvalidConfigException("environment variable " + key + " needs a value without NUL");
+        }
+    }
+}

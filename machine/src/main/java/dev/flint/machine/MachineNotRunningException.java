@@ -1,0 +1,8 @@
+package dev.flint.machine;
+
+/** The machine was asked to do something that needs it running, but it is not. */
+public final class MachineNotRunningException extends FlintException {
+    public MachineNotRunningException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,133 @@
+package dev.flint.machine.cli;
+
+import dev.flint.machine.ExecOptions;
+import dev.flint.machine.ExecResult;
+import dev.flint.machine.ExecTimeoutException;
+import dev.flint.machine.FlintException;
+import dev.flint.machine.HostUnsupportedException;
+import dev.flint.machine.InvalidConfigException;
+import dev.flint.machine.Machine;
+import dev.flint.machine.MachineConfig;
+
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@code flint run}: boots a machine, runs one command in it, streams its output, exits with its code. */
+final class RunCommand {
+    static final String USAGE = """
+            Usage: flint run [OPTIONS] -- COMMAND [ARGS...]
+
+            Boots a microVM, runs COMMAND in it through Flint's guest agent, prints its stdout and
+            stderr as they come, deletes the machine, and exits with COMMAND's exit code.
+
+            Options:
+              --cpus N              vCPUs (default 1)
+              --memory-mb N         guest memory in MiB (default 256, at least 64)
+              --env K=V             environment variable for COMMAND (repeatable)
+              --workdir DIR         working directory in the guest (absolute; default /)
+              --timeout SECONDS     kill COMMAND after this long and exit 124
+              --boot-timeout SECONDS  give up if the machine is not ready after this long (default 60)
+              --name NAME           machine name, also its hostname (default flint)
+              --console             copy the guest's serial console to stderr
+              --timings             print boot and command times on stderr
+              -h, --help            show this help
+
+            Exit status: COMMAND's exit code; 128+N if a signal N killed it; 124 timeout;
+            2 bad arguments; 3 this host cannot run machines; 125 the machine failed.
+            """;
+
+    static final int EXIT_MACHINE = 125;
+
+    private RunCommand() {
+    }
+
+    record Options(MachineConfig config, ExecOptions exec, List<String> command, boolean console, boolean timings) {
+    }
+
+    static Options parse(List<String> args) throws UsageException {
+        Arguments in = new Arguments(args);
+        MachineConfig.Builder config = MachineConfig.builder();
+        ExecOptions.Builder exec = ExecOptions.builder();
+        List<String> command = new ArrayList<>();
+        boolean console = false;
+        boolean timings = false;
+        try {
+            while (in.hasNext()) {
+                String option = in.next();
+                if (option.equals("--")) {
+                    while (in.hasNext()) {
+                        command.add(in.next());
+                    }
+                    break;
+                }
+                switch (option) {
+                    case "--cpus" -> config.cpus(in.intValue(option, 1, MachineConfig.MAX_CPUS));
+                    case "--memory-mb" -> config.memoryMb(in.intValue(option, MachineConfig.MIN_MEMORY_MB, 1 << 20));
+                    case "--env" -> {
+                        String pair = in.value(option);
+                        int eq = pair.indexOf('=');
+                        if (eq <= 0) {
+                            throw new UsageException("--env needs KEY=VALUE, got '" + pair + "'");
+                        }
+                        exec.env(pair.substring(0, eq), pair.substring(eq + 1));
+                    }
+                    case "--workdir" -> exec.workdir(in.value(option));
+                    case "--timeout" -> exec.timeout(Duration.ofSeconds(in.intValue(option, 1, 86_400)));
+                    case "--boot-timeout" -> config.bootTimeout(Duration.ofSeconds(in.intValue(option, 1, 3_600)));
+                    case "--name" -> config.name(in.value(option));
+                    case "--console" -> console = true;
+                    case "--timings" -> timings = true;
+                    default -> throw new UsageException("unknown option for run: " + option
+                            + (option.startsWith("-") ? "" : " (put the command after --)"));
+                }
+            }
+            if (command.isEmpty()) {
+                throw new UsageException("run needs a command after --, e.g. flint run -- uname -a");
+            }
+            return new Options(config.build(), exec.build(), command, console, timings);
+        } catch (InvalidConfigException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    static int run(Options options, PrintStream err) {
+        OutputStream stdout = new FileOutputStream(FileDescriptor.out);
+        OutputStream stderr = new FileOutputStream(FileDescriptor.err);
+        long start = System.nanoTime();
+        try (Machine machine = Machine.create(options.config(), options.console() ? stderr : null)) {
+            long ready = System.nanoTime();
+            ExecResult result = machine.exec(options.command(), options.exec(), chunk -> write(stdout, chunk),
+                    chunk -> write(stderr, chunk));
+            if (options.timings()) {
+                err.printf("flint: machine ready in %.1f ms, command took %.1f ms%n", (ready - start) / 1e6,
+                        (System.nanoTime() - ready) / 1e6);
+            }
+            return result.signal() != 0 ? 128 + result.signal() : result.exitCode();
+        } catch (ExecTimeoutException e) {
+            err.println("flint: " + e.getMessage());
+            return BootCommand.EXIT_TIMEOUT;
+        } catch (HostUnsupportedException e) {
+            err.println("flint: " + e.getMessage());
+            return BootCommand.EXIT_HOST;
+        } catch (FlintException e) {
+            err.println("flint: " + e.getMessage());
+            return EXIT_MACHINE;
+        }
+    }
+
+    private static void write(OutputStream out, byte[] chunk) {
+        try {
+            out.write(chunk);
+            out.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
