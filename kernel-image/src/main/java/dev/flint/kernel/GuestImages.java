@@ -101,12 +101,13 @@ public final class GuestImages {
         return sha256Prefix(fragment);
     }
 
-    /** First 16 hex digits of the sha256 of the init script, the busybox binary and the agent binary. */
+    /** First 16 hex digits of the sha256 of the image layout version, the init script, busybox and the agent. */
     public String initramfsKey() {
         try {
             byte[] busyboxBytes = Files.isRegularFile(busybox) ? Files.readAllBytes(busybox) : new byte[0];
             byte[] agentBytes = Files.isRegularFile(agent) ? Files.readAllBytes(agent) : new byte[0];
-            return sha256Prefix(GuestInitramfs.initScript(), busyboxBytes, agentBytes);
+            byte[] layout = Integer.toString(GuestInitramfs.LAYOUT_VERSION).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            return sha256Prefix(layout, GuestInitramfs.initScript(), busyboxBytes, agentBytes);
         } catch (IOException e) {
             throw new UncheckedIOException("reading " + busybox, e);
         }

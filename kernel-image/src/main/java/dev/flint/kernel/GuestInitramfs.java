@@ -16,6 +16,11 @@ import java.util.List;
 public final class GuestInitramfs {
     /** Where Debian's {@code busybox-static} installs its binary. */
     public static final Path DEFAULT_BUSYBOX = Path.of("/bin/busybox");
+    /**
+     * Bumped whenever {@link #archive} changes what it puts in the image, so the cached
+     * initramfs (keyed by it, the init script, busybox and the agent) is rebuilt.
+     */
+    static final int LAYOUT_VERSION = 2;
     /** Where the guest agent is installed in the image. */
     public static final String AGENT_PATH = "/bin/flint-agent";
     /** The busybox applets {@code /init} runs, linked in {@code /bin} even if busybox cannot list its own. */
@@ -87,6 +92,8 @@ public final class GuestInitramfs {
             archive.file(AGENT_PATH, 0755, agent);
         }
         return archive
+                .file("/etc/passwd", 0644, "root:x:0:0:root:/root:/bin/sh\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+                .file("/etc/group", 0644, "root:x:0:\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
                 .charDevice("/dev/console", 0600, 5, 1)
                 .charDevice("/dev/null", 0666, 1, 3)
                 .file("/init", 0755, initScript());

@@ -135,6 +135,7 @@ class GuestImagesTest {
         assertTrue(guestEntries.containsKey("init"));
         assertTrue(guestEntries.containsKey("bin/flint-agent"));
         assertTrue(guestEntries.containsKey("bin/uname"), "every busybox applet is linked");
+        assertTrue(new String(guestEntries.get("etc/passwd").data()).startsWith("root:x:0:0:"), "whoami needs root in passwd");
     }
 
     @Test

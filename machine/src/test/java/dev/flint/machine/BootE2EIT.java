@@ -1,17 +1,11 @@
 package dev.flint.machine;
 
 import dev.flint.kernel.GuestImages;
-import dev.flint.vmm.HostUnsupportedException;
-import dev.flint.vmm.KvmHost;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -39,19 +33,19 @@ class BootE2EIT {
         String script = flint + " boot --memory-mb 256 --timeout 600 && echo '== bzImage ==' && "
                 + flint + " boot --memory-mb 256 --timeout 600 --kernel " + bzImage;
         List<String> command = new ArrayList<>();
-        if (nativeKvmCanBootLinux()) {
+        if (E2E.nativeKvmCanBootLinux()) {
             command.addAll(List.of("sh", "-c", script));
         } else {
             command.addAll(List.of(flint, "rig", "--timeout", "1200", "--include", bzImage.toString(), "--",
                     "sh", "-c", script));
         }
 
-        Result result = run(command, root);
+        E2E.Result result = E2E.run(command, root);
 
-        assertEquals(0, result.exitCode, "both boots exit 0:\n" + result.output);
-        String[] boots = result.output.split("== bzImage ==", 2);
-        assertEquals(2, boots.length, "the vmlinux boot finished and the bzImage boot started:\n" + result.output);
-        String where = nativeKvmCanBootLinux() ? "native KVM" : "nested rig, emulated CPU: not a performance figure";
+        assertEquals(0, result.exitCode(), "both boots exit 0:\n" + result.output());
+        String[] boots = result.output().split("== bzImage ==", 2);
+        assertEquals(2, boots.length, "the vmlinux boot finished and the bzImage boot started:\n" + result.output());
+        String where = E2E.where();
         for (int i = 0; i < 2; i++) {
             String kernel = i == 0 ? "vmlinux" : "bzImage";
             String boot = boots[i];
@@ -60,46 +54,6 @@ class BootE2EIT {
             Matcher marker = MARKER.matcher(boot);
             assertTrue(marker.find(), kernel + ": the host saw the guest's boot marker:\n" + boot);
             System.out.printf("E2E boot of the %s (%s): VM creation to boot marker %s ms%n", kernel, where, marker.group(1));
-        }
-    }
-
-    private static boolean nativeKvmCanBootLinux() {
-        try {
-            KvmHost.local().requireLinuxGuests();
-            return true;
-        } catch (HostUnsupportedException e) {
-            return false;
-        }
-    }
-
-    private record Result(int exitCode, String output) {
-    }
-
-    private static Result run(List<String> command, Path workdir) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).directory(workdir.toFile()).redirectErrorStream(true).start();
-        StringBuilder output = new StringBuilder();
-        Thread pump = Thread.ofPlatform().start(() -> {
-            try (InputStream in = process.getInputStream()) {
-                byte[] buffer = new byte[8192];
-                int n;
-                while ((n = in.read(buffer)) > 0) {
-                    String chunk = new String(buffer, 0, n, StandardCharsets.UTF_8);
-                    System.out.print(chunk);
-                    synchronized (output) {
-                        output.append(chunk);
-                    }
-                }
-            } catch (IOException e) {
-                // process ended
-            }
-        });
-        if (!process.waitFor(20, TimeUnit.MINUTES)) {
-            process.descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly();
-        }
-        pump.join(10_000);
-        synchronized (output) {
-            return new Result(process.exitValue(), output.toString());
         }
     }
 }

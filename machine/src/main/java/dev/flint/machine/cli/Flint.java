@@ -12,6 +12,7 @@ public final class Flint {
             Commands:
               run      boot a machine, run a command in it, print its output: flint run -- uname -a
               boot     boot a microVM with Flint's guest kernel and stream its console
+              doctor   check that machines work on this host and measure boot and exec times
               help     show this help, or a command's: flint help boot
 
             Run 'flint COMMAND --help' for a command's options.
@@ -30,6 +31,7 @@ public final class Flint {
             out.print(switch (topic) {
                 case "boot" -> BootCommand.USAGE;
                 case "run" -> RunCommand.USAGE;
+                case "doctor" -> DoctorCommand.USAGE;
                 default -> USAGE;
             });
             return args.isEmpty() ? BootCommand.EXIT_USAGE : 0;
@@ -51,6 +53,13 @@ public final class Flint {
                         yield 0;
                     }
                     yield RunCommand.run(RunCommand.parse(rest), err);
+                }
+                case "doctor" -> {
+                    if (rest.stream().anyMatch(Flint::isHelp)) {
+                        out.print(DoctorCommand.USAGE);
+                        yield 0;
+                    }
+                    yield DoctorCommand.run(rest, out, err);
                 }
                 default -> throw new UsageException("unknown command: " + command);
             };

@@ -1,0 +1,216 @@
+package dev.flint.machine.cli;
+
+import dev.flint.machine.ExecOptions;
+import dev.flint.machine.ExecResult;
+import dev.flint.machine.ExecTimeoutException;
+import dev.flint.machine.FlintException;
+import dev.flint.machine.Machine;
+import dev.flint.machine.MachineConfig;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * {@code flint doctor}: proves on this host that machines work end to end (boot, exec, exit
+ * codes, stderr, env, stdin, timeouts, large output, teardown without leaks) and measures boot
+ * time and exec round trip.
+ */
+final class DoctorCommand {
+    static final String USAGE = """
+            Usage: flint doctor [--memory-mb N] [--rounds N]
+
+            Boots a machine and checks that everything a sandbox needs works on this host: exec and
+            its output, exit codes, stderr, env and workdir, stdin, a timeout that kills the command
+            and leaves the machine usable, 1 MiB of output intact, and a teardown that leaves no
+            threads or file descriptors behind. Prints one line per check, the time from
+            Machine.create to agent-ready, and the median round trip of exec(["true"]).
+
+            Options:
+              --memory-mb N   guest memory in MiB (default 256)
+              --rounds N      exec(["true"]) round trips to measure (default 20)
+              -h, --help      show this help
+
+            Exit status: 0 every check passed; 1 a check failed; 3 this host cannot run machines.
+            """;
+
+    private final PrintStream out;
+    private int passed;
+    private int failed;
+
+    private DoctorCommand(PrintStream out) {
+        this.out = out;
+    }
+
+    static int run(List<String> args, PrintStream out, PrintStream err) throws UsageException {
+        Arguments in = new Arguments(args);
+        int memoryMb = 256;
+        int rounds = 20;
+        while (in.hasNext()) {
+            String option = in.next();
+            switch (option) {
+                case "--memory-mb" -> memoryMb = in.intValue(option, MachineConfig.MIN_MEMORY_MB, 1 << 20);
+                case "--rounds" -> rounds = in.intValue(option, 1, 100_000);
+                default -> throw new UsageException("unknown option for doctor: " + option);
+            }
+        }
+        return new DoctorCommand(out).check(MachineConfig.builder().name("doctor").memoryMb(memoryMb).build(), rounds, err);
+    }
+
+    private int check(MachineConfig config, int rounds, PrintStream err) {
+        long fdsBefore = openFds();
+        long start = System.nanoTime();
+        try (Machine machine = Machine.create(config)) {
+            out.printf("doctor: Machine.create to agent-ready %.1f ms%n", (System.nanoTime() - start) / 1e6);
+            expect("uname -a names the guest kernel", machine.exec(List.of("uname", "-a")).stdout(), "Linux doctor 6.");
+            expectEquals("whoami is root", machine.exec(List.of("whoami")).stdout(), "root\n");
+            expectEquals("a failing command reports its exit code",
+                    machine.exec(List.of("sh", "-c", "exit 3")).exitCode(), 3);
+            ExecResult stderr = machine.exec(List.of("sh", "-c", "echo oops >&2"));
+            expectEquals("stderr comes back apart from stdout", stderr.stderr() + "|" + stderr.stdout(), "oops\n|");
+            expectEquals("env and workdir are applied", machine.exec(List.of("sh", "-c", "echo $GREETING; pwd"),
+                    ExecOptions.builder().env("GREETING", "hello").workdir("/tmp").build()).stdout(), "hello\n/tmp\n");
+            expectEquals("stdin reaches the command", machine.exec(List.of("cat"),
+                    ExecOptions.builder().stdin("fed through stdin".getBytes()).build()).stdout(), "fed through stdin");
+            checkTimeout(machine);
+            checkLargeOutput(machine);
+            measureRoundTrip(machine, rounds);
+        } catch (FlintException e) {
+            fail("machine works", e.getMessage());
+        }
+        checkNoLeaks(fdsBefore);
+        out.println(failed == 0 ? "doctor: all " + passed + " checks passed"
+                : "doctor: " + failed + " of " + (passed + failed) + " checks failed");
+        return failed == 0 ? 0 : 1;
+    }
+
+    private void checkTimeout(Machine machine) {
+        long start = System.nanoTime();
+        try {
+            machine.exec(List.of("sleep", "100"), ExecOptions.builder().timeout(Duration.ofSeconds(1)).build());
+            fail("a timeout kills sleep 100", "sleep returned normally");
+        } catch (ExecTimeoutException e) {
+            double seconds = (System.nanoTime() - start) / 1e9;
+            if (seconds < 30) {
+                pass(String.format("a timeout kills sleep 100 (after %.1f s)", seconds));
+            } else {
+                fail("a timeout kills sleep 100", "took " + seconds + " s");
+            }
+        }
+        expectEquals("the machine is usable after a timeout", machine.exec(List.of("echo", "alive")).stdout(), "alive\n");
+    }
+
+    private void checkLargeOutput(Machine machine) {
+        ExecResult big = machine.exec(List.of("sh", "-c",
+                "head -c 1048576 /dev/urandom > /tmp/big; sha256sum /tmp/big >&2; cat /tmp/big"));
+        String guestSum = big.stderr().split(" ")[0];
+        String hostSum = sha256(big.stdoutBytes());
+        expectEquals("1 MiB of output arrives intact (sha256 on both sides)",
+                big.stdoutBytes().length + " " + hostSum, (1 << 20) + " " + guestSum);
+    }
+
+    private void measureRoundTrip(Machine machine, int rounds) {
+        long[] nanos = new long[rounds];
+        for (int i = 0; i < rounds; i++) {
+            long start = System.nanoTime();
+            machine.exec(List.of("true")).assertSuccess();
+            nanos[i] = System.nanoTime() - start;
+        }
+        Arrays.sort(nanos);
+        out.printf("doctor: exec([\"true\"]) round trip median %.2f ms, min %.2f ms, max %.2f ms over %d runs%n",
+                nanos[rounds / 2] / 1e6, nanos[0] / 1e6, nanos[rounds - 1] / 1e6, rounds);
+    }
+
+    private void checkNoLeaks(long fdsBefore) {
+        long threads = 0;
+        long fds = 0;
+        for (int i = 0; i < 100; i++) {
+            threads = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("flint-")).count();
+            fds = openFds();
+            if (threads == 0 && fds <= fdsBefore) {
+                break;
+            }
+            sleep();
+        }
+        expectEquals("no flint threads left after delete", threads, 0L);
+        if (fds <= fdsBefore) {
+            pass("no KVM, eventfd, epoll or socket descriptors left after delete (" + fds + " open, " + fdsBefore
+                    + " before)");
+        } else {
+            fail("no file descriptors left after delete", fds + " open, " + fdsBefore + " before");
+        }
+    }
+
+    /**
+     * File descriptors a machine could leak: KVM's, eventfds, epoll and sockets. Jar files the
+     * JVM opens while loading classes are not the machine's.
+     */
+    private static long openFds() {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.map(DoctorCommand::target)
+                    .filter(target -> target.startsWith("anon_inode:") || target.equals("/dev/kvm")
+                            || target.startsWith("socket:"))
+                    .count();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    private static String target(Path fd) {
+        try {
+            return Files.readSymbolicLink(fd).toString();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(20);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void expect(String check, String actual, String expectedPrefix) {
+        if (actual.startsWith(expectedPrefix)) {
+            pass(check + ": " + actual.strip());
+        } else {
+            fail(check, "got '" + actual.strip() + "', expected it to start with '" + expectedPrefix + "'");
+        }
+    }
+
+    private void expectEquals(String check, Object actual, Object expected) {
+        if (actual.equals(expected)) {
+            pass(check);
+        } else {
+            fail(check, "got '" + actual + "', expected '" + expected + "'");
+        }
+    }
+
+    private void pass(String check) {
+        passed++;
+        out.println("ok - " + check);
+    }
+
+    private void fail(String check, String why) {
+        failed++;
+        out.println("FAIL - " + check + ": " + why);
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package dev.flint.machine;
+
+import dev.flint.vmm.HostUnsupportedException;
+import dev.flint.vmm.KvmHost;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** What the end-to-end tests share: where guests can boot, and running a command with its output echoed. */
+final class E2E {
+    record Result(int exitCode, String output) {
+    }
+
+    private E2E() {
+    }
+
+    /** Whether this host's /dev/kvm boots Linux itself (hardware KVM), so the rig is not needed. */
+    static boolean nativeKvmCanBootLinux() {
+        try {
+            KvmHost.local().requireLinuxGuests();
+            return true;
+        } catch (HostUnsupportedException e) {
+            return false;
+        }
+    }
+
+    static String where() {
+        return nativeKvmCanBootLinux() ? "native KVM" : "nested rig, emulated CPU: not a performance figure";
+    }
+
+    /** Runs {@code command}, echoing its output as it comes; kills it after 20 minutes. */
+    static Result run(List<String> command, Path workdir) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).directory(workdir.toFile()).redirectErrorStream(true).start();
+        StringBuilder output = new StringBuilder();
+        Thread pump = Thread.ofPlatform().start(() -> {
+            try (InputStream in = process.getInputStream()) {
+                byte[] buffer = new byte[8192];
+                int n;
+                while ((n = in.read(buffer)) > 0) {
+                    String chunk = new String(buffer, 0, n, StandardCharsets.UTF_8);
+                    System.out.print(chunk);
+                    synchronized (output) {
+                        output.append(chunk);
+                    }
+                }
+            } catch (IOException e) {
+                // The process ended.
+            }
+        });
+        if (!process.waitFor(20, TimeUnit.MINUTES)) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+        }
+        pump.join(10_000);
+        synchronized (output) {
+            return new Result(process.waitFor(), output.toString());
+        }
+    }
+}
