@@ -8,6 +8,8 @@ import dev.flint.agent.ProcessResult;
 import dev.flint.kernel.GuestImages;
 import dev.flint.virtio.mmio.VirtioMmioAttacher;
 import dev.flint.virtio.vsock.VirtioVsock;
+import dev.flint.virtio.vsock.VsockMuxer;
+import dev.flint.virtio.vsock.VsockUnixBridge;
 import dev.flint.virtio.vsock.VsockStream;
 import dev.flint.vmm.VirtualMachine;
 import dev.flint.vmm.VmConfig;
@@ -50,17 +52,19 @@ public final class Machine implements AutoCloseable {
     private final MachineConfig config;
     private final VirtualMachine vm;
     private final VirtioVsock vsock;
+    private final VsockUnixBridge bridge;
     private final ConsoleLog console;
     private final Instant createdAt;
     private final Duration bootDuration;
     private volatile AgentClient agent;
     private volatile MachineState state = MachineState.BOOTING;
 
-    private Machine(MachineConfig config, VirtualMachine vm, VirtioVsock vsock, ConsoleLog console, Instant createdAt,
-                    Duration bootDuration, AgentClient agent) {
+    private Machine(MachineConfig config, VirtualMachine vm, VirtioVsock vsock, VsockUnixBridge bridge, ConsoleLog console,
+                    Instant createdAt, Duration bootDuration, AgentClient agent) {
         this.config = config;
         this.vm = vm;
         this.vsock = vsock;
+        this.bridge = bridge;
         this.console = console;
         this.createdAt = createdAt;
         this.bootDuration = bootDuration;
@@ -92,9 +96,17 @@ public final class Machine implements AutoCloseable {
         } catch (VmmException e) {
             throw new FlintException("machine " + config.name() + " could not start: " + e.getMessage(), e);
         }
+        VsockUnixBridge bridge = null;
         try {
             AgentClient agent = connectAgent(config, vm, vsock, console, start);
-            return new Machine(config, vm, vsock, console, createdAt, Duration.ofNanos(System.nanoTime() - start), agent);
+            Duration boot = Duration.ofNanos(System.nanoTime() - start);
+            if (config.vsockSocket().isPresent()) {
+                bridge = VsockUnixBridge.start(vsock.muxer(), config.vsockSocket().get());
+            }
+            return new Machine(config, vm, vsock, bridge, console, createdAt, boot, agent);
+        } catch (IOException e) {
+            vm.close();
+            throw new FlintException("machine " + config.name() + " could not serve its vsock socket: " + e.getMessage(), e);
         } catch (RuntimeException e) {
             vm.close();
             throw e;
@@ -166,6 +178,14 @@ public final class Machine implements AutoCloseable {
             state = MachineState.STOPPED;
         }
         return state;
+    }
+
+    /**
+     * The machine's vsock, host side: {@code connect(port, timeout)} to a guest port, or
+     * {@code listen(port, acceptor)} for guest connections to a host port, as byte channels.
+     */
+    public VsockMuxer vsock() {
+        return vsock.muxer();
     }
 
     /** Time from {@link #create} to the agent's hello. */
@@ -314,6 +334,13 @@ public final class Machine implements AutoCloseable {
         AgentClient client = agent;
         if (client != null) {
             client.close();
+        }
+        if (bridge != null) {
+            try {
+                bridge.close();
+            } catch (IOException e) {
+                // The socket file is in the caller's directory; nothing else is left open.
+            }
         }
         vm.close();
         state = MachineState.DELETED;

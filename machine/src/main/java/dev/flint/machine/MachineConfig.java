@@ -14,7 +14,8 @@ import java.util.Optional;
  * validates every field and says what is wrong.
  */
 public record MachineConfig(String name, int cpus, int memoryMb, Map<String, String> env, Duration bootTimeout,
-                            Optional<Path> kernel, Optional<Path> initrd, String kernelArgs) {
+                            Optional<Path> kernel, Optional<Path> initrd, String kernelArgs,
+                            Optional<Path> vsockSocket) {
     public static final int MIN_MEMORY_MB = 64;
     public static final int MAX_CPUS = 254;
     private static final String NAME_PATTERN = "[a-z0-9][a-z0-9-]{0,62}";
@@ -37,6 +38,7 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
         private Path kernel;
         private Path initrd;
         private String kernelArgs = "";
+        private Path vsockSocket;
 
         public Builder name(String name) {
             this.name = name;
@@ -82,6 +84,15 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
             return this;
         }
 
+        /**
+         * Also serves the machine's vsock on this Unix socket, Firecracker style: clients send
+         * {@code CONNECT <port>\n}; guest connections to host port P go to {@code <path>_P}.
+         */
+        public Builder vsockSocket(Path vsockSocket) {
+            this.vsockSocket = vsockSocket;
+            return this;
+        }
+
         public MachineConfig build() {
             if (name == null || !name.matches(NAME_PATTERN)) {
                 throw new InvalidConfigException("machine name must be 1-63 lowercase letters, digits or '-', starting"
@@ -105,8 +116,11 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
             if (kernelArgs == null || kernelArgs.chars().anyMatch(c -> c < 0x20 || c > 0x7e)) {
                 throw new InvalidConfigException("kernelArgs must be printable ASCII");
             }
+            if (vsockSocket != null && (Files.exists(vsockSocket) || !Files.isDirectory(vsockSocket.toAbsolutePath().getParent()))) {
+                throw new InvalidConfigException("vsockSocket " + vsockSocket + " must be a new path in an existing directory");
+            }
             return new MachineConfig(name, cpus, memoryMb, env, bootTimeout, Optional.ofNullable(kernel),
-                    Optional.ofNullable(initrd), kernelArgs);
+                    Optional.ofNullable(initrd), kernelArgs, Optional.ofNullable(vsockSocket));
         }
 
         private static void requireFile(String what, Path path) {

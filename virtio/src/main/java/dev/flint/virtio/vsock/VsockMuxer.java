@@ -10,6 +10,7 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 
 /**
  * The host side of virtio-vsock stream sockets: connections keyed by (host port, guest port),
@@ -38,6 +39,7 @@ public final class VsockMuxer {
     private final Runnable guestWork;
     private final Map<Long, VsockConnection> connections = new HashMap<>();
     private final Map<Integer, Consumer<VsockStream>> listeners = new ConcurrentHashMap<>();
+    private volatile IntFunction<Consumer<VsockStream>> fallbackListener = port -> null;
     private final ArrayDeque<Control> control = new ArrayDeque<>();
     private final LinkedHashSet<Long> withData = new LinkedHashSet<>();
     private int nextEphemeralPort = FIRST_EPHEMERAL_PORT;
@@ -120,7 +122,8 @@ public final class VsockMuxer {
 
     private void onPacketWithoutConnection(VsockHeader header) {
         if (header.op() == VsockHeader.OP_REQUEST) {
-            Consumer<VsockStream> listener = listeners.get(header.dstPort());
+            Consumer<VsockStream> explicit = listeners.get(header.dstPort());
+            Consumer<VsockStream> listener = explicit != null ? explicit : fallbackListener.apply(header.dstPort());
             if (listener == null) {
                 queueControl(VsockHeader.OP_RST, header.dstPort(), header.srcPort(), 0);
             } else {
@@ -287,6 +290,14 @@ public final class VsockMuxer {
         if (listeners.putIfAbsent(hostPort, acceptor) != null) {
             throw new IllegalStateException("host vsock port " + hostPort + " already has a listener");
         }
+    }
+
+    /**
+     * Asked for an acceptor when a guest connects to a host port without a {@link #listen}er;
+     * returning null resets the connection.
+     */
+    public void fallbackListener(IntFunction<Consumer<VsockStream>> fallback) {
+        this.fallbackListener = fallback;
     }
 
     public void unlisten(int hostPort) {

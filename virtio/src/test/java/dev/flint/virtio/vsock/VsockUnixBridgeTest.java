@@ -1,0 +1,119 @@
+package dev.flint.virtio.vsock;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Firecracker's Unix-socket vsock face against a scripted guest. */
+class VsockUnixBridgeTest {
+    private static final long GUEST = 3;
+
+    @TempDir
+    Path dir;
+
+    private final VsockMuxer muxer = new VsockMuxer(GUEST, 4096, () -> { });
+    private VsockUnixBridge bridge;
+
+    @AfterEach
+    void close() throws Exception {
+        if (bridge != null) {
+            bridge.close();
+        }
+    }
+
+    private VsockMuxer.Packet awaitPacket() throws InterruptedException {
+        for (int i = 0; i < 500; i++) {
+            VsockMuxer.Packet p = muxer.nextForGuest(4096);
+            if (p != null) {
+                return p;
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("nothing for the guest");
+    }
+
+    private void guestSends(int op, int guestPort, int hostPort, byte[] payload) {
+        muxer.onGuestPacket(new VsockHeader(GUEST, VsockMuxer.HOST_CID, guestPort, hostPort, payload.length,
+                VsockHeader.TYPE_STREAM, op, 0, 4096, 0), payload);
+    }
+
+    private static String read(SocketChannel channel, int length) throws Exception {
+        ByteBuffer buffer = ByteBuffer.allocate(length);
+        while (buffer.hasRemaining() && channel.read(buffer) >= 0) {
+            // keep reading
+        }
+        return new String(buffer.array(), 0, buffer.position(), StandardCharsets.US_ASCII);
+    }
+
+    @Test
+    void hostClientConnectsToAGuestPortWithConnectAndOk() throws Exception {
+        Path socket = dir.resolve("v.sock");
+        bridge = VsockUnixBridge.start(muxer, socket);
+        SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(socket));
+        client.write(ByteBuffer.wrap("CONNECT 1024\n".getBytes(StandardCharsets.US_ASCII)));
+
+        VsockMuxer.Packet request = awaitPacket();
+        assertEquals(VsockHeader.OP_REQUEST, request.header().op());
+        assertEquals(1024, request.header().dstPort());
+        int hostPort = request.header().srcPort();
+        guestSends(VsockHeader.OP_RESPONSE, 1024, hostPort, new byte[0]);
+        String ok = "OK " + Integer.toUnsignedString(hostPort) + "\n";
+        assertEquals(ok, read(client, ok.length()));
+
+        client.write(ByteBuffer.wrap("hi".getBytes(StandardCharsets.US_ASCII)));
+        VsockMuxer.Packet data = awaitPacket();
+        assertEquals(VsockHeader.OP_RW, data.header().op());
+        assertEquals("hi", new String(data.payload(), StandardCharsets.US_ASCII));
+        guestSends(VsockHeader.OP_RW, 1024, hostPort, "yo".getBytes(StandardCharsets.US_ASCII));
+        assertEquals("yo", read(client, 2));
+    }
+
+    @Test
+    void badConnectLinesGetAnError() throws Exception {
+        Path socket = dir.resolve("v.sock");
+        bridge = VsockUnixBridge.start(muxer, socket);
+        SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(socket));
+        client.write(ByteBuffer.wrap("HELLO\n".getBytes(StandardCharsets.US_ASCII)));
+        assertTrue(read(client, 100).startsWith("ERROR expected CONNECT <port>"));
+    }
+
+    @Test
+    void guestConnectionsReachTheSocketNamedAfterTheirPortOrAreReset() throws Exception {
+        Path socket = dir.resolve("v.sock");
+        bridge = VsockUnixBridge.start(muxer, socket);
+        try (ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            listener.bind(UnixDomainSocketAddress.of(dir.resolve("v.sock_5000")));
+            guestSends(VsockHeader.OP_REQUEST, 40000, 5000, new byte[0]);
+            assertEquals(VsockHeader.OP_RESPONSE, awaitPacket().header().op());
+            SocketChannel accepted = listener.accept();
+            guestSends(VsockHeader.OP_RW, 40000, 5000, "ping".getBytes(StandardCharsets.US_ASCII));
+            assertEquals("ping", read(accepted, 4));
+        }
+        guestSends(VsockHeader.OP_REQUEST, 40001, 6000, new byte[0]);
+        assertEquals(VsockHeader.OP_RST, awaitPacket().header().op());
+    }
+
+    @Test
+    void aSocketPathInUseIsRefusedAndCloseRemovesIt() throws Exception {
+        Path socket = dir.resolve("v.sock");
+        bridge = VsockUnixBridge.start(muxer, socket);
+        assertThrows(java.io.IOException.class, () -> VsockUnixBridge.start(muxer, socket));
+        bridge.close();
+        bridge = null;
+        assertFalse(Files.exists(socket));
+    }
+}
