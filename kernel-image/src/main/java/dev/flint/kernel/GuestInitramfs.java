@@ -52,14 +52,7 @@ public final class GuestInitramfs {
 
     /** The {@code /init} script's bytes, as shipped in this module. */
     public static byte[] initScript() {
-        try (InputStream in = GuestInitramfs.class.getResourceAsStream(INIT_RESOURCE)) {
-            if (in == null) {
-                throw new IllegalStateException("resource " + INIT_RESOURCE + " is missing from the kernel-image module");
-            }
-            return in.readAllBytes();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return GuestImages.resource(INIT_RESOURCE);
     }
 
     /** The archive for {@code busybox} without an agent (enough for {@code flint boot}). */

@@ -24,6 +24,7 @@ class VsockMuxerTest {
 
     private final AtomicInteger guestWork = new AtomicInteger();
     private final VsockMuxer muxer = new VsockMuxer(GUEST, 64, guestWork::incrementAndGet);
+    private final ScriptedGuest guest = new ScriptedGuest(muxer);
 
     private static VsockHeader fromGuest(int op, int guestPort, int hostPort, int len, int flags, int bufAlloc, int fwdCnt) {
         return new VsockHeader(GUEST, VsockMuxer.HOST_CID, guestPort, hostPort, len, VsockHeader.TYPE_STREAM, op, flags,
@@ -48,7 +49,7 @@ class VsockMuxerTest {
                 throw new RuntimeException(e);
             }
         });
-        VsockMuxer.Packet request = awaitPacket();
+        VsockMuxer.Packet request = guest.awaitPacket();
         assertEquals(VsockHeader.OP_REQUEST, request.header().op());
         assertEquals(VsockMuxer.HOST_CID, request.header().srcCid());
         assertEquals(GUEST, request.header().dstCid());
@@ -56,17 +57,6 @@ class VsockMuxerTest {
         assertTrue(request.header().srcPort() >= VsockMuxer.FIRST_EPHEMERAL_PORT);
         muxer.onGuestPacket(fromGuest(VsockHeader.OP_RESPONSE, AGENT_PORT, request.header().srcPort(), 0, 0, 32, 0), new byte[0]);
         return stream.get(5, TimeUnit.SECONDS);
-    }
-
-    private VsockMuxer.Packet awaitPacket() throws InterruptedException {
-        for (int i = 0; i < 500; i++) {
-            VsockMuxer.Packet p = muxer.nextForGuest(4096);
-            if (p != null) {
-                return p;
-            }
-            Thread.sleep(10);
-        }
-        throw new AssertionError("no packet for the guest");
     }
 
     @Test
@@ -97,7 +87,7 @@ class VsockMuxerTest {
                 return e;
             }
         });
-        VsockMuxer.Packet request = awaitPacket();
+        VsockMuxer.Packet request = guest.awaitPacket();
         muxer.onGuestPacket(fromGuest(VsockHeader.OP_RST, 9, request.header().srcPort(), 0, 0, 0, 0), new byte[0]);
         Exception e = failure.get(5, TimeUnit.SECONDS);
         assertTrue(e instanceof ConnectException, String.valueOf(e));

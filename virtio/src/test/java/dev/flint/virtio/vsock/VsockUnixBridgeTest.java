@@ -20,12 +20,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Firecracker's Unix-socket vsock face against a scripted guest. */
 class VsockUnixBridgeTest {
-    private static final long GUEST = 3;
-
     @TempDir
     Path dir;
 
-    private final VsockMuxer muxer = new VsockMuxer(GUEST, 4096, () -> { });
+    private final VsockMuxer muxer = new VsockMuxer(ScriptedGuest.CID, 4096, () -> { });
+    private final ScriptedGuest guest = new ScriptedGuest(muxer);
     private VsockUnixBridge bridge;
 
     @AfterEach
@@ -33,22 +32,6 @@ class VsockUnixBridgeTest {
         if (bridge != null) {
             bridge.close();
         }
-    }
-
-    private VsockMuxer.Packet awaitPacket() throws InterruptedException {
-        for (int i = 0; i < 500; i++) {
-            VsockMuxer.Packet p = muxer.nextForGuest(4096);
-            if (p != null) {
-                return p;
-            }
-            Thread.sleep(10);
-        }
-        throw new AssertionError("nothing for the guest");
-    }
-
-    private void guestSends(int op, int guestPort, int hostPort, byte[] payload) {
-        muxer.onGuestPacket(new VsockHeader(GUEST, VsockMuxer.HOST_CID, guestPort, hostPort, payload.length,
-                VsockHeader.TYPE_STREAM, op, 0, 4096, 0), payload);
     }
 
     private static String read(SocketChannel channel, int length) throws Exception {
@@ -66,19 +49,19 @@ class VsockUnixBridgeTest {
         SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(socket));
         client.write(ByteBuffer.wrap("CONNECT 1024\n".getBytes(StandardCharsets.US_ASCII)));
 
-        VsockMuxer.Packet request = awaitPacket();
+        VsockMuxer.Packet request = guest.awaitPacket();
         assertEquals(VsockHeader.OP_REQUEST, request.header().op());
         assertEquals(1024, request.header().dstPort());
         int hostPort = request.header().srcPort();
-        guestSends(VsockHeader.OP_RESPONSE, 1024, hostPort, new byte[0]);
+        guest.sends(VsockHeader.OP_RESPONSE, 1024, hostPort, new byte[0]);
         String ok = "OK " + Integer.toUnsignedString(hostPort) + "\n";
         assertEquals(ok, read(client, ok.length()));
 
         client.write(ByteBuffer.wrap("hi".getBytes(StandardCharsets.US_ASCII)));
-        VsockMuxer.Packet data = awaitPacket();
+        VsockMuxer.Packet data = guest.awaitPacket();
         assertEquals(VsockHeader.OP_RW, data.header().op());
         assertEquals("hi", new String(data.payload(), StandardCharsets.US_ASCII));
-        guestSends(VsockHeader.OP_RW, 1024, hostPort, "yo".getBytes(StandardCharsets.US_ASCII));
+        guest.sends(VsockHeader.OP_RW, 1024, hostPort, "yo".getBytes(StandardCharsets.US_ASCII));
         assertEquals("yo", read(client, 2));
     }
 
@@ -97,14 +80,14 @@ class VsockUnixBridgeTest {
         bridge = VsockUnixBridge.start(muxer, socket);
         try (ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             listener.bind(UnixDomainSocketAddress.of(dir.resolve("v.sock_5000")));
-            guestSends(VsockHeader.OP_REQUEST, 40000, 5000, new byte[0]);
-            assertEquals(VsockHeader.OP_RESPONSE, awaitPacket().header().op());
+            guest.sends(VsockHeader.OP_REQUEST, 40000, 5000, new byte[0]);
+            assertEquals(VsockHeader.OP_RESPONSE, guest.awaitPacket().header().op());
             SocketChannel accepted = listener.accept();
-            guestSends(VsockHeader.OP_RW, 40000, 5000, "ping".getBytes(StandardCharsets.US_ASCII));
+            guest.sends(VsockHeader.OP_RW, 40000, 5000, "ping".getBytes(StandardCharsets.US_ASCII));
             assertEquals("ping", read(accepted, 4));
         }
-        guestSends(VsockHeader.OP_REQUEST, 40001, 6000, new byte[0]);
-        assertEquals(VsockHeader.OP_RST, awaitPacket().header().op());
+        guest.sends(VsockHeader.OP_REQUEST, 40001, 6000, new byte[0]);
+        assertEquals(VsockHeader.OP_RST, guest.awaitPacket().header().op());
     }
 
     @Test
