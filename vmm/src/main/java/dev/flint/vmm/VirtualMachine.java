@@ -112,6 +112,7 @@ public final class VirtualMachine implements AutoCloseable {
 
     private void create() throws ErrnoException, IOException, InvalidKernelException, HostUnsupportedException {
         kvm = Kvm.open();
+        timeline.mark("open /dev/kvm (links the libc bindings)");
         requireCapability(KvmIoctls.KVM_CAP_IRQCHIP, "an in-kernel interrupt controller");
         requireCapability(KvmIoctls.KVM_CAP_PIT2, "an in-kernel PIT");
         requireCapability(KvmIoctls.KVM_CAP_IMMEDIATE_EXIT, "immediate_exit");
