@@ -7,6 +7,7 @@ import dev.flint.agent.OutputListener;
 import dev.flint.agent.ProcessResult;
 import dev.flint.kernel.GuestImages;
 import dev.flint.virtio.mmio.VirtioMmioAttacher;
+import dev.flint.virtio.rng.VirtioRng;
 import dev.flint.virtio.vsock.VirtioVsock;
 import dev.flint.virtio.vsock.VsockMuxer;
 import dev.flint.virtio.vsock.VsockUnixBridge;
@@ -90,7 +91,7 @@ public final class Machine implements AutoCloseable {
         try {
             vm = VirtualMachine.start(new VmConfig(config.name(), config.kernel().orElse(images.vmlinux()),
                     Optional.of(config.initrd().orElse(images.initramfs())), cmdline, config.memoryMb(), config.cpus(),
-                    console, List.of(new VirtioMmioAttacher(vsock))));
+                    console, List.of(new VirtioMmioAttacher(vsock), new VirtioMmioAttacher(new VirtioRng()))));
         } catch (dev.flint.vmm.HostUnsupportedException e) {
             throw new HostUnsupportedException(e.getMessage(), e);
         } catch (VmmException e) {

@@ -80,6 +80,8 @@ final class DoctorCommand {
                     ExecOptions.builder().env("GREETING", "hello").workdir("/tmp").build()).stdout(), "hello\n/tmp\n");
             expectEquals("stdin reaches the command", machine.exec(List.of("cat"),
                     ExecOptions.builder().stdin("fed through stdin".getBytes()).build()).stdout(), "fed through stdin");
+            expect("the guest draws entropy from the host (virtio-rng)",
+                    machine.exec(List.of("cat", "/sys/class/misc/hw_random/rng_current")).stdout(), "virtio_rng");
             checkTimeout(machine);
             checkLargeOutput(machine);
             measureRoundTrip(machine, rounds);
