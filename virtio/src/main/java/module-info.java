@@ -1,6 +1,6 @@
 /**
  * virtio for Flint's VMM: split virtqueues, the virtio-mmio transport, and the devices
- * (vsock, rng). Depends on the VMM only for guest memory and the device-attachment interfaces, so it
+ * (vsock, rng, blk). Depends on the VMM only for guest memory and the device-attachment interfaces, so it
  * is tested without /dev/kvm.
  */
 module dev.flint.virtio {
@@ -11,4 +11,5 @@ module dev.flint.virtio {
     exports dev.flint.virtio.mmio;
     exports dev.flint.virtio.vsock;
     exports dev.flint.virtio.rng;
+    exports dev.flint.virtio.blk;
 }

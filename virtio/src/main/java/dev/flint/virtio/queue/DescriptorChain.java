@@ -48,6 +48,11 @@ public final class DescriptorChain {
         return writable.stream().mapToLong(b -> Integer.toUnsignedLong(b.length())).sum();
     }
 
+    /** The guest memory behind {@code buffer}, for I/O straight into or out of it. */
+    public MemorySegment segment(Buffer buffer) {
+        return memory.slice(buffer.address(), Integer.toUnsignedLong(buffer.length()));
+    }
+
     /** All readable bytes, concatenated. */
     public byte[] readAll() {
         long total = readableLength();

@@ -1,0 +1,272 @@
+package dev.flint.virtio.blk;
+
+import dev.flint.virtio.VirtioDevice;
+import dev.flint.virtio.queue.DescriptorChain;
+import dev.flint.virtio.queue.Virtqueue;
+import dev.flint.virtio.queue.VirtqueueException;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.logging.Logger;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+/**
+ * A block device backed by a raw image file (virtio 1.x, 5.2): reads, writes, flush, id,
+ * discard and write-zeroes. Data moves between the file and guest memory through
+ * {@link FileChannel} on views of guest memory, without an intermediate copy, on the VM's
+ * event loop. A request outside the disk, a short buffer or a write to a read-only disk
+ * completes with the matching status and touches nothing.
+ */
+public final class VirtioBlk implements VirtioDevice, AutoCloseable {
+    public static final int DEVICE_ID = 2;
+    public static final int SECTOR = 512;
+    static final long F_SEG_MAX = 1L << 2;
+    static final long F_RO = 1L << 5;
+    static final long F_FLUSH = 1L << 9;
+    static final long F_DISCARD = 1L << 13;
+    static final long F_WRITE_ZEROES = 1L << 14;
+
+    static final int T_IN = 0;
+    static final int T_OUT = 1;
+    static final int T_FLUSH = 4;
+    static final int T_GET_ID = 8;
+    static final int T_DISCARD = 11;
+    static final int T_WRITE_ZEROES = 13;
+    static final byte S_OK = 0;
+    static final byte S_IOERR = 1;
+    static final byte S_UNSUPP = 2;
+
+    static final int HEADER = 16;
+    static final int ID_BYTES = 20;
+    static final int QUEUE_SIZE = 256;
+    static final int SEG_MAX = QUEUE_SIZE - 2;
+    /** Discard and write-zeroes segments: u64 sector, u32 sectors, u32 flags. */
+    static final int RANGE_BYTES = 16;
+    static final int MAX_RANGE_SECTORS = 1 << 22;
+    private static final Logger LOG = Logger.getLogger(VirtioBlk.class.getName());
+
+    private final FileChannel file;
+    private final boolean readOnly;
+    private final long sectors;
+    private final byte[] id;
+    private final byte[] config;
+    private Virtqueue queue;
+    private DriverSignals driver;
+
+    /**
+     * Opens {@code image} (a raw disk image whose size is a multiple of 512 bytes); {@code id}
+     * is what GET_ID answers, at most 20 bytes.
+     */
+    public VirtioBlk(Path image, boolean readOnly, String id) throws IOException {
+        if (!Files.isRegularFile(image)) {
+            throw new IOException("disk image " + image + " does not exist or is not a file");
+        }
+        long size = Files.size(image);
+        if (size == 0 || size % SECTOR != 0) {
+            throw new IOException("disk image " + image + " is " + size + " bytes; it must be a non-empty multiple of 512");
+        }
+        byte[] idBytes = id.getBytes(StandardCharsets.US_ASCII);
+        if (idBytes.length > ID_BYTES) {
+            throw new IllegalArgumentException("disk id '" + id + "' is longer than " + ID_BYTES + " bytes");
+        }
+        this.file = readOnly ? FileChannel.open(image, StandardOpenOption.READ)
+                : FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        this.readOnly = readOnly;
+        this.sectors = size / SECTOR;
+        this.id = idBytes;
+        this.config = config();
+    }
+
+    private byte[] config() {
+        ByteBuffer c = ByteBuffer.allocate(60).order(ByteOrder.LITTLE_ENDIAN);
+        c.putLong(0, sectors);
+        c.putInt(12, SEG_MAX);
+        c.putInt(36, MAX_RANGE_SECTORS);
+        c.putInt(40, 1);
+        c.putInt(44, 1);
+        c.putInt(48, MAX_RANGE_SECTORS);
+        c.putInt(52, 1);
+        return c.array();
+    }
+
+    public long capacitySectors() {
+        return sectors;
+    }
+
+    @Override
+    public int deviceId() {
+        return DEVICE_ID;
+    }
+
+    @Override
+    public long features() {
+        return F_VERSION_1 | F_SEG_MAX | F_FLUSH | (readOnly ? F_RO : F_DISCARD | F_WRITE_ZEROES);
+    }
+
+    @Override
+    public int queueCount() {
+        return 1;
+    }
+
+    @Override
+    public int maxQueueSize() {
+        return QUEUE_SIZE;
+    }
+
+    @Override
+    public void readConfig(long offset, MemorySegment data) {
+        for (int i = 0; i < data.byteSize(); i++) {
+            long at = offset + i;
+            data.set(JAVA_BYTE, i, at < config.length ? config[(int) at] : 0);
+        }
+    }
+
+    @Override
+    public synchronized void activate(List<Virtqueue> queues, long negotiated, DriverSignals driver) {
+        this.queue = queues.get(0);
+        this.driver = driver;
+    }
+
+    @Override
+    public synchronized void reset() {
+        queue = null;
+    }
+
+    @Override
+    public synchronized void queueNotify(int index) {
+        if (queue == null) {
+            return;
+        }
+        try {
+            boolean used = false;
+            for (var chain = queue.pop(); chain.isPresent(); chain = queue.pop()) {
+                queue.addUsed(chain.get().head(), process(chain.get()));
+                used = true;
+            }
+            if (used && queue.needsInterrupt()) {
+                driver.usedBuffers();
+            }
+        } catch (VirtqueueException e) {
+            LOG.warning("block device stopped: " + e.getMessage());
+            queue = null;
+            driver.deviceBroken();
+        }
+    }
+
+    /** Serves one request; returns the bytes written into the guest's buffers (status byte included). */
+    private int process(DescriptorChain chain) {
+        List<DescriptorChain.Buffer> writable = chain.writable();
+        DescriptorChain.Buffer status = writable.isEmpty() ? null : writable.get(writable.size() - 1);
+        if (status == null || status.length() < 1 || chain.readable().isEmpty()
+                || chain.readable().get(0).length() < HEADER) {
+            LOG.warning("block request " + chain.head() + " has no header or no status byte; dropped");
+            return 0;
+        }
+        MemorySegment header = chain.segment(chain.readable().get(0));
+        int type = header.get(JAVA_INT_UNALIGNED, 0);
+        long sector = header.get(JAVA_LONG_UNALIGNED, 8);
+        List<DescriptorChain.Buffer> in = writable.subList(0, writable.size() - 1);
+        List<DescriptorChain.Buffer> out = chain.readable().subList(1, chain.readable().size());
+        int[] written = {0};
+        byte result;
+        try {
+            result = switch (type) {
+                case T_IN -> transfer(chain, in, sector, false, written);
+                case T_OUT -> readOnly ? S_IOERR : transfer(chain, out, sector, true, written);
+                case T_FLUSH -> flush();
+                case T_GET_ID -> getId(chain, in, written);
+                case T_DISCARD, T_WRITE_ZEROES -> readOnly ? S_IOERR : zeroRanges(chain, out);
+                default -> S_UNSUPP;
+            };
+        } catch (IOException e) {
+            LOG.warning("block request failed: " + e.getMessage());
+            result = S_IOERR;
+        }
+        chain.segment(status).set(JAVA_BYTE, status.length() - 1L, result);
+        return written[0] + 1;
+    }
+
+    private boolean inside(long sector, long bytes) {
+        return sector >= 0 && bytes % SECTOR == 0 && sector <= sectors && bytes / SECTOR <= sectors - sector;
+    }
+
+    /** Moves data between the image and the guest's buffers, straight through FileChannel. */
+    private byte transfer(DescriptorChain chain, List<DescriptorChain.Buffer> buffers, long sector, boolean write,
+                          int[] written) throws IOException {
+        long total = buffers.stream().mapToLong(b -> Integer.toUnsignedLong(b.length())).sum();
+        if (total == 0 || !inside(sector, total)) {
+            return S_IOERR;
+        }
+        long position = sector * SECTOR;
+        for (DescriptorChain.Buffer buffer : buffers) {
+            ByteBuffer data = chain.segment(buffer).asByteBuffer();
+            while (data.hasRemaining()) {
+                int n = write ? file.write(data, position) : file.read(data, position);
+                if (n < 0) {
+                    throw new IOException("disk image ended early at byte " + position);
+                }
+                position += n;
+            }
+        }
+        if (!write) {
+            written[0] = (int) total;
+        }
+        return S_OK;
+    }
+
+    private byte flush() throws IOException {
+        file.force(false);
+        return S_OK;
+    }
+
+    private byte getId(DescriptorChain chain, List<DescriptorChain.Buffer> in, int[] written) {
+        if (in.isEmpty() || Integer.toUnsignedLong(in.get(0).length()) < ID_BYTES) {
+            return S_IOERR;
+        }
+        MemorySegment.copy(java.util.Arrays.copyOf(id, ID_BYTES), 0, chain.segment(in.get(0)), JAVA_BYTE, 0, ID_BYTES);
+        written[0] = ID_BYTES;
+        return S_OK;
+    }
+
+    private byte zeroRanges(DescriptorChain chain, List<DescriptorChain.Buffer> out) throws IOException {
+        for (DescriptorChain.Buffer buffer : out) {
+            MemorySegment ranges = chain.segment(buffer);
+            if (ranges.byteSize() % RANGE_BYTES != 0) {
+                return S_IOERR;
+            }
+            for (long at = 0; at < ranges.byteSize(); at += RANGE_BYTES) {
+                long sector = ranges.get(JAVA_LONG_UNALIGNED, at);
+                long count = Integer.toUnsignedLong(ranges.get(JAVA_INT_UNALIGNED, at + 8));
+                if (count > MAX_RANGE_SECTORS || !inside(sector, count * SECTOR)) {
+                    return S_IOERR;
+                }
+                writeZeros(sector * SECTOR, count * SECTOR);
+            }
+        }
+        return S_OK;
+    }
+
+    private void writeZeros(long position, long length) throws IOException {
+        ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(length, 1 << 20));
+        for (long done = 0; done < length; ) {
+            zeros.clear().limit((int) Math.min(zeros.capacity(), length - done));
+            done += file.write(zeros, position + done);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        file.close();
+    }
+}

@@ -1,0 +1,201 @@
+package dev.flint.virtio.blk;
+
+import dev.flint.virtio.VirtioDevice;
+import dev.flint.virtio.queue.MockDriver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static dev.flint.virtio.queue.MockDriver.Part.read;
+import static dev.flint.virtio.queue.MockDriver.Part.write;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Every request type and error path of the block device, over a temporary image file. */
+class VirtioBlkTest {
+    private static final int SECTORS = 64;
+
+    @TempDir
+    Path dir;
+
+    private final MockDriver driver = new MockDriver(16);
+    private final AtomicInteger interrupts = new AtomicInteger();
+    private final AtomicInteger broken = new AtomicInteger();
+    private VirtioBlk blk;
+    private Path image;
+
+    private VirtioBlk open(boolean readOnly) throws Exception {
+        image = dir.resolve("disk.img");
+        byte[] contents = new byte[SECTORS * 512];
+        for (int i = 0; i < contents.length; i++) {
+            contents[i] = (byte) (i / 512);
+        }
+        Files.write(image, contents);
+        blk = new VirtioBlk(image, readOnly, "flint-disk-0");
+        blk.activate(List.of(driver.queue(false)), VirtioDevice.F_VERSION_1, new VirtioDevice.DriverSignals() {
+            @Override
+            public void usedBuffers() {
+                interrupts.incrementAndGet();
+            }
+
+            @Override
+            public void deviceBroken() {
+                broken.incrementAndGet();
+            }
+        });
+        return blk;
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        if (blk != null) {
+            blk.close();
+        }
+    }
+
+    private static byte[] header(int type, long sector) {
+        return ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putInt(type).putInt(0).putLong(sector).array();
+    }
+
+
+    /** Sends one request; returns the status byte the device wrote. */
+    private int submit(MockDriver.Part... parts) {
+        int head = driver.chain(parts);
+        driver.publish(head);
+        blk.queueNotify(0);
+        List<MockDriver.Used> used = driver.used();
+        assertEquals(1, used.size());
+        int statusDescriptor = head + parts.length - 1;
+        return driver.read(driver.bufferOf(statusDescriptor % 16), 1)[0];
+    }
+
+
+    @Test
+    void configSpaceHasTheCapacityAndFeaturesMatchTheMode() throws Exception {
+        open(false);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment capacity = arena.allocate(8);
+            blk.readConfig(0, capacity);
+            assertEquals(SECTORS, capacity.get(JAVA_LONG_UNALIGNED, 0));
+        }
+        assertEquals(0, blk.features() & VirtioBlk.F_RO);
+        assertTrue((blk.features() & VirtioBlk.F_FLUSH) != 0);
+        blk.close();
+        open(true);
+        assertTrue((blk.features() & VirtioBlk.F_RO) != 0);
+        assertEquals(0, blk.features() & VirtioBlk.F_DISCARD);
+    }
+
+    @Test
+    void readsLandInGuestMemory() throws Exception {
+        open(false);
+        int head = driver.chain(read(header(VirtioBlk.T_IN, 3)), write(512), write(512), write(1));
+        driver.publish(head);
+        blk.queueNotify(0);
+        MockDriver.Used used = driver.used().get(0);
+        assertEquals(1025, used.length(), "two sectors and the status byte");
+        assertEquals(3, driver.read(driver.bufferOf(head + 1), 512)[100]);
+        assertEquals(4, driver.read(driver.bufferOf(head + 2), 512)[511]);
+        assertEquals(VirtioBlk.S_OK, driver.read(driver.bufferOf(head + 3), 1)[0]);
+        assertEquals(1, interrupts.get());
+    }
+
+    @Test
+    void writesReachTheFile() throws Exception {
+        open(false);
+        byte[] data = new byte[1024];
+        Arrays.fill(data, (byte) 0x5a);
+        assertEquals(VirtioBlk.S_OK, submit(read(header(VirtioBlk.T_OUT, 10)), read(data), write(1)));
+        byte[] file = Files.readAllBytes(image);
+        assertEquals(0x5a, file[10 * 512]);
+        assertEquals(0x5a, file[12 * 512 - 1]);
+        assertEquals(12, file[12 * 512], "the next sector is untouched");
+    }
+
+    @Test
+    void requestsBeyondTheDiskFailWithIoErrorAndTouchNothing() throws Exception {
+        open(false);
+        byte[] before = Files.readAllBytes(image);
+        assertEquals(VirtioBlk.S_IOERR, submit(read(header(VirtioBlk.T_OUT, SECTORS - 1)), read(new byte[1024]), write(1)));
+        assertEquals(VirtioBlk.S_IOERR, submit(read(header(VirtioBlk.T_IN, SECTORS)), write(512), write(1)));
+        assertEquals(VirtioBlk.S_IOERR, submit(read(header(VirtioBlk.T_IN, -1L)), write(512), write(1)));
+        assertEquals(VirtioBlk.S_IOERR, submit(read(header(VirtioBlk.T_IN, 0)), write(100), write(1)), "not whole sectors");
+        assertArrayEquals(before, Files.readAllBytes(image));
+    }
+
+    @Test
+    void aReadOnlyDiskRefusesWritesDiscardsAndZeroes() throws Exception {
+        open(true);
+        byte[] before = Files.readAllBytes(image);
+        assertEquals(VirtioBlk.S_IOERR, submit(read(header(VirtioBlk.T_OUT, 0)), read(new byte[512]), write(1)));
+        assertEquals(VirtioBlk.S_IOERR, submit(read(header(VirtioBlk.T_WRITE_ZEROES, 0)), read(range(0, 1)), write(1)));
+        assertArrayEquals(before, Files.readAllBytes(image));
+        assertEquals(VirtioBlk.S_OK, submit(read(header(VirtioBlk.T_IN, 0)), write(512), write(1)), "reads still work");
+    }
+
+    private static byte[] range(long sector, int count) {
+        return ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(sector).putInt(count).putInt(0).array();
+    }
+
+    @Test
+    void writeZeroesAndDiscardZeroTheRanges() throws Exception {
+        open(false);
+        assertEquals(VirtioBlk.S_OK, submit(read(header(VirtioBlk.T_WRITE_ZEROES, 0)), read(range(5, 2)), write(1)));
+        assertEquals(VirtioBlk.S_OK, submit(read(header(VirtioBlk.T_DISCARD, 0)), read(range(20, 1)), write(1)));
+        byte[] file = Files.readAllBytes(image);
+        assertEquals(0, file[5 * 512 + 7]);
+        assertEquals(0, file[7 * 512 - 1]);
+        assertEquals(7, file[7 * 512]);
+        assertEquals(0, file[20 * 512 + 300]);
+        assertEquals(VirtioBlk.S_IOERR, submit(read(header(VirtioBlk.T_WRITE_ZEROES, 0)), read(range(SECTORS - 1, 2)), write(1)));
+    }
+
+    @Test
+    void flushGetIdAndUnknownTypes() throws Exception {
+        open(false);
+        assertEquals(VirtioBlk.S_OK, submit(read(header(VirtioBlk.T_FLUSH, 0)), write(1)));
+        int head = driver.chain(read(header(VirtioBlk.T_GET_ID, 0)), write(20), write(1));
+        driver.publish(head);
+        blk.queueNotify(0);
+        assertEquals(21, driver.used().get(0).length());
+        assertEquals("flint-disk-0", new String(driver.read(driver.bufferOf(head + 1), 12)));
+        assertEquals(VirtioBlk.S_UNSUPP, submit(read(header(99, 0)), write(1)));
+        assertEquals(VirtioBlk.S_IOERR, submit(read(header(VirtioBlk.T_GET_ID, 0)), write(8), write(1)), "id buffer too small");
+    }
+
+    @Test
+    void requestsWithoutHeaderOrStatusAreDroppedAndMalformedChainsBreakTheDevice() throws Exception {
+        open(false);
+        driver.publish(driver.chain(read(new byte[4]), write(1)));
+        blk.queueNotify(0);
+        assertEquals(0, driver.used().get(0).length(), "dropped, nothing written");
+        driver.descriptor(MockDriver.DESC, 9, (4 << 20) - 4, 64, 0, 0);
+        driver.publish(9);
+        blk.queueNotify(0);
+        assertEquals(1, broken.get());
+    }
+
+    @Test
+    void badImagesAreRefusedWithAClearMessage() throws Exception {
+        Path ragged = Files.write(dir.resolve("ragged.img"), new byte[1000]);
+        assertTrue(assertThrows(java.io.IOException.class, () -> new VirtioBlk(ragged, false, "x")).getMessage()
+                .contains("multiple of 512"));
+        assertThrows(java.io.IOException.class, () -> new VirtioBlk(dir.resolve("missing.img"), false, "x"));
+        Path fine = Files.write(dir.resolve("fine.img"), new byte[512]);
+        assertThrows(IllegalArgumentException.class, () -> new VirtioBlk(fine, false, "x".repeat(21)));
+    }
+}
