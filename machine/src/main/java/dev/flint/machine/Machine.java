@@ -7,6 +7,7 @@ import dev.flint.agent.OutputListener;
 import dev.flint.agent.ProcessResult;
 import dev.flint.kernel.GuestImages;
 import dev.flint.virtio.mmio.VirtioMmioAttacher;
+import dev.flint.virtio.blk.VirtioBlk;
 import dev.flint.virtio.rng.VirtioRng;
 import dev.flint.virtio.vsock.VirtioVsock;
 import dev.flint.virtio.vsock.VsockMuxer;
@@ -16,6 +17,7 @@ import dev.flint.vmm.VirtualMachine;
 import dev.flint.vmm.VmConfig;
 import dev.flint.vmm.VmExit;
 import dev.flint.vmm.VmmException;
+import dev.flint.vmm.devices.DeviceAttacher;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -23,6 +25,7 @@ import java.net.ConnectException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,18 +57,20 @@ public final class Machine implements AutoCloseable {
     private final VirtualMachine vm;
     private final VirtioVsock vsock;
     private final VsockUnixBridge bridge;
+    private final List<VirtioBlk> disks;
     private final ConsoleLog console;
     private final Instant createdAt;
     private final Duration bootDuration;
     private volatile AgentClient agent;
     private volatile MachineState state = MachineState.BOOTING;
 
-    private Machine(MachineConfig config, VirtualMachine vm, VirtioVsock vsock, VsockUnixBridge bridge, ConsoleLog console,
-                    Instant createdAt, Duration bootDuration, AgentClient agent) {
+    private Machine(MachineConfig config, VirtualMachine vm, VirtioVsock vsock, VsockUnixBridge bridge,
+                    List<VirtioBlk> disks, ConsoleLog console, Instant createdAt, Duration bootDuration, AgentClient agent) {
         this.config = config;
         this.vm = vm;
         this.vsock = vsock;
         this.bridge = bridge;
+        this.disks = disks;
         this.console = console;
         this.createdAt = createdAt;
         this.bootDuration = bootDuration;
@@ -87,14 +92,20 @@ public final class Machine implements AutoCloseable {
         VirtioVsock vsock = new VirtioVsock(GUEST_CID);
         String cmdline = VirtualMachine.BASE_CMDLINE + " quiet rdinit=" + AGENT_PATH + " flint.hostname=" + config.name()
                 + (config.kernelArgs().isEmpty() ? "" : " " + config.kernelArgs());
+        List<VirtioBlk> disks = openDisks(config);
+        List<DeviceAttacher> devices = new ArrayList<>(List.of(new VirtioMmioAttacher(vsock),
+                new VirtioMmioAttacher(new VirtioRng())));
+        disks.forEach(disk -> devices.add(new VirtioMmioAttacher(disk)));
         VirtualMachine vm;
         try {
             vm = VirtualMachine.start(new VmConfig(config.name(), config.kernel().orElse(images.vmlinux()),
                     Optional.of(config.initrd().orElse(images.initramfs())), cmdline, config.memoryMb(), config.cpus(),
-                    console, List.of(new VirtioMmioAttacher(vsock), new VirtioMmioAttacher(new VirtioRng()))));
+                    console, devices));
         } catch (dev.flint.vmm.HostUnsupportedException e) {
+            closeAll(disks);
             throw new HostUnsupportedException(e.getMessage(), e);
         } catch (VmmException e) {
+            closeAll(disks);
             throw new FlintException("machine " + config.name() + " could not start: " + e.getMessage(), e);
         }
         VsockUnixBridge bridge = null;
@@ -104,13 +115,38 @@ public final class Machine implements AutoCloseable {
             if (config.vsockSocket().isPresent()) {
                 bridge = VsockUnixBridge.start(vsock.muxer(), config.vsockSocket().get());
             }
-            return new Machine(config, vm, vsock, bridge, console, createdAt, boot, agent);
+            return new Machine(config, vm, vsock, bridge, disks, console, createdAt, boot, agent);
         } catch (IOException e) {
             vm.close();
+            closeAll(disks);
             throw new FlintException("machine " + config.name() + " could not serve its vsock socket: " + e.getMessage(), e);
         } catch (RuntimeException e) {
             vm.close();
+            closeAll(disks);
             throw e;
+        }
+    }
+
+    private static List<VirtioBlk> openDisks(MachineConfig config) {
+        List<VirtioBlk> disks = new ArrayList<>();
+        for (DiskSpec disk : config.disks()) {
+            try {
+                disks.add(new VirtioBlk(disk.image(), disk.readOnly(), "flint-vd" + (char) ('a' + disks.size())));
+            } catch (IOException e) {
+                closeAll(disks);
+                throw new InvalidConfigException(e.getMessage());
+            }
+        }
+        return disks;
+    }
+
+    private static void closeAll(List<VirtioBlk> disks) {
+        for (VirtioBlk disk : disks) {
+            try {
+                disk.close();
+            } catch (IOException e) {
+                // Read-only use or already closed: nothing to flush.
+            }
         }
     }
 
@@ -344,6 +380,7 @@ public final class Machine implements AutoCloseable {
             }
         }
         vm.close();
+        closeAll(disks);
         state = MachineState.DELETED;
     }
 }

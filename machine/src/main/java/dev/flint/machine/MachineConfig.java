@@ -3,7 +3,9 @@ package dev.flint.machine;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -15,13 +17,16 @@ import java.util.Optional;
  */
 public record MachineConfig(String name, int cpus, int memoryMb, Map<String, String> env, Duration bootTimeout,
                             Optional<Path> kernel, Optional<Path> initrd, String kernelArgs,
-                            Optional<Path> vsockSocket) {
+                            Optional<Path> vsockSocket, List<DiskSpec> disks) {
     public static final int MIN_MEMORY_MB = 64;
     public static final int MAX_CPUS = 254;
+    /** MMIO slots left after vsock and rng. */
+    public static final int MAX_DISKS = 16;
     private static final String NAME_PATTERN = "[a-z0-9][a-z0-9-]{0,62}";
 
     public MachineConfig {
         env = Map.copyOf(env);
+        disks = List.copyOf(disks);
     }
 
     public static Builder builder() {
@@ -39,6 +44,7 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
         private Path initrd;
         private String kernelArgs = "";
         private Path vsockSocket;
+        private final List<DiskSpec> disks = new ArrayList<>();
 
         public Builder name(String name) {
             this.name = name;
@@ -93,6 +99,12 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
             return this;
         }
 
+        /** Adds a raw disk image (size a multiple of 512 bytes): /dev/vda, /dev/vdb... in order. */
+        public Builder disk(Path image, boolean readOnly) {
+            disks.add(new DiskSpec(image, readOnly));
+            return this;
+        }
+
         public MachineConfig build() {
             if (name == null || !name.matches(NAME_PATTERN)) {
                 throw new InvalidConfigException("machine name must be 1-63 lowercase letters, digits or '-', starting"
@@ -119,8 +131,17 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
             if (vsockSocket != null && (Files.exists(vsockSocket) || !Files.isDirectory(vsockSocket.toAbsolutePath().getParent()))) {
                 throw new InvalidConfigException("vsockSocket " + vsockSocket + " must be a new path in an existing directory");
             }
+            for (DiskSpec disk : disks) {
+                requireFile("disk", disk.image());
+                if (!disk.readOnly() && !Files.isWritable(disk.image())) {
+                    throw new InvalidConfigException("disk " + disk.image() + " is not writable; attach it read-only");
+                }
+            }
+            if (disks.size() > MAX_DISKS) {
+                throw new InvalidConfigException("at most " + MAX_DISKS + " disks, got " + disks.size());
+            }
             return new MachineConfig(name, cpus, memoryMb, env, bootTimeout, Optional.ofNullable(kernel),
-                    Optional.ofNullable(initrd), kernelArgs, Optional.ofNullable(vsockSocket));
+                    Optional.ofNullable(initrd), kernelArgs, Optional.ofNullable(vsockSocket), disks);
         }
 
         private static void requireFile(String what, Path path) {

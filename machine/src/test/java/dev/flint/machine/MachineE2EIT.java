@@ -18,7 +18,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * runs uname, whoami, a failing command, stderr, env/workdir, stdin, a timeout that kills
  * {@code sleep 100}, 1 MiB of output checked by sha256 on both sides, then deletes the machine
  * and finds no leaked threads or descriptors. Then {@code flint run} streams a command's output
- * and passes its exit code through. Natively on hardware KVM, inside the nested rig elsewhere.
+ * and passes its exit code through, and a guest writes and reads a virtio-blk disk backed by a
+ * host file. Natively on hardware KVM, inside the nested rig elsewhere.
  */
 class MachineE2EIT {
     private static final Pattern READY = Pattern.compile("Machine.create to agent-ready ([0-9.]+) ms");
@@ -32,7 +33,12 @@ class MachineE2EIT {
         String flint = root.resolve("flint").toString();
         String script = flint + " doctor --rounds 30; echo \"doctor-exit=$?\"; "
                 + flint + " run --env WHO=flint -- sh -c 'echo hello $WHO; echo to-stderr >&2; exit 7'; "
-                + "echo \"run-exit=$?\"";
+                + "echo \"run-exit=$?\"; "
+                + "dd if=/dev/zero of=/tmp/disk.img bs=1024 count=1024 2>/dev/null; printf host-wrote > /tmp/hostside; "
+                + "dd if=/tmp/hostside of=/tmp/disk.img bs=512 seek=8 conv=notrunc 2>/dev/null; "
+                + flint + " run --disk /tmp/disk.img -- sh -c "
+                + "'echo disk-data | dd of=/dev/vda conv=fsync 2>/dev/null; dd if=/dev/vda bs=512 skip=8 count=1 2>/dev/null | head -c 10; echo'; "
+                + "echo \"disk-file=$(head -c 9 /tmp/disk.img)\"";
         List<String> command = new ArrayList<>();
         if (E2E.nativeKvmCanBootLinux()) {
             command.addAll(List.of("sh", "-c", script));
@@ -50,6 +56,8 @@ class MachineE2EIT {
         assertTrue(output.contains("hello flint"), "flint run streamed stdout:\n" + output);
         assertTrue(output.contains("to-stderr"), "flint run streamed stderr:\n" + output);
         assertTrue(output.contains("run-exit=7"), "flint run exits with the command's code:\n" + output);
+        assertTrue(output.contains("host-wrote"), "the guest read what the host put on the disk:\n" + output);
+        assertTrue(output.contains("disk-file=disk-data"), "the guest's write reached the image file:\n" + output);
         Matcher ready = READY.matcher(output);
         Matcher roundTrip = ROUND_TRIP.matcher(output);
         assertTrue(ready.find() && roundTrip.find(), output);

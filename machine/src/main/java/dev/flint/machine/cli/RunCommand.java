@@ -35,6 +35,7 @@ final class RunCommand {
               --timeout SECONDS     kill COMMAND after this long and exit 124
               --boot-timeout SECONDS  give up if the machine is not ready after this long (default 60)
               --name NAME           machine name, also its hostname (default flint)
+              --disk FILE[:ro]      attach a raw disk image as /dev/vda, /dev/vdb... (repeatable)
               --console             copy the guest's serial console to stderr
               --timings             print boot and command times on stderr
               -h, --help            show this help
@@ -82,6 +83,11 @@ final class RunCommand {
                     case "--timeout" -> exec.timeout(Duration.ofSeconds(in.intValue(option, 1, 86_400)));
                     case "--boot-timeout" -> config.bootTimeout(Duration.ofSeconds(in.intValue(option, 1, 3_600)));
                     case "--name" -> config.name(in.value(option));
+                    case "--disk" -> {
+                        String disk = in.value(option);
+                        boolean readOnly = disk.endsWith(":ro");
+                        config.disk(java.nio.file.Path.of(readOnly ? disk.substring(0, disk.length() - 3) : disk), readOnly);
+                    }
                     case "--console" -> console = true;
                     case "--timings" -> timings = true;
                     default -> throw new UsageException("unknown option for run: " + option
