@@ -36,7 +36,7 @@ class BootE2EIT {
         if (E2E.nativeKvmCanBootLinux()) {
             command.addAll(List.of("sh", "-c", script));
         } else {
-            command.addAll(List.of(flint, "rig", "--timeout", "1200", "--include", bzImage.toString(), "--",
+            command.addAll(List.of(flint, "rig", "--cpus", "1", "--timeout", "1200", "--include", bzImage.toString(), "--",
                     "sh", "-c", script));
         }
 

@@ -36,9 +36,11 @@ final class E2E {
 
     /**
      * Runs {@code command}, echoing its output as it comes; kills it after 20 minutes. In the
-     * rig only, a run whose JVM crashed is run once more: we have seen HotSpot die with SIGSEGV
-     * in an unknown native frame once in about twenty JVM starts inside QEMU's emulated CPU,
-     * never on the same run twice; the crash stays in the log above the retry.
+     * rig only, a run whose JVM crashed is run once more: with two emulated vCPUs (QEMU's
+     * multi-threaded TCG) HotSpot died with SIGSEGV in its own code (MemAllocator::allocate,
+     * an unknown frame) a few times in some thirty JVM starts, never twice in a row. The tests
+     * give the rig one vCPU, which avoids that and is faster on a 2-core host, and keep this
+     * retry as a guard; the crash stays in the log above the retry.
      */
     static Result run(List<String> command, Path workdir) throws IOException, InterruptedException {
         Result result = runOnce(command, workdir);

@@ -43,7 +43,7 @@ class MachineE2EIT {
         if (E2E.nativeKvmCanBootLinux()) {
             command.addAll(List.of("sh", "-c", script));
         } else {
-            command.addAll(List.of(flint, "rig", "--timeout", "1200", "--", "sh", "-c", script));
+            command.addAll(List.of(flint, "rig", "--cpus", "1", "--timeout", "1200", "--", "sh", "-c", script));
         }
 
         E2E.Result result = E2E.run(command, root);
