@@ -149,12 +149,7 @@ public final class VirtioBlk implements VirtioDevice, AutoCloseable {
             return;
         }
         try {
-            boolean used = false;
-            for (var chain = queue.pop(); chain.isPresent(); chain = queue.pop()) {
-                queue.addUsed(chain.get().head(), process(chain.get()));
-                used = true;
-            }
-            if (used && queue.needsInterrupt()) {
+            if (queue.serveAll(this::process)) {
                 driver.usedBuffers();
             }
         } catch (VirtqueueException e) {

@@ -7,6 +7,7 @@ import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.ToIntFunction;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
@@ -150,6 +151,21 @@ public final class Virtqueue {
             }
             index = next;
         }
+    }
+
+    /**
+     * Serves every available chain with {@code handler}, which returns how many bytes it wrote
+     * into the chain, and hands each back to the driver.
+     *
+     * @return whether the driver wants an interrupt for them
+     */
+    public boolean serveAll(ToIntFunction<DescriptorChain> handler) {
+        boolean used = false;
+        for (Optional<DescriptorChain> chain = pop(); chain.isPresent(); chain = pop()) {
+            addUsed(chain.get().head(), handler.applyAsInt(chain.get()));
+            used = true;
+        }
+        return used && needsInterrupt();
     }
 
     /** Returns a chain to the driver with {@code written} bytes written into its writable buffers. */

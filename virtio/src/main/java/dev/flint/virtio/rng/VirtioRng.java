@@ -70,12 +70,7 @@ public final class VirtioRng implements VirtioDevice {
             return;
         }
         try {
-            boolean used = false;
-            for (var chain = queue.pop(); chain.isPresent(); chain = queue.pop()) {
-                queue.addUsed(chain.get().head(), fill(chain.get()));
-                used = true;
-            }
-            if (used && queue.needsInterrupt()) {
+            if (queue.serveAll(this::fill)) {
                 driver.usedBuffers();
             }
         } catch (VirtqueueException e) {

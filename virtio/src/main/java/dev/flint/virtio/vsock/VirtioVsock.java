@@ -140,28 +140,27 @@ public final class VirtioVsock implements VirtioDevice {
     }
 
     private void processTx() {
-        Virtqueue tx = queues.get(TX);
-        boolean used = false;
-        for (var chain = tx.pop(); chain.isPresent(); chain = tx.pop()) {
-            byte[] bytes = chain.get().readAll();
-            tx.addUsed(chain.get().head(), 0);
-            used = true;
-            if (bytes.length < VsockHeader.SIZE) {
-                LOG.warning("guest sent a vsock packet of " + bytes.length + " bytes, shorter than its header; dropped");
-                continue;
-            }
-            VsockHeader header = VsockHeader.decode(ByteBuffer.wrap(bytes));
-            long length = Integer.toUnsignedLong(header.len());
-            if (length > bytes.length - VsockHeader.SIZE) {
-                LOG.warning("guest vsock packet says " + length + " payload bytes but carries "
-                        + (bytes.length - VsockHeader.SIZE) + "; dropped");
-                continue;
-            }
-            muxer.onGuestPacket(header, Arrays.copyOfRange(bytes, VsockHeader.SIZE, VsockHeader.SIZE + (int) length));
-        }
-        if (used && tx.needsInterrupt()) {
+        if (queues.get(TX).serveAll(this::deliver)) {
             driver.usedBuffers();
         }
+    }
+
+    /** Hands one guest packet to the muxer; a malformed one is dropped with a log line. */
+    private int deliver(DescriptorChain chain) {
+        byte[] bytes = chain.readAll();
+        if (bytes.length < VsockHeader.SIZE) {
+            LOG.warning("guest sent a vsock packet of " + bytes.length + " bytes, shorter than its header; dropped");
+            return 0;
+        }
+        VsockHeader header = VsockHeader.decode(ByteBuffer.wrap(bytes));
+        long length = Integer.toUnsignedLong(header.len());
+        if (length > bytes.length - VsockHeader.SIZE) {
+            LOG.warning("guest vsock packet says " + length + " payload bytes but carries "
+                    + (bytes.length - VsockHeader.SIZE) + "; dropped");
+            return 0;
+        }
+        muxer.onGuestPacket(header, Arrays.copyOfRange(bytes, VsockHeader.SIZE, VsockHeader.SIZE + (int) length));
+        return 0;
     }
 
     private void fillRx() {
