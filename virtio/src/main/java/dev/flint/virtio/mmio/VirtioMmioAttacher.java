@@ -16,7 +16,6 @@ import java.util.OptionalLong;
 public final class VirtioMmioAttacher implements DeviceAttacher {
     private final VirtioDevice device;
     private volatile EventFd interrupt;
-    private VirtioMmioTransport transport;
 
     public VirtioMmioAttacher(VirtioDevice device) {
         this.device = device;
@@ -24,7 +23,7 @@ public final class VirtioMmioAttacher implements DeviceAttacher {
 
     @Override
     public void attach(DeviceContext context) throws ErrnoException {
-        transport = new VirtioMmioTransport(device, context.memory(), this::raise, queue -> {
+        VirtioMmioTransport transport = new VirtioMmioTransport(device, context.memory(), this::raise, queue -> {
             // Only a queue index without an ioeventfd gets here: the driver named a queue we lack.
         });
         DeviceContext.MmioSlot slot = context.attachMmio(transport);
