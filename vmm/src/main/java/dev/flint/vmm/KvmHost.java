@@ -11,7 +11,7 @@ import java.nio.file.Path;
 public final class KvmHost {
     /** The fix every message ends with when hardware virtualization is missing. */
     static final String RIG_HINT = "run Flint on a host with hardware virtualization (vmx or svm), or inside"
-            + " the nested rig: ./flint rig -- ./flint boot";
+            + " the nested rig, e.g. ./flint rig -- ./flint run -- uname -a";
 
     private final Path device;
     private final Path sysModule;
