@@ -1,9 +1,7 @@
 package dev.flint.virtio.blk;
 
-import dev.flint.virtio.VirtioDevice;
+import dev.flint.virtio.RequestQueueDevice;
 import dev.flint.virtio.queue.DescriptorChain;
-import dev.flint.virtio.queue.Virtqueue;
-import dev.flint.virtio.queue.VirtqueueException;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -28,7 +26,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * event loop. A request outside the disk, a short buffer or a write to a read-only disk
  * completes with the matching status and touches nothing.
  */
-public final class VirtioBlk implements VirtioDevice, AutoCloseable {
+public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable {
     public static final int DEVICE_ID = 2;
     public static final int SECTOR = 512;
     static final long F_SEG_MAX = 1L << 2;
@@ -61,8 +59,6 @@ public final class VirtioBlk implements VirtioDevice, AutoCloseable {
     private final long sectors;
     private final byte[] id;
     private final byte[] config;
-    private Virtqueue queue;
-    private DriverSignals driver;
 
     /**
      * Opens {@code image} (a raw disk image whose size is a multiple of 512 bytes); {@code id}
@@ -115,11 +111,6 @@ public final class VirtioBlk implements VirtioDevice, AutoCloseable {
     }
 
     @Override
-    public int queueCount() {
-        return 1;
-    }
-
-    @Override
     public int maxQueueSize() {
         return QUEUE_SIZE;
     }
@@ -132,35 +123,14 @@ public final class VirtioBlk implements VirtioDevice, AutoCloseable {
         }
     }
 
-    @Override
-    public synchronized void activate(List<Virtqueue> queues, long negotiated, DriverSignals driver) {
-        this.queue = queues.get(0);
-        this.driver = driver;
-    }
-
-    @Override
-    public synchronized void reset() {
-        queue = null;
-    }
-
-    @Override
-    public synchronized void queueNotify(int index) {
-        if (queue == null) {
-            return;
-        }
-        try {
-            if (queue.serveAll(this::process)) {
-                driver.usedBuffers();
-            }
-        } catch (VirtqueueException e) {
-            LOG.warning("block device stopped: " + e.getMessage());
-            queue = null;
-            driver.deviceBroken();
-        }
-    }
-
     /** Serves one request; returns the bytes written into the guest's buffers (status byte included). */
-    private int process(DescriptorChain chain) {
+    @Override
+    protected String description() {
+        return "block device";
+    }
+
+    @Override
+    protected int serve(DescriptorChain chain) {
         List<DescriptorChain.Buffer> writable = chain.writable();
         DescriptorChain.Buffer status = writable.isEmpty() ? null : writable.get(writable.size() - 1);
         if (status == null || status.length() < 1 || chain.readable().isEmpty()
