@@ -10,6 +10,7 @@ import dev.flint.vmm.boot.InvalidKernelException;
 import dev.flint.vmm.boot.KernelLoader;
 import dev.flint.vmm.memory.X86MemoryMap;
 
+import java.io.BufferedOutputStream;
 import java.io.FileOutputStream;
 import java.io.FileDescriptor;
 import java.io.IOException;
@@ -118,7 +119,10 @@ final class BootCommand {
                 throw new UsageException(e.getMessage());
             }
         }
-        OutputStream console = new FileOutputStream(FileDescriptor.out);
+        // Buffered (the UART flushes at each newline) so a byte of console output is not a
+        // write(2) on the vCPU thread; unbuffered for --shell, whose prompt ends without one.
+        OutputStream stdout = new FileOutputStream(FileDescriptor.out);
+        OutputStream console = options.shell() ? stdout : new BufferedOutputStream(stdout, 8192);
         VmConfig config;
         try {
             config = new VmConfig("boot", kernel, Optional.of(initrd), options.kernelCommandLine(),
@@ -131,6 +135,7 @@ final class BootCommand {
                 ConsoleInput.forward(System.in, vm);
             }
             VmExit exit = vm.awaitExit(options.timeout());
+            flushQuietly(console);
             err.printf("flint: guest %s; VMM setup %.1f ms%s%n", describe(exit), vm.setupNanos() / 1e6,
                     vm.bootMarkerNanos().isPresent()
                             ? String.format(", boot marker (init started) at %.1f ms", vm.bootMarkerNanos().getAsLong() / 1e6)
@@ -149,6 +154,14 @@ final class BootCommand {
         } catch (VmmException e) {
             err.println("flint: " + e.getMessage());
             return EXIT_CRASH;
+        }
+    }
+
+    private static void flushQuietly(OutputStream console) {
+        try {
+            console.flush();
+        } catch (IOException e) {
+            // stdout is gone; the exit status still tells how the guest ended.
         }
     }
 
