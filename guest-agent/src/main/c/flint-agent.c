@@ -496,27 +496,95 @@ static void write_boot_marker(void) {
     close(fd);
 }
 
+/* A boot step PID 1 cannot do without: say why on the console and power off, so the host
+ * reports the machine as stopped while booting, with this line in the console tail. */
+static void boot_failed(const char *what, const char *detail) {
+    logf_("boot failed: %s %s: %s", what, detail, strerror(errno));
+    power_off();
+}
+
+static void mkdir_parents(const char *path) {
+    char partial[256];
+    for (size_t i = 1; path[i] && i < sizeof partial; i++) {
+        if (path[i] != '/') continue;
+        memcpy(partial, path, i);
+        partial[i] = 0;
+        mkdir(partial, 0755);
+    }
+    mkdir(path, 0755);
+}
+
+/*
+ * Makes block device `device` the root file system, without exec: PID 1 stays this process.
+ * flint.root= mounts an ext4 root as is; flint.overlay= mounts the machine's disk as the
+ * writable upper layer over the initramfs, so whatever the guest writes outside /tmp and /run
+ * is kept on the disk across stop and start. /dev and /proc move into the new root.
+ */
+static void switch_root(const char *device, int overlay) {
+    const char *root = "/.flint/root";
+    const char *disk = overlay ? "/.flint/disk" : root;
+    mkdir_parents(root);
+    mkdir_parents(disk);
+    if (mount(device, disk, "ext4", MS_NOATIME, NULL)) boot_failed("mount", device);
+    if (overlay) {
+        mkdir("/.flint/disk/upper", 0755);
+        mkdir("/.flint/disk/work", 0755);
+        mkdir("/.flint/lower", 0755);
+        if (mount("/", "/.flint/lower", NULL, MS_BIND, NULL)) boot_failed("bind mount", "/");
+        if (mount("overlay", root, "overlay", MS_NOATIME,
+                  "lowerdir=/.flint/lower,upperdir=/.flint/disk/upper,workdir=/.flint/disk/work"))
+            boot_failed("mount overlay over", device);
+    }
+    if (chdir(root)) boot_failed("chdir", root);
+    mkdir("dev", 0755);
+    mkdir("proc", 0555);
+    if (mount("/dev", "dev", NULL, MS_MOVE, NULL) || mount("/proc", "proc", NULL, MS_MOVE, NULL))
+        boot_failed("move /dev and /proc into", root);
+    if (mount(".", "/", NULL, MS_MOVE, NULL) || chroot(".") || chdir("/")) boot_failed("switch root to", device);
+}
+
+/* flint.mounts=TAG:/target[:ro],... : the machine's virtio-fs shares, mounted before "ready". */
+static void mount_shares(const char *spec) {
+    char copy[2048];
+    snprintf(copy, sizeof copy, "%s", spec);
+    for (char *save = NULL, *entry = strtok_r(copy, ",", &save); entry; entry = strtok_r(NULL, ",", &save)) {
+        char *target = strchr(entry, ':');
+        if (!target) { errno = EINVAL; boot_failed("parse flint.mounts entry", entry); }
+        *target++ = 0;
+        char *mode = strchr(target, ':');
+        if (mode) *mode++ = 0;
+        mkdir_parents(target);
+        unsigned long flags = mode && !strcmp(mode, "ro") ? MS_RDONLY : 0;
+        if (mount(entry, target, "virtiofs", flags, NULL)) boot_failed("mount virtio-fs share on", target);
+    }
+}
+
 static void init_system(char *cmdline, size_t size) {
-    mkdir("/proc", 0755);
-    mkdir("/sys", 0755);
     mkdir("/dev", 0755);
+    mkdir("/proc", 0555);
+    mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+    mount("proc", "/proc", "proc", 0, NULL);
+    int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? 0 : read(fd, cmdline, size - 1);
+    cmdline[n > 0 ? n : 0] = 0;
+    if (fd >= 0) close(fd);
+
+    char value[2048];
+    if (cmdline_value(cmdline, "flint.root", value, sizeof value)) switch_root(value, 0);
+    else if (cmdline_value(cmdline, "flint.overlay", value, sizeof value)) switch_root(value, 1);
+    mkdir("/sys", 0555);
     mkdir("/tmp", 01777);
     mkdir("/run", 0755);
-    mount("proc", "/proc", "proc", 0, NULL);
     mount("sysfs", "/sys", "sysfs", 0, NULL);
-    mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
     mkdir("/dev/pts", 0755);
     mount("devpts", "/dev/pts", "devpts", 0, "mode=0620,ptmxmode=0666");
     mount("tmpfs", "/tmp", "tmpfs", 0, "mode=1777");
     mount("tmpfs", "/run", "tmpfs", 0, "mode=0755");
     write_boot_marker();
-    int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd < 0 ? 0 : read(fd, cmdline, size - 1);
-    cmdline[n > 0 ? n : 0] = 0;
-    if (fd >= 0) close(fd);
     char hostname[64];
     if (!cmdline_value(cmdline, "flint.hostname", hostname, sizeof hostname)) strcpy(hostname, "flint");
     sethostname(hostname, strlen(hostname));
+    if (cmdline_value(cmdline, "flint.mounts", value, sizeof value)) mount_shares(value);
 }
 
 static int listen_vsock(unsigned port) {
@@ -548,8 +616,10 @@ static void usage(void) {
     puts("Usage: flint-agent [--listen unix:PATH | --listen vsock:PORT] [--version]\n"
          "\n"
          "Serves Flint's exec protocol (guest-agent/PROTOCOL.md). As PID 1 of a Flint guest it also\n"
-         "mounts /proc, /sys, /dev, /dev/pts, /tmp and /run, writes the boot marker, sets the hostname\n"
-         "from flint.hostname=, reaps orphans, and listens on vsock port flint.agent_port= (default 1024).");
+         "mounts /proc, /sys, /dev, /dev/pts, /tmp and /run, switches to the root disk of flint.root= or\n"
+         "flint.overlay=, writes the boot marker, sets the hostname from flint.hostname=, mounts the\n"
+         "virtio-fs shares of flint.mounts=, reaps orphans, and listens on vsock port flint.agent_port=\n"
+         "(default 1024).");
 }
 
 int main(int argc, char **argv) {

@@ -1,81 +1,57 @@
 package dev.flint.machine;
 
-import dev.flint.agent.AgentClient;
 import dev.flint.agent.ExecHandle;
 import dev.flint.agent.ExecRequest;
 import dev.flint.agent.OutputListener;
 import dev.flint.agent.ProcessResult;
-import dev.flint.kernel.GuestImages;
-import dev.flint.virtio.mmio.VirtioMmioAttacher;
-import dev.flint.virtio.blk.VirtioBlk;
-import dev.flint.virtio.rng.VirtioRng;
-import dev.flint.virtio.vsock.VirtioVsock;
 import dev.flint.virtio.vsock.VsockMuxer;
-import dev.flint.virtio.vsock.VsockUnixBridge;
-import dev.flint.virtio.vsock.VsockStream;
-import dev.flint.vmm.VirtualMachine;
-import dev.flint.vmm.VmConfig;
-import dev.flint.vmm.VmExit;
-import dev.flint.vmm.VmmException;
-import dev.flint.vmm.devices.DeviceAttacher;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.ConnectException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
  * A microVM running Flint's guest, with commands run in it through the guest agent over
- * virtio-vsock. {@link #create} returns once the agent answered; {@link #close()} always
- * releases the VM, its threads, fds and memory.
+ * virtio-vsock. {@link #create} returns once the agent answered; {@link #stop()} powers the
+ * guest off and {@link #start()} boots it again with the same disk; {@link #close()} (or
+ * {@link #delete()}) always releases the VM, its threads, fds and memory, and removes the
+ * machine's disk unless the config retains it.
  *
  * <pre>{@code
  * try (Machine m = Machine.create(MachineConfig.builder().name("w1").cpus(1).memoryMb(256).build())) {
  *     m.exec(List.of("uname", "-a")).assertSuccess();
  * }
  * }</pre>
+ *
+ * <p>States: {@code create} ends RUNNING; {@code stop} RUNNING -> STOPPED; {@code start}
+ * STOPPED -> RUNNING; a guest power-off or crash makes it STOPPED; {@code delete}/{@code close}
+ * from any state -> DELETED, after which every call but {@code close} is an error.
  */
 public final class Machine implements AutoCloseable {
     /** The vsock port Flint's agent listens on. */
     public static final int AGENT_PORT = 1024;
-    static final long GUEST_CID = 3;
-    private static final Duration RETRY_PAUSE = Duration.ofMillis(20);
-    /** Each connect attempt waits at most this long, so a guest that died is noticed. */
-    private static final Duration CONNECT_ATTEMPT = Duration.ofSeconds(2);
-    static final String AGENT_PATH = "/bin/flint-agent";
     private static final int CONSOLE_BYTES = 64 * 1024;
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
 
     private final MachineConfig config;
-    private final VirtualMachine vm;
-    private final VirtioVsock vsock;
-    private final VsockUnixBridge bridge;
-    private final List<VirtioBlk> disks;
+    private final Optional<MachineDisk> disk;
     private final ConsoleLog console;
     private final Instant createdAt;
-    private final Duration bootDuration;
-    private volatile AgentClient agent;
-    private volatile MachineState state = MachineState.BOOTING;
+    private volatile RunningGuest guest;
+    private volatile MachineState state = MachineState.STOPPED;
 
-    private Machine(MachineConfig config, VirtualMachine vm, VirtioVsock vsock, VsockUnixBridge bridge,
-                    List<VirtioBlk> disks, ConsoleLog console, Instant createdAt, Duration bootDuration, AgentClient agent) {
+    private Machine(MachineConfig config, Optional<MachineDisk> disk, ConsoleLog console) {
         this.config = config;
-        this.vm = vm;
-        this.vsock = vsock;
-        this.bridge = bridge;
-        this.disks = disks;
+        this.disk = disk;
         this.console = console;
-        this.createdAt = createdAt;
-        this.bootDuration = bootDuration;
-        this.agent = agent;
-        this.state = MachineState.RUNNING;
+        this.createdAt = Instant.now();
     }
 
     /** Boots a machine and waits for its agent; tears the VM down and says why if it does not come up. */
@@ -85,119 +61,32 @@ public final class Machine implements AutoCloseable {
 
     /** As {@link #create(MachineConfig)}, copying the guest's console to {@code consoleCopy}. */
     public static Machine create(MachineConfig config, OutputStream consoleCopy) {
-        Instant createdAt = Instant.now();
-        long start = System.nanoTime();
-        GuestImages.Images images = locateImages(config);
-        ConsoleLog console = new ConsoleLog(CONSOLE_BYTES, consoleCopy);
-        VirtioVsock vsock = new VirtioVsock(GUEST_CID);
-        String cmdline = VirtualMachine.BASE_CMDLINE + " quiet rdinit=" + AGENT_PATH + " flint.hostname=" + config.name()
-                + (config.kernelArgs().isEmpty() ? "" : " " + config.kernelArgs());
-        List<VirtioBlk> disks = openDisks(config);
-        List<DeviceAttacher> devices = new ArrayList<>(List.of(new VirtioMmioAttacher(vsock),
-                new VirtioMmioAttacher(new VirtioRng())));
-        disks.forEach(disk -> devices.add(new VirtioMmioAttacher(disk)));
-        VirtualMachine vm;
+        Objects.requireNonNull(config, "config");
+        Optional<MachineDisk> disk = config.hasOwnDisk() ? Optional.of(MachineDisk.open(config)) : Optional.empty();
+        Machine machine = new Machine(config, disk, new ConsoleLog(CONSOLE_BYTES, consoleCopy));
         try {
-            vm = VirtualMachine.start(new VmConfig(config.name(), config.kernel().orElse(images.vmlinux()),
-                    Optional.of(config.initrd().orElse(images.initramfs())), cmdline, config.memoryMb(), config.cpus(),
-                    console, devices));
-        } catch (dev.flint.vmm.HostUnsupportedException e) {
-            closeAll(disks);
-            throw new HostUnsupportedException(e.getMessage(), e);
-        } catch (VmmException e) {
-            closeAll(disks);
-            throw new FlintException("machine " + config.name() + " could not start: " + e.getMessage(), e);
-        }
-        VsockUnixBridge bridge = null;
-        try {
-            AgentClient agent = connectAgent(config, vm, vsock, console, start);
-            Duration boot = Duration.ofNanos(System.nanoTime() - start);
-            if (config.vsockSocket().isPresent()) {
-                bridge = VsockUnixBridge.start(vsock.muxer(), config.vsockSocket().get());
-            }
-            return new Machine(config, vm, vsock, bridge, disks, console, createdAt, boot, agent);
-        } catch (IOException e) {
-            vm.close();
-            closeAll(disks);
-            throw new FlintException("machine " + config.name() + " could not serve its vsock socket: " + e.getMessage(), e);
+            machine.start();
+            return machine;
         } catch (RuntimeException e) {
-            vm.close();
-            closeAll(disks);
+            disk.ifPresent(MachineDisk::close);
             throw e;
         }
     }
 
-    private static List<VirtioBlk> openDisks(MachineConfig config) {
-        List<VirtioBlk> disks = new ArrayList<>();
-        for (DiskSpec disk : config.disks()) {
-            try {
-                disks.add(new VirtioBlk(disk.image(), disk.readOnly(), "flint-vd" + (char) ('a' + disks.size())));
-            } catch (IOException e) {
-                closeAll(disks);
-                throw new InvalidConfigException(e.getMessage());
-            }
+    /** Boots a stopped machine again, with its disk as it was; waits for the agent. */
+    public synchronized void start() {
+        MachineState current = status();
+        if (current != MachineState.STOPPED) {
+            throw new MachineNotRunningException("machine " + config.name() + " is " + current.name().toLowerCase()
+                    + "; only a stopped machine can start");
         }
-        return disks;
-    }
-
-    private static void closeAll(List<VirtioBlk> disks) {
-        for (VirtioBlk disk : disks) {
-            try {
-                disk.close();
-            } catch (IOException e) {
-                // Read-only use or already closed: nothing to flush.
-            }
-        }
-    }
-
-    private static GuestImages.Images locateImages(MachineConfig config) {
-        if (config.kernel().isPresent() && config.initrd().isPresent()) {
-            Path kernel = config.kernel().get();
-            return new GuestImages.Images(kernel, kernel, config.initrd().get());
-        }
+        state = MachineState.BOOTING;
         try {
-            return GuestImages.locate();
-        } catch (IllegalStateException e) {
-            throw new InvalidConfigException(e.getMessage());
-        }
-    }
-
-    /** Connects to the agent, retrying while the guest boots (a refused connect means "not listening yet"). */
-    private static AgentClient connectAgent(MachineConfig config, VirtualMachine vm, VirtioVsock vsock,
-                                            ConsoleLog console, long start) {
-        long deadline = start + config.bootTimeout().toNanos();
-        IOException last = null;
-        while (System.nanoTime() < deadline) {
-            VmExit exit = vm.exitIfEnded();
-            if (exit != null) {
-                throw new AgentUnavailableException("machine " + config.name() + " stopped while booting (" + exit
-                        + "); last console lines:\n" + console.tail(20), null);
-            }
-            Duration left = Duration.ofNanos(deadline - System.nanoTime());
-            Duration attempt = left.compareTo(CONNECT_ATTEMPT) < 0 ? left : CONNECT_ATTEMPT;
-            try {
-                VsockStream stream = vsock.muxer().connect(AGENT_PORT, attempt);
-                return AgentClient.connect(stream, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
-            } catch (ConnectException e) {
-                last = e;
-                sleep(RETRY_PAUSE);
-            } catch (IOException e) {
-                last = e;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AgentUnavailableException("interrupted while machine " + config.name() + " booted", e);
-            }
-        }
-        throw new AgentUnavailableException("the agent of machine " + config.name() + " did not answer within "
-                + config.bootTimeout().toSeconds() + " s" + (last == null ? "" : " (" + last.getMessage() + ")")
-                + "; give it a longer bootTimeout, or check the console:\n" + console.tail(20), last);
-    }
-
-    private static void sleep(Duration pause) {
-        try {
-            Thread.sleep(pause);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            guest = RunningGuest.boot(config, disk, console);
+            state = MachineState.RUNNING;
+        } catch (RuntimeException e) {
+            state = MachineState.STOPPED;
+            throw e;
         }
     }
 
@@ -209,10 +98,17 @@ public final class Machine implements AutoCloseable {
         return config;
     }
 
-    /** {@link MachineState#RUNNING} until the guest stops or the machine is closed. */
+    /** The machine's state; a guest that powered off or crashed reads as {@link MachineState#STOPPED}. */
     public MachineState status() {
-        if (state == MachineState.RUNNING && vm.exitIfEnded() != null) {
-            state = MachineState.STOPPED;
+        RunningGuest current = guest;
+        if (state == MachineState.RUNNING && current != null && current.vm.exitIfEnded() != null) {
+            synchronized (this) {
+                if (guest == current && state == MachineState.RUNNING) {
+                    guest = null;
+                    state = MachineState.STOPPED;
+                    current.close();
+                }
+            }
         }
         return state;
     }
@@ -222,12 +118,12 @@ public final class Machine implements AutoCloseable {
      * {@code listen(port, acceptor)} for guest connections to a host port, as byte channels.
      */
     public VsockMuxer vsock() {
-        return vsock.muxer();
+        return running().vsock.muxer();
     }
 
-    /** Time from {@link #create} to the agent's hello. */
+    /** Time from the last {@link #start} (or {@link #create}) to the agent's hello. */
     public Duration bootDuration() {
-        return bootDuration;
+        return running().bootDuration;
     }
 
     public Instant createdAt() {
@@ -246,9 +142,8 @@ public final class Machine implements AutoCloseable {
 
     /** Runs {@code argv} with {@code options}; a timeout kills the process and throws {@link ExecTimeoutException}. */
     public ExecResult exec(List<String> argv, ExecOptions options) {
-        requireRunning();
         try {
-            return ExecResult.of(argv, agent.exec(request(argv, options)));
+            return ExecResult.of(argv, running().agent.exec(request(argv, options)));
         } catch (dev.flint.agent.ExecTimeoutException e) {
             throw new ExecTimeoutException(argv, options.timeout().orElseThrow(), e);
         } catch (IOException e) {
@@ -265,10 +160,10 @@ public final class Machine implements AutoCloseable {
      * status and no output.
      */
     public ExecResult exec(List<String> argv, ExecOptions options, Consumer<byte[]> onStdout, Consumer<byte[]> onStderr) {
-        requireRunning();
+        RunningGuest current = running();
         ExecRequest request = request(argv, options);
         try {
-            ExecHandle handle = agent.start(request, new OutputListener() {
+            ExecHandle handle = current.agent.start(request, new OutputListener() {
                 @Override
                 public void stdout(byte[] chunk) {
                     onStdout.accept(chunk);
@@ -320,67 +215,75 @@ public final class Machine implements AutoCloseable {
         return new AgentUnavailableException("lost the agent of machine " + config.name() + ": " + e.getMessage(), e);
     }
 
-    private void requireRunning() {
+    /** The running guest, or a clear error naming the state the machine is in. */
+    private RunningGuest running() {
         MachineState current = status();
-        if (current != MachineState.RUNNING) {
+        RunningGuest running = guest;
+        if (current != MachineState.RUNNING || running == null) {
             throw new MachineNotRunningException("machine " + config.name() + " is " + current.name().toLowerCase()
-                    + "; create a new one to run commands");
+                    + (current == MachineState.STOPPED ? "; start() it to run commands" : "; create a new one to run commands"));
         }
+        return running;
     }
 
     /**
-     * Powers the guest off through its agent and waits up to {@code timeout}; stops the VM
-     * forcibly after that. The machine can then only be closed.
+     * Powers the guest off through its agent (which syncs its disks) and waits up to
+     * {@code timeout}, then stops the VM forcibly. The machine keeps its disk and can
+     * {@link #start()} again. Stopping a stopped machine does nothing.
      */
-    public void stop(Duration timeout) {
-        if (state != MachineState.RUNNING) {
+    public synchronized void stop(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        RunningGuest current = guest;
+        if (current == null || state == MachineState.DELETED) {
             return;
         }
-        try {
-            agent.powerOff();
-        } catch (IOException | RuntimeException e) {
-            // The VM is stopped below either way.
-        }
-        try {
-            VmExit exit = vm.awaitExit(timeout);
-            if (exit.reason() == VmExit.Reason.TIMEOUT) {
-                vm.stop();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            vm.stop();
-        }
+        current.powerOff(timeout);
+        current.close();
+        guest = null;
         state = MachineState.STOPPED;
     }
 
     public void stop() {
-        stop(Duration.ofSeconds(10));
+        stop(STOP_TIMEOUT);
     }
 
-    /** Stops the machine if needed and releases everything it holds. */
-    public void delete() {
-        close();
+    /** Stops and starts the machine, keeping its disk. */
+    public void restart() {
+        stop();
+        start();
     }
 
-    /** Releases the VM, its threads, fds and memory; safe to call more than once. */
-    @Override
-    public void close() {
+    /** Stops the machine if needed, releases everything it holds and removes its disk unless the config retains it. */
+    public synchronized void delete() {
         if (state == MachineState.DELETED) {
             return;
         }
-        AgentClient client = agent;
-        if (client != null) {
-            client.close();
-        }
-        if (bridge != null) {
-            try {
-                bridge.close();
-            } catch (IOException e) {
-                // The socket file is in the caller's directory; nothing else is left open.
+        RunningGuest current = guest;
+        if (current != null) {
+            if (config.retainDisk()) {
+                current.powerOff(STOP_TIMEOUT);   // the guest syncs the disk that outlives it
             }
+            current.close();
+            guest = null;
         }
-        vm.close();
-        closeAll(disks);
         state = MachineState.DELETED;
+        disk.ifPresent(d -> {
+            if (config.retainDisk()) {
+                d.close();
+            } else {
+                try {
+                    d.delete();
+                } catch (IOException e) {
+                    throw new FlintException("machine " + config.name() + " stopped but its disk could not be removed: "
+                            + e.getMessage(), e);
+                }
+            }
+        });
+    }
+
+    /** Same as {@link #delete()}; safe to call more than once. */
+    @Override
+    public void close() {
+        delete();
     }
 }

@@ -4,29 +4,46 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
- * What a machine is: name, vCPUs, memory, machine-wide environment, boot timeout, and advanced
- * overrides (kernel, initramfs, extra kernel arguments). Built with {@link #builder()}, which
- * validates every field and says what is wrong.
+ * What a machine is: name, vCPUs, memory, its own disk, host directories mounted into it,
+ * machine-wide environment, boot timeout, and advanced overrides (kernel, initramfs, root file
+ * system, extra kernel arguments). Built with {@link #builder()}, which validates every field
+ * and says what is wrong.
+ *
+ * <p>{@code diskMb > 0} gives the machine a sparse ext4 disk of that size under its data
+ * directory, laid over the guest's root as an overlay: everything written outside /tmp and /run
+ * survives {@link Machine#stop()} and {@link Machine#start()}. {@code rootfs} boots an ext4 root
+ * built from a host directory (or an ext4 image used as is) instead.
  */
 public record MachineConfig(String name, int cpus, int memoryMb, Map<String, String> env, Duration bootTimeout,
                             Optional<Path> kernel, Optional<Path> initrd, String kernelArgs,
-                            Optional<Path> vsockSocket, List<DiskSpec> disks) {
+                            Optional<Path> vsockSocket, List<DiskSpec> disks, int diskMb, List<MountSpec> mounts,
+                            Optional<Path> rootfs, boolean retainDisk) {
     public static final int MIN_MEMORY_MB = 64;
     public static final int MAX_CPUS = 254;
-    /** MMIO slots left after vsock and rng. */
+    /** MMIO slots left after vsock, rng and network, shared by the machine's disk, extra disks and mounts. */
     public static final int MAX_DISKS = 16;
+    public static final int MIN_DISK_MB = 16;
+    public static final int MAX_DISK_MB = 16 * 1024 * 1024;
     private static final String NAME_PATTERN = "[a-z0-9][a-z0-9-]{0,62}";
 
     public MachineConfig {
         env = Map.copyOf(env);
         disks = List.copyOf(disks);
+        mounts = List.copyOf(mounts);
+    }
+
+    /** Whether the machine has a disk of its own (its root overlay or its rootfs image) as /dev/vda. */
+    public boolean hasOwnDisk() {
+        return diskMb > 0 || rootfs.isPresent();
     }
 
     public static Builder builder() {
@@ -45,6 +62,10 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
         private String kernelArgs = "";
         private Path vsockSocket;
         private final List<DiskSpec> disks = new ArrayList<>();
+        private int diskMb;
+        private final List<MountSpec> mounts = new ArrayList<>();
+        private Path rootfs;
+        private boolean retainDisk;
 
         public Builder name(String name) {
             this.name = name;
@@ -105,6 +126,37 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
             return this;
         }
 
+        /** Gives the machine a persistent disk of {@code diskMb} MiB (created sparse); 0 (default) keeps its root in memory. */
+        public Builder diskMb(int diskMb) {
+            this.diskMb = diskMb;
+            return this;
+        }
+
+        /** Shares a host directory into the guest at {@code target} (see {@link MountSpec}). */
+        public Builder mount(MountSpec mount) {
+            mounts.add(Objects.requireNonNull(mount, "mount"));
+            return this;
+        }
+
+        public Builder mount(Path source, String target, boolean readOnly) {
+            return mount(new MountSpec(source, target, readOnly));
+        }
+
+        /**
+         * Boots an ext4 root built from this host directory (its programs run, not Flint's
+         * busybox), or this ext4 image file used as is. The directory is copied; the image is written.
+         */
+        public Builder rootfs(Path rootfs) {
+            this.rootfs = rootfs;
+            return this;
+        }
+
+        /** Keeps the machine's disk when it is deleted or closed, for a later machine of the same name. */
+        public Builder retainDisk(boolean retainDisk) {
+            this.retainDisk = retainDisk;
+            return this;
+        }
+
         public MachineConfig build() {
             if (name == null || !name.matches(NAME_PATTERN)) {
                 throw new InvalidConfigException("machine name must be 1-63 lowercase letters, digits or '-', starting"
@@ -137,11 +189,31 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
                     throw new InvalidConfigException("disk " + disk.image() + " is not writable; attach it read-only");
                 }
             }
-            if (disks.size() > MAX_DISKS) {
-                throw new InvalidConfigException("at most " + MAX_DISKS + " disks, got " + disks.size());
+            if (diskMb != 0 && (diskMb < MIN_DISK_MB || diskMb > MAX_DISK_MB)) {
+                throw new InvalidConfigException("diskMb must be 0 (no disk) or between " + MIN_DISK_MB + " and "
+                        + MAX_DISK_MB + ", got " + diskMb);
+            }
+            if (rootfs != null && !Files.isDirectory(rootfs) && !Files.isRegularFile(rootfs)) {
+                throw new InvalidConfigException("rootfs " + rootfs + " is neither a directory nor an ext4 image file");
+            }
+            if (rootfs != null && Files.isRegularFile(rootfs) && !Files.isWritable(rootfs)) {
+                throw new InvalidConfigException("rootfs image " + rootfs + " is not writable");
+            }
+            Set<String> targets = new HashSet<>();
+            for (MountSpec mount : mounts) {
+                if (!targets.add(mount.target())) {
+                    throw new InvalidConfigException("two mounts share the target " + mount.target()
+                            + "; give each mount its own guest path");
+                }
+            }
+            int devices = disks.size() + mounts.size() + (diskMb > 0 || rootfs != null ? 1 : 0);
+            if (devices > MAX_DISKS) {
+                throw new InvalidConfigException("at most " + MAX_DISKS + " disks and mounts together (the machine's"
+                        + " own disk counts), got " + devices);
             }
             return new MachineConfig(name, cpus, memoryMb, env, bootTimeout, Optional.ofNullable(kernel),
-                    Optional.ofNullable(initrd), kernelArgs, Optional.ofNullable(vsockSocket), disks);
+                    Optional.ofNullable(initrd), kernelArgs, Optional.ofNullable(vsockSocket), disks, diskMb, mounts,
+                    Optional.ofNullable(rootfs), retainDisk);
         }
 
         private static void requireFile(String what, Path path) {

@@ -4,6 +4,7 @@ import dev.flint.machine.ExecOptions;
 import dev.flint.machine.ExecResult;
 import dev.flint.machine.ExecTimeoutException;
 import dev.flint.machine.FlintException;
+import dev.flint.machine.FlintHome;
 import dev.flint.machine.Machine;
 import dev.flint.machine.MachineConfig;
 
@@ -30,8 +31,9 @@ final class DoctorCommand {
 
             Boots a machine and checks that everything a sandbox needs works on this host: exec and
             its output, exit codes, stderr, env and workdir, stdin, a timeout that kills the command
-            and leaves the machine usable, 1 MiB of output intact, and a teardown that leaves no
-            threads or file descriptors behind. Prints one line per check, the time from
+            and leaves the machine usable, 1 MiB of output intact, a file on the machine's disk that
+            survives stop and start, and a delete that leaves no threads, file descriptors or disk
+            behind. Prints one line per check, the time from
             Machine.create to agent-ready, and the median round trip of exec(["true"]).
 
             Options:
@@ -41,6 +43,8 @@ final class DoctorCommand {
 
             Exit status: 0 every check passed; 1 a check failed; 3 this host cannot run machines.
             """;
+
+    private static final int DISK_MB = 64;
 
     private final PrintStream out;
     private int passed;
@@ -62,7 +66,8 @@ final class DoctorCommand {
                 default -> throw new UsageException("unknown option for doctor: " + option);
             }
         }
-        return new DoctorCommand(out).check(MachineConfig.builder().name("doctor").memoryMb(memoryMb).build(), rounds, err);
+        return new DoctorCommand(out).check(MachineConfig.builder().name("doctor").memoryMb(memoryMb)
+                .diskMb(DISK_MB).build(), rounds, err);
     }
 
     private int check(MachineConfig config, int rounds, PrintStream err) {
@@ -84,11 +89,13 @@ final class DoctorCommand {
                     machine.exec(List.of("cat", "/sys/class/misc/hw_random/rng_current")).stdout(), "virtio_rng");
             checkTimeout(machine);
             checkLargeOutput(machine);
+            checkDiskSurvivesRestart(machine);
             measureRoundTrip(machine, rounds);
         } catch (FlintException e) {
             fail("machine works", e.getMessage());
         }
         checkNoLeaks(fdsBefore);
+        expectEquals("delete removes the machine's disk", Files.exists(FlintHome.machineDirectory(config.name())), false);
         out.println(failed == 0 ? "doctor: all " + passed + " checks passed"
                 : "doctor: " + failed + " of " + (passed + failed) + " checks failed");
         return failed == 0 ? 0 : 1;
@@ -117,6 +124,16 @@ final class DoctorCommand {
         String hostSum = sha256(big.stdoutBytes());
         expectEquals("1 MiB of output arrives intact (sha256 on both sides)",
                 big.stdoutBytes().length + " " + hostSum, (1 << 20) + " " + guestSum);
+    }
+
+    private void checkDiskSurvivesRestart(Machine machine) {
+        machine.exec(List.of("sh", "-c", "echo kept-across-restart > /root/doctor-note")).assertSuccess();
+        long start = System.nanoTime();
+        machine.stop();
+        machine.start();
+        out.printf("doctor: stop and start took %.1f ms%n", (System.nanoTime() - start) / 1e6);
+        expectEquals("a file written in the guest survives stop and start (overlay on the machine's disk)",
+                machine.exec(List.of("cat", "/root/doctor-note")).stdout(), "kept-across-restart\n");
     }
 
     private void measureRoundTrip(Machine machine, int rounds) {

@@ -8,6 +8,7 @@ import dev.flint.machine.HostUnsupportedException;
 import dev.flint.machine.InvalidConfigException;
 import dev.flint.machine.Machine;
 import dev.flint.machine.MachineConfig;
+import dev.flint.machine.MountSpec;
 
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -15,6 +16,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +38,14 @@ final class RunCommand {
               --boot-timeout SECONDS  give up if the machine is not ready after this long (default 60)
               --name NAME           machine name, also its hostname (default flint)
               --disk FILE[:ro]      attach a raw disk image as /dev/vda, /dev/vdb... (repeatable)
+              --disk-mb N           give the machine its own sparse ext4 disk of N MiB, laid over its
+                                    root: files written in the guest persist while the disk is kept
+              --keep-disk           keep that disk after the run (a later run with the same --name
+                                    finds its files); it lives under $FLINT_HOME/machines/NAME
+              --rootfs DIR|IMAGE    boot an ext4 root built from DIR (or an ext4 image) instead of
+                                    Flint's busybox root
+              --mount SRC:DST[:ro]  share host directory SRC at guest path DST through virtio-fs
+                                    (repeatable; :ro refuses every write in the guest)
               --console             copy the guest's serial console to stderr
               --timings             print boot and command times on stderr
               -h, --help            show this help
@@ -86,8 +96,13 @@ final class RunCommand {
                     case "--disk" -> {
                         String disk = in.value(option);
                         boolean readOnly = disk.endsWith(":ro");
-                        config.disk(java.nio.file.Path.of(readOnly ? disk.substring(0, disk.length() - 3) : disk), readOnly);
+                        config.disk(Path.of(readOnly ? disk.substring(0, disk.length() - 3) : disk), readOnly);
                     }
+                    case "--disk-mb" -> config.diskMb(in.intValue(option, MachineConfig.MIN_DISK_MB,
+                            MachineConfig.MAX_DISK_MB));
+                    case "--keep-disk" -> config.retainDisk(true);
+                    case "--rootfs" -> config.rootfs(Path.of(in.value(option)));
+                    case "--mount" -> config.mount(parseMount(in.value(option)));
                     case "--console" -> console = true;
                     case "--timings" -> timings = true;
                     default -> throw new UsageException("unknown option for run: " + option
@@ -101,6 +116,16 @@ final class RunCommand {
         } catch (InvalidConfigException e) {
             throw new UsageException(e.getMessage());
         }
+    }
+
+    /** {@code SRC:DST[:ro]}; SRC may not contain ':' (say so rather than guess where it ends). */
+    static MountSpec parseMount(String value) throws UsageException {
+        String[] parts = value.split(":", -1);
+        if (parts.length < 2 || parts.length > 3 || parts[0].isEmpty() || (parts.length == 3 && !parts[2].equals("ro"))) {
+            throw new UsageException("--mount needs SRC:DST or SRC:DST:ro (a host directory without ':' and an"
+                    + " absolute guest path), got '" + value + "'");
+        }
+        return new MountSpec(Path.of(parts[0]), parts[1], parts.length == 3);
     }
 
     static int run(Options options, PrintStream err) {

@@ -35,4 +35,20 @@ class RunCommandTest {
         assertTrue(assertThrows(UsageException.class, () -> RunCommand.parse(List.of("--name", "No_Caps", "--", "x")))
                 .getMessage().contains("machine name"));
     }
+
+    @Test
+    void parsesMountsAndTheMachinesOwnDisk(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        RunCommand.Options options = RunCommand.parse(List.of("--mount", dir + ":/src:ro", "--mount", dir + ":/out",
+                "--disk-mb", "128", "--keep-disk", "--", "ls"));
+        assertEquals(2, options.config().mounts().size());
+        assertTrue(options.config().mounts().get(0).readOnly());
+        assertEquals("/out", options.config().mounts().get(1).target());
+        assertEquals(128, options.config().diskMb());
+        assertTrue(options.config().retainDisk());
+        for (String bad : new String[] {"nocolon", dir + ":/w:rw", ":/w", dir + ":relative"}) {
+            assertThrows(UsageException.class, () -> RunCommand.parse(List.of("--mount", bad, "--", "ls")), bad);
+        }
+        assertTrue(assertThrows(UsageException.class, () -> RunCommand.parse(List.of("--mount", dir.resolve("gone")
+                + ":/w", "--", "ls"))).getMessage().contains("does not exist"));
+    }
 }

@@ -1,0 +1,145 @@
+package dev.flint.machine;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * A machine's own disk under its directory in {@link FlintHome}: made on first use (sparse,
+ * ext4), kept across stop and start, removed on delete unless the config retains it. The
+ * directory's lock (an fcntl lock, which the kernel drops when the process dies, even by
+ * {@code kill -9}) keeps two live machines of one name off the same disk.
+ */
+final class MachineDisk implements AutoCloseable {
+    /**
+     * Directories open in this JVM. Checked before the file lock because closing a second fd on
+     * the lock file would drop the fcntl lock of the first.
+     */
+    private static final Set<Path> OPEN = ConcurrentHashMap.newKeySet();
+
+    private final Path directory;
+    private final Path image;
+    private final boolean rootfs;
+    private final FileChannel lockFile;
+    private final FileLock lock;
+    private boolean closed;
+
+    private MachineDisk(Path directory, Path image, boolean rootfs, FileChannel lockFile, FileLock lock) {
+        this.directory = directory;
+        this.image = image;
+        this.rootfs = rootfs;
+        this.lockFile = lockFile;
+        this.lock = lock;
+    }
+
+    /** Locks the machine's directory and makes its disk if it has none yet. */
+    static MachineDisk open(MachineConfig config) {
+        Path directory = FlintHome.machineDirectory(config.name());
+        if (!OPEN.add(directory)) {
+            throw alreadyRunning(config, directory);
+        }
+        FileChannel lockFile = null;
+        try {
+            Files.createDirectories(directory);
+            lockFile = FileChannel.open(directory.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock = lockFile.tryLock();
+            if (lock == null) {
+                throw alreadyRunning(config, directory);
+            }
+            MachineDisk disk = new MachineDisk(directory, imageOf(config, directory), config.rootfs().isPresent(),
+                    lockFile, lock);
+            disk.makeIfMissing(config);
+            return disk;
+        } catch (IOException e) {
+            closeQuietly(lockFile);
+            OPEN.remove(directory);
+            throw new FlintException("machine " + config.name() + " could not prepare its disk in " + directory + ": "
+                    + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            closeQuietly(lockFile);
+            OPEN.remove(directory);
+            throw e;
+        }
+    }
+
+    private static InvalidConfigException alreadyRunning(MachineConfig config, Path directory) {
+        return new InvalidConfigException("machine " + config.name() + " is already running (its directory " + directory
+                + " is locked); stop it or pick another name");
+    }
+
+    private static Path imageOf(MachineConfig config, Path directory) {
+        if (config.rootfs().isPresent() && Files.isRegularFile(config.rootfs().get())) {
+            return config.rootfs().get();
+        }
+        return directory.resolve(config.rootfs().isPresent() ? "rootfs.ext4" : "disk.ext4");
+    }
+
+    private void makeIfMissing(MachineConfig config) throws IOException {
+        if (Files.exists(image)) {
+            return;
+        }
+        Path partial = directory.resolve(image.getFileName() + ".partial");
+        Files.deleteIfExists(partial);
+        if (config.rootfs().isPresent()) {
+            Ext4Images.createFromDirectory(partial, config.rootfs().get(), config.diskMb());
+        } else {
+            Ext4Images.createEmpty(partial, config.diskMb());
+        }
+        Files.move(partial, image);
+    }
+
+    /** The raw image the VMM attaches as /dev/vda. */
+    Path image() {
+        return image;
+    }
+
+    /** The boot argument that makes the agent use this disk: as the root, or as the overlay over the initramfs. */
+    String bootArgument() {
+        return (rootfs ? "flint.root=" : "flint.overlay=") + "/dev/vda";
+    }
+
+    /** Removes the directory and the disk in it (a rootfs image the user gave stays). */
+    void delete() throws IOException {
+        close();
+        try (Stream<Path> paths = Files.walk(directory)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        }
+    }
+
+    /** Releases the lock; the disk stays. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            if (lock.isValid()) {
+                lock.release();
+            }
+        } catch (IOException e) {
+            // Closing the channel below releases it too.
+        }
+        closeQuietly(lockFile);
+        OPEN.remove(directory);
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                // Nothing was written through it.
+            }
+        }
+    }
+}

@@ -1,0 +1,221 @@
+package dev.flint.machine;
+
+import dev.flint.agent.AgentClient;
+import dev.flint.kernel.GuestImages;
+import dev.flint.virtio.blk.VirtioBlk;
+import dev.flint.virtio.mmio.VirtioMmioAttacher;
+import dev.flint.virtio.rng.VirtioRng;
+import dev.flint.virtio.vsock.VirtioVsock;
+import dev.flint.virtio.vsock.VsockStream;
+import dev.flint.virtio.vsock.VsockUnixBridge;
+import dev.flint.vmm.VirtualMachine;
+import dev.flint.vmm.VmConfig;
+import dev.flint.vmm.VmExit;
+import dev.flint.vmm.VmmException;
+import dev.flint.vmm.devices.DeviceAttacher;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One boot of a machine: the VM, its devices and the agent connection, from start to stop.
+ * {@link Machine} holds one while it runs and makes a new one on every start.
+ */
+final class RunningGuest implements AutoCloseable {
+    static final long GUEST_CID = 3;
+    private static final Duration RETRY_PAUSE = Duration.ofMillis(20);
+    /** Each connect attempt waits at most this long, so a guest that died is noticed. */
+    private static final Duration CONNECT_ATTEMPT = Duration.ofSeconds(2);
+
+    final VirtualMachine vm;
+    final VirtioVsock vsock;
+    final AgentClient agent;
+    final Instant startedAt;
+    final Duration bootDuration;
+    private final List<AutoCloseable> devices;
+    private final VsockUnixBridge bridge;
+
+    private RunningGuest(VirtualMachine vm, VirtioVsock vsock, AgentClient agent, Instant startedAt,
+                         Duration bootDuration, List<AutoCloseable> devices, VsockUnixBridge bridge) {
+        this.vm = vm;
+        this.vsock = vsock;
+        this.agent = agent;
+        this.startedAt = startedAt;
+        this.bootDuration = bootDuration;
+        this.devices = devices;
+        this.bridge = bridge;
+    }
+
+    /** Boots and waits for the agent; on any failure releases what it made and says why. */
+    static RunningGuest boot(MachineConfig config, Optional<MachineDisk> disk, ConsoleLog console) {
+        Instant startedAt = Instant.now();
+        long start = System.nanoTime();
+        GuestImages.Images images = locateImages(config);
+        VirtioVsock vsock = new VirtioVsock(GUEST_CID);
+        List<AutoCloseable> owned = new ArrayList<>();
+        List<DeviceAttacher> attachers = new ArrayList<>(List.of(new VirtioMmioAttacher(vsock),
+                new VirtioMmioAttacher(new VirtioRng())));
+        VirtualMachine vm = null;
+        try {
+            if (disk.isPresent()) {
+                attachers.add(new VirtioMmioAttacher(own(owned, openDisk(disk.get().image(), false, 0))));
+            }
+            for (DiskSpec spec : config.disks()) {
+                attachers.add(new VirtioMmioAttacher(own(owned, openDisk(spec.image(), spec.readOnly(), owned.size()))));
+            }
+            for (int i = 0; i < config.mounts().size(); i++) {
+                attachers.add(new VirtioMmioAttacher(own(owned, openShare(config.mounts().get(i), i))));
+            }
+            String cmdline = GuestCommandLine.of(config, disk.map(MachineDisk::bootArgument).orElse(""));
+            vm = VirtualMachine.start(new VmConfig(config.name(), config.kernel().orElse(images.vmlinux()),
+                    Optional.of(config.initrd().orElse(images.initramfs())), cmdline, config.memoryMb(), config.cpus(),
+                    console, attachers));
+            AgentClient agent = connectAgent(config, vm, vsock, console, start);
+            Duration boot = Duration.ofNanos(System.nanoTime() - start);
+            VsockUnixBridge bridge = config.vsockSocket().isPresent()
+                    ? VsockUnixBridge.start(vsock.muxer(), config.vsockSocket().get()) : null;
+            return new RunningGuest(vm, vsock, agent, startedAt, boot, owned, bridge);
+        } catch (dev.flint.vmm.HostUnsupportedException e) {
+            closeAll(owned);
+            throw new HostUnsupportedException(e.getMessage(), e);
+        } catch (VmmException e) {
+            closeAll(owned);
+            throw new FlintException("machine " + config.name() + " could not start: " + e.getMessage(), e);
+        } catch (IOException e) {
+            closeVm(vm);
+            closeAll(owned);
+            throw new FlintException("machine " + config.name() + " could not serve its vsock socket: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            closeVm(vm);
+            closeAll(owned);
+            throw e;
+        }
+    }
+
+    private static <T extends AutoCloseable> T own(List<AutoCloseable> owned, T device) {
+        owned.add(device);
+        return device;
+    }
+
+    private static VirtioBlk openDisk(Path image, boolean readOnly, int index) {
+        try {
+            return new VirtioBlk(image, readOnly, "flint-vd" + (char) ('a' + index));
+        } catch (IOException e) {
+            throw new InvalidConfigException("disk " + image + " cannot be opened: " + e.getMessage());
+        }
+    }
+
+    private static VirtioBlk openShare(MountSpec mount, int index) {
+        try {
+            throw new IOException("virtio-fs shares are not built into this version");
+        } catch (IOException | IllegalArgumentException e) {
+            throw new InvalidConfigException("mount source " + mount.source() + " cannot be shared: " + e.getMessage());
+        }
+    }
+
+    private static GuestImages.Images locateImages(MachineConfig config) {
+        if (config.kernel().isPresent() && config.initrd().isPresent()) {
+            Path kernel = config.kernel().get();
+            return new GuestImages.Images(kernel, kernel, config.initrd().get());
+        }
+        try {
+            return GuestImages.locate();
+        } catch (IllegalStateException e) {
+            throw new InvalidConfigException(e.getMessage());
+        }
+    }
+
+    /** Connects to the agent, retrying while the guest boots (a refused connect means "not listening yet"). */
+    private static AgentClient connectAgent(MachineConfig config, VirtualMachine vm, VirtioVsock vsock,
+                                            ConsoleLog console, long start) {
+        long deadline = start + config.bootTimeout().toNanos();
+        IOException last = null;
+        while (System.nanoTime() < deadline) {
+            VmExit exit = vm.exitIfEnded();
+            if (exit != null) {
+                throw new AgentUnavailableException("machine " + config.name() + " stopped while booting (" + exit
+                        + "); last console lines:\n" + console.tail(20), null);
+            }
+            Duration left = Duration.ofNanos(deadline - System.nanoTime());
+            Duration attempt = left.compareTo(CONNECT_ATTEMPT) < 0 ? left : CONNECT_ATTEMPT;
+            try {
+                VsockStream stream = vsock.muxer().connect(Machine.AGENT_PORT, attempt);
+                return AgentClient.connect(stream, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+            } catch (ConnectException e) {
+                last = e;
+                sleep(RETRY_PAUSE);
+            } catch (IOException e) {
+                last = e;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AgentUnavailableException("interrupted while machine " + config.name() + " booted", e);
+            }
+        }
+        throw new AgentUnavailableException("the agent of machine " + config.name() + " did not answer within "
+                + config.bootTimeout().toSeconds() + " s" + (last == null ? "" : " (" + last.getMessage() + ")")
+                + "; give it a longer bootTimeout, or check the console:\n" + console.tail(20), last);
+    }
+
+    private static void sleep(Duration pause) {
+        try {
+            Thread.sleep(pause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Asks the agent to power off and waits up to {@code timeout}; stops the VM forcibly after that. */
+    void powerOff(Duration timeout) {
+        try {
+            agent.powerOff();
+        } catch (IOException | RuntimeException e) {
+            // The VM is stopped below either way.
+        }
+        try {
+            VmExit exit = vm.awaitExit(timeout);
+            if (exit.reason() == VmExit.Reason.TIMEOUT) {
+                vm.stop();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            vm.stop();
+        }
+    }
+
+    /** Releases the VM, its threads, fds, memory and devices; the disks' data stays on the host. */
+    @Override
+    public void close() {
+        agent.close();
+        if (bridge != null) {
+            try {
+                bridge.close();
+            } catch (IOException e) {
+                // The socket file is in the caller's directory; nothing else is left open.
+            }
+        }
+        closeVm(vm);
+        closeAll(devices);
+    }
+
+    private static void closeVm(VirtualMachine vm) {
+        if (vm != null) {
+            vm.close();
+        }
+    }
+
+    private static void closeAll(List<AutoCloseable> devices) {
+        for (AutoCloseable device : devices) {
+            try {
+                device.close();
+            } catch (Exception e) {
+                // Read-only use or already closed: nothing to flush.
+            }
+        }
+    }
+}
