@@ -18,7 +18,15 @@ public final class GuestInitramfs {
      * Bumped whenever {@link #archive} changes what it puts in the image, so the cached
      * initramfs (keyed by it, the init script, busybox and the agent) is rebuilt.
      */
-    static final int LAYOUT_VERSION = 2;
+    static final int LAYOUT_VERSION = 3;
+    /** What a login shell ({@code sh -l}, Machine.shell) loads; profile.d lets images add to it. */
+    static final String PROFILE = """
+            export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+            export HOME=${HOME:-/root}
+            export PS1='\\h:\\w\\$ '
+            for f in /etc/profile.d/*.sh; do [ -r "$f" ] && . "$f"; done
+            unset f
+            """;
     /** Where the guest agent is installed in the image. */
     public static final String AGENT_PATH = "/bin/flint-agent";
     /** The busybox applets {@code /init} runs, linked in {@code /bin} even if busybox cannot list its own. */
@@ -85,6 +93,7 @@ public final class GuestInitramfs {
         return archive
                 .file("/etc/passwd", 0644, "root:x:0:0:root:/root:/bin/sh\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
                 .file("/etc/group", 0644, "root:x:0:\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+                .file("/etc/profile", 0644, PROFILE.getBytes(java.nio.charset.StandardCharsets.US_ASCII))
                 .charDevice("/dev/console", 0600, 5, 1)
                 .charDevice("/dev/null", 0666, 1, 3)
                 .file("/init", 0755, initScript());
