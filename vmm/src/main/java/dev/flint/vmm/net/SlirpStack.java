@@ -176,7 +176,8 @@ public final class SlirpStack implements AutoCloseable {
      * Forwards {@code hostAddress:hostPort} on the host to {@code guestPort} on the guest's
      * address ({@code slirp_add_hostfwd}).
      *
-     * @throws IOException when the host port cannot be bound, naming the port and why
+     * @throws HostPortInUseException when something else holds the host port
+     * @throws IOException when the host port cannot be bound for another reason, naming it
      */
     public void addHostForward(boolean udp, Inet4Address hostAddress, int hostPort, int guestPort) throws IOException {
         int rc;
@@ -195,7 +196,7 @@ public final class SlirpStack implements AutoCloseable {
         if (rc < 0) {
             String where = (udp ? "udp " : "tcp ") + hostAddress.getHostAddress() + ":" + hostPort;
             if (-rc == EADDRINUSE) {
-                throw new IOException("port forward " + where + " -> guest port " + guestPort + " failed: host port "
+                throw new HostPortInUseException("port forward " + where + " -> guest port " + guestPort + " failed: host port "
                         + hostPort + " is already in use; stop what holds it or pick another port (0 picks a free one)");
             }
             throw new IOException("port forward " + where + " -> guest port " + guestPort
