@@ -143,6 +143,7 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
         this.driver = driver;
         this.mergeable = (negotiated & F_MRG_RXBUF) != 0;
         this.heldRx.clear();
+        this.backlog.clear();
         this.ready = true;
     }
 
