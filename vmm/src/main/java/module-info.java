@@ -11,4 +11,5 @@ module dev.flint.vmm {
     exports dev.flint.vmm.boot;
     exports dev.flint.vmm.cpu;
     exports dev.flint.vmm.devices;
+    exports dev.flint.vmm.net;
 }
