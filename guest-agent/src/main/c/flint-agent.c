@@ -14,6 +14,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/vm_sockets.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -559,6 +563,60 @@ static void mount_shares(const char *spec) {
     }
 }
 
+static struct sockaddr ipv4(in_addr_t address) {
+    struct sockaddr_in in = {.sin_family = AF_INET, .sin_addr.s_addr = address};
+    struct sockaddr out;
+    memcpy(&out, &in, sizeof in);
+    return out;
+}
+
+static void interface_up(int fd, const char *name) {
+    struct ifreq request = {0};
+    snprintf(request.ifr_name, IFNAMSIZ, "%s", name);
+    if (ioctl(fd, SIOCGIFFLAGS, &request) == 0) {
+        request.ifr_flags |= IFF_UP | IFF_RUNNING;
+        if (ioctl(fd, SIOCSIFFLAGS, &request) == 0) return;
+    }
+    boot_failed("bring up interface", name);
+}
+
+/*
+ * Loopback always; with flint.net=ADDRESS/PREFIX,GATEWAY,DNS also eth0 with that address, a
+ * default route and /etc/resolv.conf, so exec has the network at once (no DHCP round trips).
+ */
+static void configure_network(const char *spec) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) boot_failed("open", "an AF_INET socket");
+    interface_up(fd, "lo");
+    if (spec) {
+        char address[32], gateway[32], dns[64];
+        unsigned prefix;
+        if (sscanf(spec, "%31[0-9.]/%u,%31[0-9.],%63[0-9a-f.:]", address, &prefix, gateway, dns) != 4 || prefix > 32) {
+            errno = EINVAL;
+            boot_failed("parse flint.net", spec);
+        }
+        struct ifreq request = {0};
+        snprintf(request.ifr_name, IFNAMSIZ, "eth0");
+        request.ifr_addr = ipv4(inet_addr(address));
+        if (ioctl(fd, SIOCSIFADDR, &request)) boot_failed("set the address of eth0 to", address);
+        request.ifr_netmask = ipv4(prefix ? htonl(~0u << (32 - prefix)) : 0);
+        if (ioctl(fd, SIOCSIFNETMASK, &request)) boot_failed("set the netmask of", "eth0");
+        interface_up(fd, "eth0");
+        struct rtentry route = {0};
+        route.rt_dst = ipv4(INADDR_ANY);
+        route.rt_genmask = ipv4(INADDR_ANY);
+        route.rt_gateway = ipv4(inet_addr(gateway));
+        route.rt_flags = RTF_UP | RTF_GATEWAY;
+        if (ioctl(fd, SIOCADDRT, &route)) boot_failed("add the default route via", gateway);
+        mkdir("/etc", 0755);
+        FILE *resolv = fopen("/etc/resolv.conf", "we");
+        if (!resolv) boot_failed("write", "/etc/resolv.conf");
+        fprintf(resolv, "nameserver %s\n", dns);
+        fclose(resolv);
+    }
+    close(fd);
+}
+
 static void init_system(char *cmdline, size_t size) {
     mkdir("/dev", 0755);
     mkdir("/proc", 0555);
@@ -584,6 +642,7 @@ static void init_system(char *cmdline, size_t size) {
     char hostname[64];
     if (!cmdline_value(cmdline, "flint.hostname", hostname, sizeof hostname)) strcpy(hostname, "flint");
     sethostname(hostname, strlen(hostname));
+    configure_network(cmdline_value(cmdline, "flint.net", value, sizeof value));
     if (cmdline_value(cmdline, "flint.mounts", value, sizeof value)) mount_shares(value);
 }
 
@@ -618,7 +677,7 @@ static void usage(void) {
          "Serves Flint's exec protocol (guest-agent/PROTOCOL.md). As PID 1 of a Flint guest it also\n"
          "mounts /proc, /sys, /dev, /dev/pts, /tmp and /run, switches to the root disk of flint.root= or\n"
          "flint.overlay=, writes the boot marker, sets the hostname from flint.hostname=, mounts the\n"
-         "virtio-fs shares of flint.mounts=, reaps orphans, and listens on vsock port flint.agent_port=\n"
+         "virtio-fs shares of flint.mounts=, configures lo and eth0 from flint.net=, reaps orphans, and listens on vsock port flint.agent_port=\n"
          "(default 1024).");
 }
 

@@ -27,6 +27,10 @@ final class GuestCommandLine {
         if (!diskArgument.isEmpty()) {
             parts.add(diskArgument);
         }
+        String network = GuestNetwork.bootArgument(config);
+        if (!network.isEmpty()) {
+            parts.add(network);
+        }
         if (!config.mounts().isEmpty()) {
             List<String> mounts = new ArrayList<>();
             for (int i = 0; i < config.mounts().size(); i++) {

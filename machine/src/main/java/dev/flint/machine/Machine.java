@@ -121,6 +121,18 @@ public final class Machine implements AutoCloseable {
         return running().vsock.muxer();
     }
 
+    /** The forwarded ports as bound while the machine runs: a host port 0 in the config reads as the port chosen. */
+    public List<PortSpec> ports() {
+        return running().ports;
+    }
+
+    /** The guest's IPv4 address on its user-mode NAT network (10.0.2.15), when it has one. */
+    public Optional<String> address() {
+        NetworkPolicy network = config.network();
+        return network.enabled() && network.tap().isEmpty()
+                ? Optional.of(GuestNetwork.guestAddress().getHostAddress()) : Optional.empty();
+    }
+
     /** Time from the last {@link #start} (or {@link #create}) to the agent's hello. */
     public Duration bootDuration() {
         return running().bootDuration;

@@ -26,7 +26,7 @@ import java.util.Set;
 public record MachineConfig(String name, int cpus, int memoryMb, Map<String, String> env, Duration bootTimeout,
                             Optional<Path> kernel, Optional<Path> initrd, String kernelArgs,
                             Optional<Path> vsockSocket, List<DiskSpec> disks, int diskMb, List<MountSpec> mounts,
-                            Optional<Path> rootfs, boolean retainDisk) {
+                            Optional<Path> rootfs, boolean retainDisk, NetworkPolicy network, List<PortSpec> ports) {
     public static final int MIN_MEMORY_MB = 64;
     public static final int MAX_CPUS = 254;
     /** MMIO slots left after vsock, rng and network, shared by the machine's disk, extra disks and mounts. */
@@ -39,6 +39,7 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
         env = Map.copyOf(env);
         disks = List.copyOf(disks);
         mounts = List.copyOf(mounts);
+        ports = List.copyOf(ports);
     }
 
     /** Whether the machine has a disk of its own (its root overlay or its rootfs image) as /dev/vda. */
@@ -66,6 +67,8 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
         private final List<MountSpec> mounts = new ArrayList<>();
         private Path rootfs;
         private boolean retainDisk;
+        private NetworkPolicy network = NetworkPolicy.allowAll();
+        private final List<PortSpec> ports = new ArrayList<>();
 
         public Builder name(String name) {
             this.name = name;
@@ -157,6 +160,18 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
             return this;
         }
 
+        /** The machine's network and egress policy; default {@link NetworkPolicy#allowAll()} through user-mode NAT. */
+        public Builder network(NetworkPolicy network) {
+            this.network = Objects.requireNonNull(network, "network");
+            return this;
+        }
+
+        /** Forwards a host port to a guest port (user-mode NAT only). */
+        public Builder port(PortSpec port) {
+            ports.add(Objects.requireNonNull(port, "port"));
+            return this;
+        }
+
         public MachineConfig build() {
             if (name == null || !name.matches(NAME_PATTERN)) {
                 throw new InvalidConfigException("machine name must be 1-63 lowercase letters, digits or '-', starting"
@@ -206,6 +221,7 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
                             + "; give each mount its own guest path");
                 }
             }
+            validateNetwork(network, ports);
             int devices = disks.size() + mounts.size() + (diskMb > 0 || rootfs != null ? 1 : 0);
             if (devices > MAX_DISKS) {
                 throw new InvalidConfigException("at most " + MAX_DISKS + " disks and mounts together (the machine's"
@@ -213,7 +229,28 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
             }
             return new MachineConfig(name, cpus, memoryMb, env, bootTimeout, Optional.ofNullable(kernel),
                     Optional.ofNullable(initrd), kernelArgs, Optional.ofNullable(vsockSocket), disks, diskMb, mounts,
-                    Optional.ofNullable(rootfs), retainDisk);
+                    Optional.ofNullable(rootfs), retainDisk, network, ports);
+        }
+
+        private static void validateNetwork(NetworkPolicy network, List<PortSpec> ports) {
+            for (String cidr : network.allowedCidrs()) {
+                try {
+                    dev.flint.virtio.net.Cidr.parse(cidr);
+                } catch (IllegalArgumentException e) {
+                    throw new InvalidConfigException("network allow list: " + e.getMessage());
+                }
+            }
+            if (!ports.isEmpty() && (!network.enabled() || network.tap().isPresent())) {
+                throw new InvalidConfigException("ports are forwarded by the user-mode NAT; this machine has "
+                        + (network.enabled() ? "a TAP network (forward on your bridge instead)" : "no network"));
+            }
+            Set<String> bound = new HashSet<>();
+            for (PortSpec port : ports) {
+                if (port.hostPort() != 0 && !bound.add(port.protocol() + " " + port.hostAddress() + ":" + port.hostPort())) {
+                    throw new InvalidConfigException("two ports use host port " + port.hostPort() + " ("
+                            + port.protocol().name().toLowerCase() + " on " + port.hostAddress() + "); give each its own, or 0");
+                }
+            }
         }
 
         private static void requireFile(String what, Path path) {

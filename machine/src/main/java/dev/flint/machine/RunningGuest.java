@@ -4,6 +4,9 @@ import dev.flint.agent.AgentClient;
 import dev.flint.kernel.GuestImages;
 import dev.flint.virtio.blk.VirtioBlk;
 import dev.flint.virtio.mmio.VirtioMmioAttacher;
+import dev.flint.virtio.net.MacAddress;
+import dev.flint.virtio.net.NetBackend;
+import dev.flint.virtio.net.VirtioNet;
 import dev.flint.virtio.rng.VirtioRng;
 import dev.flint.virtio.vsock.VirtioVsock;
 import dev.flint.virtio.vsock.VsockStream;
@@ -38,16 +41,19 @@ final class RunningGuest implements AutoCloseable {
     final AgentClient agent;
     final Instant startedAt;
     final Duration bootDuration;
+    /** The forwarded ports as bound: a host port 0 in the config reads as the port chosen. */
+    final List<PortSpec> ports;
     private final List<AutoCloseable> devices;
     private final VsockUnixBridge bridge;
 
     private RunningGuest(VirtualMachine vm, VirtioVsock vsock, AgentClient agent, Instant startedAt,
-                         Duration bootDuration, List<AutoCloseable> devices, VsockUnixBridge bridge) {
+                         Duration bootDuration, List<PortSpec> ports, List<AutoCloseable> devices, VsockUnixBridge bridge) {
         this.vm = vm;
         this.vsock = vsock;
         this.agent = agent;
         this.startedAt = startedAt;
         this.bootDuration = bootDuration;
+        this.ports = ports;
         this.devices = devices;
         this.bridge = bridge;
     }
@@ -72,6 +78,12 @@ final class RunningGuest implements AutoCloseable {
             for (int i = 0; i < config.mounts().size(); i++) {
                 attachers.add(new VirtioMmioAttacher(own(owned, openShare(config.mounts().get(i), i))));
             }
+            List<PortSpec> ports = List.of();
+            if (config.network().enabled()) {
+                NetBackend backend = GuestNetwork.openBackend(config);   // closed by the VirtioNet that owns it
+                ports = GuestNetwork.boundPorts(config, backend);
+                attachers.add(new VirtioMmioAttacher(own(owned, new VirtioNet(MacAddress.random(), backend))));
+            }
             String cmdline = GuestCommandLine.of(config, disk.map(MachineDisk::bootArgument).orElse(""));
             vm = VirtualMachine.start(new VmConfig(config.name(), config.kernel().orElse(images.vmlinux()),
                     Optional.of(config.initrd().orElse(images.initramfs())), cmdline, config.memoryMb(), config.cpus(),
@@ -80,7 +92,7 @@ final class RunningGuest implements AutoCloseable {
             Duration boot = Duration.ofNanos(System.nanoTime() - start);
             VsockUnixBridge bridge = config.vsockSocket().isPresent()
                     ? VsockUnixBridge.start(vsock.muxer(), config.vsockSocket().get()) : null;
-            return new RunningGuest(vm, vsock, agent, startedAt, boot, owned, bridge);
+            return new RunningGuest(vm, vsock, agent, startedAt, boot, ports, owned, bridge);
         } catch (dev.flint.vmm.HostUnsupportedException e) {
             closeAll(owned);
             throw new HostUnsupportedException(e.getMessage(), e);

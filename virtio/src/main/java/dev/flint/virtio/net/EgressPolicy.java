@@ -44,6 +44,11 @@ public final class EgressPolicy {
         return allowAll;
     }
 
+    /** Deny-all: nothing leaves, DNS included (a resolver forwards queries out of the host). */
+    public boolean allowsNothing() {
+        return !allowAll && allowed.isEmpty();
+    }
+
     public List<Cidr> allowedNetworks() {
         return allowed;
     }

@@ -49,7 +49,8 @@ public final class SlirpBackend implements NetBackend {
         if (settings.ipv6()) {
             dns.add(settings.dns6());
         }
-        this.filter = new EgressFilter(policy, dns);
+        // Deny-all refuses DNS too: slirp answers queries through the host's resolver, a way out.
+        this.filter = new EgressFilter(policy, policy.allowsNothing() ? List.of() : dns);
         this.stack = SlirpStack.create(settings, new SlirpStack.Host() {
             @Override
             public void toGuest(byte[] frame) {

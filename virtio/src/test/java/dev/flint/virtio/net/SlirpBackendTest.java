@@ -193,8 +193,9 @@ class SlirpBackendTest {
             send(backend, TestFrames.tcpSynFrame("10.0.2.15", "10.0.2.2", 40003, listener.getLocalPort(), 1));
             byte[] malformed = Arrays.copyOf(TestFrames.tcpSynFrame("10.0.2.15", "10.0.2.2", 40003, 80, 1), 20);
             send(backend, malformed);
+            send(backend, TestFrames.tcpSynFrame("10.0.2.15", "10.0.2.3", 40004, 53, 1));
             assertNull(await(tcpTo(40003), 500), "no answer to a denied SYN");
-            assertEquals(1, backend.stats().denied());
+            assertEquals(2, backend.stats().denied(), "deny-all refuses DNS to slirp's resolver too");
             assertEquals(1, backend.stats().malformed());
             assertEquals(1, backend.stats().fromGuest(), "only the ARP request went through");
         }
