@@ -2,6 +2,7 @@ package dev.flint.vmm.boot.mptable;
 
 import dev.flint.vmm.boot.BootLayout;
 import dev.flint.vmm.boot.E820Entry;
+import dev.flint.vmm.cpu.CpuTopology;
 import dev.flint.vmm.memory.GuestMemory;
 import dev.flint.vmm.memory.MemoryRange;
 
@@ -34,7 +35,7 @@ public final class MpTable {
     public static final int ISA_IRQS = 16;
     public static final int ISA_BUS_ID = 0;
     /** xAPIC ids are 8 bits and 0xff is broadcast; the IOAPIC takes the id after the last CPU. */
-    public static final int MAX_CPUS = 254;
+    public static final int MAX_CPUS = CpuTopology.MAX_CPUS;
 
     private final List<MpEntry> entries;
 
