@@ -22,6 +22,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@code KVM_RUN} (even one sleeping in {@code hlt}) returns with EINTR, one about to enter
  * returns at once, and no signal handler ever runs; the pending signal is then taken with
  * {@code sigtimedwait}.
+ *
+ * <p>An application processor (any vCPU but 0, with the in-kernel irqchip) starts in
+ * {@code KVM_MP_STATE_UNINITIALIZED}: its {@code KVM_RUN} sleeps in the kernel until the guest's
+ * INIT/SIPI arrives, then returns EAGAIN and the loop enters again, now at the SIPI vector. An AP
+ * that never gets its SIPI stays asleep there until a kick, which ends it with EINTR like any
+ * other vCPU, so stopping a VM whose guest brought up fewer CPUs than it has needs nothing extra.
  */
 public final class Vcpu implements Runnable {
     /** SIGRTMIN + 6 under glibc: unused by HotSpot. */

@@ -10,10 +10,13 @@ import dev.flint.vmm.boot.KernelImage;
 import dev.flint.vmm.boot.KernelLoader;
 import dev.flint.vmm.boot.PageTables;
 import dev.flint.vmm.boot.ZeroPage;
+import dev.flint.vmm.boot.mptable.MpTable;
 import dev.flint.vmm.cpu.BootMsrs;
+import dev.flint.vmm.cpu.CpuTopology;
 import dev.flint.vmm.cpu.CpuidNormalizer;
 import dev.flint.vmm.cpu.Lapic;
 import dev.flint.vmm.cpu.LongMode;
+import dev.flint.vmm.cpu.VcpuLimit;
 import dev.flint.vmm.devices.BootMarker;
 import dev.flint.vmm.devices.Bus;
 import dev.flint.vmm.devices.BusDevice;
@@ -48,7 +51,9 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * One microVM booting a Linux kernel through the 64-bit boot protocol: KVM VM with in-kernel
- * irqchip and PIT, guest RAM, boot structures, the legacy devices, and a platform thread per vCPU.
+ * irqchip and PIT, guest RAM (below the 32-bit hole, the rest above 4 GiB), boot structures with
+ * an MP table describing every vCPU, the legacy devices, and a platform thread per vCPU. vCPU 0
+ * boots the kernel; the guest wakes the others with INIT/SIPI through the in-kernel local APICs.
  *
  * <p>The VM ends on the first of: the guest powering off, a crash, {@link #stop()}, or the timeout
  * given to {@link #awaitExit}. {@link #close()} always stops it, joins its threads and releases
@@ -64,8 +69,8 @@ public final class VirtualMachine implements AutoCloseable {
     private final BootTimeline timeline = new BootTimeline(createdNanos);
     private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
     private final List<VcpuFd> vcpuFds = new ArrayList<>();
-    private final List<Vcpu> vcpus = new ArrayList<>();
-    private final List<Thread> threads = new ArrayList<>();
+    private final List<Integer> deviceGsis = new ArrayList<>();
+    private volatile VcpuThreads vcpuThreads;
     private final Bus pio = new Bus("port I/O");
     private final Bus mmio = new Bus("MMIO");
     private final List<EventFd> eventFds = new ArrayList<>();
@@ -116,6 +121,9 @@ public final class VirtualMachine implements AutoCloseable {
         requireCapability(KvmIoctls.KVM_CAP_IRQCHIP, "an in-kernel interrupt controller");
         requireCapability(KvmIoctls.KVM_CAP_PIT2, "an in-kernel PIT");
         requireCapability(KvmIoctls.KVM_CAP_IMMEDIATE_EXIT, "immediate_exit");
+        VcpuLimit.fromCapabilities(kvm.checkExtension(KvmIoctls.KVM_CAP_MAX_VCPUS),
+                kvm.checkExtension(KvmIoctls.KVM_CAP_NR_VCPUS)).require(config.vcpus());
+        CpuTopology topology = new CpuTopology(config.vcpus());
         vm = kvm.createVm();
         vm.setTssAddr(BootLayout.KVM_TSS_ADDRESS);
         vm.setIdentityMapAddr(BootLayout.KVM_IDENTITY_MAP_ADDRESS);
@@ -136,20 +144,30 @@ public final class VirtualMachine implements AutoCloseable {
         int cmdlineBytes = CommandLine.write(memory, config.cmdline() + deviceArgs, kernel.cmdlineLimit());
         Initrd initrd = config.initrd().isPresent() ? Initrd.load(config.initrd().get(), memory, kernel) : null;
         timeline.mark("load initramfs");
-        ZeroPage.write(memory, kernel, BootLayout.CMDLINE_ADDRESS, cmdlineBytes, initrd, E820Entry.mapFor(memory));
+        List<E820Entry> e820 = E820Entry.mapFor(memory);
+        ZeroPage.write(memory, kernel, BootLayout.CMDLINE_ADDRESS, cmdlineBytes, initrd, e820);
         Gdt.write(memory);
         long cr3 = PageTables.write(memory);
+        List<CpuidEntry> supportedCpuid = kvm.supportedCpuid();
+        writeMpTable(CpuidNormalizer.forVcpu(supportedCpuid, topology, 0), e820);
         timeline.mark("boot structures");
 
         registerDevices();
-        List<CpuidEntry> supportedCpuid = kvm.supportedCpuid();
         int mmapSize = kvm.vcpuMmapSize();
         for (int id = 0; id < config.vcpus(); id++) {
             VcpuFd vcpu = vm.createVcpu(id, mmapSize);
             vcpuFds.add(vcpu);
-            configureVcpu(vcpu, CpuidNormalizer.forVcpu(supportedCpuid, id, config.vcpus()), kernel.entry(), cr3);
+            configureVcpu(vcpu, CpuidNormalizer.forVcpu(supportedCpuid, topology, id), kernel.entry(), cr3);
         }
         timeline.mark("vCPUs");
+    }
+
+    /** The MP table lists every vCPU with the signature and features vCPU 0's CPUID reports. */
+    private void writeMpTable(List<CpuidEntry> bootCpuid, List<E820Entry> e820) {
+        CpuidEntry leaf1 = bootCpuid.stream().filter(e -> e.function() == 1).findFirst()
+                .orElseThrow(() -> new IllegalStateException("KVM_GET_SUPPORTED_CPUID has no leaf 1;"
+                        + " this KVM cannot describe a CPU to the guest"));
+        MpTable.forMachine(config.vcpus(), leaf1.eax(), leaf1.edx(), deviceGsis).write(memory, e820);
     }
 
     private void requireCapability(int capability, String what) throws ErrnoException, HostUnsupportedException {
@@ -198,6 +216,7 @@ public final class VirtualMachine implements AutoCloseable {
             }
             long base = MMIO_BASE + nextMmioSlot * MMIO_SLOT_SIZE;
             nextMmioSlot++;
+            deviceGsis.add(gsi);
             mmio.register(base, MMIO_SLOT_SIZE, device);
             return new MmioSlot(base, gsi);
         }
@@ -279,17 +298,25 @@ public final class VirtualMachine implements AutoCloseable {
     private void startVcpus() {
         firstRunNanos = System.nanoTime();
         timeline.mark("start vCPU threads");
+        List<Vcpu> vcpus = new ArrayList<>();
         for (VcpuFd fd : vcpuFds) {
-            Vcpu vcpu = new Vcpu(fd, pio, mmio, this::end);
-            vcpus.add(vcpu);
-            threads.add(vcpu.start(config.name()));
+            vcpus.add(new Vcpu(fd, pio, mmio, this::end));
         }
+        VcpuThreads threads = new VcpuThreads(vcpus);
+        vcpuThreads = threads;
+        if (exit.isDone()) {
+            threads.requestStop(); // ended before the threads existed: they stop before their first KVM_RUN
+        }
+        threads.start(config.name());
     }
 
-    /** Records the first ending and stops every vCPU. */
+    /** Records the first ending (from any vCPU, a device or the host) and stops every vCPU. */
     private void end(VmExit reason) {
         if (exit.complete(reason)) {
-            vcpus.forEach(Vcpu::requestStop);
+            VcpuThreads threads = vcpuThreads;
+            if (threads != null) {
+                threads.requestStop();
+            }
         }
     }
 
@@ -353,8 +380,10 @@ public final class VirtualMachine implements AutoCloseable {
         }
         closed = true;
         stop();
-        for (Thread thread : threads) {
-            joinUninterruptibly(thread);
+        VcpuThreads threads = vcpuThreads;
+        if (threads != null) {
+            threads.requestStop(); // also when the VM had ended before: every loop must be out of KVM_RUN
+            threads.join();
         }
         if (eventLoop != null) {
             eventLoop.close();
@@ -369,21 +398,6 @@ public final class VirtualMachine implements AutoCloseable {
         eventFds.forEach(EventFd::close);
         if (memory != null) {
             memory.close();
-        }
-    }
-
-    private static void joinUninterruptibly(Thread thread) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                thread.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
         }
     }
 }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
+import dev.flint.vmm.cpu.CpuTopology;
 import dev.flint.vmm.devices.DeviceAttacher;
 import dev.flint.vmm.memory.X86MemoryMap;
 
@@ -16,7 +17,8 @@ import dev.flint.vmm.memory.X86MemoryMap;
  */
 public record VmConfig(String name, Path kernel, Optional<Path> initrd, String cmdline, long memoryMb, int vcpus,
                        OutputStream console, List<DeviceAttacher> devices) {
-    public static final int MAX_VCPUS = 254;
+    /** The xAPIC topology limit; the host's KVM may allow fewer (checked when the VM is created). */
+    public static final int MAX_VCPUS = CpuTopology.MAX_CPUS;
 
     public VmConfig {
         Objects.requireNonNull(kernel, "kernel");

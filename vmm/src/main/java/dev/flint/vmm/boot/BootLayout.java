@@ -15,6 +15,11 @@ public final class BootLayout {
     public static final long CMDLINE_ADDRESS = 0x20000;
     /** Start of the extended BIOS data area; reserved in the e820 map up to 1 MiB. */
     public static final long EBDA_START = 0x9fc00;
+    /**
+     * The MP table (floating pointer, then configuration table): the last KiB of base memory,
+     * where Linux looks for it, inside the range the e820 map reserves.
+     */
+    public static final long MP_TABLE_ADDRESS = EBDA_START;
     /** Start of "high" memory, where a bzImage's protected-mode kernel is loaded. */
     public static final long HIMEM_START = 0x100000;
     /** KVM's TSS pages and identity-map page, just below the BIOS area at the top of 4 GiB. */

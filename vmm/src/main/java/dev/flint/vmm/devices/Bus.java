@@ -3,10 +3,14 @@ package dev.flint.vmm.devices;
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * An address space of devices: the port-I/O bus or the MMIO bus. Reads nobody answers return
  * all ones, as on real hardware, and writes nobody takes are dropped; both are counted.
+ *
+ * <p>Devices are registered before the vCPU threads start (which publishes the map to them);
+ * after that every vCPU thread reads and writes concurrently, so devices guard their own state.
  */
 public final class Bus {
     private record Range(long base, long length, BusDevice device) {
@@ -17,7 +21,8 @@ public final class Bus {
 
     private final String name;
     private final TreeMap<Long, Range> ranges = new TreeMap<>();
-    private long unclaimed;
+    /** Every vCPU thread dispatches here at once in an SMP guest: a plain counter would lose counts. */
+    private final LongAdder unclaimed = new LongAdder();
 
     public Bus(String name) {
         this.name = name;
@@ -46,7 +51,7 @@ public final class Bus {
         Range range = find(address);
         if (range == null) {
             data.fill((byte) 0xff);
-            unclaimed++;
+            unclaimed.increment();
             return false;
         }
         range.device().read(address - range.base(), data);
@@ -57,7 +62,7 @@ public final class Bus {
     public boolean write(long address, MemorySegment data) {
         Range range = find(address);
         if (range == null) {
-            unclaimed++;
+            unclaimed.increment();
             return false;
         }
         range.device().write(address - range.base(), data);
@@ -66,6 +71,6 @@ public final class Bus {
 
     /** Accesses that reached no device, a hint of missing emulation. */
     public long unclaimedAccesses() {
-        return unclaimed;
+        return unclaimed.sum();
     }
 }

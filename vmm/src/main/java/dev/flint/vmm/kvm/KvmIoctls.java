@@ -40,6 +40,8 @@ public final class KvmIoctls {
     public static final long KVM_GET_LAPIC = ior(KVMIO, 0x8e, KvmStructs.LAPIC_STATE.byteSize());
     public static final long KVM_SET_LAPIC = iow(KVMIO, 0x8f, KvmStructs.LAPIC_STATE.byteSize());
     public static final long KVM_SET_CPUID2 = iow(KVMIO, 0x90, KvmStructs.CPUID2_HEADER.byteSize());
+    /** {@code struct kvm_mp_state} is one u32. */
+    public static final long KVM_GET_MP_STATE = ior(KVMIO, 0x98, Integer.BYTES);
 
     /** The only KVM API version there has ever been (KVM API doc, section 4.1). */
     public static final int KVM_API_VERSION = 12;
@@ -49,6 +51,10 @@ public final class KvmIoctls {
     public static final int KVM_CAP_USER_MEMORY = 3;
     public static final int KVM_CAP_SET_TSS_ADDR = 4;
     public static final int KVM_CAP_EXT_CPUID = 7;
+    /** Recommended vCPUs per VM. */
+    public static final int KVM_CAP_NR_VCPUS = 9;
+    /** Most vCPUs one VM may have. */
+    public static final int KVM_CAP_MAX_VCPUS = 66;
     public static final int KVM_CAP_PIT2 = 33;
     public static final int KVM_CAP_IMMEDIATE_EXIT = 136;
 

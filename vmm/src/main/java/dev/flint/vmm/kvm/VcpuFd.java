@@ -112,6 +112,23 @@ public final class VcpuFd extends FileDescriptor {
         ErrnoException.check("ioctl(KVM_SET_LAPIC)", Libc.ioctl(fd(), KvmIoctls.KVM_SET_LAPIC, lapic));
     }
 
+    /** {@code KVM_MP_STATE_UNINITIALIZED}: an application processor waiting for INIT/SIPI. */
+    public static final int MP_STATE_UNINITIALIZED = 1;
+    /** {@code KVM_MP_STATE_RUNNABLE}: a vCPU executing guest code. */
+    public static final int MP_STATE_RUNNABLE = 0;
+
+    /**
+     * {@code KVM_GET_MP_STATE} (4.38): whether the vCPU runs, waits for INIT/SIPI
+     * ({@link #MP_STATE_UNINITIALIZED}), is halted, and so on.
+     */
+    public int getMpState() throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(JAVA_INT);
+            ErrnoException.check("ioctl(KVM_GET_MP_STATE)", Libc.ioctl(fd(), KvmIoctls.KVM_GET_MP_STATE, state));
+            return state.get(JAVA_INT, 0);
+        }
+    }
+
     /**
      * {@code KVM_SET_SIGNAL_MASK} (4.17): the signals blocked while the vCPU is inside
      * {@code KVM_RUN}, as the kernel's 8-byte sigset.

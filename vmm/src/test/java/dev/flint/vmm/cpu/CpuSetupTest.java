@@ -32,8 +32,8 @@ class CpuSetupTest {
         assertEquals(0x08, (leaf1.ebx() >> 8) & 0xff, "CLFLUSH size kept");
         assertEquals(1 << 28, leaf1.edx() & (1 << 28), "HTT with several CPUs");
         assertEquals(new CpuidEntry(0x6, 0, 0, 0, 0, 0, 0), cpuid.get(2));
-        assertEquals(2, cpuid.get(3).edx(), "x2APIC id in leaf 0xb");
-        assertEquals(2, cpuid.get(4).eax(), "AMD extended APIC id");
+        assertEquals(2, CpuidTopologyTest.leaf(cpuid, 0xb, 0).edx(), "x2APIC id in leaf 0xb");
+        assertEquals(2, CpuidTopologyTest.leaf(cpuid, 0x8000_001e, 0).eax(), "AMD extended APIC id");
         assertEquals(SUPPORTED.get(0), cpuid.get(0), "vendor leaf untouched");
     }
 

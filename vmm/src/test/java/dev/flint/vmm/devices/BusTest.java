@@ -91,4 +91,23 @@ class BusTest {
         marker.write(0, byteOf(BootMarker.MAGIC));
         assertTrue(stamp.get() >= before);
     }
+
+    @Test
+    void countsUnclaimedAccessesFromConcurrentVcpusWithoutLosingAny() throws Exception {
+        Bus bus = new Bus("smp");
+        int perThread = 20_000;
+        List<Thread> vcpus = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            vcpus.add(Thread.ofPlatform().start(() -> {
+                MemorySegment data = Arena.ofAuto().allocate(1);
+                for (int n = 0; n < perThread; n++) {
+                    bus.write(0x1234, data);
+                }
+            }));
+        }
+        for (Thread vcpu : vcpus) {
+            vcpu.join();
+        }
+        assertEquals(4L * perThread, bus.unclaimedAccesses());
+    }
 }

@@ -41,6 +41,7 @@ class KvmIoctlsTest {
         assertEquals(0x8400AE8EL, KvmIoctls.KVM_GET_LAPIC);
         assertEquals(0x4400AE8FL, KvmIoctls.KVM_SET_LAPIC);
         assertEquals(0x4008AE90L, KvmIoctls.KVM_SET_CPUID2);
+        assertEquals(0x8004AE98L, KvmIoctls.KVM_GET_MP_STATE);
     }
 
     @Test
