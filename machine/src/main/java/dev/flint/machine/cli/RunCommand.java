@@ -9,6 +9,8 @@ import dev.flint.machine.InvalidConfigException;
 import dev.flint.machine.Machine;
 import dev.flint.machine.MachineConfig;
 import dev.flint.machine.MountSpec;
+import dev.flint.machine.NetworkPolicy;
+import dev.flint.machine.PortSpec;
 
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -46,6 +48,11 @@ final class RunCommand {
                                     Flint's busybox root
               --mount SRC:DST[:ro]  share host directory SRC at guest path DST through virtio-fs
                                     (repeatable; :ro refuses every write in the guest)
+              --port [ADDR:]HOST:GUEST[/udp]  forward host port HOST (0: any free one, printed on
+                                    stderr) to GUEST through the NAT; ADDR defaults to 127.0.0.1
+              --network MODE        nat (default: user-mode NAT, no root needed), none, or tap:NAME
+              --allow CIDR          let the guest reach only these networks (repeatable)
+              --deny-all            let the guest reach nothing, DNS included
               --console             copy the guest's serial console to stderr
               --timings             print boot and command times on stderr
               -h, --help            show this help
@@ -69,6 +76,9 @@ final class RunCommand {
         List<String> command = new ArrayList<>();
         boolean console = false;
         boolean timings = false;
+        String network = "nat";
+        List<String> allowed = new ArrayList<>();
+        boolean denyAll = false;
         try {
             while (in.hasNext()) {
                 String option = in.next();
@@ -103,6 +113,10 @@ final class RunCommand {
                     case "--keep-disk" -> config.retainDisk(true);
                     case "--rootfs" -> config.rootfs(Path.of(in.value(option)));
                     case "--mount" -> config.mount(parseMount(in.value(option)));
+                    case "--port" -> config.port(parsePort(in.value(option)));
+                    case "--network" -> network = in.value(option);
+                    case "--allow" -> allowed.add(in.value(option));
+                    case "--deny-all" -> denyAll = true;
                     case "--console" -> console = true;
                     case "--timings" -> timings = true;
                     default -> throw new UsageException("unknown option for run: " + option
@@ -112,10 +126,39 @@ final class RunCommand {
             if (command.isEmpty()) {
                 throw new UsageException("run needs a command after --, e.g. flint run -- uname -a");
             }
+            config.network(networkPolicy(network, allowed, denyAll));
             return new Options(config.build(), exec.build(), command, console, timings);
         } catch (InvalidConfigException e) {
             throw new UsageException(e.getMessage());
         }
+    }
+
+    /** {@code [ADDR:]HOST:GUEST[/udp]}. */
+    static PortSpec parsePort(String value) {
+        boolean udp = value.endsWith("/udp");
+        String spec = udp ? value.substring(0, value.length() - 4) : value.replaceFirst("/tcp$", "");
+        return PortSpec.parse((udp ? "udp:" : "tcp:") + spec);
+    }
+
+    static NetworkPolicy networkPolicy(String mode, List<String> allowed, boolean denyAll) throws UsageException {
+        if (denyAll && !allowed.isEmpty()) {
+            throw new UsageException("--deny-all and --allow contradict each other; pick one");
+        }
+        NetworkPolicy policy = denyAll ? NetworkPolicy.denyAll()
+                : allowed.isEmpty() ? NetworkPolicy.allowAll() : NetworkPolicy.allowOnly(allowed.toArray(String[]::new));
+        if (mode.equals("nat")) {
+            return policy;
+        }
+        if (mode.equals("none")) {
+            if (denyAll || !allowed.isEmpty()) {
+                throw new UsageException("--network none has no traffic to allow or deny; drop --allow/--deny-all");
+            }
+            return NetworkPolicy.none();
+        }
+        if (mode.startsWith("tap:")) {
+            return policy.viaTap(mode.substring(4));
+        }
+        throw new UsageException("--network must be nat, none or tap:NAME, got '" + mode + "'");
     }
 
     /** {@code SRC:DST[:ro]}; SRC may not contain ':' (say so rather than guess where it ends). */
@@ -134,6 +177,9 @@ final class RunCommand {
         long start = System.nanoTime();
         try (Machine machine = Machine.create(options.config(), options.console() ? stderr : null)) {
             long ready = System.nanoTime();
+            for (PortSpec port : machine.ports()) {
+                err.println("flint: forwarding " + port);
+            }
             ExecResult result = machine.exec(options.command(), options.exec(), chunk -> write(stdout, chunk),
                     chunk -> write(stderr, chunk));
             if (options.timings()) {

@@ -51,4 +51,23 @@ class RunCommandTest {
         assertTrue(assertThrows(UsageException.class, () -> RunCommand.parse(List.of("--mount", dir.resolve("gone")
                 + ":/w", "--", "ls"))).getMessage().contains("does not exist"));
     }
+
+    @Test
+    void parsesPortsAndTheNetworkPolicy() throws Exception {
+        RunCommand.Options options = RunCommand.parse(List.of("--port", "8080:80", "--port", "0.0.0.0:0:53/udp",
+                "--allow", "10.0.0.0/8", "--", "ls"));
+        assertEquals(List.of(dev.flint.machine.PortSpec.tcp(8080, 80),
+                new dev.flint.machine.PortSpec(0, 53, dev.flint.machine.PortSpec.Protocol.UDP, "0.0.0.0")), options.config().ports());
+        assertEquals(dev.flint.machine.NetworkPolicy.Egress.ALLOW_LISTED, options.config().network().egress());
+        assertEquals(dev.flint.machine.NetworkPolicy.Egress.DENY_ALL,
+                RunCommand.parse(List.of("--deny-all", "--", "ls")).config().network().egress());
+        assertEquals("tap0", RunCommand.parse(List.of("--network", "tap:tap0", "--", "ls")).config().network().tap().orElseThrow());
+        assertTrue(!RunCommand.parse(List.of("--network", "none", "--", "ls")).config().network().enabled());
+        for (List<String> bad : List.of(List.of("--network", "wifi"), List.of("--deny-all", "--allow", "10.0.0.0/8"),
+                List.of("--network", "none", "--deny-all"), List.of("--port", "80"), List.of("--allow", "10.0.0.0/99"))) {
+            List<String> args = new java.util.ArrayList<>(bad);
+            args.addAll(List.of("--", "ls"));
+            assertThrows(UsageException.class, () -> RunCommand.parse(args), bad.toString());
+        }
+    }
 }
