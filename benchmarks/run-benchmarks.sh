@@ -4,7 +4,7 @@
 #
 #   benchmarks/run-benchmarks.sh [--quick] [--out FILE.json] [JMH options] [benchmark regexps]
 #
-# --quick: 1 fork, 2 warmup + 5 measurement iterations of 0.5 s (about a minute). Anything else
+# --quick: 1 fork, 3 warmup iterations of 1 s + 5 measurement iterations of 0.5 s (about 80 s). Anything else
 # goes to JMH, e.g. `-f 3` or `VirtqueueBenchmark`. Without /dev/kvm the KVM benchmarks are skipped.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/jar-env.sh"
