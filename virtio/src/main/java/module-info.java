@@ -12,4 +12,5 @@ module dev.flint.virtio {
     exports dev.flint.virtio.vsock;
     exports dev.flint.virtio.rng;
     exports dev.flint.virtio.blk;
+    exports dev.flint.virtio.fs;
 }
