@@ -166,6 +166,20 @@ final class FuseDriver implements AutoCloseable {
         return new Reply(out.getLong(8), out.getInt(4), payload, usedLength);
     }
 
+    /** Publishes one hand-made chain on the request queue; returns the used length, or -1 when nothing came back. */
+    int submit(MockDriver.Part... parts) {
+        requests.publish(requests.chain(parts));
+        fs.queueNotify(VirtioFs.REQUESTS);
+        List<MockDriver.Used> used = requests.used();
+        return used.isEmpty() ? -1 : used.get(0).length();
+    }
+
+    /** The error field of the out header at the first writable descriptor of the chain at {@code head}. */
+    int errorAt(int descriptor) {
+        return ByteBuffer.wrap(requests.read(requests.bufferOf(descriptor % QUEUE_SIZE), FuseReply.HEADER_BYTES))
+                .order(ByteOrder.LITTLE_ENDIAN).getInt(4);
+    }
+
     /** Sends {@code opcode} about {@code nodeId} with {@code args} on the request queue. */
     Reply call(int opcode, long nodeId, int room, byte[] args) {
         long id = unique++;
