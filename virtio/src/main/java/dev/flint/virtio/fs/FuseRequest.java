@@ -82,15 +82,6 @@ final class FuseRequest {
         return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** Like {@link #struct} but takes what is there when the guest sent a shorter (older) struct, zero-filling the rest. */
-    ByteBuffer structUpTo(int size) {
-        int available = (int) Math.min(size, remaining());
-        byte[] bytes = new byte[size];
-        copy(chain, position, bytes, available);
-        position += available;
-        return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    }
-
     /** Skips {@code size} bytes of a struct whose fields we do not use. */
     void skip(String what, int size) throws ErrnoException {
         if (remaining() < size) {

@@ -42,10 +42,6 @@ final class FuseServer implements AutoCloseable {
         return tree.handles().size();
     }
 
-    FuseSession session() {
-        return session;
-    }
-
     /** Serves the request in {@code chain}; returns the bytes written into its writable buffers. */
     int serve(DescriptorChain chain) {
         FuseRequest request = FuseRequest.parse(chain);

@@ -36,21 +36,9 @@ final class FuseSession {
     static final int CONGESTION_THRESHOLD = 48;
 
     private boolean initialized;
-    private int minor;
-    private int flags;
 
     boolean initialized() {
         return initialized;
-    }
-
-    /** The negotiated minor version (0 before INIT). */
-    int minor() {
-        return minor;
-    }
-
-    /** The negotiated capability flags. */
-    int flags() {
-        return flags;
     }
 
     /** INIT: {@code fuse_init_in { major, minor, max_readahead, flags, flags2, ... }} (16 or 64 bytes). */
@@ -80,14 +68,10 @@ final class FuseSession {
                 .putShort(28, (short) MAX_PAGES_COUNT);
         reply.payload("FUSE_INIT", out.array());
         initialized = true;
-        minor = agreedMinor;
-        flags = agreedFlags;
     }
 
     /** DESTROY: the guest unmounted; a new INIT may follow. */
     void destroy() {
         initialized = false;
-        minor = 0;
-        flags = 0;
     }
 }

@@ -16,16 +16,4 @@ record HostAttributes(long dev, long ino, int mode, long nlink, int uid, int gid
     int type() {
         return mode & Stat.S_IFMT;
     }
-
-    boolean isDirectory() {
-        return type() == Stat.S_IFDIR;
-    }
-
-    boolean isRegularFile() {
-        return type() == Stat.S_IFREG;
-    }
-
-    boolean isSymlink() {
-        return type() == Stat.S_IFLNK;
-    }
 }

@@ -60,10 +60,6 @@ final class HostTree implements AutoCloseable {
         return handles;
     }
 
-    boolean readOnly() {
-        return readOnly;
-    }
-
     /** EROFS for {@code operation} on a read-only share. */
     void requireWritable(String operation) throws ErrnoException {
         if (readOnly) {

@@ -42,10 +42,6 @@ final class Inode {
         return type;
     }
 
-    long lookups() {
-        return lookups;
-    }
-
     void addLookups(long count) {
         lookups += count;
     }
