@@ -13,4 +13,5 @@ module dev.flint.virtio {
     exports dev.flint.virtio.rng;
     exports dev.flint.virtio.blk;
     exports dev.flint.virtio.net;
+    exports dev.flint.virtio.fs;
 }

@@ -3,6 +3,7 @@ package dev.flint.machine;
 import dev.flint.agent.AgentClient;
 import dev.flint.kernel.GuestImages;
 import dev.flint.virtio.blk.VirtioBlk;
+import dev.flint.virtio.fs.VirtioFs;
 import dev.flint.virtio.mmio.VirtioMmioAttacher;
 import dev.flint.virtio.net.MacAddress;
 import dev.flint.virtio.net.NetBackend;
@@ -123,9 +124,9 @@ final class RunningGuest implements AutoCloseable {
         }
     }
 
-    private static VirtioBlk openShare(MountSpec mount, int index) {
+    private static VirtioFs openShare(MountSpec mount, int index) {
         try {
-            throw new IOException("virtio-fs shares are not built into this version");
+            return new VirtioFs(GuestCommandLine.mountTag(index), mount.source(), mount.readOnly());
         } catch (IOException | IllegalArgumentException e) {
             throw new InvalidConfigException("mount source " + mount.source() + " cannot be shared: " + e.getMessage());
         }

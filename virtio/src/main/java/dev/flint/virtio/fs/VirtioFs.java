@@ -1,0 +1,157 @@
+package dev.flint.virtio.fs;
+
+import dev.flint.virtio.VirtioDevice;
+import dev.flint.virtio.queue.Virtqueue;
+import dev.flint.virtio.queue.VirtqueueException;
+import dev.flint.vmm.sys.ErrnoException;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.logging.Logger;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+/**
+ * The virtio-fs device (virtio 1.x, 5.11): shares one host directory with the guest, which mounts
+ * it with {@code mount -t virtiofs <tag> <dir>}. Queue 0 (hiprio) carries FORGET and INTERRUPT,
+ * queue 1 the other FUSE requests; both are served by a FUSE server written here, on the VM's
+ * event loop. The guest can never reach outside the shared directory: see {@code HostTree}.
+ *
+ * <p>Attach it like any virtio device: {@code new VirtioMmioAttacher(new VirtioFs("share", dir, false))};
+ * close it when the VM is gone to close every host fd it holds.
+ */
+public final class VirtioFs implements VirtioDevice, AutoCloseable {
+    public static final int DEVICE_ID = 26;
+    /** Longest tag the config space holds (it is NUL-padded, not NUL-terminated, at this length). */
+    public static final int TAG_BYTES = 36;
+    static final int HIPRIO = 0;
+    static final int REQUESTS = 1;
+    static final int REQUEST_QUEUES = 1;
+    static final int QUEUE_SIZE = 1024;
+    static final int CONFIG_BYTES = TAG_BYTES + 4;
+    private static final Logger LOG = Logger.getLogger(VirtioFs.class.getName());
+
+    private final String tag;
+    private final byte[] config;
+    private final FuseServer server;
+    private List<Virtqueue> queues;
+    private DriverSignals driver;
+    private boolean closed;
+
+    /**
+     * Shares {@code sharedDirectory} under {@code tag} (1 to 36 bytes of UTF-8); with
+     * {@code readOnly} every modifying request is refused with EROFS.
+     */
+    public VirtioFs(String tag, Path sharedDirectory, boolean readOnly) throws IOException {
+        byte[] tagBytes = tag.getBytes(StandardCharsets.UTF_8);
+        if (tagBytes.length == 0 || tagBytes.length > TAG_BYTES) {
+            throw new IllegalArgumentException("virtio-fs tag '" + tag + "' is " + tagBytes.length
+                    + " bytes; it must be 1 to " + TAG_BYTES + " bytes");
+        }
+        if (!Files.exists(sharedDirectory)) {
+            throw new IOException("shared directory " + sharedDirectory + " does not exist");
+        }
+        if (!Files.isDirectory(sharedDirectory)) {
+            throw new IOException("shared directory " + sharedDirectory + " is not a directory");
+        }
+        this.tag = tag;
+        this.config = new byte[CONFIG_BYTES];
+        System.arraycopy(tagBytes, 0, config, 0, tagBytes.length);
+        MemorySegment.ofArray(config).set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, TAG_BYTES, REQUEST_QUEUES);
+        try {
+            this.server = new FuseServer(sharedDirectory.toAbsolutePath(), readOnly);
+        } catch (ErrnoException e) {
+            throw new IOException("cannot share " + sharedDirectory + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The mount tag the guest names the share by. */
+    public String tag() {
+        return tag;
+    }
+
+    /** Node ids the guest holds, root included (diagnostics and tests). */
+    synchronized int liveNodes() {
+        return server.liveNodes();
+    }
+
+    /** Files and directories the guest holds open (diagnostics and tests). */
+    synchronized int openHandles() {
+        return server.openHandles();
+    }
+
+    @Override
+    public int deviceId() {
+        return DEVICE_ID;
+    }
+
+    @Override
+    public long features() {
+        // Indirect descriptors let a 1 MiB request (256 pages plus headers) take one ring slot.
+        return F_VERSION_1 | F_RING_INDIRECT_DESC;
+    }
+
+    @Override
+    public int queueCount() {
+        return 1 + REQUEST_QUEUES;
+    }
+
+    @Override
+    public int maxQueueSize() {
+        return QUEUE_SIZE;
+    }
+
+    @Override
+    public void readConfig(long offset, MemorySegment data) {
+        for (int i = 0; i < data.byteSize(); i++) {
+            long at = offset + i;
+            data.set(JAVA_BYTE, i, at >= 0 && at < config.length ? config[(int) at] : 0);
+        }
+    }
+
+    @Override
+    public synchronized void activate(List<Virtqueue> queues, long negotiated, DriverSignals driver) {
+        this.queues = queues;
+        this.driver = driver;
+    }
+
+    /** Serves every request on queue {@code index}; runs on the event loop, never on a vCPU thread. */
+    @Override
+    public synchronized void queueNotify(int index) {
+        if (queues == null || closed || index < 0 || index >= queues.size()) {
+            return;
+        }
+        try {
+            if (queues.get(index).serveAll(server::serve)) {
+                driver.usedBuffers();
+            }
+        } catch (VirtqueueException e) {
+            LOG.warning("virtio-fs device '" + tag + "' stopped: " + e.getMessage());
+            queues = null;
+            driver.deviceBroken();
+        }
+    }
+
+    /** The guest reset the device: queues, open handles and node ids are dropped; the share stays open. */
+    @Override
+    public synchronized void reset() {
+        queues = null;
+        if (!closed) {
+            server.reset();
+        }
+    }
+
+    /** Closes every host fd the device holds; it serves nothing afterwards. */
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            queues = null;
+            server.close();
+        }
+    }
+}
