@@ -1,6 +1,6 @@
 /**
  * virtio for Flint's VMM: split virtqueues, the virtio-mmio transport, and the devices
- * (vsock, rng, blk). Depends on the VMM only for guest memory and the device-attachment interfaces, so it
+ * (vsock, rng, blk, net, fs). Depends on the VMM only for guest memory and the device-attachment interfaces, so it
  * is tested without /dev/kvm.
  */
 module dev.flint.virtio {

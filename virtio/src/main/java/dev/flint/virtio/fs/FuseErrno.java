@@ -13,16 +13,16 @@ final class FuseErrno {
     static final int EBADF = Errno.EBADF;
     static final int EACCES = Errno.EACCES;
     static final int EEXIST = Errno.EEXIST;
-    static final int EXDEV = 18;
-    static final int ENOTDIR = 20;
-    static final int EISDIR = 21;
+    static final int EXDEV = Errno.EXDEV;
+    static final int ENOTDIR = Errno.ENOTDIR;
+    static final int EISDIR = Errno.EISDIR;
     static final int EINVAL = Errno.EINVAL;
-    static final int EROFS = 30;
+    static final int EROFS = Errno.EROFS;
     static final int ERANGE = 34;
-    static final int ENAMETOOLONG = 36;
+    static final int ENAMETOOLONG = Errno.ENAMETOOLONG;
     static final int ENOSYS = Errno.ENOSYS;
-    static final int ENOTEMPTY = 39;
-    static final int ELOOP = 40;
+    static final int ENOTEMPTY = Errno.ENOTEMPTY;
+    static final int ELOOP = Errno.ELOOP;
     static final int EPROTO = 71;
     static final int EOPNOTSUPP = Errno.EOPNOTSUPP;
 
