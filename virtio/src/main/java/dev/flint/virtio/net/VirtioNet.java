@@ -289,11 +289,13 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
             written[i] = copyInto(chains.get(i), packet, at);
             at += written[i];
         }
-        // Every chain is filled before any goes back, so the driver never sees a partial frame's first buffer early.
+        // All the frame's buffers go back in one publish of the used index: never a partial frame.
+        int[] heads = new int[chains.size()];
         for (int i = 0; i < chains.size(); i++) {
             heldRx.removeFirst();
-            rx.addUsed(chains.get(i).head(), written[i]);
+            heads[i] = chains.get(i).head();
         }
+        rx.addUsed(heads, written);
         return Placement.DELIVERED;
     }
 

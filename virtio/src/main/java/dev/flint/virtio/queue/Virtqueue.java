@@ -170,10 +170,33 @@ public final class Virtqueue {
 
     /** Returns a chain to the driver with {@code written} bytes written into its writable buffers. */
     public void addUsed(int head, int written) {
+        writeUsedEntry(head, written);
+        publishUsed();
+    }
+
+    /**
+     * Returns several chains at once: the driver sees all of them or none, which a frame spread
+     * over merged rx buffers needs (the driver reads num_buffers from the first and takes the
+     * rest right away).
+     */
+    public void addUsed(int[] heads, int[] written) {
+        if (heads.length != written.length) {
+            throw new IllegalArgumentException(heads.length + " heads but " + written.length + " lengths");
+        }
+        for (int i = 0; i < heads.length; i++) {
+            writeUsedEntry(heads[i], written[i]);
+        }
+        publishUsed();
+    }
+
+    private void writeUsedEntry(int head, int written) {
         long at = 4 + 8L * (nextUsed % size);
         used.set(JAVA_INT_UNALIGNED, at, head);
         used.set(JAVA_INT_UNALIGNED, at + 4, written);
         nextUsed = (nextUsed + 1) & 0xffff;
+    }
+
+    private void publishUsed() {
         VarHandle.releaseFence();
         used.set(JAVA_SHORT_UNALIGNED, 2, (short) nextUsed);
     }

@@ -51,6 +51,20 @@ class VirtqueueTest {
     }
 
     @Test
+    void aBatchOfUsedChainsGoesBackTogether() {
+        Virtqueue queue = driver.queue(false);
+        int first = driver.chain(write(8));
+        int second = driver.chain(write(8));
+        driver.publish(first);
+        driver.publish(second);
+        int a = queue.pop().orElseThrow().head();
+        int b = queue.pop().orElseThrow().head();
+        queue.addUsed(new int[] {a, b}, new int[] {8, 3});
+        assertEquals(List.of(new MockDriver.Used(first, 8), new MockDriver.Used(second, 3)), driver.used());
+        assertThrows(IllegalArgumentException.class, () -> queue.addUsed(new int[] {a}, new int[] {1, 2}));
+    }
+
+    @Test
     void followsIndirectTables() {
         Virtqueue queue = driver.queue(false);
         driver.publish(driver.indirectChain(read("in".getBytes()), read("direct".getBytes()), write(4)));
