@@ -31,7 +31,7 @@ class StorageE2EIT {
                 "end-to-end machines need the guest images and hardware KVM or the nested rig; run ./flint test");
         Path root = Path.of(System.getProperty("flint.root", "..")).toAbsolutePath().normalize();
         String flint = root.resolve("flint").toString();
-        String dd = "dd bs=1M 2>&1 | tail -n 1";
+        String dd = "bs=1M 2>&1 | tail -n 1";
         String script = String.join("\n",
                 "export FLINT_HOME=/tmp/flint-home",
                 "mkdir -p /tmp/share /tmp/rootfs/bin /tmp/rootfs/etc",
