@@ -41,6 +41,7 @@ public final class Vcpu implements Runnable {
     private volatile boolean stopRequested;
     private long thread;
     private boolean kickable;
+    private volatile long kicksTaken;
     private long exits;
 
     /** A vCPU whose ending exit goes to {@code onExit} (once, from the vCPU thread). */
@@ -76,12 +77,25 @@ public final class Vcpu implements Runnable {
                 synchronized (kickLock) {
                     kickable = false;
                 }
-                // A kick that came after the last KVM_RUN is still pending: take it, or the JVM's
-                // thread teardown could unblock it and its default action would end the process.
-                Libc.sigtimedwait(kick, noWait);
+                // Kicks that came after the last KVM_RUN are still pending: take them all, or the
+                // JVM's thread teardown could unblock one and its default action would end the
+                // process. A real-time signal queues: two kicks (the guest's own power-off, then
+                // the host's close) leave two.
+                drainKicks(kick, noWait);
             }
         }
         onExit.accept(exit);
+    }
+
+    private void drainKicks(MemorySegment kick, MemorySegment noWait) {
+        while (Libc.sigtimedwait(kick, noWait) == KICK_SIGNAL) {
+            kicksTaken++;
+        }
+    }
+
+    /** Kick signals this vCPU's thread has taken off its queue (each {@link #kick} while it runs sends one). */
+    public long kicksTaken() {
+        return kicksTaken;
     }
 
     private void prepareSignals(Arena arena, MemorySegment kick) throws ErrnoException {
@@ -105,7 +119,7 @@ public final class Vcpu implements Runnable {
                 case KvmExit.MMIO -> handleMmio(run);
                 case KvmExit.INTR -> {
                     run.setImmediateExit(false);
-                    Libc.sigtimedwait(kick, noWait);
+                    drainKicks(kick, noWait);
                 }
                 case KvmExit.HLT -> {
                     return new VmExit(VmExit.Reason.HALT, "vCPU " + fd.id() + " halted");

@@ -55,6 +55,8 @@ class RealModeGuestIT {
     private final ByteArrayOutputStream console = new ByteArrayOutputStream();
     private final AtomicInteger exitValue = new AtomicInteger(-1);
     private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
+    /** Extra kicks the exit port's handler sends on the vCPU thread, as a power-off then a close do. */
+    private final AtomicInteger extraKicks = new AtomicInteger();
     private Vcpu vcpu;
 
     @BeforeEach
@@ -83,6 +85,9 @@ class RealModeGuestIT {
             public void write(long offset, MemorySegment data) {
                 exitValue.set(data.get(JAVA_BYTE, 0));
                 vcpu.requestStop();
+                for (int i = extraKicks.get(); i > 0; i--) {
+                    vcpu.kick();
+                }
             }
         });
         vcpu = new Vcpu(vcpuFd, pio, new Bus("mmio"), exit::complete);
@@ -161,6 +166,19 @@ class RealModeGuestIT {
         assertEquals(VmExit.Reason.STOPPED, exit.get(10, TimeUnit.SECONDS).reason());
         thread.join(5_000);
         assertFalse(thread.isAlive());
+    }
+
+    @Test
+    void everyQueuedKickIsTakenBeforeTheThreadEnds() throws Exception {
+        // Kick is a real-time signal, and those queue: a thread that ended with one still
+        // pending could have it delivered while HotSpot tears the thread down, ending the JVM.
+        extraKicks.set(2);
+        startAt(HELLO);
+        Thread thread = vcpu.start("kicks");
+        assertEquals(VmExit.Reason.STOPPED, exit.get(10, TimeUnit.SECONDS).reason());
+        thread.join(5_000);
+        assertFalse(thread.isAlive());
+        assertEquals(3, vcpu.kicksTaken(), "the stop's kick and both extra kicks were taken off the queue");
     }
 
     @Test
