@@ -23,7 +23,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class StorageE2EIT {
     private static final Pattern SUM = Pattern.compile("([a-z-]+)-sum=([0-9a-f]{64})");
-    private static final Pattern DD = Pattern.compile("dd-([a-z-]+): .*?([0-9]+) bytes .*copied, ([0-9.]+) s");
+    private static final Pattern DD = Pattern.compile("dd-([a-z]+-[a-z]+)-seconds=([0-9.]+)");
+    private static final long BYTES = 64L << 20;
+    /** Shell functions, for the rig and the guest alike: {@code timed LABEL CMD...} prints how long CMD took. */
+    private static final String TIMED = "now() { cut -d\" \" -f1 /proc/uptime; }; timed() { l=$1; shift; t0=$(now);"
+            + " \"$@\" 2>/dev/null; t1=$(now); echo \"dd-$l-seconds=$(awk \"BEGIN{print $t1-$t0}\")\"; }; ";
 
     @Test
     void blockAndFileSystemDevicesMoveBytesIntactAndKeepFiles() throws Exception {
@@ -31,21 +35,20 @@ class StorageE2EIT {
                 "end-to-end machines need the guest images and hardware KVM or the nested rig; run ./flint test");
         Path root = Path.of(System.getProperty("flint.root", "..")).toAbsolutePath().normalize();
         String flint = root.resolve("flint").toString();
-        String dd = "bs=1M 2>&1 | tail -n 1";
         String script = String.join("\n",
-                "export FLINT_HOME=/tmp/flint-home",
+                "export FLINT_HOME=/tmp/flint-home; " + TIMED,
                 "mkdir -p /tmp/share /tmp/rootfs/bin /tmp/rootfs/etc",
                 "head -c 67108864 /dev/urandom > /tmp/share/data",
                 "echo \"host-sum=$(sha256sum /tmp/share/data | cut -c1-64)\"",
                 "cp /tmp/share/data /tmp/blk-in.img; truncate -s 64M /tmp/blk-out.img",
-                "echo \"dd-rig-read: $(dd if=/tmp/share/data of=/dev/null " + dd + ")\"",
-                "echo \"dd-rig-write: $(dd if=/tmp/share/data of=/tmp/rig-copy conv=fsync " + dd + ")\"",
+                "timed rig-read dd if=/tmp/share/data of=/dev/null bs=1M",
+                "timed rig-write dd if=/tmp/share/data of=/tmp/rig-copy bs=1M conv=fsync",
                 "echo from-host > /tmp/share/host.txt",
                 flint + " run --memory-mb 384 --disk /tmp/blk-in.img:ro --disk /tmp/blk-out.img --mount /tmp/share:/w -- sh -c '"
-                        + "echo \"dd-blk-read: $(dd if=/dev/vda of=/dev/null " + dd + ")\"; "
-                        + "echo \"dd-fs-read: $(dd if=/w/data of=/dev/null " + dd + ")\"; "
-                        + "echo \"dd-blk-write: $(dd if=/dev/vda of=/dev/vdb conv=fsync " + dd + ")\"; "
-                        + "echo \"dd-fs-write: $(dd if=/dev/vda of=/w/copy conv=fsync " + dd + ")\"; "
+                        + TIMED + "timed blk-read dd if=/dev/vda of=/dev/null bs=1M; "
+                        + "timed fs-read dd if=/w/data of=/dev/null bs=1M; "
+                        + "timed blk-write dd if=/dev/vda of=/dev/vdb bs=1M conv=fsync; "
+                        + "timed fs-write dd if=/dev/vda of=/w/copy bs=1M conv=fsync; "
                         + "echo \"guest-blk-sum=$(sha256sum /dev/vda | cut -c1-64)\"; "
                         + "echo \"guest-fs-sum=$(sha256sum /w/data | cut -c1-64)\"; "
                         + "echo \"guest-read=$(cat /w/host.txt)\"; echo from-guest > /w/guest.txt; "
@@ -99,9 +102,10 @@ class StorageE2EIT {
         Map<String, Double> rates = new LinkedHashMap<>();
         Matcher dd = DD.matcher(output);
         while (dd.find()) {
-            rates.put(dd.group(1), Long.parseLong(dd.group(2)) / 1e6 / Double.parseDouble(dd.group(3)));
+            double seconds = Double.parseDouble(dd.group(2));
+            rates.put(dd.group(1), seconds > 0 ? BYTES / 1e6 / seconds : Double.NaN);   // /proc/uptime ticks 10 ms
         }
-        System.out.printf("E2E storage throughput (%s), 64 MiB, bs=1M:%n", E2E.where());
+        System.out.printf("E2E storage throughput (%s), 64 MiB, bs=1M, write with fsync:%n", E2E.where());
         for (String op : List.of("read", "write")) {
             double rig = rates.getOrDefault("rig-" + op, Double.NaN);
             for (String device : List.of("blk", "fs")) {
