@@ -4,8 +4,6 @@ import dev.flint.kernel.GuestImages;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -26,21 +24,12 @@ class BootE2EIT {
     void flintBootsTheVmlinuxAndTheBzImageToInitAndPowersOff() throws Exception {
         assumeTrue(Boolean.getBoolean("flint.e2e"),
                 "end-to-end boot needs the guest kernel build and hardware KVM or the nested rig; run ./flint test");
-        Path root = Path.of(System.getProperty("flint.root", "..")).toAbsolutePath().normalize();
         Path bzImage = GuestImages.system().expected().bzImage();
         // Both boots in one rig session: the rig's own boot costs more than a guest's.
-        String flint = root.resolve("flint").toString();
+        String flint = E2E.flint();
         String script = flint + " boot --memory-mb 256 --timeout 600 && echo '== bzImage ==' && "
                 + flint + " boot --memory-mb 256 --timeout 600 --kernel " + bzImage;
-        List<String> command = new ArrayList<>();
-        if (E2E.nativeKvmCanBootLinux()) {
-            command.addAll(List.of("sh", "-c", script));
-        } else {
-            command.addAll(List.of(flint, "rig", "--cpus", "1", "--timeout", "1200", "--include", bzImage.toString(), "--",
-                    "sh", "-c", script));
-        }
-
-        E2E.Result result = E2E.run(command, root);
+        E2E.Result result = E2E.runScript(script, 1200, bzImage.toString());
 
         assertEquals(0, result.exitCode(), "both boots exit 0:\n" + result.output());
         String[] boots = result.output().split("== bzImage ==", 2);

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -30,6 +31,33 @@ final class E2E {
 
     static String where() {
         return nativeKvmCanBootLinux() ? "native KVM" : "nested rig, emulated CPU: not a performance figure";
+    }
+
+    /** This checkout's root, where {@code ./flint} is. */
+    static Path root() {
+        return Path.of(System.getProperty("flint.root", "..")).toAbsolutePath().normalize();
+    }
+
+    /** {@code ./flint} of this checkout, as an absolute path. */
+    static String flint() {
+        return root().resolve("flint").toString();
+    }
+
+    /**
+     * Runs a shell script where guests boot: directly on hardware KVM, else in one nested-rig
+     * session (one emulated vCPU) that sees {@code includes} beside this checkout's builds.
+     */
+    static Result runScript(String script, int timeoutSeconds, String... includes) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        if (!nativeKvmCanBootLinux()) {
+            command.addAll(List.of(flint(), "rig", "--cpus", "1", "--timeout", Integer.toString(timeoutSeconds)));
+            for (String include : includes) {
+                command.addAll(List.of("--include", include));
+            }
+            command.add("--");
+        }
+        command.addAll(List.of("sh", "-c", script));
+        return run(command, root());
     }
 
     static final String JVM_CRASH = "A fatal error has been detected by the Java Runtime Environment";

@@ -2,9 +2,6 @@ package dev.flint.machine;
 
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -29,8 +26,7 @@ class MachineE2EIT {
     void doctorPassesEveryCheckAndRunPassesTheExitCodeThrough() throws Exception {
         assumeTrue(Boolean.getBoolean("flint.e2e"),
                 "end-to-end machines need the guest images and hardware KVM or the nested rig; run ./flint test");
-        Path root = Path.of(System.getProperty("flint.root", "..")).toAbsolutePath().normalize();
-        String flint = root.resolve("flint").toString();
+        String flint = E2E.flint();
         String script = flint + " doctor --rounds 30; echo \"doctor-exit=$?\"; "
                 + flint + " run --env WHO=flint -- sh -c 'echo hello $WHO; echo to-stderr >&2; exit 7'; "
                 + "echo \"run-exit=$?\"; "
@@ -39,14 +35,7 @@ class MachineE2EIT {
                 + flint + " run --disk /tmp/disk.img -- sh -c "
                 + "'echo disk-data | dd of=/dev/vda conv=fsync 2>/dev/null; dd if=/dev/vda bs=512 skip=8 count=1 2>/dev/null | head -c 10; echo'; "
                 + "echo \"disk-file=$(head -c 9 /tmp/disk.img)\"";
-        List<String> command = new ArrayList<>();
-        if (E2E.nativeKvmCanBootLinux()) {
-            command.addAll(List.of("sh", "-c", script));
-        } else {
-            command.addAll(List.of(flint, "rig", "--cpus", "1", "--timeout", "1200", "--", "sh", "-c", script));
-        }
-
-        E2E.Result result = E2E.run(command, root);
+        E2E.Result result = E2E.runScript(script, 1200);
 
         String output = result.output();
         assertEquals(0, result.exitCode(), "the rig ran the script:\n" + output);

@@ -2,9 +2,6 @@ package dev.flint.machine;
 
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -28,8 +25,7 @@ class NetworkE2EIT {
     void theGuestReachesTheNetworkOnlyAsItsPolicySaysAndServesAForwardedPort() throws Exception {
         assumeTrue(Boolean.getBoolean("flint.e2e"),
                 "end-to-end machines need the guest images and hardware KVM or the nested rig; run ./flint test");
-        Path root = Path.of(System.getProperty("flint.root", "..")).toAbsolutePath().normalize();
-        String flint = root.resolve("flint").toString();
+        String flint = E2E.flint();
         String fetch = "timeout 20 wget -qO- http://10.99.0.1:8000/index.html";
         String script = String.join("\n",
                 "now() { cut -d' ' -f1 /proc/uptime; }",
@@ -51,14 +47,7 @@ class NetworkE2EIT {
                 "t0=$(now); echo \"forwarded-sum=$(wget -qO- http://127.0.0.1:8080/big | sha256sum | cut -c1-64)\"; t1=$(now)",
                 "echo \"forwarded-seconds=$(awk \"BEGIN{print $t1-$t0}\")\"",
                 "kill $server; wait $server; echo network-script-done");
-        List<String> command = new ArrayList<>();
-        if (E2E.nativeKvmCanBootLinux()) {
-            command.addAll(List.of("sh", "-c", script));
-        } else {
-            command.addAll(List.of(flint, "rig", "--cpus", "1", "--timeout", "1500", "--", "sh", "-c", script));
-        }
-
-        E2E.Result result = E2E.run(command, root);
+        E2E.Result result = E2E.runScript(script, 1500);
 
         String output = result.output();
         assertEquals(0, result.exitCode(), "the rig ran the script:\n" + output);

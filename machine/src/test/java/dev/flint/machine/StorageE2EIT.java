@@ -2,8 +2,6 @@ package dev.flint.machine;
 
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,8 +31,7 @@ class StorageE2EIT {
     void blockAndFileSystemDevicesMoveBytesIntactAndKeepFiles() throws Exception {
         assumeTrue(Boolean.getBoolean("flint.e2e"),
                 "end-to-end machines need the guest images and hardware KVM or the nested rig; run ./flint test");
-        Path root = Path.of(System.getProperty("flint.root", "..")).toAbsolutePath().normalize();
-        String flint = root.resolve("flint").toString();
+        String flint = E2E.flint();
         String script = String.join("\n",
                 "export FLINT_HOME=/tmp/flint-home; " + TIMED,
                 "mkdir -p /tmp/share /tmp/rootfs/bin /tmp/rootfs/etc",
@@ -65,14 +62,7 @@ class StorageE2EIT {
                 "echo \"machines-left=$(ls /tmp/flint-home/machines | wc -l)\"",
                 "cp /bin/busybox /tmp/rootfs/bin/; echo from-rootfs > /tmp/rootfs/etc/motd",
                 flint + " run --rootfs /tmp/rootfs -- /bin/busybox cat /etc/motd");
-        List<String> command = new ArrayList<>();
-        if (E2E.nativeKvmCanBootLinux()) {
-            command.addAll(List.of("sh", "-c", script));
-        } else {
-            command.addAll(List.of(flint, "rig", "--cpus", "1", "--timeout", "1500", "--", "sh", "-c", script));
-        }
-
-        E2E.Result result = E2E.run(command, root);
+        E2E.Result result = E2E.runScript(script, 1500);
 
         String output = result.output();
         assertEquals(0, result.exitCode(), "the rig ran the script:\n" + output);
