@@ -4,6 +4,7 @@ module dev.flint.machine {
     requires dev.flint.kernel;
     requires dev.flint.virtio;
     requires dev.flint.agent;
+    requires java.management;
     exports dev.flint.machine;
     exports dev.flint.machine.cli;
 }

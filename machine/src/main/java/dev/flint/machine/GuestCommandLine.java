@@ -39,8 +39,8 @@ final class GuestCommandLine {
             }
             parts.add("flint.mounts=" + String.join(",", mounts));
         }
-        if (!config.kernelArgs().isEmpty()) {
-            parts.add(config.kernelArgs());
+        if (!config.bootArgs().isEmpty()) {
+            parts.add(config.bootArgs());
         }
         return String.join(" ", parts);
     }

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ScheduledFuture;
 import java.util.function.Consumer;
 
 /**
@@ -46,6 +47,8 @@ public final class Machine implements AutoCloseable {
     private final Instant createdAt;
     private volatile RunningGuest guest;
     private volatile MachineState state = MachineState.STOPPED;
+    private volatile String lastStopReason;
+    private ScheduledFuture<?> expiry;
 
     private Machine(MachineConfig config, Optional<MachineDisk> disk, ConsoleLog console) {
         this.config = config;
@@ -61,33 +64,54 @@ public final class Machine implements AutoCloseable {
 
     /** As {@link #create(MachineConfig)}, copying the guest's console to {@code consoleCopy}. */
     public static Machine create(MachineConfig config, OutputStream consoleCopy) {
-        Objects.requireNonNull(config, "config");
-        Optional<MachineDisk> disk = config.hasOwnDisk() ? Optional.of(MachineDisk.open(config)) : Optional.empty();
-        Machine machine = new Machine(config, disk, new ConsoleLog(CONSOLE_BYTES, consoleCopy));
+        Machine machine = define(config, consoleCopy);
         try {
             machine.start();
             return machine;
         } catch (RuntimeException e) {
-            disk.ifPresent(MachineDisk::close);
+            machine.disk.ifPresent(MachineDisk::close);
             throw e;
         }
     }
 
-    /** Boots a stopped machine again, with its disk as it was; waits for the agent. */
-    public synchronized void start() {
-        MachineState current = status();
-        if (current != MachineState.STOPPED) {
-            throw new MachineNotRunningException("machine " + config.name() + " is " + current.name().toLowerCase()
-                    + "; only a stopped machine can start");
+    /**
+     * A machine that exists (its disk made and locked) but has not booted: {@link MachineState#STOPPED}
+     * until {@link #start()}.
+     */
+    public static Machine define(MachineConfig config, OutputStream consoleCopy) {
+        Objects.requireNonNull(config, "config");
+        Optional<MachineDisk> disk = config.hasOwnDisk() ? Optional.of(MachineDisk.open(config)) : Optional.empty();
+        return new Machine(config, disk, new ConsoleLog(CONSOLE_BYTES, consoleCopy));
+    }
+
+    /** Boots a stopped machine, with its disk as it was; waits for the agent up to the config's boot timeout. */
+    public void start() {
+        start(config.bootTimeout());
+    }
+
+    /** Boots a stopped machine and waits up to {@code bootTimeout} for its agent. */
+    public synchronized void start(Duration bootTimeout) {
+        Objects.requireNonNull(bootTimeout, "bootTimeout");
+        if (bootTimeout.isNegative() || bootTimeout.isZero()) {
+            throw new InvalidConfigException("bootTimeout must be positive, got " + bootTimeout);
         }
+        MachineLifecycle.require(config.name(), status(), MachineLifecycle.Action.START);
         state = MachineState.BOOTING;
         try {
-            guest = RunningGuest.boot(config, disk, console);
+            guest = RunningGuest.boot(config, disk, console, bootTimeout);
             state = MachineState.RUNNING;
+            lastStopReason = null;
+            config.timeout().ifPresent(ttl -> expiry = Expiry.schedule(ttl, () -> expire(ttl)));
         } catch (RuntimeException e) {
             state = MachineState.STOPPED;
+            lastStopReason = "boot failed: " + e.getMessage();
             throw e;
         }
+    }
+
+    private void expire(Duration ttl) {
+        stop();
+        lastStopReason = "its time to live (" + ttl + ") ran out";
     }
 
     public String name() {
@@ -106,6 +130,8 @@ public final class Machine implements AutoCloseable {
                 if (guest == current && state == MachineState.RUNNING) {
                     guest = null;
                     state = MachineState.STOPPED;
+                    lastStopReason = "the guest ended: " + current.vm.exitIfEnded();
+                    cancelExpiry();
                     current.close();
                 }
             }
@@ -213,7 +239,7 @@ public final class Machine implements AutoCloseable {
         env.putAll(config.env());
         env.putAll(options.env());
         ExecRequest.Builder request = ExecRequest.builder(argv).env(env);
-        options.workdir().ifPresent(request::workdir);
+        options.workdir().or(config::workdir).ifPresent(request::workdir);
         options.stdin().ifPresent(request::stdin);
         options.timeout().ifPresent(request::timeout);
         return request.build();
@@ -231,11 +257,39 @@ public final class Machine implements AutoCloseable {
     private RunningGuest running() {
         MachineState current = status();
         RunningGuest running = guest;
-        if (current != MachineState.RUNNING || running == null) {
-            throw new MachineNotRunningException("machine " + config.name() + " is " + current.name().toLowerCase()
-                    + (current == MachineState.STOPPED ? "; start() it to run commands" : "; create a new one to run commands"));
-        }
+        MachineLifecycle.require(config.name(), running == null ? MachineState.STOPPED : current, MachineLifecycle.Action.EXEC);
         return running;
+    }
+
+    /**
+     * Runs {@code command} in a login shell ({@code /bin/sh -l -c}): /etc/profile and the
+     * machine's env apply, as in an interactive session.
+     */
+    public ExecResult shell(String command) {
+        return shell(command, ExecOptions.DEFAULT);
+    }
+
+    public ExecResult shell(String command, ExecOptions options) {
+        if (command == null || command.isBlank()) {
+            throw new InvalidConfigException("shell needs a command, got " + (command == null ? "null" : "'" + command + "'"));
+        }
+        return exec(List.of("/bin/sh", "-l", "-c", command), options);
+    }
+
+    /** Identity, state, resources, network and times, as of now. */
+    public MachineInfo info() {
+        MachineState current = status();
+        RunningGuest running = guest;
+        boolean up = current == MachineState.RUNNING && running != null;
+        return new MachineInfo(config.name(), current, config.cpus(), config.memoryMb(), config.diskMb(), config.mounts(),
+                address(), up ? running.ports : List.of(), config.metadata(), createdAt,
+                up ? Optional.of(running.startedAt) : Optional.empty(),
+                up ? Optional.of(running.bootDuration) : Optional.empty(), Optional.ofNullable(lastStopReason));
+    }
+
+    /** Counters of the running machine since its last start. */
+    public MachineMetrics metrics() {
+        return running().metrics();
     }
 
     /**
@@ -245,14 +299,18 @@ public final class Machine implements AutoCloseable {
      */
     public synchronized void stop(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
+        MachineLifecycle.require(config.name(), status(), MachineLifecycle.Action.STOP);
         RunningGuest current = guest;
-        if (current == null || state == MachineState.DELETED) {
+        if (current == null) {
             return;
         }
+        state = MachineState.STOPPING;
+        cancelExpiry();
         current.powerOff(timeout);
         current.close();
         guest = null;
         state = MachineState.STOPPED;
+        lastStopReason = "stopped by the host";
     }
 
     public void stop() {
@@ -260,9 +318,17 @@ public final class Machine implements AutoCloseable {
     }
 
     /** Stops and starts the machine, keeping its disk. */
-    public void restart() {
+    public synchronized void restart() {
+        MachineLifecycle.require(config.name(), status(), MachineLifecycle.Action.RESTART);
         stop();
         start();
+    }
+
+    private synchronized void cancelExpiry() {
+        if (expiry != null) {
+            expiry.cancel(false);
+            expiry = null;
+        }
     }
 
     /** Stops the machine if needed, releases everything it holds and removes its disk unless the config retains it. */
@@ -270,6 +336,7 @@ public final class Machine implements AutoCloseable {
         if (state == MachineState.DELETED) {
             return;
         }
+        cancelExpiry();
         RunningGuest current = guest;
         if (current != null) {
             if (config.retainDisk()) {

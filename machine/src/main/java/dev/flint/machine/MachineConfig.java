@@ -24,22 +24,27 @@ import java.util.Set;
  * built from a host directory (or an ext4 image used as is) instead.
  */
 public record MachineConfig(String name, int cpus, int memoryMb, Map<String, String> env, Duration bootTimeout,
-                            Optional<Path> kernel, Optional<Path> initrd, String kernelArgs,
+                            Optional<Path> kernel, Optional<Path> initrd, String bootArgs,
                             Optional<Path> vsockSocket, List<DiskSpec> disks, int diskMb, List<MountSpec> mounts,
-                            Optional<Path> rootfs, boolean retainDisk, NetworkPolicy network, List<PortSpec> ports) {
+                            Optional<Path> rootfs, boolean retainDisk, NetworkPolicy network, List<PortSpec> ports,
+                            Optional<String> workdir, Map<String, String> metadata, Optional<Duration> timeout) {
     public static final int MIN_MEMORY_MB = 64;
     public static final int MAX_CPUS = 254;
     /** MMIO slots left after vsock, rng and network, shared by the machine's disk, extra disks and mounts. */
     public static final int MAX_DISKS = 16;
     public static final int MIN_DISK_MB = 16;
     public static final int MAX_DISK_MB = 16 * 1024 * 1024;
+    public static final int MAX_METADATA = 64;
     private static final String NAME_PATTERN = "[a-z0-9][a-z0-9-]{0,62}";
+    private static final String METADATA_KEY = "[A-Za-z0-9][A-Za-z0-9._/-]{0,62}";
+    private static final int MAX_METADATA_VALUE = 1024;
 
     public MachineConfig {
         env = Map.copyOf(env);
         disks = List.copyOf(disks);
         mounts = List.copyOf(mounts);
         ports = List.copyOf(ports);
+        metadata = Map.copyOf(metadata);
     }
 
     /** Whether the machine has a disk of its own (its root overlay or its rootfs image) as /dev/vda. */
@@ -60,7 +65,7 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
         private Duration bootTimeout = Duration.ofSeconds(60);
         private Path kernel;
         private Path initrd;
-        private String kernelArgs = "";
+        private String bootArgs = "";
         private Path vsockSocket;
         private final List<DiskSpec> disks = new ArrayList<>();
         private int diskMb;
@@ -69,6 +74,9 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
         private boolean retainDisk;
         private NetworkPolicy network = NetworkPolicy.allowAll();
         private final List<PortSpec> ports = new ArrayList<>();
+        private String workdir;
+        private final Map<String, String> metadata = new LinkedHashMap<>();
+        private Duration timeout;
 
         public Builder name(String name) {
             this.name = name;
@@ -109,8 +117,8 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
         }
 
         /** Extra kernel command-line arguments. */
-        public Builder kernelArgs(String kernelArgs) {
-            this.kernelArgs = kernelArgs;
+        public Builder bootArgs(String bootArgs) {
+            this.bootArgs = bootArgs;
             return this;
         }
 
@@ -172,6 +180,24 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
             return this;
         }
 
+        /** Working directory of every exec and shell that names none (absolute guest path). */
+        public Builder workdir(String workdir) {
+            this.workdir = workdir;
+            return this;
+        }
+
+        /** A label for finding the machine again (see {@code Machine.info()}); keys like {@code team} or {@code app.io/tier}. */
+        public Builder metadata(String key, String value) {
+            metadata.put(key, value);
+            return this;
+        }
+
+        /** Time to live: the machine stops itself this long after each start. */
+        public Builder timeout(Duration timeout) {
+            this.timeout = timeout;
+            return this;
+        }
+
         public MachineConfig build() {
             if (name == null || !name.matches(NAME_PATTERN)) {
                 throw new InvalidConfigException("machine name must be 1-63 lowercase letters, digits or '-', starting"
@@ -179,6 +205,11 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
             }
             if (cpus < 1 || cpus > MAX_CPUS) {
                 throw new InvalidConfigException("cpus must be between 1 and " + MAX_CPUS + ", got " + cpus);
+            }
+            int hostCpus = Runtime.getRuntime().availableProcessors();
+            if (cpus > hostCpus) {
+                throw new InvalidConfigException("cpus " + cpus + " is more than the " + hostCpus + " CPUs this host gives"
+                        + " Flint; ask for " + hostCpus + " or fewer");
             }
             if (memoryMb < MIN_MEMORY_MB) {
                 throw new InvalidConfigException("memoryMb must be at least " + MIN_MEMORY_MB + ", got " + memoryMb);
@@ -192,8 +223,8 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
             }
             requireFile("kernel", kernel);
             requireFile("initrd", initrd);
-            if (kernelArgs == null || kernelArgs.chars().anyMatch(c -> c < 0x20 || c > 0x7e)) {
-                throw new InvalidConfigException("kernelArgs must be printable ASCII");
+            if (bootArgs == null || bootArgs.chars().anyMatch(c -> c < 0x20 || c > 0x7e)) {
+                throw new InvalidConfigException("bootArgs must be printable ASCII");
             }
             if (vsockSocket != null && (Files.exists(vsockSocket) || !Files.isDirectory(vsockSocket.toAbsolutePath().getParent()))) {
                 throw new InvalidConfigException("vsockSocket " + vsockSocket + " must be a new path in an existing directory");
@@ -222,14 +253,38 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
                 }
             }
             validateNetwork(network, ports);
+            if (workdir != null && !workdir.startsWith("/")) {
+                throw new InvalidConfigException("workdir must be an absolute guest path, got '" + workdir + "'");
+            }
+            validateMetadata(metadata);
+            if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
+                throw new InvalidConfigException("timeout (time to live) must be positive, got " + timeout);
+            }
             int devices = disks.size() + mounts.size() + (diskMb > 0 || rootfs != null ? 1 : 0);
             if (devices > MAX_DISKS) {
                 throw new InvalidConfigException("at most " + MAX_DISKS + " disks and mounts together (the machine's"
                         + " own disk counts), got " + devices);
             }
             return new MachineConfig(name, cpus, memoryMb, env, bootTimeout, Optional.ofNullable(kernel),
-                    Optional.ofNullable(initrd), kernelArgs, Optional.ofNullable(vsockSocket), disks, diskMb, mounts,
-                    Optional.ofNullable(rootfs), retainDisk, network, ports);
+                    Optional.ofNullable(initrd), bootArgs, Optional.ofNullable(vsockSocket), disks, diskMb, mounts,
+                    Optional.ofNullable(rootfs), retainDisk, network, ports, Optional.ofNullable(workdir), metadata,
+                    Optional.ofNullable(timeout));
+        }
+
+        private static void validateMetadata(Map<String, String> metadata) {
+            if (metadata.size() > MAX_METADATA) {
+                throw new InvalidConfigException("at most " + MAX_METADATA + " metadata entries, got " + metadata.size());
+            }
+            for (Map.Entry<String, String> entry : metadata.entrySet()) {
+                if (entry.getKey() == null || !entry.getKey().matches(METADATA_KEY)) {
+                    throw new InvalidConfigException("metadata key must be 1-63 letters, digits or '._/-', starting with"
+                            + " a letter or digit; got '" + entry.getKey() + "'");
+                }
+                if (entry.getValue() == null || entry.getValue().length() > MAX_METADATA_VALUE) {
+                    throw new InvalidConfigException("metadata " + entry.getKey() + " needs a value of at most "
+                            + MAX_METADATA_VALUE + " characters");
+                }
+            }
         }
 
         private static void validateNetwork(NetworkPolicy network, List<PortSpec> ports) {

@@ -8,6 +8,7 @@ import dev.flint.virtio.mmio.VirtioMmioAttacher;
 import dev.flint.virtio.net.MacAddress;
 import dev.flint.virtio.net.NetBackend;
 import dev.flint.virtio.net.VirtioNet;
+import dev.flint.virtio.net.VirtioNetStats;
 import dev.flint.virtio.rng.VirtioRng;
 import dev.flint.virtio.vsock.VirtioVsock;
 import dev.flint.virtio.vsock.VsockStream;
@@ -19,6 +20,8 @@ import dev.flint.vmm.VmmException;
 import dev.flint.vmm.devices.DeviceAttacher;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.ConnectException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -60,7 +63,7 @@ final class RunningGuest implements AutoCloseable {
     }
 
     /** Boots and waits for the agent; on any failure releases what it made and says why. */
-    static RunningGuest boot(MachineConfig config, Optional<MachineDisk> disk, ConsoleLog console) {
+    static RunningGuest boot(MachineConfig config, Optional<MachineDisk> disk, ConsoleLog console, Duration bootTimeout) {
         Instant startedAt = Instant.now();
         long start = System.nanoTime();
         GuestImages.Images images = locateImages(config);
@@ -89,7 +92,7 @@ final class RunningGuest implements AutoCloseable {
             vm = VirtualMachine.start(new VmConfig(config.name(), config.kernel().orElse(images.vmlinux()),
                     Optional.of(config.initrd().orElse(images.initramfs())), cmdline, config.memoryMb(), config.cpus(),
                     console, attachers));
-            AgentClient agent = connectAgent(config, vm, vsock, console, start);
+            AgentClient agent = connectAgent(config, vm, vsock, console, start, bootTimeout);
             Duration boot = Duration.ofNanos(System.nanoTime() - start);
             VsockUnixBridge bridge = config.vsockSocket().isPresent()
                     ? VsockUnixBridge.start(vsock.muxer(), config.vsockSocket().get()) : null;
@@ -146,8 +149,8 @@ final class RunningGuest implements AutoCloseable {
 
     /** Connects to the agent, retrying while the guest boots (a refused connect means "not listening yet"). */
     private static AgentClient connectAgent(MachineConfig config, VirtualMachine vm, VirtioVsock vsock,
-                                            ConsoleLog console, long start) {
-        long deadline = start + config.bootTimeout().toNanos();
+                                            ConsoleLog console, long start, Duration bootTimeout) {
+        long deadline = start + bootTimeout.toNanos();
         IOException last = null;
         while (System.nanoTime() < deadline) {
             VmExit exit = vm.exitIfEnded();
@@ -171,7 +174,7 @@ final class RunningGuest implements AutoCloseable {
             }
         }
         throw new AgentUnavailableException("the agent of machine " + config.name() + " did not answer within "
-                + config.bootTimeout().toSeconds() + " s" + (last == null ? "" : " (" + last.getMessage() + ")")
+                + bootTimeout.toSeconds() + " s" + (last == null ? "" : " (" + last.getMessage() + ")")
                 + "; give it a longer bootTimeout, or check the console:\n" + console.tail(20), last);
     }
 
@@ -181,6 +184,25 @@ final class RunningGuest implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Counters since this boot (see {@link MachineMetrics}). */
+    MachineMetrics metrics() {
+        ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
+        long cpuNanos = vm.vcpuThreads().stream().mapToLong(thread -> Math.max(0, cpu.getThreadCpuTime(thread.threadId()))).sum();
+        long resident = HostResidency.residentBytes(vm.memoryRegions().stream()
+                .map(region -> new HostResidency.Range(region.host().address(), region.size())).toList());
+        List<VirtioBlk> disks = devicesOf(VirtioBlk.class);
+        VirtioNetStats net = devicesOf(VirtioNet.class).stream().map(VirtioNet::stats).findFirst()
+                .orElse(new VirtioNetStats(0, 0, 0, 0, 0, 0));
+        long denied = devicesOf(VirtioNet.class).stream().mapToLong(n -> n.backend().stats().denied()).sum();
+        return new MachineMetrics(Duration.ofNanos(cpuNanos), resident, vm.vcpuExits(), vsock.bytesToGuest(),
+                vsock.bytesFromGuest(), disks.stream().mapToLong(VirtioBlk::bytesRead).sum(),
+                disks.stream().mapToLong(VirtioBlk::bytesWritten).sum(), net.rxFrames(), net.txFrames(), denied);
+    }
+
+    private <T> List<T> devicesOf(Class<T> type) {
+        return devices.stream().filter(type::isInstance).map(type::cast).toList();
     }
 
     /** Asks the agent to power off and waits up to {@code timeout}; stops the VM forcibly after that. */

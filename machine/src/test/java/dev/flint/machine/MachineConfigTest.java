@@ -27,6 +27,15 @@ class MachineConfigTest {
     }
 
     @Test
+    void workdirMetadataAndTimeToLiveAreKept() {
+        MachineConfig config = MachineConfig.builder().workdir("/srv").metadata("team", "infra").metadata("app.io/tier", "web")
+                .timeout(Duration.ofMinutes(5)).build();
+        assertEquals("/srv", config.workdir().orElseThrow());
+        assertEquals("web", config.metadata().get("app.io/tier"));
+        assertEquals(Duration.ofMinutes(5), config.timeout().orElseThrow());
+    }
+
+    @Test
     void eachFieldIsValidatedWithAClearMessage() {
         assertTrue(rejected(() -> MachineConfig.builder().name("Bad Name").build()).contains("machine name"));
         assertTrue(rejected(() -> MachineConfig.builder().name("").build()).contains("machine name"));
@@ -35,7 +44,18 @@ class MachineConfigTest {
         assertTrue(rejected(() -> MachineConfig.builder().bootTimeout(Duration.ZERO).build()).contains("bootTimeout"));
         assertTrue(rejected(() -> MachineConfig.builder().env("A=B", "x").build()).contains("environment variable name"));
         assertTrue(rejected(() -> MachineConfig.builder().kernel(Path.of("/no/such/kernel")).build()).contains("does not exist"));
-        assertTrue(rejected(() -> MachineConfig.builder().kernelArgs("a\nb").build()).contains("printable"));
+        assertTrue(rejected(() -> MachineConfig.builder().bootArgs("a\nb").build()).contains("printable"));
+        int host = Runtime.getRuntime().availableProcessors();
+        assertTrue(rejected(() -> MachineConfig.builder().cpus(host + 1).build()).contains("more than the " + host + " CPUs"));
+        assertTrue(rejected(() -> MachineConfig.builder().workdir("relative").build()).contains("workdir"));
+        assertTrue(rejected(() -> MachineConfig.builder().metadata("bad key", "v").build()).contains("metadata key"));
+        assertTrue(rejected(() -> MachineConfig.builder().metadata("k", "v".repeat(1025)).build()).contains("at most 1024"));
+        MachineConfig.Builder many = MachineConfig.builder();
+        for (int i = 0; i <= MachineConfig.MAX_METADATA; i++) {
+            many.metadata("k" + i, "v");
+        }
+        assertTrue(rejected(many::build).contains("metadata entries"));
+        assertTrue(rejected(() -> MachineConfig.builder().timeout(Duration.ZERO).build()).contains("time to live"));
     }
 
     @Test

@@ -363,6 +363,23 @@ public final class VirtualMachine implements AutoCloseable {
         return timeline;
     }
 
+    /** The vCPU threads, started or not yet: for CPU-time accounting. */
+    public List<Thread> vcpuThreads() {
+        VcpuThreads threads = vcpuThreads;
+        return threads == null ? List.of() : threads.threads();
+    }
+
+    /** VM exits the vCPUs have handled so far, all of them together. */
+    public long vcpuExits() {
+        VcpuThreads threads = vcpuThreads;
+        return threads == null ? 0 : threads.vcpus().stream().mapToLong(Vcpu::exitCount).sum();
+    }
+
+    /** Where the guest's RAM lives in this process: one region per memory slot. */
+    public List<GuestMemory.Region> memoryRegions() {
+        return memory == null ? List.of() : memory.regions();
+    }
+
     /** Guest accesses to ports and addresses no device claims. */
     public long unclaimedAccesses() {
         return pio.unclaimedAccesses() + mmio.unclaimedAccesses();

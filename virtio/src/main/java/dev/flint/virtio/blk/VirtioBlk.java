@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Logger;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -29,6 +30,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable {
     public static final int DEVICE_ID = 2;
     public static final int SECTOR = 512;
+    private final LongAdder bytesRead = new LongAdder();
+    private final LongAdder bytesWritten = new LongAdder();
     static final long F_SEG_MAX = 1L << 2;
     static final long F_RO = 1L << 5;
     static final long F_FLUSH = 1L << 9;
@@ -94,6 +97,16 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
         c.putInt(48, MAX_RANGE_SECTORS);
         c.putInt(52, 1);
         return c.array();
+    }
+
+    /** Bytes the guest has read from the image. */
+    public long bytesRead() {
+        return bytesRead.sum();
+    }
+
+    /** Bytes the guest has written to the image. */
+    public long bytesWritten() {
+        return bytesWritten.sum();
     }
 
     public long capacitySectors() {
@@ -187,6 +200,7 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
         if (!write) {
             written[0] = (int) total;
         }
+        (write ? bytesWritten : bytesRead).add(total);
         return S_OK;
     }
 

@@ -11,6 +11,7 @@ import dev.flint.vmm.sys.EventFd;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -24,6 +25,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * or the guest (new rx buffers) makes progress possible it fills rx buffers.
  */
 public final class VirtioVsock implements VirtioDevice {
+    private final LongAdder bytesFromGuest = new LongAdder();
+    private final LongAdder bytesToGuest = new LongAdder();
     public static final int DEVICE_ID = 19;
     static final int RX = 0;
     static final int TX = 1;
@@ -55,6 +58,16 @@ public final class VirtioVsock implements VirtioDevice {
     @Override
     public int deviceId() {
         return DEVICE_ID;
+    }
+
+    /** Payload bytes the guest has sent over vsock. */
+    public long bytesFromGuest() {
+        return bytesFromGuest.sum();
+    }
+
+    /** Payload bytes delivered to the guest over vsock. */
+    public long bytesToGuest() {
+        return bytesToGuest.sum();
     }
 
     @Override
@@ -159,6 +172,7 @@ public final class VirtioVsock implements VirtioDevice {
                     + (bytes.length - VsockHeader.SIZE) + "; dropped");
             return 0;
         }
+        bytesFromGuest.add(length);
         muxer.onGuestPacket(header, Arrays.copyOfRange(bytes, VsockHeader.SIZE, VsockHeader.SIZE + (int) length));
         return 0;
     }
@@ -183,6 +197,7 @@ public final class VirtioVsock implements VirtioDevice {
                 break;
             }
             int written = pendingRx.write(packet.header().encode(), packet.payload());
+            bytesToGuest.add(packet.payload().length);
             rx.addUsed(pendingRx.head(), written);
             pendingRx = null;
             used = true;

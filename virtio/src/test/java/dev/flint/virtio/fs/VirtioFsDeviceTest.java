@@ -162,7 +162,7 @@ class VirtioFsDeviceTest {
     private static final class RecordingContext implements DeviceContext {
         final GuestMemory memory = GuestMemory.onHeap(List.of(new MemoryRange(0, 8 << 20)));
         final Map<Long, Runnable> doorbells = new HashMap<>();
-        final List<String> kernelArgs = new ArrayList<>();
+        final List<String> bootArgs = new ArrayList<>();
         final List<EventFd> eventFds = new ArrayList<>();
         BusDevice mmio;
 
@@ -197,7 +197,7 @@ class VirtioFsDeviceTest {
 
         @Override
         public void appendKernelArgs(String args) {
-            kernelArgs.add(args);
+            bootArgs.add(args);
         }
 
         int read(int offset) {
@@ -222,7 +222,7 @@ class VirtioFsDeviceTest {
         RecordingContext vm = new RecordingContext();
         try (VirtioFs fs = new VirtioFs("share", share, false)) {
             new VirtioMmioAttacher(fs).attach(vm);
-            assertEquals(List.of(VirtioMmioTransport.kernelArg(0xd000_0000L, 5)), vm.kernelArgs);
+            assertEquals(List.of(VirtioMmioTransport.kernelArg(0xd000_0000L, 5)), vm.bootArgs);
             assertEquals(2, vm.doorbells.size(), "one ioeventfd doorbell per queue");
             assertEquals(0x74726976, vm.read(0x000));
             assertEquals(26, vm.read(0x008), "device id");

@@ -1,0 +1,62 @@
+package dev.flint.machine;
+
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Set;
+
+import static dev.flint.machine.MachineState.BOOTING;
+import static dev.flint.machine.MachineState.DELETED;
+import static dev.flint.machine.MachineState.RUNNING;
+import static dev.flint.machine.MachineState.STOPPED;
+import static dev.flint.machine.MachineState.STOPPING;
+
+/**
+ * The machine state machine: which call may run in which state. Anything else is a
+ * {@link MachineStateException} naming the state and what to do, never a hang.
+ *
+ * <pre>
+ *   define ──> STOPPED ──start──> BOOTING ──agent ready──> RUNNING ──stop──> STOPPING ──> STOPPED
+ *                 ^                  │ boot failed            │ power-off, crash, time to live
+ *                 └──────────────────┴────────────────────────┘
+ *   any state ──delete/close──> DELETED
+ * </pre>
+ */
+final class MachineLifecycle {
+    /** What a caller asks of a machine. */
+    enum Action { START, STOP, RESTART, EXEC, DELETE }
+
+    private static final Map<Action, Set<MachineState>> LEGAL = Map.of(
+            Action.START, EnumSet.of(STOPPED),
+            Action.STOP, EnumSet.of(RUNNING, STOPPED),
+            Action.RESTART, EnumSet.of(RUNNING, STOPPED),
+            Action.EXEC, EnumSet.of(RUNNING),
+            Action.DELETE, EnumSet.allOf(MachineState.class));
+
+    private MachineLifecycle() {
+    }
+
+    static boolean allows(MachineState state, Action action) {
+        return LEGAL.get(action).contains(state);
+    }
+
+    /** Throws unless {@code action} is legal in {@code state}. */
+    static void require(String machine, MachineState state, Action action) {
+        if (allows(state, action)) {
+            return;
+        }
+        String verb = action.name().toLowerCase();
+        String hint = switch (state) {
+            case DELETED -> "it was deleted; create a new machine";
+            case BOOTING -> "wait until start() returns";
+            case STOPPING -> "wait until stop() returns";
+            case STOPPED -> "start() it first";
+            case RUNNING -> action == Action.START ? "it already runs; stop() it first, or restart()" : "";
+        };
+        if (action == Action.EXEC && state != DELETED) {
+            throw new MachineNotRunningException("machine " + machine + " is " + state.name().toLowerCase()
+                    + ", so it cannot " + verb + "; " + hint);
+        }
+        throw new MachineStateException("machine " + machine + " is " + state.name().toLowerCase() + ", so it cannot "
+                + verb + "; " + hint);
+    }
+}
