@@ -247,8 +247,9 @@ public final class Machine implements AutoCloseable {
 
     private RuntimeException agentFailure(IOException e) {
         if (status() != MachineState.RUNNING) {
+            String why = lastStopReason;
             return new MachineNotRunningException("machine " + config.name() + " is " + state.name().toLowerCase()
-                    + ": " + e.getMessage());
+                    + (why == null ? "" : " (" + why + ")") + ": " + e.getMessage());
         }
         return new AgentUnavailableException("lost the agent of machine " + config.name() + ": " + e.getMessage(), e);
     }

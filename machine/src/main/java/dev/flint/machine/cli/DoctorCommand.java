@@ -7,6 +7,7 @@ import dev.flint.machine.FlintException;
 import dev.flint.machine.FlintHome;
 import dev.flint.machine.Machine;
 import dev.flint.machine.MachineConfig;
+import dev.flint.machine.MachineMetrics;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -87,10 +88,12 @@ final class DoctorCommand {
                     ExecOptions.builder().stdin("fed through stdin".getBytes()).build()).stdout(), "fed through stdin");
             expect("the guest draws entropy from the host (virtio-rng)",
                     machine.exec(List.of("cat", "/sys/class/misc/hw_random/rng_current")).stdout(), "virtio_rng");
+            expect("a login shell loads /etc/profile (Machine.shell)", machine.shell("echo $PS1").stdout(), "\\h:\\w");
             checkTimeout(machine);
             checkLargeOutput(machine);
             checkDiskSurvivesRestart(machine);
             measureRoundTrip(machine, rounds);
+            checkMetrics(machine);
         } catch (FlintException e) {
             fail("machine works", e.getMessage());
         }
@@ -134,6 +137,17 @@ final class DoctorCommand {
         out.printf("doctor: stop and start took %.1f ms%n", (System.nanoTime() - start) / 1e6);
         expectEquals("a file written in the guest survives stop and start (overlay on the machine's disk)",
                 machine.exec(List.of("cat", "/root/doctor-note")).stdout(), "kept-across-restart\n");
+    }
+
+    private void checkMetrics(Machine machine) {
+        MachineMetrics metrics = machine.metrics();
+        out.printf("doctor: metrics since the restart: vCPU time %d ms, guest memory resident %d MiB, %d VM exits,"
+                        + " vsock %d B in / %d B out, disk %d B read / %d B written%n", metrics.vcpuTime().toMillis(),
+                metrics.guestMemoryResidentBytes() >> 20, metrics.vmExits(), metrics.vsockBytesToGuest(),
+                metrics.vsockBytesFromGuest(), metrics.diskBytesRead(), metrics.diskBytesWritten());
+        boolean counted = metrics.vcpuTime().toNanos() > 0 && metrics.guestMemoryResidentBytes() > 0 && metrics.vmExits() > 0
+                && metrics.vsockBytesToGuest() > 0 && metrics.vsockBytesFromGuest() > 0 && metrics.diskBytesRead() > 0;
+        expectEquals("metrics count vCPU time, resident memory, exits, vsock and disk bytes", counted, true);
     }
 
     private void measureRoundTrip(Machine machine, int rounds) {

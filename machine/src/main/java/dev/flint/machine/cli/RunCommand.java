@@ -37,6 +37,7 @@ final class RunCommand {
               --env K=V             environment variable for COMMAND (repeatable)
               --workdir DIR         working directory in the guest (absolute; default /)
               --timeout SECONDS     kill COMMAND after this long and exit 124
+              --ttl SECONDS         the machine's time to live: it stops itself after this long (exit 125)
               --boot-timeout SECONDS  give up if the machine is not ready after this long (default 60)
               --name NAME           machine name, also its hostname (default flint)
               --disk FILE[:ro]      attach a raw disk image as /dev/vda, /dev/vdb... (repeatable)
@@ -101,6 +102,7 @@ final class RunCommand {
                     }
                     case "--workdir" -> exec.workdir(in.value(option));
                     case "--timeout" -> exec.timeout(Duration.ofSeconds(in.intValue(option, 1, 86_400)));
+                    case "--ttl" -> config.timeout(Duration.ofSeconds(in.intValue(option, 1, 86_400 * 365)));
                     case "--boot-timeout" -> config.bootTimeout(Duration.ofSeconds(in.intValue(option, 1, 3_600)));
                     case "--name" -> config.name(in.value(option));
                     case "--disk" -> {
