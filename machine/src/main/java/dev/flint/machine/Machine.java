@@ -110,8 +110,9 @@ public final class Machine implements AutoCloseable {
     }
 
     private void expire(Duration ttl) {
-        stop();
-        lastStopReason = "its time to live (" + ttl + ") ran out";
+        if (status() == MachineState.RUNNING) {
+            stop(STOP_TIMEOUT, "its time to live of " + ttl.toSeconds() + " s ran out");
+        }
     }
 
     public String name() {
@@ -298,7 +299,11 @@ public final class Machine implements AutoCloseable {
      * {@code timeout}, then stops the VM forcibly. The machine keeps its disk and can
      * {@link #start()} again. Stopping a stopped machine does nothing.
      */
-    public synchronized void stop(Duration timeout) {
+    public void stop(Duration timeout) {
+        stop(timeout, "stopped by the host");
+    }
+
+    private synchronized void stop(Duration timeout, String reason) {
         Objects.requireNonNull(timeout, "timeout");
         MachineLifecycle.require(config.name(), status(), MachineLifecycle.Action.STOP);
         RunningGuest current = guest;
@@ -306,12 +311,12 @@ public final class Machine implements AutoCloseable {
             return;
         }
         state = MachineState.STOPPING;
+        lastStopReason = reason;   // before the power-off, so a command it cuts short can say why
         cancelExpiry();
         current.powerOff(timeout);
         current.close();
         guest = null;
         state = MachineState.STOPPED;
-        lastStopReason = "stopped by the host";
     }
 
     public void stop() {
