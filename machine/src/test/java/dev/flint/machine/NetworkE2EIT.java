@@ -20,6 +20,8 @@ class NetworkE2EIT {
     private static final Pattern SUM = Pattern.compile("([a-z-]+)-sum=([0-9a-f]{64})");
     private static final Pattern SECONDS = Pattern.compile("([a-z-]+)-seconds=([0-9.]+)");
     private static final long BYTES = 100L * 1024 * 1024;
+    /** busybox ping's summary: {@code round-trip min/avg/max = 1.2/3.4/5.6 ms}. */
+    private static final Pattern PING = Pattern.compile("round-trip min/avg/max = [0-9.]+/([0-9.]+)/");
 
     @Test
     void theGuestReachesTheNetworkOnlyAsItsPolicySaysAndServesAForwardedPort() throws Exception {
@@ -35,7 +37,7 @@ class NetworkE2EIT {
                 "t0=$(now); wget -qO /dev/null http://127.0.0.1:8001/big; t1=$(now)",
                 "echo \"loopback-seconds=$(awk \"BEGIN{print $t1-$t0}\")\"",
                 flint + " run -- sh -c '" + fetch + "; echo \"nat-exit=$?\"; timeout 10 wget -qO- http://10.0.2.2:8001/index.html;"
-                        + " echo \"host-loopback-exit=$?\"'",
+                        + " echo \"host-loopback-exit=$?\"; ping -c 5 10.0.2.2 | tail -n 1'",
                 flint + " run --allow 10.99.0.0/24 -- sh -c '" + fetch + "; echo \"allowed-exit=$?\"'",
                 flint + " run --allow 192.0.2.0/24 -- sh -c '" + fetch + "; echo \"unlisted-exit=$?\"'",
                 flint + " run --deny-all -- sh -c '" + fetch + "; echo \"deny-exit=$?\"'",
@@ -83,7 +85,9 @@ class NetworkE2EIT {
                 forwarded = rate;
             }
         }
+        Matcher ping = PING.matcher(output);
         System.out.printf("E2E network throughput (%s), 100 MB guest -> host over HTTP: forwarded port %.1f MB/s,"
-                + " rig loopback %.1f MB/s, ratio %.2f%n", E2E.where(), forwarded, loopback, forwarded / loopback);
+                + " rig loopback %.1f MB/s, ratio %.3f; guest -> gateway ping round trip %s ms%n", E2E.where(), forwarded,
+                loopback, forwarded / loopback, ping.find() ? ping.group(1) : "?");
     }
 }
