@@ -250,7 +250,8 @@ public final class Machine implements AutoCloseable {
         if (status() != MachineState.RUNNING) {
             String why = lastStopReason;
             return new MachineNotRunningException("machine " + config.name() + " is " + state.name().toLowerCase()
-                    + (why == null ? "" : " (" + why + ")") + ": " + e.getMessage());
+                    + (why == null ? "" : " (" + why + ")") + "; the command was cut short ("
+                    + Objects.requireNonNullElse(e.getMessage(), e.getClass().getSimpleName()) + ")");
         }
         return new AgentUnavailableException("lost the agent of machine " + config.name() + ": " + e.getMessage(), e);
     }
