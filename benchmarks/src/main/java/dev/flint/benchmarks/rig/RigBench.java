@@ -11,6 +11,7 @@ import dev.flint.machine.NetworkPolicy;
 import dev.flint.vmm.VirtualMachine;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.ConnectException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,6 +75,7 @@ public final class RigBench {
             progress("round " + round + " of " + options.rounds());
             coldFlintProcess();
             qemuMicrovm(true);
+            warmFlintVm();
             warmFlintMachine(true);
         }
         recordConditions();
@@ -104,6 +106,7 @@ public final class RigBench {
             progress("peer exec over vhost-vsock failed, measuring the peer's boot only: " + e.getMessage());
             qemuMicrovm(false);
         }
+        FlintBoot.toReady(images.vmlinux(), images.initramfs(), MEMORY_MB, CMDLINE, OutputStream.nullOutputStream());
         warmFlintMachine(false);
     }
 
@@ -114,8 +117,8 @@ public final class RigBench {
                 FlintColdBoot.class.getName(), images.vmlinux().toString(), images.initramfs().toString(),
                 String.valueOf(MEMORY_MB), CMDLINE);
         try (WatchedProcess child = WatchedProcess.start(command)) {
-            WatchedProcess.Line ready = child.await(line -> line.contains(FlintColdBoot.READY),
-                    "Flint's guest's '" + FlintColdBoot.READY + "' line", BOOT_TIMEOUT);
+            WatchedProcess.Line ready = child.await(line -> line.contains(FlintBoot.READY),
+                    "Flint's guest's '" + FlintBoot.READY + "' line", BOOT_TIMEOUT);
             WatchedProcess.Line phasesLine = child.await(line -> line.startsWith(FlintColdBoot.PHASES + " "),
                     "the phases line of " + FlintColdBoot.class.getSimpleName(), Duration.ofSeconds(30));
             Map<String, Long> phases = KeyValueLine.parse(FlintColdBoot.PHASES, phasesLine.text());
@@ -131,13 +134,23 @@ public final class RigBench {
         }
     }
 
+    /** VirtualMachine.start in this warm JVM: the VMM's split without JVM start-up and cold code. */
+    private void warmFlintVm() throws Exception {
+        Map<String, Long> phases = FlintBoot.toReady(images.vmlinux(), images.initramfs(), MEMORY_MB, CMDLINE,
+                OutputStream.nullOutputStream());
+        add("flint.warm.host_setup", millis(phases.get("host_setup_ns")));
+        add("flint.warm.kernel_to_init", millis(phases.get("kernel_to_init_ns")));
+        add("flint.warm.init_to_ready", millis(phases.get("init_to_ready_ns")));
+        add("flint.warm.start_to_ready", millis(phases.get("start_to_ready_ns")));
+    }
+
     private void qemuMicrovm(boolean record) throws Exception {
         boolean exec = peerExec.equals("on");
         QemuMicrovm peer = new QemuMicrovm(options.qemu(), images.vmlinux(), images.initramfs(), CMDLINE, MEMORY_MB, 1,
-                exec ? OptionalLong.of(FlintColdBoot.GUEST_CID) : OptionalLong.empty());
+                exec ? OptionalLong.of(FlintBoot.GUEST_CID) : OptionalLong.empty());
         try (WatchedProcess qemu = WatchedProcess.start(peer.command())) {
-            WatchedProcess.Line ready = qemu.await(line -> line.contains(FlintColdBoot.READY),
-                    "QEMU's guest's '" + FlintColdBoot.READY + "' line", BOOT_TIMEOUT);
+            WatchedProcess.Line ready = qemu.await(line -> line.contains(FlintBoot.READY),
+                    "QEMU's guest's '" + FlintBoot.READY + "' line", BOOT_TIMEOUT);
             long rssKib = qemu.residentKib();
             if (record) {
                 add("qemu.process_to_ready", millis(ready.nanosSinceStart()));
@@ -146,6 +159,8 @@ public final class RigBench {
             if (exec) {
                 try (AgentClient agent = connectOverVsock()) {
                     measureExec("qemu", record, argv -> agent.exec(ExecRequest.builder(argv).build()));
+                } catch (IOException e) {
+                    throw new IOException(e.getMessage() + "; QEMU's last output:\n" + qemu.recentOutput(), e);
                 }
             }
         }
@@ -155,7 +170,7 @@ public final class RigBench {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (true) {
             try {
-                return AgentClient.connect(VsockChannel.connect(FlintColdBoot.GUEST_CID, AGENT_PORT), Duration.ofSeconds(20));
+                return AgentClient.connect(VsockChannel.connect(FlintBoot.GUEST_CID, AGENT_PORT), Duration.ofSeconds(20));
             } catch (ConnectException e) {
                 if (System.nanoTime() > deadline) {
                     throw new IOException("the peer's agent refused vsock connections for 20 s: " + e.getMessage(), e);
@@ -253,7 +268,7 @@ public final class RigBench {
         conditions.put("guest_cmdline", CMDLINE);
         conditions.put("peer_command", String.join(" ", new QemuMicrovm(options.qemu(), images.vmlinux(),
                 images.initramfs(), CMDLINE, MEMORY_MB, 1,
-                peerExec.equals("on") ? OptionalLong.of(FlintColdBoot.GUEST_CID) : OptionalLong.empty()).command()));
+                peerExec.equals("on") ? OptionalLong.of(FlintBoot.GUEST_CID) : OptionalLong.empty()).command()));
         conditions.put("peer_exec", peerExec);
         conditions.put("rig_kernel", System.getProperty("os.version"));
         conditions.put("rig_java", System.getProperty("java.vm.version"));

@@ -51,8 +51,9 @@ final class RigChart {
         List<String> coldPhases = List.of("flint.cold.jvm_start", "flint.cold.host_setup", "flint.cold.kernel_to_init",
                 "flint.cold.init_to_ready");
         addBar(bars, result, "Flint, fresh JVM process", coldPhases);
-        addBar(bars, result, "Flint, VirtualMachine.start (JVM up)", coldPhases.subList(1, 4));
-        addBar(bars, result, "Flint, Machine.create (warm JVM)", List.of("flint.warm.create_to_ready"));
+        addBar(bars, result, "Flint, VirtualMachine.start, warm JVM", List.of("flint.warm.host_setup",
+                "flint.warm.kernel_to_init", "flint.warm.init_to_ready"));
+        addBar(bars, result, "Flint, Machine.create, warm JVM", List.of("flint.warm.create_to_ready"));
         addBar(bars, result, "QEMU microvm, fresh process", List.of("qemu.process_to_ready"));
         return bars;
     }
@@ -100,7 +101,7 @@ final class RigChart {
         List<Bar> bars = bootBars(result);
         List<List<Strip>> strips = execStrips(result);
         int stripRows = strips.stream().mapToInt(List::size).sum();
-        int height = 40 + 30 + ROW * bars.size() + 40 + strips.size() * 50 + ROW * stripRows + MARGIN;
+        int height = 40 + 30 + ROW * bars.size() + 40 + strips.size() * 64 + ROW * stripRows + MARGIN;
         BufferedImage image = new BufferedImage(WIDTH, height, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
         try {
@@ -173,7 +174,7 @@ final class RigChart {
             g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 12));
             g.setColor(Color.BLACK);
             g.drawString("Exec round trip, every sample (" + unit + "); black mark: median, red mark: p90", MARGIN, y + 12);
-            y += 20;
+            y += 34;
             g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
             g.setColor(Color.GRAY);
             g.drawLine(left, y, left + width, y);

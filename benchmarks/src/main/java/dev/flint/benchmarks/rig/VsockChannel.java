@@ -29,6 +29,7 @@ final class VsockChannel implements ByteChannel {
     private static final int ECONNREFUSED = 111;
     private static final int ECONNRESET = 104;
     private static final int ENODEV = 19;
+    private static final int ETIMEDOUT = 110;
     private static final int BUFFER = 64 * 1024;
 
     private static final Linker LINKER = Linker.nativeLinker();
@@ -66,7 +67,7 @@ final class VsockChannel implements ByteChannel {
     }
 
     /**
-     * Connects to {@code port} of the guest with context id {@code cid}. A refused or reset
+     * Connects to {@code port} of the guest with context id {@code cid}. A refused, reset or timed-out
      * connection throws {@link ConnectException} (nothing listens yet); other failures say why.
      */
     static VsockChannel connect(long cid, int port) throws IOException {
@@ -85,7 +86,7 @@ final class VsockChannel implements ByteChannel {
             if (rc != 0) {
                 int errno = errno(state);
                 int ignored = (int) CLOSE.invokeExact(state, fd);
-                if (errno == ECONNREFUSED || errno == ECONNRESET || errno == ENODEV) {
+                if (errno == ECONNREFUSED || errno == ECONNRESET || errno == ENODEV || errno == ETIMEDOUT) {
                     throw new ConnectException("vsock connect to cid " + cid + " port " + port + ": errno " + errno);
                 }
                 throw new IOException("vsock connect to cid " + cid + " port " + port + " failed, errno " + errno);

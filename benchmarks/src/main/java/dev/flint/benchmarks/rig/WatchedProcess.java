@@ -91,9 +91,18 @@ final class WatchedProcess implements AutoCloseable {
     private final Deque<String> seen = new ArrayDeque<>();
 
     private void remember(String text) {
-        seen.addLast(text);
+        seen.addLast(text);  // under the tail lock
         if (seen.size() > TAIL_LINES) {
             seen.removeFirst();
+        }
+    }
+
+    /** The last lines of output, waited for or not, for error messages. */
+    String recentOutput() {
+        synchronized (tail) {
+            List<String> lines = new java.util.ArrayList<>(seen);
+            tail.forEach(entry -> lines.add(entry.substring(entry.indexOf(' ') + 1)));
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size()));
         }
     }
 
