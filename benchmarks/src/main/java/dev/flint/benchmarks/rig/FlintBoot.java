@@ -1,13 +1,16 @@
 package dev.flint.benchmarks.rig;
 
+import dev.flint.agent.AgentClient;
 import dev.flint.virtio.mmio.VirtioMmioAttacher;
 import dev.flint.virtio.rng.VirtioRng;
 import dev.flint.virtio.vsock.VirtioVsock;
 import dev.flint.vmm.KvmHost;
 import dev.flint.vmm.VirtualMachine;
 import dev.flint.vmm.VmConfig;
+import dev.flint.vmm.VmExit;
 import dev.flint.vmm.VmmException;
 
+import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,8 +26,11 @@ import java.util.Optional;
  * is stopped once the line is out.
  */
 final class FlintBoot {
+    private static final Duration POWER_OFF_TIMEOUT = Duration.ofSeconds(30);
+
     static final String READY = "flint-agent: ready";
     static final long GUEST_CID = 3;
+    static final int AGENT_PORT = 1024;
 
     private FlintBoot() {
     }
@@ -36,8 +42,9 @@ final class FlintBoot {
         // within a fraction of a millisecond of the VM's own creation mark.
         KvmHost.local().requireLinuxGuests();
         ConsoleWatch console = new ConsoleWatch(READY, consoleCopy);
+        VirtioVsock vsock = new VirtioVsock(GUEST_CID);
         VmConfig config = new VmConfig("bench", kernel, Optional.of(initrd), cmdline, memoryMb, 1, console,
-                List.of(new VirtioMmioAttacher(new VirtioVsock(GUEST_CID)), new VirtioMmioAttacher(new VirtioRng())));
+                List.of(new VirtioMmioAttacher(vsock), new VirtioMmioAttacher(new VirtioRng())));
         long start = System.nanoTime();
         try (VirtualMachine vm = VirtualMachine.start(config)) {
             long startToReady = console.await(Duration.ofMinutes(5)) - start;
@@ -49,8 +56,26 @@ final class FlintBoot {
             phases.put("kernel_to_init_ns", marker - setup);
             phases.put("init_to_ready_ns", startToReady - marker);
             phases.put("start_to_ready_ns", startToReady);
-            vm.stop();
+            powerOff(vm, vsock);
             return phases;
+        }
+    }
+
+    /**
+     * Ends the VM the way Machine does, through the agent's POWER_OFF, so the vCPU leaves KVM_RUN
+     * by itself. Kicking an idle vCPU with VirtualMachine.stop() killed the whole JVM with the
+     * kick signal (SIGRTMIN+6) in the rig, the second time it was done in one process.
+     */
+    private static void powerOff(VirtualMachine vm, VirtioVsock vsock) throws InterruptedException {
+        try (AgentClient agent = AgentClient.connect(vsock.muxer().connect(AGENT_PORT, POWER_OFF_TIMEOUT),
+                POWER_OFF_TIMEOUT)) {
+            agent.powerOff();
+            if (vm.awaitExit(POWER_OFF_TIMEOUT).reason() == VmExit.Reason.TIMEOUT) {
+                throw new IllegalStateException("the guest did not power off within " + POWER_OFF_TIMEOUT.toSeconds()
+                        + " s of the agent's POWER_OFF");
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("could not reach the agent to power the guest off: " + e.getMessage(), e);
         }
     }
 }

@@ -113,7 +113,7 @@ public final class RigBench {
     private void coldFlintProcess() throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = List.of(java, "--enable-native-access=ALL-UNNAMED,dev.flint.vmm",
-                "-p", options.modulePath(), "--add-modules", "dev.flint.virtio", "-cp", options.classes(),
+                "-p", options.modulePath(), "--add-modules", "dev.flint.virtio,dev.flint.agent", "-cp", options.classes(),
                 FlintColdBoot.class.getName(), images.vmlinux().toString(), images.initramfs().toString(),
                 String.valueOf(MEMORY_MB), CMDLINE);
         try (WatchedProcess child = WatchedProcess.start(command)) {
