@@ -11,7 +11,6 @@ import dev.flint.machine.NetworkPolicy;
 import dev.flint.vmm.VirtualMachine;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.ConnectException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,7 +74,6 @@ public final class RigBench {
             progress("round " + round + " of " + options.rounds());
             coldFlintProcess();
             qemuMicrovm(true);
-            warmFlintVm();
             warmFlintMachine(true);
         }
         recordConditions();
@@ -106,7 +104,6 @@ public final class RigBench {
             progress("peer exec over vhost-vsock failed, measuring the peer's boot only: " + e.getMessage());
             qemuMicrovm(false);
         }
-        FlintBoot.toReady(images.vmlinux(), images.initramfs(), MEMORY_MB, CMDLINE, OutputStream.nullOutputStream());
         warmFlintMachine(false);
     }
 
@@ -134,15 +131,9 @@ public final class RigBench {
         }
     }
 
-    /** VirtualMachine.start in this warm JVM: the VMM's split without JVM start-up and cold code. */
-    private void warmFlintVm() throws Exception {
-        Map<String, Long> phases = FlintBoot.toReady(images.vmlinux(), images.initramfs(), MEMORY_MB, CMDLINE,
-                OutputStream.nullOutputStream());
-        add("flint.warm.host_setup", millis(phases.get("host_setup_ns")));
-        add("flint.warm.kernel_to_init", millis(phases.get("kernel_to_init_ns")));
-        add("flint.warm.init_to_ready", millis(phases.get("init_to_ready_ns")));
-        add("flint.warm.start_to_ready", millis(phases.get("start_to_ready_ns")));
-    }
+    // No VirtualMachine boot in this JVM: twice in three rig runs, ending one (vm.stop() or the
+    // agent's POWER_OFF) killed this JVM with Flint's vCPU kick signal (SIGRTMIN+6); Machine's
+    // own lifecycle did not. The VMM's split therefore comes from the fresh-JVM child only.
 
     private void qemuMicrovm(boolean record) throws Exception {
         boolean exec = peerExec.equals("on");
