@@ -23,11 +23,13 @@ public final class FlintColdBoot {
             System.err.println("usage: FlintColdBoot KERNEL INITRD MEMORY_MB CMDLINE");
             System.exit(2);
         }
-        Map<String, Long> phases = FlintBoot.toReady(Path.of(args[0]), Path.of(args[1]), Long.parseLong(args[2]), args[3],
-                new FileOutputStream(FileDescriptor.out));
-        phases.put("rss_kib", WatchedProcess.residentKib(Path.of("/proc/self/status")));
-        System.out.println(KeyValueLine.format(PHASES, phases));
-        System.out.flush();
+        FlintBoot.toReady(Path.of(args[0]), Path.of(args[1]), Long.parseLong(args[2]), args[3],
+                new FileOutputStream(FileDescriptor.out), phases -> {
+                    Map<String, Long> line = new java.util.LinkedHashMap<>(phases);
+                    line.put("rss_kib", WatchedProcess.residentKib(Path.of("/proc/self/status")));
+                    System.out.println(KeyValueLine.format(PHASES, line));
+                    System.out.flush();
+                });
         System.exit(0);
     }
 }
