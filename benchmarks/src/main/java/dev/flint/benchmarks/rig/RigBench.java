@@ -132,7 +132,7 @@ public final class RigBench {
     }
 
     // No VirtualMachine boot in this JVM: in the rig, ending one (vm.stop() or the agent's
-    // POWER_OFF) killed the JVM with Flint's vCPU kick signal (SIGRTMIN+6, exit 168) in 3 of 4
+    // POWER_OFF) killed the JVM with Flint's vCPU kick signal (SIGRTMIN+6, exit 168) in 2 of 3
     // tries; Machine's own lifecycle did not. The VMM's split comes from the fresh-JVM child,
     // which reports before it powers off; its exit status is not looked at.
 
