@@ -9,7 +9,7 @@ import java.util.Map;
  * A small JSON reader, enough for JMH's result files, so the tools need no JSON library:
  * objects become {@link Map}s, arrays {@link List}s, numbers {@link Double}s.
  */
-final class Json {
+public final class Json {
     private final String text;
     private int at;
 
@@ -18,7 +18,7 @@ final class Json {
     }
 
     /** Parses one JSON document; {@link IllegalArgumentException} says where it is malformed. */
-    static Object parse(String text) {
+    public static Object parse(String text) {
         Json json = new Json(text);
         Object value = json.value();
         json.skipSpace();

@@ -14,6 +14,9 @@ import java.util.Map;
  * 99.9% confidence interval over the iterations of all forks), combined for the two runs. More
  * iterations and forks narrow it; a quick run gives a wide one and so flags only large changes.
  *
+ * <p>Rig results ({@code rig-bench.sh}) are judged the same way on their Flint/peer ratios, whose
+ * noise is the spread of the per-round ratios (see {@link ResultFiles}).
+ *
  * <p>Usage: {@code RegressionGuard BASELINE.json CURRENT.json}; exit 0 when nothing regressed,
  * 1 when something did, 2 when the files cannot be read or share no benchmark that can be judged.
  */
@@ -78,7 +81,7 @@ public final class RegressionGuard {
         }
         List<Comparison> comparisons;
         try {
-            comparisons = compare(JmhResults.read(Path.of(args[0])), JmhResults.read(Path.of(args[1])));
+            comparisons = compare(ResultFiles.read(Path.of(args[0])), ResultFiles.read(Path.of(args[1])));
         } catch (IOException e) {
             System.err.println("guard: " + e.getMessage());
             System.exit(2);

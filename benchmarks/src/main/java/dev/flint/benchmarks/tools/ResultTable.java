@@ -18,7 +18,7 @@ public final class ResultTable {
     }
 
     /** Three decimals below 1000, none above: enough digits to compare, no more. */
-    static String number(double value) {
+    public static String number(double value) {
         if (!Double.isFinite(value)) {
             return String.valueOf(value);
         }

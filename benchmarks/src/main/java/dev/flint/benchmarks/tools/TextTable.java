@@ -4,13 +4,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A plain-text table with aligned columns: text columns left-aligned, the rest right-aligned. */
-final class TextTable {
+public final class TextTable {
     private final List<String> headers;
     private final boolean[] leftAligned;
     private final List<List<String>> rows = new ArrayList<>();
 
     /** Headers whose name starts with '<' are left-aligned (the '<' is not printed). */
-    TextTable(String... headers) {
+    public TextTable(String... headers) {
         this.headers = new ArrayList<>();
         this.leftAligned = new boolean[headers.length];
         for (int i = 0; i < headers.length; i++) {
@@ -19,7 +19,7 @@ final class TextTable {
         }
     }
 
-    TextTable row(String... cells) {
+    public TextTable row(String... cells) {
         if (cells.length != headers.size()) {
             throw new IllegalArgumentException("a row needs " + headers.size() + " cells, got " + cells.length);
         }

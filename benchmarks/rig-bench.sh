@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# rig-bench.sh: Flint against QEMU microvm, end to end, in ONE nested-rig session.
+# See benchmarks/README.md ("End-to-end benchmarks in the nested rig") and --help.
+set -euo pipefail
+
+usage() {
+    cat <<'USAGE'
+Usage: benchmarks/rig-bench.sh [--rounds N] [--exec N] [--exec-1mib N] [--timeout S] [--out FILE]
+                               [--no-peer-exec] [--keep-log]
+
+Boots one nested rig (QEMU TCG with nested SVM, see rig/README.md) and measures inside it, each
+round, with the same guest kernel, initramfs, command line, 256 MiB and 1 vCPU:
+  - Flint in a fresh JVM: process start to the guest's 'flint-agent: ready' line, split into
+    JVM start, host setup (to the first KVM_RUN), kernel to init (boot marker), init to ready;
+  - QEMU microvm (pit/pic/rtc off, -enable-kvm -cpu host): process start to the same line,
+    then exec(["true"]) and a 1 MiB exec over vhost-vsock with Flint's own agent client;
+  - Flint's Machine.create in a warm JVM to agent-ready, then the same execs.
+Writes benchmarks/results/rig-<date>.json (samples, median, p90, min, max per metric; Flint/peer
+ratios with their measured noise) and a PNG chart beside it, and prints the tables.
+
+Options:
+  --rounds N       rounds of boots, each measuring all three (default 5)
+  --exec N         exec(["true"]) round trips per machine and round (default 50)
+  --exec-1mib N    1 MiB execs per machine and round (default 5)
+  --timeout S      kill the rig after S seconds (default 1500)
+  --out FILE       result JSON (default benchmarks/results/rig-<date>.json)
+  --no-peer-exec   time the peer's boot only (no vhost-vsock device)
+  --keep-log       keep the rig's whole output beside the result (FILE.log)
+  -h, --help       this text
+
+Compare the result with a baseline: benchmarks/guard.sh benchmarks/baseline/rig-*.json RESULT.json
+Exit status: 0 measured; 2 bad options; 3 a tool is missing; otherwise the rig's or the
+benchmark's failure (the output above says what happened).
+USAGE
+}
+
+die() { printf 'rig-bench: %s\n' "$*" >&2; exit 3; }
+
+rounds=5 exec=50 exec_1mib=5 timeout=1500 out="" peer_exec=1 keep_log=0
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --rounds) rounds=${2:?--rounds needs a value}; shift 2 ;;
+        --exec) exec=${2:?--exec needs a value}; shift 2 ;;
+        --exec-1mib) exec_1mib=${2:?--exec-1mib needs a value}; shift 2 ;;
+        --timeout) timeout=${2:?--timeout needs a value}; shift 2 ;;
+        --out) out=${2:?--out needs a value}; shift 2 ;;
+        --no-peer-exec) peer_exec=0; shift ;;
+        --keep-log) keep_log=1; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) printf 'rig-bench: unknown option %s\n' "$1" >&2; usage >&2; exit 2 ;;
+    esac
+done
+for n in "$rounds" "$exec" "$exec_1mib" "$timeout"; do
+    [[ $n =~ ^[1-9][0-9]*$ ]] || { printf 'rig-bench: %s is not a positive integer\n' "$n" >&2; exit 2; }
+done
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(dirname "$BENCH_DIR")"
+FLINT_CACHE=${FLINT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flint}
+export FLINT_CACHE
+date=$(date +%Y-%m-%d-%H%M)
+out=${out:-$BENCH_DIR/results/rig-$date.json}
+mkdir -p "$(dirname "$out")"
+
+# The host-side tools (report, chart) come from the benchmarks jar; jar-env.sh finds a JDK >= 22
+# and rebuilds the jar (and so benchmarks/target/classes, which the rig runs) when sources changed.
+source "$BENCH_DIR/jar-env.sh"
+
+qemu=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not found: apt-get install qemu-system-x86"
+rig_kernel_dir=$(ls -d "$FLINT_CACHE"/rig/kernel-*/lib/modules/*/kernel 2>/dev/null | tail -n1 || true)
+
+includes=(--include "$qemu" --include /usr/share/qemu --include "$BENCH_DIR/target/classes")
+# QEMU's shared libraries: the rig's root is an initramfs holding only what is included.
+while IFS= read -r lib; do includes+=(--include "$lib"); done < <(
+    ldd "$qemu" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u)
+# vhost-vsock for the peer's exec: the rig kernel's modules (Debian cloud kernel, uncompressed).
+vsock_modules="net/vmw_vsock/vsock.ko net/vmw_vsock/vmw_vsock_virtio_transport_common.ko
+    drivers/vhost/vhost_iotlb.ko drivers/vhost/vhost.ko drivers/vhost/vhost_vsock.ko"
+if [[ $peer_exec == 1 && -n $rig_kernel_dir ]]; then
+    for m in $vsock_modules; do
+        [[ -f $rig_kernel_dir/$m ]] && includes+=(--include "$rig_kernel_dir/$m")
+    done
+fi
+
+host_cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+conditions=(--condition "date=$date" --condition "host=$(hostname)"
+    --condition "host_cpu=$host_cpu x $(nproc)"
+    --condition "host_load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+    --condition "host_kvm=$([[ -d /sys/module/kvm_pvm ]] && echo 'PVM (cannot boot Linux)' || echo 'not PVM')"
+    --condition "commit=$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    --condition "rig=QEMU $("$qemu" -version | head -n1 | sed 's/.*version //') TCG, EPYC+svm+npt, 1 vCPU, nested KVM")
+bench_args=(--qemu "$qemu" --module-path "$REPO_DIR/machine/target/lib" --classes "$BENCH_DIR/target/classes"
+    --rounds "$rounds" --exec "$exec" --exec-1mib "$exec_1mib")
+[[ $peer_exec == 1 ]] || bench_args+=(--no-peer-exec)
+
+# Runs inside the rig (busybox sh): load vhost-vsock, then the benchmark driver.
+inside='mods="$FLINT_CACHE/rig/kernel-$(uname -r)/lib/modules/$(uname -r)/kernel"
+for m in '"$(echo $vsock_modules)"'; do
+    [ -f "$mods/$m" ] && { insmod "$mods/$m" 2>&1 || echo "rig-bench: insmod $m failed"; }
+done
+lib=$1; classes=$2; shift 2
+exec java --enable-native-access=ALL-UNNAMED,dev.flint.vmm -p "$lib" --add-modules dev.flint.machine \
+    -cp "$classes" dev.flint.benchmarks.rig.RigBench "$@"'
+
+log=$(mktemp "${TMPDIR:-/tmp}/rig-bench.XXXXXX.log")
+trap 'rm -f "$log"' EXIT
+printf 'rig-bench: one rig session, %s rounds (%s execs + %s x 1 MiB per machine and round); about %s min\n' \
+    "$rounds" "$exec" "$exec_1mib" "$(( (rounds * 70 + 150) / 60 ))" >&2
+set +e
+"$REPO_DIR/flint" rig --timeout "$timeout" "${includes[@]}" -- \
+    sh -c "$inside" rig-bench "$REPO_DIR/machine/target/lib" "$BENCH_DIR/target/classes" \
+    "${bench_args[@]}" "${conditions[@]}" 2>&1 | tee "$log" | grep --line-buffered '^rig-bench' >&2
+status=${PIPESTATUS[0]}
+set -e
+[[ $keep_log == 1 ]] && cp "$log" "${out%.json}.log"
+if [[ $status -ne 0 ]] || ! grep -q '^=== rig-bench result end ===' "$log"; then
+    printf 'rig-bench: the rig run failed (exit %s); its last output:\n' "$status" >&2
+    tail -n 60 "$log" >&2
+    exit $(( status == 0 ? 1 : status ))
+fi
+sed -n '/^=== rig-bench result begin ===$/,/^=== rig-bench result end ===$/p' "$log" | sed '1d;$d' >"$out"
+"$JAVA" -cp "$BENCH_JAR" dev.flint.benchmarks.rig.RigReport "$out"
+echo "result: $out"

@@ -1,0 +1,33 @@
+package dev.flint.benchmarks.rig;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+
+/**
+ * The peer: QEMU's {@code microvm} machine as its documentation tunes it for fast boots (no PIT,
+ * no PIC, no RTC; KVM with the host CPU; no default devices, no config files), booting the same
+ * kernel and initramfs as Flint with the same command line, and optionally a vhost-vsock device
+ * so the same agent protocol can be timed against it.
+ *
+ * @param vsockCid the guest CID of a {@code vhost-vsock-device}, or empty for none
+ */
+// acpi=off: with ACPI on, QEMU 7.2 describes its virtio-mmio devices only in ACPI tables, which
+// Flint's guest kernel (no CONFIG_ACPI) cannot read; off, QEMU appends virtio_mmio.device= to the
+// command line, as Flint does for its own devices.
+record QemuMicrovm(Path qemu, Path kernel, Path initrd, String cmdline, int memoryMb, int cpus, OptionalLong vsockCid) {
+
+    List<String> command() {
+        List<String> command = new ArrayList<>(List.of(qemu.toString(),
+                "-M", "microvm,pit=off,pic=off,rtc=off,acpi=off",
+                "-enable-kvm", "-cpu", "host",
+                "-m", String.valueOf(memoryMb), "-smp", String.valueOf(cpus),
+                "-nodefaults", "-no-user-config", "-nographic", "-serial", "stdio",
+                "-kernel", kernel.toString(), "-initrd", initrd.toString(), "-append", cmdline));
+        if (vsockCid.isPresent()) {
+            command.addAll(List.of("-device", "vhost-vsock-device,guest-cid=" + vsockCid.getAsLong()));
+        }
+        return command;
+    }
+}

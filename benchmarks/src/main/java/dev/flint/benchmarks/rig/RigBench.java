@@ -1,0 +1,294 @@
+package dev.flint.benchmarks.rig;
+
+import dev.flint.agent.AgentClient;
+import dev.flint.agent.ExecRequest;
+import dev.flint.agent.ProcessResult;
+import dev.flint.kernel.GuestImages;
+import dev.flint.machine.ExecResult;
+import dev.flint.machine.Machine;
+import dev.flint.machine.MachineConfig;
+import dev.flint.machine.NetworkPolicy;
+import dev.flint.vmm.VirtualMachine;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.function.Supplier;
+
+/**
+ * The end-to-end benchmark, run inside the nested rig by {@code benchmarks/rig-bench.sh}: each
+ * round boots Flint in a fresh JVM, QEMU microvm, and a {@link Machine} in this (warm) JVM, all
+ * with the same kernel, initramfs, command line, memory and one vCPU, timing each to the agent's
+ * ready line and the exec round trips through the same agent protocol. Prints the result JSON
+ * between {@link #BEGIN} and {@link #END} lines on stdout, progress on stderr.
+ */
+public final class RigBench {
+    static final String BEGIN = "=== rig-bench result begin ===";
+    static final String END = "=== rig-bench result end ===";
+    static final int MEMORY_MB = 256;
+    static final int AGENT_PORT = Machine.AGENT_PORT;
+    static final String CMDLINE = VirtualMachine.BASE_CMDLINE + " quiet rdinit=/bin/flint-agent flint.hostname=bench";
+    static final List<String> TRUE = List.of("true");
+    static final List<String> ONE_MIB = List.of("head", "-c", "1048576", "/dev/zero");
+    private static final Duration BOOT_TIMEOUT = Duration.ofMinutes(3);
+
+    private final RigBenchOptions options;
+    private final GuestImages.Images images;
+    private final Map<String, List<Double>> samples = new LinkedHashMap<>();
+    private final Map<String, String> conditions = new LinkedHashMap<>();
+    private String peerExec;
+
+    private RigBench(RigBenchOptions options, GuestImages.Images images) {
+        this.options = options;
+        this.images = images;
+    }
+
+    public static void main(String[] args) throws Exception {
+        RigBenchOptions options;
+        try {
+            options = RigBenchOptions.parse(List.of(args));
+        } catch (IllegalArgumentException e) {
+            System.err.println("rig-bench: " + e.getMessage() + "\n" + RigBenchOptions.USAGE);
+            System.exit(2);
+            return;
+        }
+        RigResult result = new RigBench(options, GuestImages.locate()).run();
+        System.out.println(BEGIN);
+        System.out.print(result.toJson());
+        System.out.println(END);
+        System.exit(0);
+    }
+
+    private RigResult run() throws Exception {
+        peerExec = peerExecAvailability();
+        progress("kernel " + images.vmlinux() + ", initramfs " + images.initramfs() + "; peer exec: " + peerExec);
+        warmUp();
+        for (int round = 1; round <= options.rounds(); round++) {
+            progress("round " + round + " of " + options.rounds());
+            coldFlintProcess();
+            qemuMicrovm(true);
+            warmFlintMachine(true);
+        }
+        recordConditions();
+        return new RigResult(conditions, metrics(), ratios());
+    }
+
+    /** The vsock exec against the peer needs /dev/vhost-vsock in the rig (rig-bench.sh loads the modules). */
+    private String peerExecAvailability() {
+        if (!options.peerExec()) {
+            return "off (--no-peer-exec)";
+        }
+        if (!Files.exists(Path.of("/dev/vhost-vsock"))) {
+            return "unavailable: no /dev/vhost-vsock (the vhost_vsock module did not load in the rig)";
+        }
+        return "on";
+    }
+
+    /** One untimed QEMU boot and Machine: JIT-compiles the agent client and vsock paths both sides use. */
+    private void warmUp() throws Exception {
+        progress("warm-up (not recorded)");
+        try {
+            qemuMicrovm(false);
+        } catch (IOException | IllegalStateException e) {
+            if (!peerExec.equals("on")) {
+                throw e;
+            }
+            peerExec = "unavailable: " + e.getMessage().lines().findFirst().orElse("") ;
+            progress("peer exec over vhost-vsock failed, measuring the peer's boot only: " + e.getMessage());
+            qemuMicrovm(false);
+        }
+        warmFlintMachine(false);
+    }
+
+    private void coldFlintProcess() throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> command = List.of(java, "--enable-native-access=ALL-UNNAMED,dev.flint.vmm",
+                "-p", options.modulePath(), "--add-modules", "dev.flint.virtio,dev.flint.agent", "-cp", options.classes(),
+                FlintColdBoot.class.getName(), images.vmlinux().toString(), images.initramfs().toString(),
+                String.valueOf(MEMORY_MB), CMDLINE);
+        try (WatchedProcess child = WatchedProcess.start(command)) {
+            WatchedProcess.Line ready = child.await(line -> line.contains(FlintBoot.READY),
+                    "Flint's guest's '" + FlintBoot.READY + "' line", BOOT_TIMEOUT);
+            WatchedProcess.Line phasesLine = child.await(line -> line.startsWith(FlintColdBoot.PHASES + " "),
+                    "the phases line of " + FlintColdBoot.class.getSimpleName(), Duration.ofSeconds(30));
+            Map<String, Long> phases = KeyValueLine.parse(FlintColdBoot.PHASES, phasesLine.text());
+            double processToReady = millis(ready.nanosSinceStart());
+            add("flint.cold.process_to_ready", processToReady);
+            add("flint.cold.jvm_start", processToReady - millis(phases.get("start_to_ready_ns")));
+            add("flint.cold.host_setup", millis(phases.get("host_setup_ns")));
+            add("flint.cold.kernel_to_init", millis(phases.get("kernel_to_init_ns")));
+            add("flint.cold.init_to_ready", millis(phases.get("init_to_ready_ns")));
+            add("flint.cold.start_to_ready", millis(phases.get("start_to_ready_ns")));
+            add("flint.cold.process_rss", phases.get("rss_kib") / 1024.0);
+            child.waitFor(Duration.ofSeconds(30));
+        }
+    }
+
+    // No VirtualMachine boot in this JVM: in the rig, ending one (vm.stop() or the agent's
+    // POWER_OFF) killed the JVM with Flint's vCPU kick signal (SIGRTMIN+6, exit 168) in 2 of 3
+    // tries; Machine's own lifecycle did not. The VMM's split comes from the fresh-JVM child,
+    // which reports before it powers off; its exit status is not looked at.
+
+    private void qemuMicrovm(boolean record) throws Exception {
+        boolean exec = peerExec.equals("on");
+        QemuMicrovm peer = new QemuMicrovm(options.qemu(), images.vmlinux(), images.initramfs(), CMDLINE, MEMORY_MB, 1,
+                exec ? OptionalLong.of(FlintBoot.GUEST_CID) : OptionalLong.empty());
+        try (WatchedProcess qemu = WatchedProcess.start(peer.command())) {
+            WatchedProcess.Line ready = qemu.await(line -> line.contains(FlintBoot.READY),
+                    "QEMU's guest's '" + FlintBoot.READY + "' line", BOOT_TIMEOUT);
+            long rssKib = qemu.residentKib();
+            if (record) {
+                add("qemu.process_to_ready", millis(ready.nanosSinceStart()));
+                add("qemu.process_rss", rssKib / 1024.0);
+            }
+            if (exec) {
+                try (AgentClient agent = connectOverVsock()) {
+                    measureExec("qemu", record, argv -> agent.exec(ExecRequest.builder(argv).build()));
+                } catch (IOException e) {
+                    throw new IOException(e.getMessage() + "; QEMU's last output:\n" + qemu.recentOutput(), e);
+                }
+            }
+        }
+    }
+
+    private AgentClient connectOverVsock() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (true) {
+            try {
+                return AgentClient.connect(VsockChannel.connect(FlintBoot.GUEST_CID, AGENT_PORT), Duration.ofSeconds(20));
+            } catch (ConnectException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new IOException("the peer's agent refused vsock connections for 20 s: " + e.getMessage(), e);
+                }
+                Thread.sleep(20);
+            }
+        }
+    }
+
+    private void warmFlintMachine(boolean record) throws Exception {
+        MachineConfig config = MachineConfig.builder().name("bench").memoryMb(MEMORY_MB).cpus(1)
+                .kernel(images.vmlinux()).initrd(images.initramfs()).network(NetworkPolicy.none()).build();
+        long start = System.nanoTime();
+        try (Machine machine = Machine.create(config)) {
+            if (record) {
+                add("flint.warm.create_to_ready", millis(System.nanoTime() - start));
+            }
+            measureExec("flint", record, argv -> {
+                ExecResult result = machine.exec(argv);
+                return new ProcessResult(result.exitCode(), 0, result.stdoutBytes(), new byte[0]);
+            });
+        }
+    }
+
+    /** How one side runs a command to completion through the agent protocol. */
+    private interface Executor {
+        ProcessResult exec(List<String> argv) throws Exception;
+    }
+
+    private void measureExec(String side, boolean record, Executor executor) throws Exception {
+        List<Double> trueMicros = new ArrayList<>();
+        for (int i = 0; i < options.execRounds(); i++) {
+            long start = System.nanoTime();
+            ProcessResult result = executor.exec(TRUE);
+            trueMicros.add((System.nanoTime() - start) / 1e3);
+            require(result.exitCode() == 0, () -> side + ": exec(true) exited " + result.exitCode());
+        }
+        List<Double> bigMillis = new ArrayList<>();
+        for (int i = 0; i < options.bigExecRounds(); i++) {
+            long start = System.nanoTime();
+            ProcessResult result = executor.exec(ONE_MIB);
+            bigMillis.add(millis(System.nanoTime() - start));
+            require(result.exitCode() == 0 && result.stdout().length == 1 << 20,
+                    () -> side + ": 'head -c 1048576 /dev/zero' gave exit " + result.exitCode() + " and "
+                            + result.stdout().length + " bytes, not 1048576");
+        }
+        if (record) {
+            trueMicros.forEach(v -> add(side + ".exec_true", v));
+            bigMillis.forEach(v -> add(side + ".exec_1mib", v));
+            add(side + ".exec_true.round_median", Summary.of(trueMicros).median());
+            add(side + ".exec_1mib.round_median", Summary.of(bigMillis).median());
+        }
+    }
+
+    private static void require(boolean condition, Supplier<String> failure) {
+        if (!condition) {
+            throw new IllegalStateException(failure.get());
+        }
+    }
+
+    private void add(String metric, double value) {
+        samples.computeIfAbsent(metric, k -> new ArrayList<>()).add(value);
+    }
+
+    private List<Metric> metrics() {
+        List<Metric> metrics = new ArrayList<>();
+        samples.forEach((name, values) -> metrics.add(new Metric(name, RigMetrics.unit(name),
+                RigMetrics.describe(name), values)));
+        return metrics;
+    }
+
+    private List<Ratio> ratios() {
+        Map<String, Metric> byName = new LinkedHashMap<>();
+        metrics().forEach(m -> byName.put(m.name(), m));
+        List<Ratio> ratios = new ArrayList<>();
+        for (RigMetrics.RatioSpec spec : RigMetrics.RATIOS) {
+            Metric flint = byName.get(spec.flint());
+            Metric peer = byName.get(spec.peer());
+            if (flint != null && peer != null) {
+                ratios.add(Ratio.of(spec.name(), spec.description(), flint, peer));
+            }
+        }
+        return ratios;
+    }
+
+    private void recordConditions() {
+        conditions.putAll(options.conditions());
+        conditions.put("rounds", String.valueOf(options.rounds()));
+        conditions.put("exec_true_per_round", String.valueOf(options.execRounds()));
+        conditions.put("exec_1mib_per_round", String.valueOf(options.bigExecRounds()));
+        conditions.put("guest_memory_mb", String.valueOf(MEMORY_MB));
+        conditions.put("guest_vcpus", "1");
+        conditions.put("guest_kernel", images.vmlinux().toString());
+        conditions.put("guest_initramfs", images.initramfs() + " (" + size(images.initramfs()) + " bytes)");
+        conditions.put("guest_cmdline", CMDLINE);
+        conditions.put("peer_command", String.join(" ", new QemuMicrovm(options.qemu(), images.vmlinux(),
+                images.initramfs(), CMDLINE, MEMORY_MB, 1,
+                peerExec.equals("on") ? OptionalLong.of(FlintBoot.GUEST_CID) : OptionalLong.empty()).command()));
+        conditions.put("peer_exec", peerExec);
+        conditions.put("rig_kernel", System.getProperty("os.version"));
+        conditions.put("rig_java", System.getProperty("java.vm.version"));
+        conditions.put("rig_cpu", cpuModel());
+    }
+
+    private static long size(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    private static String cpuModel() {
+        try {
+            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse("unknown");
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    private static double millis(long nanos) {
+        return nanos / 1e6;
+    }
+
+    private static void progress(String message) {
+        System.err.println("rig-bench: " + message);
+    }
+}
