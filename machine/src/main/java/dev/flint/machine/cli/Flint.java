@@ -13,6 +13,7 @@ public final class Flint {
               run      boot a machine, run a command in it, print its output: flint run -- uname -a
               boot     boot a microVM with Flint's guest kernel and stream its console
               doctor   check that machines work on this host and measure boot and exec times
+              overhead measure the host memory the VMM adds per running idle machine
               help     show this help, or a command's: flint help boot
 
             Run 'flint COMMAND --help' for a command's options.
@@ -32,6 +33,7 @@ public final class Flint {
                 case "boot" -> BootCommand.USAGE;
                 case "run" -> RunCommand.USAGE;
                 case "doctor" -> DoctorCommand.USAGE;
+                case "overhead" -> OverheadCommand.USAGE;
                 default -> USAGE;
             });
             return args.isEmpty() ? BootCommand.EXIT_USAGE : 0;
@@ -60,6 +62,13 @@ public final class Flint {
                         yield 0;
                     }
                     yield DoctorCommand.run(rest, out, err);
+                }
+                case "overhead" -> {
+                    if (rest.stream().anyMatch(Flint::isHelp)) {
+                        out.print(OverheadCommand.USAGE);
+                        yield 0;
+                    }
+                    yield OverheadCommand.run(rest, out, err);
                 }
                 default -> throw new UsageException("unknown command: " + command);
             };

@@ -94,4 +94,14 @@ class FlintCliTest {
         assertEquals("console=ttyS0", BootCommand.parse(List.of("--cmdline", "console=ttyS0")).kernelCommandLine());
         assertThrows(UsageException.class, () -> BootCommand.parse(List.of("--memory-mb", "99999999")));
     }
+
+    @Test
+    void overheadHasHelpAndRejectsBadCounts() throws Exception {
+        assertEquals(0, run("overhead", "--help"));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("--machines N"));
+        assertEquals(2, run("overhead", "--machines", "0"));
+        assertTrue(errors().contains("--machines"), errors());
+        assertEquals(2, run("overhead", "--bogus"));
+        assertTrue(errors().contains("unknown option for overhead: --bogus"), errors());
+    }
 }

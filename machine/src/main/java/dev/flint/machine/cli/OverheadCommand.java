@@ -1,0 +1,94 @@
+package dev.flint.machine.cli;
+
+import dev.flint.machine.FlintException;
+import dev.flint.machine.Machine;
+import dev.flint.machine.MachineConfig;
+import dev.flint.machine.NetworkPolicy;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code flint overhead}: the host memory the VMM adds per running idle machine, not counting
+ * the guest's own pages, measured with several machines at once in one JVM.
+ */
+final class OverheadCommand {
+    static final String USAGE = """
+            Usage: flint overhead [--machines N] [--memory-mb N]
+
+            Boots one machine and deletes it (so class loading and JIT warm-up are not counted),
+            then boots N idle machines at once (no network, no disk) and prints the host memory the
+            VMM adds per machine: the growth of this process's resident set, minus the guest pages
+            resident on the host (Machine.metrics()), divided by N. Also prints the threads per
+            machine.
+
+            Options:
+              --machines N    machines running at once (default 10)
+              --memory-mb N   guest memory of each (default 64)
+              -h, --help      show this help
+
+            Exit status: 0 measured; 1 a machine failed; 2 bad arguments; 3 this host cannot run machines.
+            """;
+    private static final long MIB = 1024 * 1024;
+
+    private OverheadCommand() {
+    }
+
+    static int run(List<String> args, PrintStream out, PrintStream err) throws UsageException {
+        Arguments in = new Arguments(args);
+        int count = 10;
+        int memoryMb = 64;
+        while (in.hasNext()) {
+            String option = in.next();
+            switch (option) {
+                case "--machines" -> count = in.intValue(option, 1, 256);
+                case "--memory-mb" -> memoryMb = in.intValue(option, MachineConfig.MIN_MEMORY_MB, 1 << 16);
+                default -> throw new UsageException("unknown option for overhead: " + option);
+            }
+        }
+        List<Machine> machines = new ArrayList<>();
+        try {
+            idle("overhead-warmup", memoryMb).close();
+            long threadsBefore = Thread.activeCount();
+            long rssBefore = residentBytes();
+            for (int i = 0; i < count; i++) {
+                machines.add(idle("overhead-" + i, memoryMb));
+            }
+            long rssAfter = residentBytes();
+            long guest = machines.stream().mapToLong(m -> m.metrics().guestMemoryResidentBytes()).sum();
+            long perMachine = (rssAfter - rssBefore - guest) / count;
+            out.printf("overhead: %d idle machines of %d MiB: process RSS +%.1f MiB, of which guest pages %.1f MiB;"
+                            + " VMM overhead %.2f MiB per machine; %.1f threads per machine%n", count, memoryMb,
+                    (rssAfter - rssBefore) / (double) MIB, guest / (double) MIB, perMachine / (double) MIB,
+                    (Thread.activeCount() - threadsBefore) / (double) count);
+            return 0;
+        } catch (FlintException e) {
+            err.println("flint: " + e.getMessage());
+            return 1;
+        } finally {
+            machines.forEach(Machine::close);
+        }
+    }
+
+    private static Machine idle(String name, int memoryMb) {
+        return Machine.create(MachineConfig.builder().name(name).memoryMb(memoryMb).network(NetworkPolicy.none()).build());
+    }
+
+    /** VmRSS of this process, from /proc/self/status. */
+    static long residentBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.substring(6).replace("kB", "").strip()) * 1024;
+                }
+            }
+        } catch (IOException e) {
+            throw new FlintException("cannot read /proc/self/status to measure memory: " + e.getMessage(), e);
+        }
+        throw new FlintException("/proc/self/status has no VmRSS line; this host cannot measure memory this way");
+    }
+}
