@@ -21,6 +21,10 @@ failure, timeout: no status from COMMAND).
 
 Options:
   --cpus N          vCPUs of the rig (default 2)
+  --tcg-thread single|multi
+                    QEMU's TCG threading (default multi): single runs every vCPU of the rig
+                    on one host thread, slower but free of the HotSpot crashes and hangs we
+                    saw under multi-threaded TCG with 2 vCPUs
   --memory-mb N     memory of the rig in MiB (default 3072)
   --timeout S       seconds from QEMU start until the rig is killed (default 600)
   --include PATH    copy PATH (file or directory tree, .git skipped) into the rig at the same
@@ -62,13 +66,15 @@ elapsed() { local us=$(( $(now) - $1 )); printf '%d.%02ds' $((us / 1000000)) $((
 shq() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 
 # ---------------------------------------------------------------- arguments
-cpus=2 memory_mb=3072 timeout_s=600 workdir=$PWD
+cpus=2 memory_mb=3072 timeout_s=600 workdir=$PWD tcg_thread=multi
 includes=() envs=()
 need_arg() { [[ $# -ge 2 ]] || { printf 'rig: %s needs a value\n' "$1" >&2; exit "$RIG_FAIL"; }; }
 while [[ $# -gt 0 ]]; do
     case $1 in
         --cpus) need_arg "$@"; cpus=$2; shift 2 ;;
         --cpus=*) cpus=${1#*=}; shift ;;
+        --tcg-thread) need_arg "$@"; tcg_thread=$2; shift 2 ;;
+        --tcg-thread=*) tcg_thread=${1#*=}; shift ;;
         --memory-mb) need_arg "$@"; memory_mb=$2; shift 2 ;;
         --memory-mb=*) memory_mb=${1#*=}; shift ;;
         --timeout) need_arg "$@"; timeout_s=$2; shift 2 ;;
@@ -89,6 +95,8 @@ done
 for v in cpus memory_mb timeout_s; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { printf 'rig: --%s must be a positive integer, got %q\n' "${v//_/-}" "${!v}" >&2; exit "$RIG_FAIL"; }
 done
+[[ $tcg_thread == single || $tcg_thread == multi ]] \
+    || { printf 'rig: --tcg-thread must be single or multi, got %q\n' "$tcg_thread" >&2; exit "$RIG_FAIL"; }
 for e in "${envs[@]}"; do
     [[ $e =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || { printf 'rig: --env wants K=V, got %q\n' "$e" >&2; exit "$RIG_FAIL"; }
 done
@@ -465,7 +473,7 @@ fi
 append+=" ${RIG_APPEND:-}"
 # shellcheck disable=SC2206
 extra=(${RIG_QEMU_ARGS:-})
-qemu=(qemu-system-x86_64 -M "$machine" -accel tcg,thread=multi -cpu EPYC,+svm,+npt
+qemu=(qemu-system-x86_64 -M "$machine" -accel "tcg,thread=$tcg_thread" -cpu EPYC,+svm,+npt
       -smp "$cpus" -m "$memory_mb" -nographic -no-reboot
       -kernel "$vmlinuz" -initrd "$initrd" -append "$append" "${extra[@]}")
 [[ $debug == 1 ]] && say "qemu: ${qemu[*]}"

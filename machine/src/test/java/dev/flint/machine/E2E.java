@@ -58,6 +58,10 @@ final class E2E {
         if (!nativeKvmCanBootLinux()) {
             command.addAll(List.of(flint(), "rig", "--cpus", Integer.toString(rigCpus), "--timeout",
                     Integer.toString(timeoutSeconds)));
+            if (rigCpus > 1) {
+                // Every emulated CPU on one host thread: multi-threaded TCG crashed and hung HotSpot.
+                command.addAll(List.of("--tcg-thread", "single"));
+            }
             for (String include : includes) {
                 command.addAll(List.of("--include", include));
             }
