@@ -158,6 +158,7 @@ public final class MachineJson {
 
     // --- info, page, metrics ---------------------------------------------------------------------
 
+    /** A machine's info, with its config unless {@code config} is null (lists leave it out). */
     public static ObjectNode info(MachineInfo info, MachineConfig config) {
         ObjectNode json = object();
         json.put("id", info.id());
@@ -174,7 +175,9 @@ public final class MachineJson {
         info.startedAt().ifPresentOrElse(t -> json.put("startedAt", t.toString()), () -> json.putNull("startedAt"));
         info.bootDuration().ifPresentOrElse(d -> json.put("bootMs", d.toMillis()), () -> json.putNull("bootMs"));
         info.lastStopReason().ifPresentOrElse(r -> json.put("lastStopReason", r), () -> json.putNull("lastStopReason"));
-        json.set("config", config(config));
+        if (config != null) {
+            json.set("config", config(config));
+        }
         return json;
     }
 
