@@ -54,7 +54,8 @@ public final class ConnectOptions {
         return fromEnvironment(System.getenv());
     }
 
-    static ConnectOptions fromEnvironment(Map<String, String> environment) {
+    /** As {@link #fromEnvironment()}, from the given variables (a launcher's, or a test's). */
+    public static ConnectOptions fromEnvironment(Map<String, String> environment) {
         String server = environment.get(SERVER_VARIABLE);
         String token = environment.get(TOKEN_VARIABLE);
         if (server == null || server.isBlank()) {

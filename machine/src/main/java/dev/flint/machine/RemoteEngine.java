@@ -120,7 +120,7 @@ final class RemoteEngine implements Engine {
         try {
             return HTTP.send(request.build(), handler);
         } catch (IOException e) {
-            throw new FlintException("cannot reach the Flint server at " + server + " (" + describe(e)
+            throw new ServerUnavailableException("cannot reach the Flint server at " + server + " (" + describe(e)
                     + "); start one with 'flint serve', or point FLINT_SERVER at the right address", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -140,7 +140,8 @@ final class RemoteEngine implements Engine {
                 String code = error.get("code").asText();
                 String message = error.get("message").asText();
                 if (code.equals(ApiErrors.UNAUTHORIZED)) {
-                    message += " (server " + server + "; set FLINT_TOKEN or --token to the server's token)";
+                    return new ServerUnavailableException(message + " (server " + server + "; set FLINT_TOKEN or --token"
+                            + " to the server's token)", null);
                 }
                 return ApiErrors.exception(code, message);
             }

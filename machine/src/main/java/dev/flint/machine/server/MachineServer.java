@@ -44,6 +44,15 @@ public final class MachineServer implements AutoCloseable {
 
     /** Starts serving {@code engine}; the server owns it from now on and closes it on {@link #close()}. */
     public static MachineServer start(Engine engine, ListenAddress listen, Optional<String> token) {
+        try {
+            return listen(engine, listen, token);
+        } catch (RuntimeException e) {
+            engine.close();
+            throw e;
+        }
+    }
+
+    private static MachineServer listen(Engine engine, ListenAddress listen, Optional<String> token) {
         if (token.isEmpty() && !listen.isLoopback()) {
             throw new InvalidConfigException("listening on " + listen + " needs a token (--token or FLINT_TOKEN):"
                     + " anyone who can reach that address could run commands in your machines; or listen on 127.0.0.1");
