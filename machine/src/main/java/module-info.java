@@ -5,6 +5,7 @@ module dev.flint.machine {
     requires dev.flint.virtio;
     requires dev.flint.agent;
     requires java.management;
+    requires java.logging;
     requires java.net.http;
     requires java.sql;
     requires org.xerial.sqlitejdbc;

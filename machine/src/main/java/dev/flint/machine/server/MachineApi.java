@@ -59,6 +59,11 @@ final class MachineApi {
             out.json(200, MachineJson.object().put("status", "ok"));
             return;
         }
+        if (path.equals(List.of("v1", "openapi.yaml"))) {
+            only(request, "GET");
+            out.text(200, openApi());
+            return;
+        }
         if (!auth.allows(request.authorization())) {
             throw new ApiException(ApiErrors.UNAUTHORIZED, "this server needs 'Authorization: Bearer TOKEN' with its"
                     + " token (flint serve --token)");
@@ -121,6 +126,18 @@ final class MachineApi {
             }
             default -> throw new ApiException(ApiErrors.NO_ROUTE, "no route " + request.method() + " " + request.path()
                     + "; a machine has start, stop, restart, exec, logs and metrics");
+        }
+    }
+
+    /** This API's OpenAPI 3 description, shipped beside this class. */
+    static String openApi() {
+        try (var in = MachineApi.class.getResourceAsStream("openapi.yaml")) {
+            if (in == null) {
+                throw new IllegalStateException("openapi.yaml is missing from the flint-machine jar; rebuild it");
+            }
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

@@ -25,6 +25,12 @@ import java.util.concurrent.Executors;
  * token: whoever reaches the port can run commands in the machines.
  */
 public final class MachineServer implements AutoCloseable {
+    /**
+     * Netty logs through java.util.logging here; its INFO lines (e.g. about direct buffers) are
+     * not for our users. Held in a field because the logging framework keeps loggers weakly.
+     */
+    private static final java.util.logging.Logger NETTY_LOG = quietNetty();
+
     /** Largest request body: an exec's stdin travels inside it (base64). */
     static final int MAX_BODY = 16 * 1024 * 1024;
 
@@ -85,6 +91,12 @@ public final class MachineServer implements AutoCloseable {
             throw new FlintException("cannot listen on " + listen + ": " + e.getMessage()
                     + "; pick another address or port with --listen", e);
         }
+    }
+
+    private static java.util.logging.Logger quietNetty() {
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger("io.netty");
+        logger.setLevel(java.util.logging.Level.WARNING);
+        return logger;
     }
 
     /** The port it listens on (the one chosen, when started with port 0). */

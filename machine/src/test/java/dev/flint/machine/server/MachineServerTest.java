@@ -194,6 +194,22 @@ class MachineServerTest {
     }
 
     @Test
+    void theOpenApiDocumentDescribesEveryRouteAndIsServed() throws Exception {
+        HttpResponse<String> document = send("GET", "/v1/openapi.yaml", null, null);
+        assertEquals(200, document.statusCode());
+        assertTrue(document.body().startsWith("openapi: 3."));
+        for (String route : List.of("/v1/health:", "/v1/machines:", "/v1/machines/{machine}:", "/v1/machines/{machine}/start:",
+                "/v1/machines/{machine}/stop:", "/v1/machines/{machine}/restart:", "/v1/machines/{machine}/exec:",
+                "/v1/machines/{machine}/logs:", "/v1/machines/{machine}/metrics:", "/v1/openapi.yaml:")) {
+            assertTrue(document.body().contains("\n  " + route), "openapi.yaml describes " + route);
+        }
+        for (String code : List.of("invalid_request", "unauthorized", "not_found", "no_route", "method_not_allowed",
+                "exec_timeout", "state_conflict", "not_running", "host_unsupported", "agent_unavailable", "internal")) {
+            assertTrue(document.body().contains(code), "openapi.yaml lists error code " + code);
+        }
+    }
+
+    @Test
     void logsAndMetrics() throws Exception {
         String id = create("lm", "");
         HttpResponse<String> logs = send("GET", "/v1/machines/" + id + "/logs", null);
