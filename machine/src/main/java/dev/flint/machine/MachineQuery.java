@@ -74,6 +74,9 @@ public record MachineQuery(Set<MachineState> states, Optional<String> name, Map<
         private int limit = DEFAULT_LIMIT;
         private String cursor;
 
+        private Builder() {
+        }
+
         /** Adds a state to select (several states select machines in any of them). */
         public Builder state(MachineState state) {
             states.add(state);

@@ -374,8 +374,7 @@ public final class MachineJson {
         if (!node.isObject()) {
             throw new InvalidConfigException(field + " must be an object of strings");
         }
-        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> entry = it.next();
+        for (Map.Entry<String, JsonNode> entry : node.properties()) {
             if (!entry.getValue().isTextual()) {
                 throw new InvalidConfigException(field + "." + entry.getKey() + " must be a string");
             }
