@@ -127,7 +127,9 @@ final class LocalEngine implements Engine {
             return new Machine(here.get().machine());
         }
         if (store == null) {
-            throw MachineNotFoundException.of(idOrName);
+            throw new MachineNotFoundException("no machine with id or name '" + idOrName + "' in this JVM (deleted, or"
+                    + " never created here); a machine another process hosts is reached through its Flint server:"
+                    + " ConnectOptions.server(...) or FLINT_SERVER");
         }
         StoredMachine row = store.get(idOrName).or(() -> store.byName(idOrName))
                 .orElseThrow(() -> MachineNotFoundException.of(idOrName));

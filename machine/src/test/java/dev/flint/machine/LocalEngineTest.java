@@ -165,7 +165,9 @@ class LocalEngineTest {
         } finally {
             machine.close();
         }
-        assertThrows(MachineNotFoundException.class, () -> Machine.connect(machine.id(), ConnectOptions.local()));
+        String gone = assertThrows(MachineNotFoundException.class,
+                () -> Machine.connect(machine.id(), ConnectOptions.local())).getMessage();
+        assertTrue(gone.contains("in this JVM") && gone.contains("FLINT_SERVER"), gone);
     }
 
     @Test
