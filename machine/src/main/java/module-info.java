@@ -5,6 +5,16 @@ module dev.flint.machine {
     requires dev.flint.virtio;
     requires dev.flint.agent;
     requires java.management;
+    requires java.logging;
+    requires java.net.http;
+    requires java.sql;
+    requires org.xerial.sqlitejdbc;
+    requires com.fasterxml.jackson.databind;
+    requires io.netty.codec.http;
+    requires io.netty.codec;
+    requires io.netty.transport;
+    requires io.netty.buffer;
+    requires io.netty.common;
     exports dev.flint.machine;
     exports dev.flint.machine.cli;
 }

@@ -9,4 +9,9 @@ public final class ExecTimeoutException extends FlintException {
         super(String.join(" ", command) + " ran longer than " + timeout.toMillis()
                 + " ms and was killed; the machine is still running", cause);
     }
+
+    /** As reported by a server: its message as it was. */
+    public ExecTimeoutException(String message) {
+        super(message);
+    }
 }

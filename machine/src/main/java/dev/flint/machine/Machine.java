@@ -1,177 +1,151 @@
 package dev.flint.machine;
 
-import dev.flint.agent.ExecHandle;
-import dev.flint.agent.ExecRequest;
-import dev.flint.agent.OutputListener;
-import dev.flint.agent.ProcessResult;
 import dev.flint.virtio.vsock.VsockMuxer;
 
-import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ScheduledFuture;
 import java.util.function.Consumer;
 
 /**
  * A microVM running Flint's guest, with commands run in it through the guest agent over
- * virtio-vsock. {@link #create} returns once the agent answered; {@link #stop()} powers the
- * guest off and {@link #start()} boots it again with the same disk; {@link #close()} (or
- * {@link #delete()}) always releases the VM, its threads, fds and memory, and removes the
- * machine's disk unless the config retains it.
+ * virtio-vsock. A {@code Machine} is a handle: the VM runs in this JVM ({@link ConnectOptions#local()},
+ * the default) or in a Flint server ({@link ConnectOptions#server}), and every call behaves the
+ * same either way. {@link #create} returns once the agent answered (unless the config says
+ * {@code start(false)}); {@link #stop()} powers the guest off and {@link #start()} boots it again
+ * with the same disk; {@link #close()} (or {@link #delete()}) releases the VM, its threads, fds
+ * and memory, and removes the machine's disk unless the config retains it.
  *
  * <pre>{@code
  * try (Machine m = Machine.create(MachineConfig.builder().name("w1").cpus(1).memoryMb(256).build())) {
  *     m.exec(List.of("uname", "-a")).assertSuccess();
  * }
+ * // the same against a server: Machine.create(config, ConnectOptions.server(uri, token))
  * }</pre>
  *
- * <p>States: {@code create} ends RUNNING; {@code stop} RUNNING -> STOPPED; {@code start}
- * STOPPED -> RUNNING; a guest power-off or crash makes it STOPPED; {@code delete}/{@code close}
- * from any state -> DELETED, after which every call but {@code close} is an error.
+ * <p>Every machine has a stable {@link #id()} ({@code m-} and 16 base32 letters) beside its
+ * unique {@link #name()}. States and the calls legal in each are in {@link MachineState}; an
+ * illegal call is a {@link MachineStateException} (or {@link MachineNotRunningException} for
+ * commands) that names the state and what to do.
  */
 public final class Machine implements AutoCloseable {
     /** The vsock port Flint's agent listens on. */
     public static final int AGENT_PORT = 1024;
-    private static final int CONSOLE_BYTES = 64 * 1024;
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
 
-    private final MachineConfig config;
-    private final Optional<MachineDisk> disk;
-    private final ConsoleLog console;
-    private final Instant createdAt;
-    private volatile RunningGuest guest;
-    private volatile MachineState state = MachineState.STOPPED;
-    private volatile String lastStopReason;
-    private ScheduledFuture<?> expiry;
+    private final MachineBackend backend;
 
-    private Machine(MachineConfig config, Optional<MachineDisk> disk, ConsoleLog console) {
-        this.config = config;
-        this.disk = disk;
-        this.console = console;
-        this.createdAt = Instant.now();
+    Machine(MachineBackend backend) {
+        this.backend = backend;
     }
 
-    /** Boots a machine and waits for its agent; tears the VM down and says why if it does not come up. */
+    /** Creates a machine in this JVM and boots it (unless the config says {@code start(false)}); waits for its agent. */
     public static Machine create(MachineConfig config) {
-        return create(config, null);
+        return create(config, (OutputStream) null);
     }
 
     /** As {@link #create(MachineConfig)}, copying the guest's console to {@code consoleCopy}. */
     public static Machine create(MachineConfig config, OutputStream consoleCopy) {
-        Machine machine = define(config, consoleCopy);
-        try {
-            machine.start();
-            return machine;
-        } catch (RuntimeException e) {
-            machine.disk.ifPresent(MachineDisk::close);
-            throw e;
-        }
+        Objects.requireNonNull(config, "config");
+        return LocalEngine.inProcess().create(config, consoleCopy, config.startOnCreate());
+    }
+
+    /** Creates a machine where {@code options} say: in this JVM, or on a Flint server. */
+    public static Machine create(MachineConfig config, ConnectOptions options) {
+        Objects.requireNonNull(config, "config");
+        return Engine.open(options).create(config);
     }
 
     /**
-     * A machine that exists (its disk made and locked) but has not booted: {@link MachineState#STOPPED}
-     * until {@link #start()}.
+     * A machine in this JVM that exists (its disk made and locked) but has not booted:
+     * {@link MachineState#STOPPED} until {@link #start()}. Same as creating with {@code start(false)}.
      */
     public static Machine define(MachineConfig config, OutputStream consoleCopy) {
         Objects.requireNonNull(config, "config");
-        Optional<MachineDisk> disk = config.hasOwnDisk() ? Optional.of(MachineDisk.open(config)) : Optional.empty();
-        return new Machine(config, disk, new ConsoleLog(CONSOLE_BYTES, consoleCopy));
+        return LocalEngine.inProcess().create(config, consoleCopy, false);
+    }
+
+    /**
+     * A handle on an existing machine, by id or by name: one that a server hosts (the usual
+     * case: re-attach after the process that created it ended), or one in this JVM.
+     *
+     * @throws MachineNotFoundException if there is none
+     */
+    public static Machine connect(String idOrName, ConnectOptions options) {
+        return Engine.open(options).connect(idOrName);
+    }
+
+    /** One page of the machines {@code query} selects, oldest first; {@link MachinePage#nextCursor()} fetches the next. */
+    public static MachinePage list(MachineQuery query, ConnectOptions options) {
+        return Engine.open(options).list(query);
+    }
+
+    /** The stable id, {@code m-} and 16 base32 letters; never reused. */
+    public String id() {
+        return backend.id();
+    }
+
+    public String name() {
+        return backend.config().name();
+    }
+
+    public MachineConfig config() {
+        return backend.config();
+    }
+
+    /** The machine's state now; a guest that powered off, crashed or outlived its time to live reads as STOPPED. */
+    public MachineState status() {
+        return backend.status();
     }
 
     /** Boots a stopped machine, with its disk as it was; waits for the agent up to the config's boot timeout. */
     public void start() {
-        start(config.bootTimeout());
+        start(backend.config().bootTimeout());
     }
 
     /** Boots a stopped machine and waits up to {@code bootTimeout} for its agent. */
-    public synchronized void start(Duration bootTimeout) {
+    public void start(Duration bootTimeout) {
         Objects.requireNonNull(bootTimeout, "bootTimeout");
         if (bootTimeout.isNegative() || bootTimeout.isZero()) {
             throw new InvalidConfigException("bootTimeout must be positive, got " + bootTimeout);
         }
-        MachineLifecycle.require(config.name(), status(), MachineLifecycle.Action.START);
-        state = MachineState.BOOTING;
-        try {
-            guest = RunningGuest.boot(config, disk, console, bootTimeout);
-            state = MachineState.RUNNING;
-            lastStopReason = null;
-            config.timeout().ifPresent(ttl -> expiry = Expiry.schedule(ttl, () -> expire(ttl)));
-        } catch (RuntimeException e) {
-            state = MachineState.STOPPED;
-            lastStopReason = "boot failed: " + e.getMessage();
-            throw e;
-        }
-    }
-
-    private void expire(Duration ttl) {
-        if (status() == MachineState.RUNNING) {
-            stop(STOP_TIMEOUT, "its time to live of " + ttl.toSeconds() + " s ran out");
-        }
-    }
-
-    public String name() {
-        return config.name();
-    }
-
-    public MachineConfig config() {
-        return config;
-    }
-
-    /** The machine's state; a guest that powered off or crashed reads as {@link MachineState#STOPPED}. */
-    public MachineState status() {
-        RunningGuest current = guest;
-        if (state == MachineState.RUNNING && current != null && current.vm.exitIfEnded() != null) {
-            synchronized (this) {
-                if (guest == current && state == MachineState.RUNNING) {
-                    guest = null;
-                    state = MachineState.STOPPED;
-                    lastStopReason = "the guest ended: " + current.vm.exitIfEnded();
-                    cancelExpiry();
-                    current.close();
-                }
-            }
-        }
-        return state;
+        backend.start(bootTimeout);
     }
 
     /**
-     * The machine's vsock, host side: {@code connect(port, timeout)} to a guest port, or
-     * {@code listen(port, acceptor)} for guest connections to a host port, as byte channels.
+     * Powers the guest off through its agent (which syncs its disks) and waits up to
+     * {@code timeout}, then stops the VM forcibly. The machine keeps its disk and can
+     * {@link #start()} again. Stopping a stopped machine does nothing.
      */
-    public VsockMuxer vsock() {
-        return running().vsock.muxer();
+    public void stop(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new InvalidConfigException("stop timeout must not be negative, got " + timeout);
+        }
+        backend.stop(timeout);
     }
 
-    /** The forwarded ports as bound while the machine runs: a host port 0 in the config reads as the port chosen. */
-    public List<PortSpec> ports() {
-        return running().ports;
+    public void stop() {
+        stop(STOP_TIMEOUT);
     }
 
-    /** The guest's IPv4 address on its user-mode NAT network (10.0.2.15), when it has one. */
-    public Optional<String> address() {
-        NetworkPolicy network = config.network();
-        return network.enabled() && network.tap().isEmpty()
-                ? Optional.of(GuestNetwork.guestAddress().getHostAddress()) : Optional.empty();
+    /** Stops and starts the machine, keeping its disk. */
+    public void restart() {
+        backend.restart();
     }
 
-    /** Time from the last {@link #start} (or {@link #create}) to the agent's hello. */
-    public Duration bootDuration() {
-        return running().bootDuration;
+    /** Stops the machine if needed, releases everything it holds and removes its disk unless the config retains it. */
+    public void delete() {
+        backend.delete();
     }
 
-    public Instant createdAt() {
-        return createdAt;
-    }
-
-    /** The last 64 KiB of the guest's serial console. */
-    public String consoleLog() {
-        return console.text();
+    /** Same as {@link #delete()}; safe to call more than once. */
+    @Override
+    public void close() {
+        delete();
     }
 
     /** Runs {@code argv} and waits for it to end. */
@@ -181,87 +155,25 @@ public final class Machine implements AutoCloseable {
 
     /** Runs {@code argv} with {@code options}; a timeout kills the process and throws {@link ExecTimeoutException}. */
     public ExecResult exec(List<String> argv, ExecOptions options) {
-        try {
-            return ExecResult.of(argv, running().agent.exec(request(argv, options)));
-        } catch (dev.flint.agent.ExecTimeoutException e) {
-            throw new ExecTimeoutException(argv, options.timeout().orElseThrow(), e);
-        } catch (IOException e) {
-            throw agentFailure(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new FlintException("interrupted while running " + argv, e);
-        }
+        return backend.exec(checked(argv), Objects.requireNonNull(options, "options"));
     }
 
     /**
      * Runs {@code argv}, handing its output to {@code onStdout} and {@code onStderr} as it
-     * arrives (on the agent connection's reader thread); the returned result carries the exit
+     * arrives (on a reader thread, not the caller's); the returned result carries the exit
      * status and no output.
      */
     public ExecResult exec(List<String> argv, ExecOptions options, Consumer<byte[]> onStdout, Consumer<byte[]> onStderr) {
-        RunningGuest current = running();
-        ExecRequest request = request(argv, options);
-        try {
-            ExecHandle handle = current.agent.start(request, new OutputListener() {
-                @Override
-                public void stdout(byte[] chunk) {
-                    onStdout.accept(chunk);
-                }
-
-                @Override
-                public void stderr(byte[] chunk) {
-                    onStderr.accept(chunk);
-                }
-            });
-            Duration limit = options.timeout().orElse(Duration.ofDays(365));
-            ProcessResult result = handle.waitFor(limit.plusSeconds(5));
-            if (result == null || (options.timeout().isPresent() && result.signal() == 9)) {
-                if (result == null) {
-                    handle.kill(9);
-                }
-                throw new ExecTimeoutException(argv, limit, null);
-            }
-            return ExecResult.of(argv, result);
-        } catch (IOException e) {
-            throw agentFailure(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new FlintException("interrupted while running " + argv, e);
-        }
+        return backend.exec(checked(argv), Objects.requireNonNull(options, "options"),
+                Objects.requireNonNull(onStdout, "onStdout"), Objects.requireNonNull(onStderr, "onStderr"));
     }
 
-    ExecRequest request(List<String> argv, ExecOptions options) {
-        if (argv == null || argv.isEmpty() || argv.get(0).isEmpty()) {
-            throw new InvalidConfigException("exec needs a command: argv must be non-empty, got " + argv);
+    private static List<String> checked(List<String> argv) {
+        if (argv == null || argv.isEmpty() || argv.get(0) == null || argv.get(0).isEmpty()
+                || argv.stream().anyMatch(Objects::isNull)) {
+            throw new InvalidConfigException("exec needs a command: argv must be non-empty without nulls, got " + argv);
         }
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-        env.put("HOME", "/root");
-        env.putAll(config.env());
-        env.putAll(options.env());
-        ExecRequest.Builder request = ExecRequest.builder(argv).env(env);
-        options.workdir().or(config::workdir).ifPresent(request::workdir);
-        options.stdin().ifPresent(request::stdin);
-        options.timeout().ifPresent(request::timeout);
-        return request.build();
-    }
-
-    private RuntimeException agentFailure(IOException e) {
-        if (status() != MachineState.RUNNING) {
-            String why = lastStopReason;
-            return new MachineNotRunningException("machine " + config.name() + " is " + state.name().toLowerCase()
-                    + (why == null ? "" : " (" + why + ")") + "; the command was cut short ("
-                    + Objects.requireNonNullElse(e.getMessage(), e.getClass().getSimpleName()) + ")");
-        }
-        return new AgentUnavailableException("lost the agent of machine " + config.name() + ": " + e.getMessage(), e);
-    }
-
-    /** The running guest, or a clear error naming the state the machine is in. */
-    private RunningGuest running() {
-        MachineState current = status();
-        RunningGuest running = guest;
-        MachineLifecycle.require(config.name(), running == null ? MachineState.STOPPED : current, MachineLifecycle.Action.EXEC);
-        return running;
+        return List.copyOf(argv);
     }
 
     /**
@@ -281,95 +193,55 @@ public final class Machine implements AutoCloseable {
 
     /** Identity, state, resources, network and times, as of now. */
     public MachineInfo info() {
-        MachineState current = status();
-        RunningGuest running = guest;
-        boolean up = current == MachineState.RUNNING && running != null;
-        return new MachineInfo(config.name(), current, config.cpus(), config.memoryMb(), config.diskMb(), config.mounts(),
-                address(), up ? running.ports : List.of(), config.metadata(), createdAt,
-                up ? Optional.of(running.startedAt) : Optional.empty(),
-                up ? Optional.of(running.bootDuration) : Optional.empty(), Optional.ofNullable(lastStopReason));
+        return backend.info();
     }
 
     /** Counters of the running machine since its last start. */
     public MachineMetrics metrics() {
-        return running().metrics();
+        return backend.metrics();
+    }
+
+    /** The last 64 KiB of the guest's serial console. */
+    public String consoleLog() {
+        return backend.consoleLog();
     }
 
     /**
-     * Powers the guest off through its agent (which syncs its disks) and waits up to
-     * {@code timeout}, then stops the VM forcibly. The machine keeps its disk and can
-     * {@link #start()} again. Stopping a stopped machine does nothing.
+     * The machine's vsock, host side: {@code connect(port, timeout)} to a guest port, or
+     * {@code listen(port, acceptor)} for guest connections to a host port, as byte channels.
+     * Only a machine in this JVM has one; a server's machine says so.
      */
-    public void stop(Duration timeout) {
-        stop(timeout, "stopped by the host");
+    public VsockMuxer vsock() {
+        return backend.vsock();
     }
 
-    private synchronized void stop(Duration timeout, String reason) {
-        Objects.requireNonNull(timeout, "timeout");
-        MachineLifecycle.require(config.name(), status(), MachineLifecycle.Action.STOP);
-        RunningGuest current = guest;
-        if (current == null) {
-            return;
-        }
-        state = MachineState.STOPPING;
-        lastStopReason = reason;   // before the power-off, so a command it cuts short can say why
-        cancelExpiry();
-        current.powerOff(timeout);
-        current.close();
-        guest = null;
-        state = MachineState.STOPPED;
+    /** The forwarded ports as bound while the machine runs: a host port 0 in the config reads as the port chosen. */
+    public List<PortSpec> ports() {
+        return runningInfo().ports();
     }
 
-    public void stop() {
-        stop(STOP_TIMEOUT);
+    /** The guest's IPv4 address on its user-mode NAT network (10.0.2.15), when it has one. */
+    public Optional<String> address() {
+        return info().address();
     }
 
-    /** Stops and starts the machine, keeping its disk. */
-    public synchronized void restart() {
-        MachineLifecycle.require(config.name(), status(), MachineLifecycle.Action.RESTART);
-        stop();
-        start();
+    /** Time from the last {@link #start} (or {@link #create}) to the agent's hello. */
+    public Duration bootDuration() {
+        return runningInfo().bootDuration().orElseThrow();
     }
 
-    private synchronized void cancelExpiry() {
-        if (expiry != null) {
-            expiry.cancel(false);
-            expiry = null;
-        }
+    public Instant createdAt() {
+        return info().createdAt();
     }
 
-    /** Stops the machine if needed, releases everything it holds and removes its disk unless the config retains it. */
-    public synchronized void delete() {
-        if (state == MachineState.DELETED) {
-            return;
-        }
-        cancelExpiry();
-        RunningGuest current = guest;
-        if (current != null) {
-            if (config.retainDisk()) {
-                current.powerOff(STOP_TIMEOUT);   // the guest syncs the disk that outlives it
-            }
-            current.close();
-            guest = null;
-        }
-        state = MachineState.DELETED;
-        disk.ifPresent(d -> {
-            if (config.retainDisk()) {
-                d.close();
-            } else {
-                try {
-                    d.delete();
-                } catch (IOException e) {
-                    throw new FlintException("machine " + config.name() + " stopped but its disk could not be removed: "
-                            + e.getMessage(), e);
-                }
-            }
-        });
+    private MachineInfo runningInfo() {
+        MachineInfo info = info();
+        MachineLifecycle.require(info.name(), info.state(), MachineLifecycle.Action.EXEC);
+        return info;
     }
 
-    /** Same as {@link #delete()}; safe to call more than once. */
     @Override
-    public void close() {
-        delete();
+    public String toString() {
+        return "Machine[" + id() + " " + name() + "]";
     }
 }

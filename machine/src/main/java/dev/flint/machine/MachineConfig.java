@@ -27,7 +27,8 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
                             Optional<Path> kernel, Optional<Path> initrd, String bootArgs,
                             Optional<Path> vsockSocket, List<DiskSpec> disks, int diskMb, List<MountSpec> mounts,
                             Optional<Path> rootfs, boolean retainDisk, NetworkPolicy network, List<PortSpec> ports,
-                            Optional<String> workdir, Map<String, String> metadata, Optional<Duration> timeout) {
+                            Optional<String> workdir, Map<String, String> metadata, Optional<Duration> timeout,
+                            boolean startOnCreate) {
     public static final int MIN_MEMORY_MB = 64;
     public static final int MAX_CPUS = 254;
     /** MMIO slots left after vsock, rng and network, shared by the machine's disk, extra disks and mounts. */
@@ -77,6 +78,7 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
         private String workdir;
         private final Map<String, String> metadata = new LinkedHashMap<>();
         private Duration timeout;
+        private boolean startOnCreate = true;
 
         public Builder name(String name) {
             this.name = name;
@@ -198,6 +200,15 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
             return this;
         }
 
+        /**
+         * Whether creating the machine also boots it (default). {@code false} makes a machine that
+         * exists, {@link MachineState#STOPPED} with its disk made, until {@link Machine#start()}.
+         */
+        public Builder start(boolean startOnCreate) {
+            this.startOnCreate = startOnCreate;
+            return this;
+        }
+
         public MachineConfig build() {
             if (name == null || !name.matches(NAME_PATTERN)) {
                 throw new InvalidConfigException("machine name must be 1-63 lowercase letters, digits or '-', starting"
@@ -268,7 +279,7 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
             return new MachineConfig(name, cpus, memoryMb, env, bootTimeout, Optional.ofNullable(kernel),
                     Optional.ofNullable(initrd), bootArgs, Optional.ofNullable(vsockSocket), disks, diskMb, mounts,
                     Optional.ofNullable(rootfs), retainDisk, network, ports, Optional.ofNullable(workdir), metadata,
-                    Optional.ofNullable(timeout));
+                    Optional.ofNullable(timeout), startOnCreate);
         }
 
         private static void validateMetadata(Map<String, String> metadata) {

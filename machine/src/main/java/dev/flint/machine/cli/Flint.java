@@ -3,81 +3,128 @@ package dev.flint.machine.cli;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /** The {@code flint} command: dispatches to its subcommands. */
 public final class Flint {
     static final String USAGE = """
             Usage: flint COMMAND [OPTIONS]
 
-            Commands:
+            One-off:
               run      boot a machine, run a command in it, print its output: flint run -- uname -a
               boot     boot a microVM with Flint's guest kernel and stream its console
               doctor   check that machines work on this host and measure boot and exec times
               overhead measure the host memory the VMM adds per running idle machine
-              help     show this help, or a command's: flint help boot
 
-            Run 'flint COMMAND --help' for a command's options.
+            Machines that outlive the command (they live in a Flint server: flint serve):
+              serve    host machines behind the HTTP/JSON API (default 127.0.0.1:8080)
+              create   create (and boot) a machine: flint create web-1 --cpus 2
+              ls       list machines (table or --json; --state, --name, --metadata, --limit)
+              info     a machine's id, state, resources, times and metadata
+              exec     run a command in a machine: flint exec web-1 -- uname -a
+              shell    run a command line in a login shell: flint shell web-1 'echo $PATH'
+              logs     a machine's serial console
+              start, stop, restart, delete   a machine's lifecycle
+
+              help     show this help, or a command's: flint help create
+
+            The machine commands talk to the server in $FLINT_SERVER (or --server URL), with the
+            token in $FLINT_TOKEN (or --token). Without a server they exit 4 and say how to start one.
+            Run 'flint COMMAND --help' for a command's options and exit statuses.
             """;
+
+    /** Commands that act on a server's machines: they need FLINT_SERVER or --server. */
+    private static final Set<String> SERVER_COMMANDS = Set.of("create", "ls", "info", "exec", "shell", "logs", "start",
+            "stop", "restart", "delete");
 
     private Flint() {
     }
 
     public static void main(String[] args) throws InterruptedException {
-        System.exit(run(Arrays.asList(args), System.out, System.err));
+        System.exit(run(Arrays.asList(args), System.out, System.err, System.getenv()));
     }
 
     static int run(List<String> args, PrintStream out, PrintStream err) throws InterruptedException {
+        return run(args, out, err, System.getenv());
+    }
+
+    static int run(List<String> args, PrintStream out, PrintStream err, Map<String, String> env) throws InterruptedException {
         if (args.isEmpty() || isHelp(args.get(0)) || args.get(0).equals("help")) {
             String topic = args.size() > 1 ? args.get(1) : "";
-            out.print(switch (topic) {
-                case "boot" -> BootCommand.USAGE;
-                case "run" -> RunCommand.USAGE;
-                case "doctor" -> DoctorCommand.USAGE;
-                case "overhead" -> OverheadCommand.USAGE;
-                default -> USAGE;
-            });
+            out.print(usage(topic));
             return args.isEmpty() ? BootCommand.EXIT_USAGE : 0;
         }
         String command = args.get(0);
         List<String> rest = args.subList(1, args.size());
+        boolean help = rest.stream().takeWhile(a -> !a.equals("--")).anyMatch(Flint::isHelp);
+        if (help && !usage(command).equals(USAGE)) {
+            out.print(usage(command));
+            return 0;
+        }
         try {
+            if (SERVER_COMMANDS.contains(command)) {
+                return runOnServer(command, rest, out, err, env);
+            }
             return switch (command) {
-                case "boot" -> {
-                    if (rest.stream().anyMatch(Flint::isHelp)) {
-                        out.print(BootCommand.USAGE);
-                        yield 0;
-                    }
-                    yield BootCommand.run(BootCommand.parse(rest), out, err);
-                }
-                case "run" -> {
-                    if (!rest.isEmpty() && isHelp(rest.get(0))) {
-                        out.print(RunCommand.USAGE);
-                        yield 0;
-                    }
-                    yield RunCommand.run(RunCommand.parse(rest), err);
-                }
-                case "doctor" -> {
-                    if (rest.stream().anyMatch(Flint::isHelp)) {
-                        out.print(DoctorCommand.USAGE);
-                        yield 0;
-                    }
-                    yield DoctorCommand.run(rest, out, err);
-                }
-                case "overhead" -> {
-                    if (rest.stream().anyMatch(Flint::isHelp)) {
-                        out.print(OverheadCommand.USAGE);
-                        yield 0;
-                    }
-                    yield OverheadCommand.run(rest, out, err);
-                }
+                case "boot" -> BootCommand.run(BootCommand.parse(rest), out, err);
+                case "run" -> RunCommand.run(RunCommand.parse(rest), err);
+                case "doctor" -> DoctorCommand.run(rest, out, err);
+                case "overhead" -> OverheadCommand.run(rest, out, err);
+                case "serve" -> ServeCommand.run(ServeCommand.parse(rest, env), out, err);
                 default -> throw new UsageException("unknown command: " + command);
             };
         } catch (UsageException e) {
             err.println("flint: " + e.getMessage());
-            err.println("Run 'flint " + (command.equals("boot") || command.equals("run") ? command + " " : "")
-                    + "--help' for usage.");
+            boolean known = !usage(command).equals(USAGE);
+            err.println("Run 'flint " + (known ? command + " " : "") + "--help' for usage.");
             return BootCommand.EXIT_USAGE;
         }
+    }
+
+    /** Parses first (a typo is exit 2 even without a server), then needs a server. */
+    private static int runOnServer(String command, List<String> args, PrintStream out, PrintStream err,
+                                   Map<String, String> env) throws UsageException {
+        ServerTarget target = ServerTarget.extract(args, env);
+        List<String> rest = target.rest();
+        Object options = switch (command) {
+            case "create" -> CreateCommand.parse(rest);
+            case "ls" -> ListCommand.parse(rest);
+            case "exec" -> ExecCommand.parse(rest, false);
+            case "shell" -> ExecCommand.parse(rest, true);
+            default -> MachineCommand.parse(verb(command), rest);
+        };
+        if (!target.hasServer()) {
+            err.println(ServerTarget.noServer(command));
+            return ExitCodes.NO_SERVER;
+        }
+        return switch (options) {
+            case CreateCommand.Options o -> CreateCommand.run(o, target.options(), out, err);
+            case ListCommand.Options o -> ListCommand.run(o, target.options(), out, err);
+            case ExecCommand.Options o -> ExecCommand.run(o, target.options(), out, err);
+            case MachineCommand.Options o -> MachineCommand.run(o, target.options(), out, err);
+            default -> throw new IllegalStateException("no runner for " + command);
+        };
+    }
+
+    private static MachineCommand.Verb verb(String command) {
+        return MachineCommand.Verb.valueOf(command.toUpperCase());
+    }
+
+    static String usage(String command) {
+        return switch (command) {
+            case "boot" -> BootCommand.USAGE;
+            case "run" -> RunCommand.USAGE;
+            case "doctor" -> DoctorCommand.USAGE;
+            case "overhead" -> OverheadCommand.USAGE;
+            case "serve" -> ServeCommand.USAGE;
+            case "create" -> CreateCommand.USAGE;
+            case "ls" -> ListCommand.USAGE;
+            case "exec" -> ExecCommand.EXEC_USAGE;
+            case "shell" -> ExecCommand.SHELL_USAGE;
+            case "start", "stop", "restart", "delete", "info", "logs" -> MachineCommand.usage(verb(command));
+            default -> USAGE;
+        };
     }
 
     private static boolean isHelp(String arg) {

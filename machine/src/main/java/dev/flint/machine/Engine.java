@@ -1,0 +1,43 @@
+package dev.flint.machine;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Where machines are hosted, as {@link Machine}'s static methods reach it: this JVM
+ * ({@link #open(ConnectOptions)} with {@link ConnectOptions#local()}), a Flint server over HTTP,
+ * or this JVM with a persistent store ({@link #persistent(Path)}, what {@code flint serve} runs).
+ * Every engine hands out the same {@link Machine} handles.
+ */
+public interface Engine extends AutoCloseable {
+    /** Creates a machine and boots it unless the config says {@code start(false)}. */
+    Machine create(MachineConfig config);
+
+    /** A handle on an existing machine, by id (preferred) or name. */
+    Machine connect(String idOrName);
+
+    /** One page of the machines {@code query} selects, oldest first. */
+    MachinePage list(MachineQuery query);
+
+    /** Releases the engine: a persistent one stops the machines it hosts and closes its store; the others hold nothing. */
+    @Override
+    void close();
+
+    /** The engine {@code options} name; the local one is this JVM's, shared, and closing it does nothing. */
+    static Engine open(ConnectOptions options) {
+        Objects.requireNonNull(options, "options");
+        if (options.isLocal()) {
+            return LocalEngine.inProcess();
+        }
+        return new RemoteEngine(options.serverUri().orElseThrow(), options.token());
+    }
+
+    /**
+     * Hosts machines in this JVM and records them in the SQLite store under {@code home} (usually
+     * {@link FlintHome#resolve()}); on open, machines whose host process ended are marked stopped,
+     * and each can be started again through {@link #connect}.
+     */
+    static Engine persistent(Path home) {
+        return new LocalEngine(LocalMachine::define, MachineStore.open(home));
+    }
+}

@@ -1,0 +1,306 @@
+package dev.flint.machine;
+
+import dev.flint.agent.ExecHandle;
+import dev.flint.agent.ExecRequest;
+import dev.flint.agent.OutputListener;
+import dev.flint.agent.ProcessResult;
+import dev.flint.virtio.vsock.VsockMuxer;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ScheduledFuture;
+import java.util.function.Consumer;
+
+/**
+ * A machine whose VM runs in this JVM: today's engine. {@link RunningGuest} is one boot of it,
+ * {@link MachineDisk} its disk across boots; this class holds the state between them and the
+ * time-to-live timer. {@link Machine} handles reach it through {@link LocalEngine}.
+ */
+final class LocalMachine implements MachineBackend {
+    private static final int CONSOLE_BYTES = 64 * 1024;
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+
+    private final String id;
+    private final MachineConfig config;
+    private final Optional<MachineDisk> disk;
+    private final ConsoleLog console;
+    private final Instant createdAt;
+    private volatile RunningGuest guest;
+    private volatile MachineState state = MachineState.STOPPED;
+    private volatile String lastStopReason;
+    private ScheduledFuture<?> expiry;
+
+    private LocalMachine(String id, MachineConfig config, Optional<MachineDisk> disk, ConsoleLog console, Instant createdAt) {
+        this.id = id;
+        this.config = config;
+        this.disk = disk;
+        this.console = console;
+        this.createdAt = createdAt;
+    }
+
+    /**
+     * A machine that exists (its disk made and locked) but has not booted: {@link MachineState#STOPPED}
+     * until {@link #start}.
+     */
+    static LocalMachine define(String id, MachineConfig config, Instant createdAt, OutputStream consoleCopy) {
+        Objects.requireNonNull(config, "config");
+        Optional<MachineDisk> disk = config.hasOwnDisk() ? Optional.of(MachineDisk.open(config)) : Optional.empty();
+        return new LocalMachine(id, config, disk, new ConsoleLog(CONSOLE_BYTES, consoleCopy), createdAt);
+    }
+
+    /** Boots a stopped machine and waits up to {@code bootTimeout} (checked by the handle) for its agent. */
+    @Override
+    public synchronized void start(Duration bootTimeout) {
+        MachineLifecycle.require(config.name(), status(), MachineLifecycle.Action.START);
+        state = MachineState.BOOTING;
+        try {
+            guest = RunningGuest.boot(config, disk, console, bootTimeout);
+            state = MachineState.RUNNING;
+            lastStopReason = null;
+            config.timeout().ifPresent(ttl -> expiry = Expiry.schedule(ttl, () -> expire(ttl)));
+        } catch (RuntimeException e) {
+            state = MachineState.STOPPED;
+            lastStopReason = "boot failed: " + e.getMessage();
+            throw e;
+        }
+    }
+
+    private void expire(Duration ttl) {
+        if (status() == MachineState.RUNNING) {
+            stop(STOP_TIMEOUT, "its time to live of " + ttl.toSeconds() + " s ran out");
+        }
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public MachineConfig config() {
+        return config;
+    }
+
+    /** The machine's state; a guest that powered off or crashed reads as {@link MachineState#STOPPED}. */
+    @Override
+    public MachineState status() {
+        RunningGuest current = guest;
+        if (state == MachineState.RUNNING && current != null && current.vm.exitIfEnded() != null) {
+            synchronized (this) {
+                if (guest == current && state == MachineState.RUNNING) {
+                    guest = null;
+                    state = MachineState.STOPPED;
+                    lastStopReason = "the guest ended: " + current.vm.exitIfEnded();
+                    cancelExpiry();
+                    current.close();
+                }
+            }
+        }
+        return state;
+    }
+
+    /**
+     * The machine's vsock, host side: {@code connect(port, timeout)} to a guest port, or
+     * {@code listen(port, acceptor)} for guest connections to a host port, as byte channels.
+     */
+    @Override
+    public VsockMuxer vsock() {
+        return running().vsock.muxer();
+    }
+
+    /** The guest's IPv4 address on its user-mode NAT network (10.0.2.15), when it has one. */
+    private Optional<String> address() {
+        NetworkPolicy network = config.network();
+        return network.enabled() && network.tap().isEmpty()
+                ? Optional.of(GuestNetwork.guestAddress().getHostAddress()) : Optional.empty();
+    }
+
+    /** The last 64 KiB of the guest's serial console. */
+    @Override
+    public String consoleLog() {
+        return console.text();
+    }
+
+    /** Runs {@code argv} with {@code options}; a timeout kills the process and throws {@link ExecTimeoutException}. */
+    @Override
+    public ExecResult exec(List<String> argv, ExecOptions options) {
+        try {
+            return ExecResult.of(argv, running().agent.exec(request(argv, options)));
+        } catch (dev.flint.agent.ExecTimeoutException e) {
+            throw new ExecTimeoutException(argv, options.timeout().orElseThrow(), e);
+        } catch (IOException e) {
+            throw agentFailure(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FlintException("interrupted while running " + argv, e);
+        }
+    }
+
+    /**
+     * Runs {@code argv}, handing its output to {@code onStdout} and {@code onStderr} as it
+     * arrives (on the agent connection's reader thread); the returned result carries the exit
+     * status and no output.
+     */
+    @Override
+    public ExecResult exec(List<String> argv, ExecOptions options, Consumer<byte[]> onStdout, Consumer<byte[]> onStderr) {
+        RunningGuest current = running();
+        ExecRequest request = request(argv, options);
+        try {
+            ExecHandle handle = current.agent.start(request, new OutputListener() {
+                @Override
+                public void stdout(byte[] chunk) {
+                    onStdout.accept(chunk);
+                }
+
+                @Override
+                public void stderr(byte[] chunk) {
+                    onStderr.accept(chunk);
+                }
+            });
+            Duration limit = options.timeout().orElse(Duration.ofDays(365));
+            ProcessResult result = handle.waitFor(limit.plusSeconds(5));
+            if (result == null || (options.timeout().isPresent() && result.signal() == 9)) {
+                if (result == null) {
+                    handle.kill(9);
+                }
+                throw new ExecTimeoutException(argv, limit, null);
+            }
+            return ExecResult.of(argv, result);
+        } catch (IOException e) {
+            throw agentFailure(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FlintException("interrupted while running " + argv, e);
+        }
+    }
+
+    ExecRequest request(List<String> argv, ExecOptions options) {
+        if (argv == null || argv.isEmpty() || argv.get(0).isEmpty()) {
+            throw new InvalidConfigException("exec needs a command: argv must be non-empty, got " + argv);
+        }
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        env.put("HOME", "/root");
+        env.putAll(config.env());
+        env.putAll(options.env());
+        ExecRequest.Builder request = ExecRequest.builder(argv).env(env);
+        options.workdir().or(config::workdir).ifPresent(request::workdir);
+        options.stdin().ifPresent(request::stdin);
+        options.timeout().ifPresent(request::timeout);
+        return request.build();
+    }
+
+    private RuntimeException agentFailure(IOException e) {
+        if (status() != MachineState.RUNNING) {
+            String why = lastStopReason;
+            return new MachineNotRunningException("machine " + config.name() + " is " + state.name().toLowerCase()
+                    + (why == null ? "" : " (" + why + ")") + "; the command was cut short ("
+                    + Objects.requireNonNullElse(e.getMessage(), e.getClass().getSimpleName()) + ")");
+        }
+        return new AgentUnavailableException("lost the agent of machine " + config.name() + ": " + e.getMessage(), e);
+    }
+
+    /** The running guest, or a clear error naming the state the machine is in. */
+    private RunningGuest running() {
+        MachineState current = status();
+        RunningGuest running = guest;
+        MachineLifecycle.require(config.name(), running == null ? MachineState.STOPPED : current, MachineLifecycle.Action.EXEC);
+        return running;
+    }
+
+    /** Identity, state, resources, network and times, as of now. */
+    @Override
+    public MachineInfo info() {
+        MachineState current = status();
+        RunningGuest running = guest;
+        boolean up = current == MachineState.RUNNING && running != null;
+        return new MachineInfo(config.name(), current, config.cpus(), config.memoryMb(), config.diskMb(), config.mounts(),
+                address(), up ? running.ports : List.of(), config.metadata(), createdAt,
+                up ? Optional.of(running.startedAt) : Optional.empty(),
+                up ? Optional.of(running.bootDuration) : Optional.empty(), Optional.ofNullable(lastStopReason), id);
+    }
+
+    /** Counters of the running machine since its last start. */
+    @Override
+    public MachineMetrics metrics() {
+        return running().metrics();
+    }
+
+    /**
+     * Powers the guest off through its agent (which syncs its disks) and waits up to
+     * {@code timeout}, then stops the VM forcibly. The machine keeps its disk and can
+     * {@link #start()} again. Stopping a stopped machine does nothing.
+     */
+    @Override
+    public void stop(Duration timeout) {
+        stop(timeout, "stopped by the host");
+    }
+
+    private synchronized void stop(Duration timeout, String reason) {
+        Objects.requireNonNull(timeout, "timeout");
+        MachineLifecycle.require(config.name(), status(), MachineLifecycle.Action.STOP);
+        RunningGuest current = guest;
+        if (current == null) {
+            return;
+        }
+        state = MachineState.STOPPING;
+        lastStopReason = reason;   // before the power-off, so a command it cuts short can say why
+        cancelExpiry();
+        current.powerOff(timeout);
+        current.close();
+        guest = null;
+        state = MachineState.STOPPED;
+    }
+
+    /** Stops and starts the machine, keeping its disk. */
+    @Override
+    public synchronized void restart() {
+        MachineLifecycle.require(config.name(), status(), MachineLifecycle.Action.RESTART);
+        stop(STOP_TIMEOUT);
+        start(config.bootTimeout());
+    }
+
+    private synchronized void cancelExpiry() {
+        if (expiry != null) {
+            expiry.cancel(false);
+            expiry = null;
+        }
+    }
+
+    /** Stops the machine if needed, releases everything it holds and removes its disk unless the config retains it. */
+    @Override
+    public synchronized void delete() {
+        if (state == MachineState.DELETED) {
+            return;
+        }
+        cancelExpiry();
+        RunningGuest current = guest;
+        if (current != null) {
+            if (config.retainDisk()) {
+                current.powerOff(STOP_TIMEOUT);   // the guest syncs the disk that outlives it
+            }
+            current.close();
+            guest = null;
+        }
+        state = MachineState.DELETED;
+        disk.ifPresent(d -> {
+            if (config.retainDisk()) {
+                d.close();
+            } else {
+                try {
+                    d.delete();
+                } catch (IOException e) {
+                    throw new FlintException("machine " + config.name() + " stopped but its disk could not be removed: "
+                            + e.getMessage(), e);
+                }
+            }
+        });
+    }
+}

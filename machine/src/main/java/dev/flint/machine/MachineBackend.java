@@ -1,0 +1,42 @@
+package dev.flint.machine;
+
+import dev.flint.virtio.vsock.VsockMuxer;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * What a {@link Machine} handle drives: a VM in this JVM ({@link LocalMachine}) or one a server
+ * hosts ({@link RemoteMachine}). Arguments arrive validated by the handle, so both backends
+ * see the same calls and answer with the same exceptions.
+ */
+interface MachineBackend {
+    String id();
+
+    MachineConfig config();
+
+    MachineState status();
+
+    void start(Duration bootTimeout);
+
+    void stop(Duration timeout);
+
+    void restart();
+
+    void delete();
+
+    ExecResult exec(List<String> argv, ExecOptions options);
+
+    /** Streams output to the consumers as it comes; the result carries the exit status and no output. */
+    ExecResult exec(List<String> argv, ExecOptions options, Consumer<byte[]> onStdout, Consumer<byte[]> onStderr);
+
+    MachineInfo info();
+
+    MachineMetrics metrics();
+
+    String consoleLog();
+
+    /** The host side of the machine's vsock; only a machine in this JVM has one to hand out. */
+    VsockMuxer vsock();
+}

@@ -1,0 +1,13 @@
+package dev.flint.machine;
+
+/** No machine has that id or name (never created, or deleted); list the machines to see which exist. */
+public final class MachineNotFoundException extends FlintException {
+    public MachineNotFoundException(String message) {
+        super(message);
+    }
+
+    static MachineNotFoundException of(String idOrName) {
+        return new MachineNotFoundException("no machine with id or name '" + idOrName
+                + "' (deleted, or never created); list the machines to see which exist");
+    }
+}

@@ -1,0 +1,159 @@
+package dev.flint.machine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.flint.machine.wire.ApiErrors;
+import dev.flint.machine.wire.MachineJson;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * A Flint server's machines, through its HTTP/JSON API (openapi.yaml): the client half of
+ * {@code flint serve}. Errors come back as the same exceptions the local engine throws.
+ */
+final class RemoteEngine implements Engine {
+    /** One client for the JVM: it pools connections and is safe to share. */
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10)).build();
+
+    private final URI server;
+    private final Optional<String> token;
+
+    RemoteEngine(URI server, Optional<String> token) {
+        String text = server.toString();
+        this.server = URI.create(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
+        this.token = token;
+    }
+
+    URI server() {
+        return server;
+    }
+
+    @Override
+    public Machine create(MachineConfig config) {
+        JsonNode info = call("POST", "/v1/machines", MachineJson.config(config));
+        return handle(info);
+    }
+
+    @Override
+    public Machine connect(String idOrName) {
+        if (idOrName == null || idOrName.isBlank()) {
+            throw new InvalidConfigException("connect needs a machine id (m-...) or name");
+        }
+        return handle(call("GET", machinePath(idOrName), null));
+    }
+
+    private Machine handle(JsonNode info) {
+        return new Machine(new RemoteMachine(this, info.path("id").asText(),
+                MachineJson.reportedConfig(info.path("config"))));
+    }
+
+    @Override
+    public MachinePage list(MachineQuery query) {
+        List<String> params = new ArrayList<>();
+        query.states().stream().map(MachineJson::state).sorted().forEach(s -> params.add("state=" + s));
+        query.name().ifPresent(n -> params.add("name=" + encode(n)));
+        query.metadata().forEach((k, v) -> params.add("metadata=" + encode(k + "=" + v)));
+        params.add("limit=" + query.limit());
+        query.cursor().ifPresent(c -> params.add("cursor=" + encode(c)));
+        return MachineJson.page(call("GET", "/v1/machines?" + String.join("&", params), null));
+    }
+
+    static String machinePath(String idOrName) {
+        return "/v1/machines/" + encode(idOrName);
+    }
+
+    private static String encode(String text) {
+        return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    /** Sends a request and returns the JSON answer; an error answer becomes its exception. */
+    JsonNode call(String method, String path, JsonNode body) {
+        HttpResponse<String> response = send(method, path, body, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() >= 400) {
+            throw error(response.statusCode(), response.body());
+        }
+        return response.body().isEmpty() ? MachineJson.object() : MachineJson.parse(response.body(), "server answer");
+    }
+
+    /** Sends a request and returns its body as text. */
+    String text(String path) {
+        HttpResponse<String> response = send("GET", path, null, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() >= 400) {
+            throw error(response.statusCode(), response.body());
+        }
+        return response.body();
+    }
+
+    /** Sends a request whose answer is newline-delimited JSON, read as it comes. */
+    Stream<String> lines(String method, String path, JsonNode body) {
+        HttpResponse<Stream<String>> response = send(method, path, body, HttpResponse.BodyHandlers.ofLines());
+        if (response.statusCode() >= 400) {
+            String text;
+            try (Stream<String> lines = response.body()) {
+                text = String.join("\n", lines.toList());
+            }
+            throw error(response.statusCode(), text);
+        }
+        return response.body();
+    }
+
+    private <T> HttpResponse<T> send(String method, String path, JsonNode body, HttpResponse.BodyHandler<T> handler) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(server + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(MachineJson.write(body)))
+                .header("Accept", "application/json");
+        if (body != null) {
+            request.header("Content-Type", "application/json");
+        }
+        token.ifPresent(t -> request.header("Authorization", "Bearer " + t));
+        try {
+            return HTTP.send(request.build(), handler);
+        } catch (IOException e) {
+            throw new ServerUnavailableException("cannot reach the Flint server at " + server + " (" + describe(e)
+                    + "); start one with 'flint serve', or point FLINT_SERVER at the right address", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FlintException("interrupted while waiting for the Flint server at " + server, e);
+        }
+    }
+
+    private static String describe(IOException e) {
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
+    }
+
+    /** The exception for an error answer: the server's code and message, else the status. */
+    FlintException error(int status, String body) {
+        try {
+            JsonNode error = MachineJson.parse(body, "error").path("error");
+            if (error.hasNonNull("code") && error.hasNonNull("message")) {
+                String code = error.get("code").asText();
+                String message = error.get("message").asText();
+                if (code.equals(ApiErrors.UNAUTHORIZED)) {
+                    return new ServerUnavailableException(message + " (server " + server + "; set FLINT_TOKEN or --token"
+                            + " to the server's token)", null);
+                }
+                return ApiErrors.exception(code, message);
+            }
+        } catch (InvalidConfigException e) {
+            // not our JSON: report the status below
+        }
+        return new FlintException("the server at " + server + " answered HTTP " + status + " without a Flint error"
+                + " (is FLINT_SERVER pointing at a Flint server?): " + body.lines().findFirst().orElse(""));
+    }
+
+    @Override
+    public void close() {
+        // The shared HTTP client outlives one engine; the server's machines go on running.
+    }
+}

@@ -1,0 +1,154 @@
+package dev.flint.machine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.flint.machine.wire.ApiErrors;
+import dev.flint.machine.wire.MachineJson;
+import dev.flint.virtio.vsock.VsockMuxer;
+
+import java.io.ByteArrayOutputStream;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Iterator;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/** A machine a Flint server hosts, driven through its HTTP API by {@link RemoteEngine}. */
+final class RemoteMachine implements MachineBackend {
+    private final RemoteEngine engine;
+    private final String id;
+    private final MachineConfig config;
+    private final String path;
+    private volatile boolean deleted;
+
+    RemoteMachine(RemoteEngine engine, String id, MachineConfig config) {
+        this.engine = engine;
+        this.id = id;
+        this.config = config;
+        this.path = RemoteEngine.machinePath(id);
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public MachineConfig config() {
+        return config;
+    }
+
+    @Override
+    public MachineState status() {
+        return info().state();
+    }
+
+    @Override
+    public void start(Duration bootTimeout) {
+        engine.call("POST", path + "/start", MachineJson.object().put("bootTimeoutMs", bootTimeout.toMillis()));
+    }
+
+    @Override
+    public void stop(Duration timeout) {
+        engine.call("POST", path + "/stop", MachineJson.object().put("timeoutMs", timeout.toMillis()));
+    }
+
+    @Override
+    public void restart() {
+        engine.call("POST", path + "/restart", MachineJson.object());
+    }
+
+    /** Deletes the machine in the server; deleting it again (or after another client did) does nothing. */
+    @Override
+    public void delete() {
+        if (deleted) {
+            return;
+        }
+        try {
+            engine.call("DELETE", path, null);
+        } catch (MachineNotFoundException e) {
+            // Already gone: delete is idempotent, as it is locally.
+        }
+        deleted = true;
+    }
+
+    @Override
+    public ExecResult exec(List<String> argv, ExecOptions options) {
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+        ExecResult status = exec(argv, options, stdout::writeBytes, stderr::writeBytes);
+        return new ExecResult(status.command(), status.exitCode(), status.signal(), stdout.toByteArray(), stderr.toByteArray());
+    }
+
+    /** Reads the server's exec frames (stdout, stderr, then exit or error) as they arrive. */
+    @Override
+    public ExecResult exec(List<String> argv, ExecOptions options, Consumer<byte[]> onStdout, Consumer<byte[]> onStderr) {
+        requireNotDeleted();
+        try (Stream<String> lines = engine.lines("POST", path + "/exec", MachineJson.exec(argv, options))) {
+            Iterator<String> frames = lines.iterator();
+            while (frames.hasNext()) {
+                String line = frames.next();
+                if (line.isBlank()) {
+                    continue;
+                }
+                JsonNode frame = MachineJson.parse(line, "exec frame");
+                switch (frame.path("type").asText()) {
+                    case "stdout" -> onStdout.accept(Base64.getDecoder().decode(frame.path("data").asText()));
+                    case "stderr" -> onStderr.accept(Base64.getDecoder().decode(frame.path("data").asText()));
+                    case "exit" -> {
+                        return new ExecResult(argv, frame.path("exitCode").asInt(), frame.path("signal").asInt(),
+                                new byte[0], new byte[0]);
+                    }
+                    case "error" -> throw ApiErrors.exception(frame.path("error").path("code").asText(),
+                            frame.path("error").path("message").asText());
+                    default -> throw new FlintException("the server sent an exec frame of unknown type: " + line);
+                }
+            }
+        }
+        throw new AgentUnavailableException("the server ended the output of " + String.join(" ", argv)
+                + " without its exit status (connection lost?); check the machine with info()", null);
+    }
+
+    @Override
+    public MachineInfo info() {
+        if (deleted) {
+            return deletedInfo();
+        }
+        try {
+            return MachineJson.info(engine.call("GET", path, null));
+        } catch (MachineNotFoundException e) {
+            deleted = true;   // another client deleted it
+            return deletedInfo();
+        }
+    }
+
+    private MachineInfo deletedInfo() {
+        return new MachineInfo(config.name(), MachineState.DELETED, config.cpus(), config.memoryMb(), config.diskMb(),
+                config.mounts(), java.util.Optional.empty(), List.of(), config.metadata(), java.time.Instant.EPOCH,
+                java.util.Optional.empty(), java.util.Optional.empty(), java.util.Optional.of("deleted"), id);
+    }
+
+    @Override
+    public MachineMetrics metrics() {
+        requireNotDeleted();
+        return MachineJson.metrics(engine.call("GET", path + "/metrics", null));
+    }
+
+    @Override
+    public String consoleLog() {
+        requireNotDeleted();
+        return engine.text(path + "/logs");
+    }
+
+    @Override
+    public VsockMuxer vsock() {
+        throw new FlintException("vsock() reaches a machine only in the JVM that hosts it; machine " + config.name()
+                + " runs in the server at " + engine.server() + ": forward a port (MachineConfig ports) or use exec");
+    }
+
+    private void requireNotDeleted() {
+        if (deleted) {
+            MachineLifecycle.require(config.name(), MachineState.DELETED, MachineLifecycle.Action.EXEC);
+        }
+    }
+}

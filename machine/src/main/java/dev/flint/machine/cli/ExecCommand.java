@@ -1,0 +1,123 @@
+package dev.flint.machine.cli;
+
+import dev.flint.machine.ConnectOptions;
+import dev.flint.machine.ExecOptions;
+import dev.flint.machine.ExecResult;
+import dev.flint.machine.FlintException;
+import dev.flint.machine.InvalidConfigException;
+import dev.flint.machine.Machine;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code flint exec MACHINE -- COMMAND...} runs a command in a server's machine, streaming its
+ * output; {@code flint shell MACHINE COMMAND} runs a command line in a login shell
+ * ({@code /bin/sh -l -c}, so /etc/profile applies).
+ */
+final class ExecCommand {
+    private static final String OPTIONS = """
+            Options:
+              --env K=V             environment variable for the command (repeatable)
+              --workdir DIR         working directory (absolute; default: the machine's workdir, else /)
+              --timeout SECONDS     kill the command after this long and exit 124
+            """ + ServerTarget.OPTIONS_TEXT + """
+              -h, --help            show this help
+
+            Exit status: the command's exit code; 128+N if signal N killed it; 124 timeout; if the
+            command could not run: 2 bad arguments, 4 no server, 5 no such machine, 6 not running,
+            125 the machine failed.
+            """;
+    static final String EXEC_USAGE = """
+            Usage: flint exec MACHINE [OPTIONS] -- COMMAND [ARGS...]
+
+            Runs COMMAND in the machine (its id or name) and prints its stdout and stderr as they come.
+
+            """ + OPTIONS;
+    static final String SHELL_USAGE = """
+            Usage: flint shell MACHINE [OPTIONS] COMMAND-LINE
+
+            Runs COMMAND-LINE in a login shell in the machine (/bin/sh -l -c): /etc/profile and the
+            machine's environment apply, so it behaves as typed in a session. Quote it as one argument,
+            e.g. flint shell web-1 'cd /srv && ls | wc -l'.
+
+            """ + OPTIONS;
+
+    record Options(String machine, List<String> command, ExecOptions exec, boolean shell) {
+    }
+
+    private ExecCommand() {
+    }
+
+    static Options parse(List<String> args, boolean shell) throws UsageException {
+        Arguments in = new Arguments(args);
+        String verb = shell ? "shell" : "exec";
+        ExecOptions.Builder exec = ExecOptions.builder();
+        String machine = null;
+        List<String> command = new ArrayList<>();
+        try {
+            while (in.hasNext()) {
+                String option = in.next();
+                if (option.equals("--")) {
+                    while (in.hasNext()) {
+                        command.add(in.next());
+                    }
+                    break;
+                }
+                switch (option) {
+                    case "--env" -> {
+                        String[] pair = CreateCommand.keyValue(option, in.value(option));
+                        exec.env(pair[0], pair[1]);
+                    }
+                    case "--workdir" -> exec.workdir(in.value(option));
+                    case "--timeout" -> exec.timeout(Duration.ofSeconds(in.intValue(option, 1, 86_400)));
+                    default -> {
+                        if (option.startsWith("-")) {
+                            throw new UsageException("unknown option for " + verb + ": " + option);
+                        }
+                        if (machine == null) {
+                            machine = option;
+                        } else if (shell) {
+                            command.add(option);
+                        } else {
+                            throw new UsageException("put the command after --, e.g. flint exec " + machine + " -- "
+                                    + option);
+                        }
+                    }
+                }
+            }
+            if (machine == null) {
+                throw new UsageException(verb + " needs a MACHINE (its id or name); 'flint ls' lists them");
+            }
+            if (command.isEmpty()) {
+                throw new UsageException(shell ? "shell needs a command line, e.g. flint shell " + machine + " 'ls /'"
+                        : "exec needs a command after --, e.g. flint exec " + machine + " -- uname -a");
+            }
+            if (shell) {
+                command = List.of(String.join(" ", command));
+            }
+            return new Options(machine, command, exec.build(), shell);
+        } catch (InvalidConfigException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    static int run(Options options, ConnectOptions server, PrintStream out, PrintStream err) {
+        try {
+            Machine machine = Machine.connect(options.machine(), server);
+            List<String> argv = options.shell() ? List.of("/bin/sh", "-l", "-c", options.command().get(0)) : options.command();
+            ExecResult result = machine.exec(argv, options.exec(), chunk -> write(out, chunk), chunk -> write(err, chunk));
+            return result.signal() != 0 ? 128 + result.signal() : result.exitCode();
+        } catch (FlintException e) {
+            err.println("flint: " + e.getMessage());
+            return ExitCodes.of(e);
+        }
+    }
+
+    private static void write(PrintStream stream, byte[] chunk) {
+        stream.write(chunk, 0, chunk.length);
+        stream.flush();
+    }
+}

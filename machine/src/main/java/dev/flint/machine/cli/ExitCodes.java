@@ -1,0 +1,50 @@
+package dev.flint.machine.cli;
+
+import dev.flint.machine.ExecTimeoutException;
+import dev.flint.machine.FlintException;
+import dev.flint.machine.HostUnsupportedException;
+import dev.flint.machine.InvalidConfigException;
+import dev.flint.machine.MachineNotFoundException;
+import dev.flint.machine.MachineNotRunningException;
+import dev.flint.machine.MachineStateException;
+import dev.flint.machine.ServerUnavailableException;
+
+/**
+ * The exit statuses of the machine commands (create, start, stop, ls, exec...), the same for
+ * each so scripts can tell "no server" from "no such machine" from "not running". exec and
+ * shell pass their command's own status through, so for them these mean Flint failed only
+ * when the command could not run.
+ */
+final class ExitCodes {
+    static final int OK = 0;
+    static final int USAGE = 2;
+    static final int HOST = 3;
+    static final int NO_SERVER = 4;
+    static final int NOT_FOUND = 5;
+    static final int WRONG_STATE = 6;
+    static final int TIMEOUT = 124;
+    static final int MACHINE_FAILED = 125;
+
+    /** The lines every machine command's usage ends with. */
+    static final String TEXT = """
+            Exit status: 0 done; 2 bad arguments or config; 3 this host cannot run machines; 4 no server
+            (none given, unreachable, or it refused the token); 5 no such machine; 6 the machine is in
+            the wrong state (e.g. not running); 124 a timeout; 125 the machine failed otherwise.
+            """;
+
+    private ExitCodes() {
+    }
+
+    static int of(FlintException e) {
+        return switch (e) {
+            case InvalidConfigException i -> USAGE;
+            case HostUnsupportedException h -> HOST;
+            case MachineNotFoundException n -> NOT_FOUND;
+            case MachineNotRunningException r -> WRONG_STATE;
+            case MachineStateException s -> WRONG_STATE;
+            case ExecTimeoutException t -> TIMEOUT;
+            case ServerUnavailableException s -> NO_SERVER;
+            default -> MACHINE_FAILED;
+        };
+    }
+}

@@ -1,0 +1,261 @@
+package dev.flint.machine.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flint.machine.Engine;
+import dev.flint.machine.ExecResult;
+import dev.flint.machine.FlintException;
+import dev.flint.machine.InvalidConfigException;
+import dev.flint.machine.Machine;
+import dev.flint.machine.MachineInfo;
+import dev.flint.machine.MachinePage;
+import dev.flint.machine.MachineQuery;
+import dev.flint.machine.wire.ApiErrors;
+import dev.flint.machine.wire.MachineJson;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The HTTP/JSON API of {@code flint serve} over an {@link Engine} (routes in openapi.yaml):
+ * machines under {@code /v1/machines}, errors as {@code {"error": {"code", "message"}}} with
+ * the status {@link ApiErrors} gives. Every route runs the same public {@link Machine} calls a
+ * library user would, so the API and the library cannot drift apart.
+ */
+final class MachineApi {
+    private static final Set<String> LIST_PARAMETERS = Set.of("state", "name", "metadata", "limit", "cursor");
+
+    private final Engine engine;
+    private final BearerAuth auth;
+
+    MachineApi(Engine engine, BearerAuth auth) {
+        this.engine = engine;
+        this.auth = auth;
+    }
+
+    /** Answers one request; never throws. */
+    void handle(ApiRequest request, ApiResponder out) {
+        try {
+            route(request, out);
+        } catch (ApiException e) {
+            out.json(ApiErrors.status(e.code()), ApiErrors.body(e.code(), e.getMessage()));
+        } catch (FlintException e) {
+            String code = ApiErrors.code(e);
+            out.json(ApiErrors.status(code), ApiErrors.body(code, e.getMessage()));
+        } catch (RuntimeException e) {
+            e.printStackTrace();
+            out.json(500, ApiErrors.body(ApiErrors.INTERNAL, "the server failed: " + e
+                    + "; its log has the stack trace"));
+        }
+    }
+
+    private void route(ApiRequest request, ApiResponder out) {
+        List<String> path = segments(request.path());
+        if (path.equals(List.of("v1", "health"))) {
+            only(request, "GET");
+            out.json(200, MachineJson.object().put("status", "ok"));
+            return;
+        }
+        if (path.equals(List.of("v1", "openapi.yaml"))) {
+            only(request, "GET");
+            out.text(200, openApi());
+            return;
+        }
+        if (!auth.allows(request.authorization())) {
+            throw new ApiException(ApiErrors.UNAUTHORIZED, "this server needs 'Authorization: Bearer TOKEN' with its"
+                    + " token (flint serve --token)");
+        }
+        if (path.size() < 2 || !path.get(0).equals("v1") || !path.get(1).equals("machines") || path.size() > 4) {
+            throw new ApiException(ApiErrors.NO_ROUTE, "no route " + request.method() + " " + request.path()
+                    + "; the API lives under /v1/machines (see openapi.yaml)");
+        }
+        if (path.size() == 2) {
+            switch (only(request, "GET", "POST")) {
+                case "GET" -> out.json(200, list(request));
+                default -> out.json(201, describe(engine.create(MachineJson.config(body(request, "machine config")))));
+            }
+            return;
+        }
+        Machine machine = engine.connect(path.get(2));
+        if (path.size() == 3) {
+            switch (only(request, "GET", "DELETE")) {
+                case "GET" -> out.json(200, describe(machine));
+                default -> {
+                    machine.delete();
+                    out.empty(204);
+                }
+            }
+            return;
+        }
+        switch (path.get(3)) {
+            case "start" -> {
+                only(request, "POST");
+                JsonNode body = optionalBody(request);
+                machine.start(body.has("bootTimeoutMs") ? millis(body, "bootTimeoutMs") : machine.config().bootTimeout());
+                out.json(200, describe(machine));
+            }
+            case "stop" -> {
+                only(request, "POST");
+                JsonNode body = optionalBody(request);
+                if (body.has("timeoutMs")) {
+                    machine.stop(millis(body, "timeoutMs"));
+                } else {
+                    machine.stop();
+                }
+                out.json(200, describe(machine));
+            }
+            case "restart" -> {
+                only(request, "POST");
+                machine.restart();
+                out.json(200, describe(machine));
+            }
+            case "exec" -> {
+                only(request, "POST");
+                exec(machine, MachineJson.exec(body(request, "exec request")), out);
+            }
+            case "logs" -> {
+                only(request, "GET");
+                out.text(200, machine.consoleLog());
+            }
+            case "metrics" -> {
+                only(request, "GET");
+                out.json(200, MachineJson.metrics(machine.metrics()));
+            }
+            default -> throw new ApiException(ApiErrors.NO_ROUTE, "no route " + request.method() + " " + request.path()
+                    + "; a machine has start, stop, restart, exec, logs and metrics");
+        }
+    }
+
+    /** This API's OpenAPI 3 description, shipped beside this class. */
+    static String openApi() {
+        try (var in = MachineApi.class.getResourceAsStream("openapi.yaml")) {
+            if (in == null) {
+                throw new IllegalStateException("openapi.yaml is missing from the flint-machine jar; rebuild it");
+            }
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Streams the command's output as NDJSON frames: stdout/stderr (base64), then exit or error. */
+    private static void exec(Machine machine, MachineJson.ExecCall call, ApiResponder out) {
+        ApiResponder.FrameStream frames = out.stream();
+        try {
+            ExecResult result = machine.exec(call.argv(), call.options(),
+                    chunk -> frames.frame(chunk("stdout", chunk)), chunk -> frames.frame(chunk("stderr", chunk)));
+            frames.frame(MachineJson.object().put("type", "exit").put("exitCode", result.exitCode())
+                    .put("signal", result.signal()));
+            frames.end();
+        } catch (FlintException e) {
+            if (!frames.started()) {
+                throw e;   // nothing sent yet: answer with the error's own status
+            }
+            String code = ApiErrors.code(e);
+            ObjectNode frame = MachineJson.object().put("type", "error");
+            frame.set("error", ApiErrors.body(code, e.getMessage()).get("error"));
+            frames.frame(frame);
+            frames.end();
+        }
+    }
+
+    private static ObjectNode chunk(String stream, byte[] bytes) {
+        return MachineJson.object().put("type", stream).put("data", Base64.getEncoder().encodeToString(bytes));
+    }
+
+    private JsonNode list(ApiRequest request) {
+        for (String parameter : request.query().keySet()) {
+            if (!LIST_PARAMETERS.contains(parameter)) {
+                throw new InvalidConfigException("unknown query parameter '" + parameter + "'; a list takes "
+                        + LIST_PARAMETERS.stream().sorted().toList());
+            }
+        }
+        MachineQuery.Builder query = MachineQuery.builder();
+        for (String states : request.query().getOrDefault("state", List.of())) {
+            for (String state : states.split(",")) {
+                query.state(MachineJson.state(state.strip()));
+            }
+        }
+        single(request, "name").ifPresent(query::name);
+        for (String pair : request.query().getOrDefault("metadata", List.of())) {
+            int eq = pair.indexOf('=');
+            if (eq <= 0) {
+                throw new InvalidConfigException("metadata filter must be KEY=VALUE, got '" + pair + "'");
+            }
+            query.metadata(pair.substring(0, eq), pair.substring(eq + 1));
+        }
+        single(request, "limit").ifPresent(limit -> {
+            try {
+                query.limit(Integer.parseInt(limit));
+            } catch (NumberFormatException e) {
+                throw new InvalidConfigException("limit must be a whole number, got '" + limit + "'");
+            }
+        });
+        single(request, "cursor").ifPresent(query::cursor);
+        MachinePage page = engine.list(query.build());
+        List<ObjectNode> machines = new ArrayList<>();
+        for (MachineInfo info : page.machines()) {
+            machines.add(describeInfo(info));
+        }
+        return MachineJson.page(machines, page.nextCursor());
+    }
+
+    /** A listed machine: its info without the config (connecting to each would take over stored machines). */
+    private static ObjectNode describeInfo(MachineInfo info) {
+        return MachineJson.info(info, null);
+    }
+
+    private static ObjectNode describe(Machine machine) {
+        return MachineJson.info(machine.info(), machine.config());
+    }
+
+    private static java.util.Optional<String> single(ApiRequest request, String name) {
+        List<String> values = request.query().getOrDefault(name, List.of());
+        if (values.size() > 1) {
+            throw new InvalidConfigException("query parameter '" + name + "' given " + values.size() + " times; give it once");
+        }
+        return values.stream().findFirst();
+    }
+
+    private static String only(ApiRequest request, String... methods) {
+        for (String method : methods) {
+            if (method.equals(request.method())) {
+                return method;
+            }
+        }
+        throw new ApiException(ApiErrors.METHOD_NOT_ALLOWED, request.method() + " is not allowed on " + request.path()
+                + "; use " + String.join(" or ", methods));
+    }
+
+    private static JsonNode body(ApiRequest request, String what) {
+        if (!request.hasBody()) {
+            throw new InvalidConfigException(what + " missing: send it as the JSON body");
+        }
+        return MachineJson.parse(request.bodyText(), what);
+    }
+
+    private static JsonNode optionalBody(ApiRequest request) {
+        return request.hasBody() ? MachineJson.parse(request.bodyText(), "request body") : MachineJson.object();
+    }
+
+    private static Duration millis(JsonNode body, String field) {
+        JsonNode value = body.get(field);
+        if (!value.isIntegralNumber() || value.asLong() <= 0) {
+            throw new InvalidConfigException(field + " must be a positive whole number of milliseconds, got " + value);
+        }
+        return Duration.ofMillis(value.asLong());
+    }
+
+    private static List<String> segments(String path) {
+        List<String> parts = new ArrayList<>();
+        for (String part : path.split("/")) {
+            if (!part.isEmpty()) {
+                parts.add(java.net.URLDecoder.decode(part, java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+        return parts;
+    }
+}

@@ -1,0 +1,82 @@
+package dev.flint.machine.wire;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flint.machine.AgentUnavailableException;
+import dev.flint.machine.ExecTimeoutException;
+import dev.flint.machine.FlintException;
+import dev.flint.machine.HostUnsupportedException;
+import dev.flint.machine.InvalidConfigException;
+import dev.flint.machine.MachineNotFoundException;
+import dev.flint.machine.MachineNotRunningException;
+import dev.flint.machine.MachineStateException;
+
+/**
+ * The API's errors: each exception of the machine API has a code and an HTTP status, and the
+ * remote client turns the code back into the same exception, so a caller's {@code catch}
+ * works the same whether the machine runs here or in a server. Body:
+ * {@code {"error": {"code": "not_running", "message": "..."}}}.
+ */
+public final class ApiErrors {
+    public static final String INVALID_REQUEST = "invalid_request";
+    public static final String UNAUTHORIZED = "unauthorized";
+    public static final String NOT_FOUND = "not_found";
+    public static final String NO_ROUTE = "no_route";
+    public static final String METHOD_NOT_ALLOWED = "method_not_allowed";
+    public static final String STATE_CONFLICT = "state_conflict";
+    public static final String NOT_RUNNING = "not_running";
+    public static final String EXEC_TIMEOUT = "exec_timeout";
+    public static final String AGENT_UNAVAILABLE = "agent_unavailable";
+    public static final String HOST_UNSUPPORTED = "host_unsupported";
+    public static final String INTERNAL = "internal";
+
+    private ApiErrors() {
+    }
+
+    /** The code of an exception the engine threw. */
+    public static String code(Throwable error) {
+        return switch (error) {
+            case InvalidConfigException e -> INVALID_REQUEST;
+            case MachineNotFoundException e -> NOT_FOUND;
+            case MachineNotRunningException e -> NOT_RUNNING;
+            case MachineStateException e -> STATE_CONFLICT;
+            case ExecTimeoutException e -> EXEC_TIMEOUT;
+            case AgentUnavailableException e -> AGENT_UNAVAILABLE;
+            case HostUnsupportedException e -> HOST_UNSUPPORTED;
+            default -> INTERNAL;
+        };
+    }
+
+    public static int status(String code) {
+        return switch (code) {
+            case INVALID_REQUEST -> 400;
+            case UNAUTHORIZED -> 401;
+            case NOT_FOUND, NO_ROUTE -> 404;
+            case METHOD_NOT_ALLOWED -> 405;
+            case EXEC_TIMEOUT -> 408;
+            case STATE_CONFLICT, NOT_RUNNING -> 409;
+            case HOST_UNSUPPORTED -> 501;
+            case AGENT_UNAVAILABLE -> 503;
+            default -> 500;
+        };
+    }
+
+    /** The exception a client throws for an error the server sent. */
+    public static FlintException exception(String code, String message) {
+        return switch (code) {
+            case INVALID_REQUEST -> new InvalidConfigException(message);
+            case NOT_FOUND -> new MachineNotFoundException(message);
+            case NOT_RUNNING -> new MachineNotRunningException(message);
+            case STATE_CONFLICT -> new MachineStateException(message);
+            case EXEC_TIMEOUT -> new ExecTimeoutException(message);
+            case AGENT_UNAVAILABLE -> new AgentUnavailableException(message, null);
+            case HOST_UNSUPPORTED -> new HostUnsupportedException(message, null);
+            default -> new FlintException(message);
+        };
+    }
+
+    public static ObjectNode body(String code, String message) {
+        ObjectNode json = MachineJson.object();
+        json.putObject("error").put("code", code).put("message", message);
+        return json;
+    }
+}

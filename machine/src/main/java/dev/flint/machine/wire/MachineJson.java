@@ -1,0 +1,475 @@
+package dev.flint.machine.wire;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flint.machine.ExecOptions;
+import dev.flint.machine.InvalidConfigException;
+import dev.flint.machine.MachineConfig;
+import dev.flint.machine.MachineInfo;
+import dev.flint.machine.MachineMetrics;
+import dev.flint.machine.MachinePage;
+import dev.flint.machine.MachineState;
+import dev.flint.machine.MountSpec;
+import dev.flint.machine.NetworkPolicy;
+import dev.flint.machine.PortSpec;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The JSON of machine configs, infos, metrics and exec requests, as the server, the remote
+ * client and the state store write it (docs in openapi.yaml). Written field by field through
+ * Jackson's tree model rather than by reflection, so the wire format is visible here and a
+ * renamed Java component never changes it. Reading goes through the validating builders, and an
+ * unknown field is an error (a typo must not be ignored silently).
+ */
+public final class MachineJson {
+    public static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final Set<String> CONFIG_FIELDS = Set.of("name", "cpus", "memoryMb", "env", "bootTimeoutMs",
+            "kernel", "initrd", "bootArgs", "vsockSocket", "disks", "diskMb", "mounts", "rootfs", "retainDisk",
+            "network", "ports", "workdir", "metadata", "timeoutMs", "start");
+    private static final Set<String> EXEC_FIELDS = Set.of("argv", "env", "workdir", "stdin", "timeoutMs");
+
+    private MachineJson() {
+    }
+
+    public static ObjectNode object() {
+        return MAPPER.createObjectNode();
+    }
+
+    public static JsonNode parse(String text, String what) {
+        try {
+            JsonNode node = MAPPER.readTree(text);
+            if (node == null || !node.isObject()) {
+                throw new InvalidConfigException(what + " must be a JSON object");
+            }
+            return node;
+        } catch (JsonProcessingException e) {
+            throw new InvalidConfigException(what + " is not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    public static String write(JsonNode node) {
+        try {
+            return MAPPER.writeValueAsString(node);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a JSON tree always serializes", e);
+        }
+    }
+
+    // --- config ----------------------------------------------------------------------------------
+
+    public static ObjectNode config(MachineConfig config) {
+        ObjectNode json = object();
+        json.put("name", config.name());
+        json.put("cpus", config.cpus());
+        json.put("memoryMb", config.memoryMb());
+        json.set("env", stringMap(config.env()));
+        json.put("bootTimeoutMs", config.bootTimeout().toMillis());
+        config.kernel().ifPresent(p -> json.put("kernel", p.toString()));
+        config.initrd().ifPresent(p -> json.put("initrd", p.toString()));
+        json.put("bootArgs", config.bootArgs());
+        config.vsockSocket().ifPresent(p -> json.put("vsockSocket", p.toString()));
+        ArrayNode disks = json.putArray("disks");
+        config.disks().forEach(d -> disks.addObject().put("image", d.image().toString()).put("readOnly", d.readOnly()));
+        json.put("diskMb", config.diskMb());
+        json.set("mounts", mounts(config.mounts()));
+        config.rootfs().ifPresent(p -> json.put("rootfs", p.toString()));
+        json.put("retainDisk", config.retainDisk());
+        ObjectNode network = json.putObject("network");
+        network.put("enabled", config.network().enabled());
+        network.put("egress", config.network().egress().name().toLowerCase(Locale.ROOT));
+        ArrayNode cidrs = network.putArray("allowedCidrs");
+        config.network().allowedCidrs().forEach(cidrs::add);
+        config.network().tap().ifPresent(t -> network.put("tap", t));
+        json.set("ports", ports(config.ports()));
+        config.workdir().ifPresent(w -> json.put("workdir", w));
+        json.set("metadata", stringMap(config.metadata()));
+        config.timeout().ifPresent(t -> json.put("timeoutMs", t.toMillis()));
+        json.put("start", config.startOnCreate());
+        return json;
+    }
+
+    /** A config from its JSON; every rule of {@link MachineConfig.Builder#build()} applies. */
+    public static MachineConfig config(JsonNode json) {
+        requireObject(json, "machine config");
+        rejectUnknown(json, CONFIG_FIELDS, "machine config");
+        MachineConfig.Builder config = MachineConfig.builder();
+        text(json, "name").ifPresent(config::name);
+        integer(json, "cpus").ifPresent(config::cpus);
+        integer(json, "memoryMb").ifPresent(config::memoryMb);
+        stringMap(json, "env").forEach(config::env);
+        millis(json, "bootTimeoutMs").ifPresent(config::bootTimeout);
+        text(json, "kernel").map(Path::of).ifPresent(config::kernel);
+        text(json, "initrd").map(Path::of).ifPresent(config::initrd);
+        text(json, "bootArgs").ifPresent(config::bootArgs);
+        text(json, "vsockSocket").map(Path::of).ifPresent(config::vsockSocket);
+        for (JsonNode disk : array(json, "disks")) {
+            config.disk(Path.of(text(disk, "image").orElseThrow(() -> missing("disks[].image"))),
+                    bool(disk, "readOnly").orElse(false));
+        }
+        integer(json, "diskMb").ifPresent(config::diskMb);
+        for (JsonNode mount : array(json, "mounts")) {
+            config.mount(new MountSpec(Path.of(text(mount, "source").orElseThrow(() -> missing("mounts[].source"))),
+                    text(mount, "target").orElseThrow(() -> missing("mounts[].target")), bool(mount, "readOnly").orElse(false)));
+        }
+        text(json, "rootfs").map(Path::of).ifPresent(config::rootfs);
+        bool(json, "retainDisk").ifPresent(config::retainDisk);
+        if (json.has("network")) {
+            config.network(network(json.get("network")));
+        }
+        for (JsonNode port : array(json, "ports")) {
+            rejectUnknown(port, Set.of("hostPort", "guestPort", "protocol", "hostAddress"), "ports[]");
+            config.port(new PortSpec(integer(port, "hostPort").orElse(0),
+                    integer(port, "guestPort").orElseThrow(() -> missing("ports[].guestPort")),
+                    enumValue(PortSpec.Protocol.class, text(port, "protocol").orElse("tcp"), "ports[].protocol"),
+                    text(port, "hostAddress").orElse("127.0.0.1")));
+        }
+        text(json, "workdir").ifPresent(config::workdir);
+        stringMap(json, "metadata").forEach(config::metadata);
+        millis(json, "timeoutMs").ifPresent(config::timeout);
+        bool(json, "start").ifPresent(config::start);
+        return config.build();
+    }
+
+    private static NetworkPolicy network(JsonNode json) {
+        requireObject(json, "network");
+        rejectUnknown(json, Set.of("enabled", "egress", "allowedCidrs", "tap"), "network");
+        boolean enabled = bool(json, "enabled").orElse(true);
+        NetworkPolicy.Egress egress = enumValue(NetworkPolicy.Egress.class, text(json, "egress").orElse("allow_all"),
+                "network.egress");
+        List<String> cidrs = new ArrayList<>();
+        array(json, "allowedCidrs").forEach(c -> cidrs.add(c.asText()));
+        return new NetworkPolicy(enabled, egress, cidrs, text(json, "tap"));
+    }
+
+    // --- info, page, metrics ---------------------------------------------------------------------
+
+    /** A machine's info, with its config unless {@code config} is null (lists leave it out). */
+    public static ObjectNode info(MachineInfo info, MachineConfig config) {
+        ObjectNode json = object();
+        json.put("id", info.id());
+        json.put("name", info.name());
+        json.put("state", state(info.state()));
+        json.put("cpus", info.cpus());
+        json.put("memoryMb", info.memoryMb());
+        json.put("diskMb", info.diskMb());
+        json.set("mounts", mounts(info.mounts()));
+        info.address().ifPresentOrElse(a -> json.put("address", a), () -> json.putNull("address"));
+        json.set("ports", ports(info.ports()));
+        json.set("metadata", stringMap(info.metadata()));
+        json.put("createdAt", info.createdAt().toString());
+        info.startedAt().ifPresentOrElse(t -> json.put("startedAt", t.toString()), () -> json.putNull("startedAt"));
+        info.bootDuration().ifPresentOrElse(d -> json.put("bootMs", d.toMillis()), () -> json.putNull("bootMs"));
+        info.lastStopReason().ifPresentOrElse(r -> json.put("lastStopReason", r), () -> json.putNull("lastStopReason"));
+        if (config != null) {
+            json.set("config", config(config));
+        }
+        return json;
+    }
+
+    public static MachineInfo info(JsonNode json) {
+        List<MountSpec> mounts = new ArrayList<>();
+        for (JsonNode mount : array(json, "mounts")) {
+            MountSpec spec = mountOf(mount);
+            if (spec != null) {
+                mounts.add(spec);
+            }
+        }
+        List<PortSpec> ports = new ArrayList<>();
+        for (JsonNode port : array(json, "ports")) {
+            ports.add(portOf(port));
+        }
+        return new MachineInfo(json.path("name").asText(), state(json.path("state").asText()), json.path("cpus").asInt(),
+                json.path("memoryMb").asInt(), json.path("diskMb").asInt(), mounts, text(json, "address"), ports,
+                stringMap(json, "metadata"), Instant.parse(json.path("createdAt").asText()),
+                text(json, "startedAt").map(Instant::parse), optionalLong(json, "bootMs").map(Duration::ofMillis),
+                text(json, "lastStopReason"), json.path("id").asText());
+    }
+
+    /**
+     * A mount as a server reports it, or null when its source is not a directory where this
+     * client runs: {@link MountSpec} checks the host directory on construction, and the server's
+     * host may not be this one. (A server on this host, the default, always reports them all.)
+     */
+    private static MountSpec mountOf(JsonNode mount) {
+        try {
+            return new MountSpec(Path.of(mount.path("source").asText()), mount.path("target").asText(),
+                    mount.path("readOnly").asBoolean());
+        } catch (InvalidConfigException e) {
+            return null;
+        }
+    }
+
+    /**
+     * A config as a server or the store reports it, built without the builder's checks of this
+     * host (files present, CPUs available, the vsock socket path still free): they were checked
+     * where the machine was created, and a running machine's socket exists by design.
+     */
+    public static MachineConfig reportedConfig(JsonNode json) {
+        requireObject(json, "machine config");
+        List<dev.flint.machine.DiskSpec> disks = new ArrayList<>();
+        for (JsonNode disk : array(json, "disks")) {
+            disks.add(new dev.flint.machine.DiskSpec(Path.of(disk.path("image").asText()), disk.path("readOnly").asBoolean()));
+        }
+        List<MountSpec> mounts = new ArrayList<>();
+        for (JsonNode mount : array(json, "mounts")) {
+            MountSpec spec = mountOf(mount);
+            if (spec != null) {
+                mounts.add(spec);
+            }
+        }
+        List<PortSpec> ports = new ArrayList<>();
+        for (JsonNode port : array(json, "ports")) {
+            ports.add(portOf(port));
+        }
+        NetworkPolicy network = json.has("network") ? network(json.get("network")) : NetworkPolicy.allowAll();
+        return new MachineConfig(json.path("name").asText(), json.path("cpus").asInt(1), json.path("memoryMb").asInt(256),
+                stringMap(json, "env"), millis(json, "bootTimeoutMs").orElse(Duration.ofSeconds(60)),
+                text(json, "kernel").map(Path::of), text(json, "initrd").map(Path::of), text(json, "bootArgs").orElse(""),
+                text(json, "vsockSocket").map(Path::of), disks, json.path("diskMb").asInt(), mounts,
+                text(json, "rootfs").map(Path::of), json.path("retainDisk").asBoolean(), network, ports,
+                text(json, "workdir"), stringMap(json, "metadata"), millis(json, "timeoutMs"),
+                json.path("start").asBoolean(true));
+    }
+
+    private static PortSpec portOf(JsonNode port) {
+        return new PortSpec(port.path("hostPort").asInt(), port.path("guestPort").asInt(),
+                enumValue(PortSpec.Protocol.class, port.path("protocol").asText("tcp"), "protocol"),
+                port.path("hostAddress").asText("127.0.0.1"));
+    }
+
+    public static ObjectNode page(List<ObjectNode> machines, Optional<String> nextCursor) {
+        ObjectNode json = object();
+        ArrayNode array = json.putArray("machines");
+        machines.forEach(array::add);
+        nextCursor.ifPresentOrElse(c -> json.put("nextCursor", c), () -> json.putNull("nextCursor"));
+        return json;
+    }
+
+    public static MachinePage page(JsonNode json) {
+        List<MachineInfo> machines = new ArrayList<>();
+        for (JsonNode machine : array(json, "machines")) {
+            machines.add(info(machine));
+        }
+        return new MachinePage(machines, text(json, "nextCursor"));
+    }
+
+    public static ObjectNode metrics(MachineMetrics m) {
+        ObjectNode json = object();
+        json.put("vcpuTimeMs", m.vcpuTime().toMillis());
+        json.put("guestMemoryResidentBytes", m.guestMemoryResidentBytes());
+        json.put("vmExits", m.vmExits());
+        json.put("vsockBytesToGuest", m.vsockBytesToGuest());
+        json.put("vsockBytesFromGuest", m.vsockBytesFromGuest());
+        json.put("diskBytesRead", m.diskBytesRead());
+        json.put("diskBytesWritten", m.diskBytesWritten());
+        json.put("netFramesToGuest", m.netFramesToGuest());
+        json.put("netFramesFromGuest", m.netFramesFromGuest());
+        json.put("netFramesDenied", m.netFramesDenied());
+        return json;
+    }
+
+    public static MachineMetrics metrics(JsonNode json) {
+        return new MachineMetrics(Duration.ofMillis(json.path("vcpuTimeMs").asLong()),
+                json.path("guestMemoryResidentBytes").asLong(), json.path("vmExits").asLong(),
+                json.path("vsockBytesToGuest").asLong(), json.path("vsockBytesFromGuest").asLong(),
+                json.path("diskBytesRead").asLong(), json.path("diskBytesWritten").asLong(),
+                json.path("netFramesToGuest").asLong(), json.path("netFramesFromGuest").asLong(),
+                json.path("netFramesDenied").asLong());
+    }
+
+    // --- exec ------------------------------------------------------------------------------------
+
+    /** An exec request: the command and its options. */
+    public record ExecCall(List<String> argv, ExecOptions options) {
+    }
+
+    public static ObjectNode exec(List<String> argv, ExecOptions options) {
+        ObjectNode json = object();
+        ArrayNode array = json.putArray("argv");
+        argv.forEach(array::add);
+        json.set("env", stringMap(options.env()));
+        options.workdir().ifPresent(w -> json.put("workdir", w));
+        options.stdin().ifPresent(s -> json.put("stdin", Base64.getEncoder().encodeToString(s)));
+        options.timeout().ifPresent(t -> json.put("timeoutMs", t.toMillis()));
+        return json;
+    }
+
+    public static ExecCall exec(JsonNode json) {
+        requireObject(json, "exec request");
+        rejectUnknown(json, EXEC_FIELDS, "exec request");
+        List<String> argv = new ArrayList<>();
+        for (JsonNode arg : array(json, "argv")) {
+            if (!arg.isTextual()) {
+                throw new InvalidConfigException("exec request: argv must be an array of strings");
+            }
+            argv.add(arg.asText());
+        }
+        ExecOptions.Builder options = ExecOptions.builder();
+        options.env(stringMap(json, "env"));
+        text(json, "workdir").ifPresent(options::workdir);
+        if (json.hasNonNull("stdin")) {
+            try {
+                options.stdin(Base64.getDecoder().decode(json.get("stdin").asText()));
+            } catch (IllegalArgumentException e) {
+                throw new InvalidConfigException("exec request: stdin must be base64");
+            }
+        }
+        millis(json, "timeoutMs").ifPresent(options::timeout);
+        return new ExecCall(argv, options.build());
+    }
+
+    // --- states ----------------------------------------------------------------------------------
+
+    public static String state(MachineState state) {
+        return state.name().toLowerCase(Locale.ROOT);
+    }
+
+    public static MachineState state(String text) {
+        return enumValue(MachineState.class, text, "state");
+    }
+
+    // --- helpers ---------------------------------------------------------------------------------
+
+    private static ArrayNode mounts(List<MountSpec> mounts) {
+        ArrayNode array = MAPPER.createArrayNode();
+        mounts.forEach(m -> array.addObject().put("source", m.source().toString()).put("target", m.target())
+                .put("readOnly", m.readOnly()));
+        return array;
+    }
+
+    private static ArrayNode ports(List<PortSpec> ports) {
+        ArrayNode array = MAPPER.createArrayNode();
+        ports.forEach(p -> array.addObject().put("hostPort", p.hostPort()).put("guestPort", p.guestPort())
+                .put("protocol", p.protocol().name().toLowerCase(Locale.ROOT)).put("hostAddress", p.hostAddress()));
+        return array;
+    }
+
+    public static ObjectNode stringMap(Map<String, String> map) {
+        ObjectNode json = object();
+        map.forEach(json::put);
+        return json;
+    }
+
+    private static Map<String, String> stringMap(JsonNode json, String field) {
+        Map<String, String> map = new LinkedHashMap<>();
+        JsonNode node = json.get(field);
+        if (node == null || node.isNull()) {
+            return map;
+        }
+        if (!node.isObject()) {
+            throw new InvalidConfigException(field + " must be an object of strings");
+        }
+        for (Map.Entry<String, JsonNode> entry : node.properties()) {
+            if (!entry.getValue().isTextual()) {
+                throw new InvalidConfigException(field + "." + entry.getKey() + " must be a string");
+            }
+            map.put(entry.getKey(), entry.getValue().asText());
+        }
+        return map;
+    }
+
+    private static void requireObject(JsonNode json, String what) {
+        if (json == null || !json.isObject()) {
+            throw new InvalidConfigException(what + " must be a JSON object");
+        }
+    }
+
+    private static void rejectUnknown(JsonNode json, Set<String> known, String what) {
+        for (Iterator<String> it = json.fieldNames(); it.hasNext(); ) {
+            String field = it.next();
+            if (!known.contains(field)) {
+                throw new InvalidConfigException(what + " has an unknown field '" + field + "'; known fields: "
+                        + known.stream().sorted().toList());
+            }
+        }
+    }
+
+    private static Iterable<JsonNode> array(JsonNode json, String field) {
+        JsonNode node = json.get(field);
+        if (node == null || node.isNull()) {
+            return List.of();
+        }
+        if (!node.isArray()) {
+            throw new InvalidConfigException(field + " must be an array");
+        }
+        return node;
+    }
+
+    private static Optional<String> text(JsonNode json, String field) {
+        JsonNode node = json.get(field);
+        if (node == null || node.isNull()) {
+            return Optional.empty();
+        }
+        if (!node.isTextual()) {
+            throw new InvalidConfigException(field + " must be a string");
+        }
+        return Optional.of(node.asText());
+    }
+
+    private static Optional<Integer> integer(JsonNode json, String field) {
+        JsonNode node = json.get(field);
+        if (node == null || node.isNull()) {
+            return Optional.empty();
+        }
+        if (!node.isInt()) {
+            throw new InvalidConfigException(field + " must be a whole number, got " + node);
+        }
+        return Optional.of(node.asInt());
+    }
+
+    private static Optional<Long> optionalLong(JsonNode json, String field) {
+        JsonNode node = json.get(field);
+        if (node == null || node.isNull()) {
+            return Optional.empty();
+        }
+        if (!node.isIntegralNumber()) {
+            throw new InvalidConfigException(field + " must be a whole number, got " + node);
+        }
+        return Optional.of(node.asLong());
+    }
+
+    private static Optional<Duration> millis(JsonNode json, String field) {
+        return optionalLong(json, field).map(Duration::ofMillis);
+    }
+
+    private static Optional<Boolean> bool(JsonNode json, String field) {
+        JsonNode node = json.get(field);
+        if (node == null || node.isNull()) {
+            return Optional.empty();
+        }
+        if (!node.isBoolean()) {
+            throw new InvalidConfigException(field + " must be true or false, got " + node);
+        }
+        return Optional.of(node.asBoolean());
+    }
+
+    private static <E extends Enum<E>> E enumValue(Class<E> type, String text, String field) {
+        for (E value : type.getEnumConstants()) {
+            if (value.name().equalsIgnoreCase(text)) {
+                return value;
+            }
+        }
+        throw new InvalidConfigException(field + " must be one of "
+                + java.util.Arrays.stream(type.getEnumConstants()).map(v -> v.name().toLowerCase(Locale.ROOT)).toList()
+                + ", got '" + text + "'");
+    }
+
+    private static InvalidConfigException missing(String field) {
+        throw new InvalidConfigException(field + " is required");
+    }
+}

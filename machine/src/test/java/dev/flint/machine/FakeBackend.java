@@ -1,0 +1,159 @@
+package dev.flint.machine;
+
+import dev.flint.virtio.vsock.VsockMuxer;
+
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * A machine without a VM, for engine, server and client tests: the real state machine
+ * ({@link MachineLifecycle}) and a scripted agent. {@code echo ARGS} prints ARGS; {@code fail}
+ * prints to stderr and exits 3; {@code hang} with a timeout times out; {@code /bin/sh -l -c X}
+ * prints "login:X"; {@code pwd} prints the workdir. A config whose bootArgs contain
+ * {@code fail-boot} cannot start.
+ */
+public final class FakeBackend implements MachineBackend {
+    private final String id;
+    private final MachineConfig config;
+    private final Instant createdAt;
+    private volatile MachineState state = MachineState.STOPPED;
+    private volatile Instant startedAt;
+    private volatile String lastStopReason;
+
+    FakeBackend(String id, MachineConfig config, Instant createdAt) {
+        this.id = id;
+        this.config = config;
+        this.createdAt = createdAt;
+    }
+
+    static FakeBackend define(String id, MachineConfig config, Instant createdAt, OutputStream consoleCopy) {
+        return new FakeBackend(id, config, createdAt);
+    }
+
+    /** As a guest crash does: the machine reads as stopped from now on. */
+    public void crash() {
+        state = MachineState.STOPPED;
+        lastStopReason = "the guest ended: crash";
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public MachineConfig config() {
+        return config;
+    }
+
+    @Override
+    public MachineState status() {
+        return state;
+    }
+
+    @Override
+    public synchronized void start(Duration bootTimeout) {
+        MachineLifecycle.require(config.name(), state, MachineLifecycle.Action.START);
+        if (config.bootArgs().contains("fail-boot")) {
+            lastStopReason = "boot failed";
+            throw new AgentUnavailableException("the agent of machine " + config.name() + " did not answer (fake)", null);
+        }
+        state = MachineState.RUNNING;
+        startedAt = Instant.now();
+        lastStopReason = null;
+    }
+
+    @Override
+    public synchronized void stop(Duration timeout) {
+        MachineLifecycle.require(config.name(), state, MachineLifecycle.Action.STOP);
+        if (state == MachineState.RUNNING) {
+            state = MachineState.STOPPED;
+            lastStopReason = "stopped by the host";
+        }
+    }
+
+    @Override
+    public synchronized void restart() {
+        MachineLifecycle.require(config.name(), state, MachineLifecycle.Action.RESTART);
+        stop(Duration.ZERO);
+        start(config.bootTimeout());
+    }
+
+    @Override
+    public synchronized void delete() {
+        state = MachineState.DELETED;
+    }
+
+    @Override
+    public ExecResult exec(List<String> argv, ExecOptions options) {
+        StringBuilder out = new StringBuilder();
+        StringBuilder err = new StringBuilder();
+        ExecResult status = exec(argv, options, b -> out.append(new String(b, StandardCharsets.UTF_8)),
+                b -> err.append(new String(b, StandardCharsets.UTF_8)));
+        return new ExecResult(argv, status.exitCode(), status.signal(), out.toString().getBytes(StandardCharsets.UTF_8),
+                err.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public ExecResult exec(List<String> argv, ExecOptions options, Consumer<byte[]> onStdout, Consumer<byte[]> onStderr) {
+        MachineLifecycle.require(config.name(), state, MachineLifecycle.Action.EXEC);
+        switch (argv.get(0)) {
+            case "echo" -> {
+                onStdout.accept(String.join(" ", argv.subList(1, argv.size())).getBytes(StandardCharsets.UTF_8));
+                onStdout.accept("\n".getBytes(StandardCharsets.UTF_8));
+                return new ExecResult(argv, 0, 0, new byte[0], new byte[0]);
+            }
+            case "fail" -> {
+                onStderr.accept("failing on purpose\n".getBytes(StandardCharsets.UTF_8));
+                return new ExecResult(argv, 3, 0, new byte[0], new byte[0]);
+            }
+            case "hang" -> throw new ExecTimeoutException(argv, options.timeout().orElse(Duration.ofSeconds(1)), null);
+            case "pwd" -> {
+                String dir = options.workdir().or(config::workdir).orElse("/");
+                onStdout.accept((dir + "\n").getBytes(StandardCharsets.UTF_8));
+                return new ExecResult(argv, 0, 0, new byte[0], new byte[0]);
+            }
+            case "cat" -> {
+                onStdout.accept(options.stdin().orElse(new byte[0]));
+                return new ExecResult(argv, 0, 0, new byte[0], new byte[0]);
+            }
+            case "/bin/sh" -> {
+                onStdout.accept(("login:" + argv.get(argv.size() - 1)).getBytes(StandardCharsets.UTF_8));
+                return new ExecResult(argv, 0, 0, new byte[0], new byte[0]);
+            }
+            default -> {
+                onStderr.accept(("sh: " + argv.get(0) + ": not found\n").getBytes(StandardCharsets.UTF_8));
+                return new ExecResult(argv, 127, 0, new byte[0], new byte[0]);
+            }
+        }
+    }
+
+    @Override
+    public MachineInfo info() {
+        boolean up = state == MachineState.RUNNING;
+        return new MachineInfo(config.name(), state, config.cpus(), config.memoryMb(), config.diskMb(), config.mounts(),
+                Optional.empty(), List.of(), config.metadata(), createdAt, up ? Optional.of(startedAt) : Optional.empty(),
+                up ? Optional.of(Duration.ofMillis(42)) : Optional.empty(), Optional.ofNullable(lastStopReason), id);
+    }
+
+    @Override
+    public MachineMetrics metrics() {
+        MachineLifecycle.require(config.name(), state, MachineLifecycle.Action.EXEC);
+        return new MachineMetrics(Duration.ofMillis(5), 4096, 7, 1, 2, 3, 4, 5, 6, 0);
+    }
+
+    @Override
+    public String consoleLog() {
+        return "fake console of " + config.name() + "\n";
+    }
+
+    @Override
+    public VsockMuxer vsock() {
+        throw new FlintException("a fake machine has no vsock");
+    }
+}

@@ -1,0 +1,121 @@
+package dev.flint.machine;
+
+import dev.flint.machine.server.ListenAddress;
+import dev.flint.machine.server.MachineServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The same Machine calls against a server: results, states and exceptions as in this JVM. */
+class RemoteEngineTest {
+    private static final String TOKEN = "remote-token-1";
+
+    @TempDir
+    Path home;
+    private final FakeEngines fakes = new FakeEngines();
+    private MachineServer server;
+    private ConnectOptions options;
+
+    @BeforeEach
+    void start() {
+        server = MachineServer.start(fakes.persistent(home), new ListenAddress("127.0.0.1", 0), Optional.of(TOKEN));
+        options = ConnectOptions.server(URI.create("http://127.0.0.1:" + server.port()), TOKEN);
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    @Test
+    void theMachineApiWorksTheSameRemotely() {
+        Machine machine = Machine.create(MachineConfig.builder().name("remote").workdir("/w").env("A", "1").build(), options);
+        assertTrue(machine.id().matches("m-[a-z2-7]{16}"));
+        assertEquals("remote", machine.name());
+        assertEquals("1", machine.config().env().get("A"));
+        assertEquals(MachineState.RUNNING, machine.status());
+        ExecResult echo = machine.exec(List.of("echo", "over", "http"));
+        assertEquals("over http\n", echo.stdout());
+        assertTrue(echo.success());
+        ExecResult failed = machine.exec(List.of("fail"));
+        assertEquals(3, failed.exitCode());
+        assertEquals("failing on purpose\n", failed.stderr());
+        assertEquals("/w\n", machine.exec(List.of("pwd")).stdout());
+        assertEquals("login:uname -a", machine.shell("uname -a").stdout());
+        assertEquals("piped", machine.exec(List.of("cat"), ExecOptions.builder().stdin("piped".getBytes()).build()).stdout());
+
+        ByteArrayOutputStream streamed = new ByteArrayOutputStream();
+        ExecResult status = machine.exec(List.of("echo", "streamed"), ExecOptions.DEFAULT, streamed::writeBytes, b -> { });
+        assertEquals(0, status.exitCode());
+        assertEquals("streamed\n", streamed.toString(StandardCharsets.UTF_8));
+
+        MachineInfo info = machine.info();
+        assertEquals(machine.id(), info.id());
+        assertEquals(Duration.ofMillis(42), machine.bootDuration());
+        assertEquals(7, machine.metrics().vmExits());
+        assertEquals("fake console of remote\n", machine.consoleLog());
+
+        machine.stop();
+        assertEquals(MachineState.STOPPED, machine.status());
+        assertTrue(assertThrows(MachineNotRunningException.class, () -> machine.exec(List.of("echo"))).getMessage()
+                .contains("start() it first"));
+        machine.start(Duration.ofSeconds(5));
+        assertTrue(assertThrows(MachineStateException.class, machine::start).getMessage().contains("already runs"));
+        assertThrows(ExecTimeoutException.class, () -> machine.exec(List.of("hang"),
+                ExecOptions.builder().timeout(Duration.ofMillis(10)).build()));
+        assertTrue(assertThrows(FlintException.class, machine::vsock).getMessage().contains("only in the JVM that hosts it"));
+
+        machine.close();
+        assertEquals(MachineState.DELETED, machine.status());
+        machine.close();   // twice is fine, as locally
+        assertThrows(MachineNotFoundException.class, () -> Machine.connect(machine.id(), options));
+    }
+
+    @Test
+    void connectReattachesByIdOrNameFromAnotherHandle() {
+        Machine created = Machine.create(MachineConfig.builder().name("again").metadata("k", "v").build(), options);
+        Machine byId = Machine.connect(created.id(), options);
+        Machine byName = Machine.connect("again", options);
+        assertEquals(created.id(), byId.id());
+        assertEquals(created.id(), byName.id());
+        assertEquals("v", byId.config().metadata().get("k"));
+        byName.stop();
+        assertEquals(MachineState.STOPPED, created.status(), "every handle sees the server's state");
+    }
+
+    @Test
+    void listFiltersAndPagesTheSameRemotely() {
+        LocalEngineTest.listAndPage(Engine.open(options));
+    }
+
+    @Test
+    void errorsComeBackAsTheSameExceptions() {
+        assertTrue(assertThrows(AgentUnavailableException.class, () -> Machine.create(
+                MachineConfig.builder().name("fails").bootArgs("fail-boot").build(), options)).getMessage()
+                .contains("did not answer"));
+        assertTrue(Machine.list(MachineQuery.all(), options).machines().isEmpty(), "a failed boot leaves no machine");
+        Machine.create(MachineConfig.builder().name("taken").build(), options);
+        assertTrue(assertThrows(InvalidConfigException.class, () -> Machine.create(
+                MachineConfig.builder().name("taken").build(), options)).getMessage().contains("already exists"));
+        assertThrows(MachineNotFoundException.class, () -> Machine.connect("m-aaaaaaaaaaaaaaaa", options));
+        ConnectOptions wrongToken = ConnectOptions.server(options.serverUri().orElseThrow(), "not-the-token");
+        assertTrue(assertThrows(FlintException.class, () -> Machine.list(MachineQuery.all(), wrongToken)).getMessage()
+                .contains("FLINT_TOKEN"));
+        ConnectOptions nobody = ConnectOptions.server(URI.create("http://127.0.0.1:1"), null);
+        assertTrue(assertThrows(FlintException.class, () -> Machine.list(MachineQuery.all(), nobody)).getMessage()
+                .contains("cannot reach the Flint server"));
+    }
+}
