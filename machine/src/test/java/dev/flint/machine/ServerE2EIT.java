@@ -1,0 +1,56 @@
+package dev.flint.machine;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * End to end, in one rig session: {@code flint serve} runs a machine for CLI clients in other
+ * processes; the creating client exits, a second one execs in the machine and {@code ls} shows
+ * it; the server dies by SIGKILL, and its successor lists the machine as stopped, with no
+ * orphan process and no stale lock: it starts again with its disk as it was, and delete cleans
+ * it up.
+ */
+class ServerE2EIT {
+    @Test
+    void machinesOutliveTheirClientsAndSurviveAKilledServer() throws Exception {
+        assumeTrue(Boolean.getBoolean("flint.e2e"),
+                "end-to-end machines need the guest images and hardware KVM or the nested rig; run ./flint test");
+        String flint = E2E.flint();
+        String script = String.join("\n",
+                "export FLINT_HOME=/tmp/flint-home FLINT_SERVER=http://127.0.0.1:8080",
+                "serve() { " + flint + " serve > /tmp/serve-$1.log 2>&1 & server=$!;"
+                        + " for i in $(seq 300); do " + flint + " ls > /dev/null 2>&1 && return 0; sleep 1; done;"
+                        + " cat /tmp/serve-$1.log; return 1; }",
+                "serve 1 || exit 1",
+                flint + " create box --disk-mb 64 --network none --metadata team=e2e > /dev/null; echo \"create-exit=$?\"",
+                flint + " exec box -- sh -c 'echo kept-by-the-disk > /root/note'; echo \"exec-exit=$?\"",
+                "echo \"second-client=$(" + flint + " exec box -- cat /root/note)\"",
+                flint + " ls --metadata team=e2e",
+                "kill -9 $server; wait $server 2>/dev/null",
+                "echo \"orphans=$(ps | grep -c '[d]ev.flint.machine')\"",
+                "serve 2 || exit 1",
+                flint + " ls",
+                flint + " start box; echo \"start-exit=$?\"",
+                "echo \"after-restart=$(" + flint + " exec box -- cat /root/note)\"",
+                flint + " delete box; echo \"delete-exit=$?\"",
+                "echo \"left=$(" + flint + " ls --json)\"",
+                "echo \"disks-left=$(ls /tmp/flint-home/machines 2>/dev/null | wc -l)\"",
+                "kill $server; wait $server; echo server-script-done");
+
+        E2E.Result result = E2E.runScript(script, 1500);
+
+        String output = result.output();
+        assertEquals(0, result.exitCode(), "the rig ran the script:\n" + output);
+        assertTrue(output.contains("create-exit=0") && output.contains("exec-exit=0"), output);
+        assertTrue(output.contains("second-client=kept-by-the-disk"), "a second client ran in the machine:\n" + output);
+        assertTrue(output.matches("(?s).*box\\s+running.*"), "ls showed the machine running:\n" + output);
+        assertTrue(output.contains("orphans=0"), "a killed server leaves no VMM process behind:\n" + output);
+        assertTrue(output.matches("(?s).*box\\s+stopped.*"), "the new server lists the machine as stopped:\n" + output);
+        assertTrue(output.contains("start-exit=0") && output.contains("after-restart=kept-by-the-disk"),
+                "it starts again (no stale lock) with its disk:\n" + output);
+        assertTrue(output.contains("delete-exit=0") && output.contains("disks-left=0"), "delete cleaned up:\n" + output);
+    }
+}
