@@ -16,10 +16,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * {@code sleep 100}, 1 MiB of output checked by sha256 on both sides, then deletes the machine
  * and finds no leaked threads or descriptors. Then {@code flint run} streams a command's output
  * and passes its exit code through, and a guest writes and reads a virtio-blk disk backed by a
- * host file. Natively on hardware KVM, inside the nested rig elsewhere.
+ * host file, and {@code flint overhead} measures the host memory per idle machine with ten at
+ * once. Natively on hardware KVM, inside the nested rig elsewhere.
  */
 class MachineE2EIT {
     private static final Pattern READY = Pattern.compile("Machine.create to agent-ready ([0-9.]+) ms");
+    private static final Pattern OVERHEAD = Pattern.compile("VMM overhead ([0-9.-]+) MiB per machine");
     private static final Pattern ROUND_TRIP = Pattern.compile("round trip median ([0-9.]+) ms");
 
     @Test
@@ -34,7 +36,8 @@ class MachineE2EIT {
                 + "dd if=/tmp/hostside of=/tmp/disk.img bs=512 seek=8 conv=notrunc 2>/dev/null; "
                 + flint + " run --disk /tmp/disk.img -- sh -c "
                 + "'echo disk-data | dd of=/dev/vda conv=fsync 2>/dev/null; dd if=/dev/vda bs=512 skip=8 count=1 2>/dev/null | head -c 10; echo'; "
-                + "echo \"disk-file=$(head -c 9 /tmp/disk.img)\"";
+                + "echo \"disk-file=$(head -c 9 /tmp/disk.img)\"; "
+                + flint + " overhead --machines 10 --memory-mb 64";
         E2E.Result result = E2E.runScript(script, 1200);
 
         String output = result.output();
@@ -47,6 +50,10 @@ class MachineE2EIT {
         assertTrue(output.contains("run-exit=7"), "flint run exits with the command's code:\n" + output);
         assertTrue(output.contains("host-wrote"), "the guest read what the host put on the disk:\n" + output);
         assertTrue(output.contains("disk-file=disk-data"), "the guest's write reached the image file:\n" + output);
+        Matcher overhead = OVERHEAD.matcher(output);
+        assertTrue(overhead.find(), "flint overhead measured 10 machines at once:\n" + output);
+        System.out.printf("E2E memory (%s): VMM overhead %s MiB per idle machine, 10 machines of 64 MiB at once%n",
+                E2E.where(), overhead.group(1));
         Matcher ready = READY.matcher(output);
         Matcher roundTrip = ROUND_TRIP.matcher(output);
         assertTrue(ready.find() && roundTrip.find(), output);
