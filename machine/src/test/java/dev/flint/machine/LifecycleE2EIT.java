@@ -12,15 +12,18 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * a machine whose time to live runs out stops itself and says so.
  */
 class LifecycleE2EIT {
+    /** Both emulated CPUs share one host thread here (see E2E): boots take a few times longer. */
+    private static final String SLOW_BOOT = "--boot-timeout 600 --network none";
+
     @Test
     void cpusMemoryAboveTheHoleAndTimeToLive() throws Exception {
         assumeTrue(Boolean.getBoolean("flint.e2e"),
                 "end-to-end machines need the guest images and hardware KVM or the nested rig; run ./flint test");
         String flint = E2E.flint();
         String script = String.join("\n",
-                "echo \"nproc=$(" + flint + " run --cpus 2 --network none -- nproc)\"",
-                flint + " run --memory-mb 4096 --network none -- sh -c 'grep MemTotal /proc/meminfo'",
-                flint + " run --ttl 3 --network none -- sleep 600; echo \"ttl-exit=$?\"");
+                "echo \"nproc=$(" + flint + " run " + SLOW_BOOT + " --cpus 2 -- nproc)\"",
+                flint + " run " + SLOW_BOOT + " --memory-mb 4096 -- sh -c 'grep MemTotal /proc/meminfo'",
+                flint + " run " + SLOW_BOOT + " --ttl 3 -- sleep 600; echo \"ttl-exit=$?\"");
 
         // Two emulated CPUs: a machine may not have more vCPUs than its host has CPUs.
         E2E.Result result = E2E.runScript(2, script, 1500);
