@@ -11,7 +11,7 @@ hostname flint
 
 # Boot marker: byte 123 to guest-physical 0xc0000000, which the VMM timestamps as "init ran".
 devmem 0xc0000000 8 123
-echo "flint-init: ready"
+echo "flint-init: ready with $(nproc) CPUs"
 
 read -r cmdline </proc/cmdline
 case " $cmdline " in

@@ -91,7 +91,7 @@ class GuestImagesTest {
         assertTrue(entries.containsKey("proc") && entries.containsKey("sys") && entries.containsKey("tmp"));
         String init = new String(entries.get("init").data(), StandardCharsets.UTF_8);
         assertTrue(init.startsWith("#!/bin/busybox sh"));
-        assertTrue(init.contains("echo \"flint-init: ready\""));
+        assertTrue(init.contains("echo \"flint-init: ready with $(nproc) CPUs\""));
         assertTrue(init.contains("devmem 0xc0000000 8 123"), "boot marker write");
         assertTrue(init.contains("reboot -f"), "power-off through the i8042 reset");
         assertTrue(init.contains("flint.init=shell"));

@@ -27,7 +27,8 @@ class BootE2EIT {
         Path bzImage = GuestImages.system().expected().bzImage();
         // Both boots in one rig session: the rig's own boot costs more than a guest's.
         String flint = E2E.flint();
-        String script = flint + " boot --memory-mb 256 --timeout 600 && echo '== bzImage ==' && "
+        // The vmlinux boots with two vCPUs: the MP table and per-vCPU CPUID must bring both up.
+        String script = flint + " boot --cpus 2 --memory-mb 256 --timeout 600 && echo '== bzImage ==' && "
                 + flint + " boot --memory-mb 256 --timeout 600 --kernel " + bzImage;
         E2E.Result result = E2E.runScript(script, 1200, bzImage.toString());
 
@@ -38,7 +39,9 @@ class BootE2EIT {
         for (int i = 0; i < 2; i++) {
             String kernel = i == 0 ? "vmlinux" : "bzImage";
             String boot = boots[i];
-            assertTrue(boot.contains("flint-init: ready"), kernel + ": guest init printed its ready line:\n" + boot);
+            String cpus = i == 0 ? "2" : "1";
+            assertTrue(boot.contains("flint-init: ready with " + cpus + " CPUs"),
+                    kernel + ": guest init printed its ready line, seeing " + cpus + " CPUs:\n" + boot);
             assertTrue(boot.contains("flint: guest powered off"), kernel + ": the guest powered itself off:\n" + boot);
             Matcher marker = MARKER.matcher(boot);
             assertTrue(marker.find(), kernel + ": the host saw the guest's boot marker:\n" + boot);

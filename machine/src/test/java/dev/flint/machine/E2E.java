@@ -48,20 +48,9 @@ final class E2E {
      * session (one emulated vCPU) that sees {@code includes} beside this checkout's builds.
      */
     static Result runScript(String script, int timeoutSeconds, String... includes) throws IOException, InterruptedException {
-        return runScript(1, script, timeoutSeconds, includes);
-    }
-
-    /** As {@link #runScript(String, int, String...)} with {@code rigCpus} emulated vCPUs in the rig. */
-    static Result runScript(int rigCpus, String script, int timeoutSeconds, String... includes)
-            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         if (!nativeKvmCanBootLinux()) {
-            command.addAll(List.of(flint(), "rig", "--cpus", Integer.toString(rigCpus), "--timeout",
-                    Integer.toString(timeoutSeconds)));
-            if (rigCpus > 1) {
-                // Every emulated CPU on one host thread: multi-threaded TCG crashed and hung HotSpot.
-                command.addAll(List.of("--tcg-thread", "single"));
-            }
+            command.addAll(List.of(flint(), "rig", "--cpus", "1", "--timeout", Integer.toString(timeoutSeconds)));
             for (String include : includes) {
                 command.addAll(List.of("--include", include));
             }
