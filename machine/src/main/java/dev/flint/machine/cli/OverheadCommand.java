@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -74,8 +75,10 @@ final class OverheadCommand {
         }
     }
 
+    /** A long boot timeout: on a slow host each idle machine's timer ticks slow the next one's boot. */
     private static Machine idle(String name, int memoryMb) {
-        return Machine.create(MachineConfig.builder().name(name).memoryMb(memoryMb).network(NetworkPolicy.none()).build());
+        return Machine.create(MachineConfig.builder().name(name).memoryMb(memoryMb).network(NetworkPolicy.none())
+                .bootTimeout(Duration.ofMinutes(10)).build());
     }
 
     /** VmRSS of this process, from /proc/self/status. */
