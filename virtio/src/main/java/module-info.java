@@ -5,6 +5,7 @@
  */
 module dev.flint.virtio {
     requires dev.flint.vmm;
+    requires dev.flint.image;
     requires java.logging;
     exports dev.flint.virtio;
     exports dev.flint.virtio.queue;

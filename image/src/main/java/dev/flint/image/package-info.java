@@ -1,0 +1,2 @@
+/** OCI images for Flint (see module-info). */
+package dev.flint.image;
