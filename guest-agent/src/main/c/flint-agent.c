@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -31,6 +32,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -44,6 +46,9 @@
 #define MAX_FRAME (1 << 20)
 #define SEND_LIMIT (256 * 1024)
 #define CHUNK 16384
+#define MAX_GROUPS 64
+/* What execvp would search when the request's environment has no PATH. */
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 enum {
     HELLO = 1, EXEC = 2, STARTED = 3, EXEC_FAILED = 4, STDIN_DATA = 5, STDIN_CLOSE = 6,
@@ -72,6 +77,7 @@ struct process {
     int stdin_close_requested;
     int reaped, status;
     int64_t deadline_ms;
+    int timed_out; /* the deadline passed: EXIT says SIGKILL whatever the leader's own status was */
 };
 
 static struct connection connections[MAX_CONNECTIONS];
@@ -190,8 +196,8 @@ static void maybe_finish(struct process *p) {
     if (!p->used || !p->reaped || p->stdout_fd >= 0 || p->stderr_fd >= 0) return;
     if (p->conn) {
         uint32_t values[2];
-        values[0] = WIFEXITED(p->status) ? (uint32_t) WEXITSTATUS(p->status) : (uint32_t) -1;
-        values[1] = WIFSIGNALED(p->status) ? (uint32_t) WTERMSIG(p->status) : 0;
+        values[0] = WIFEXITED(p->status) && !p->timed_out ? (uint32_t) WEXITSTATUS(p->status) : (uint32_t) -1;
+        values[1] = p->timed_out ? SIGKILL : WIFSIGNALED(p->status) ? (uint32_t) WTERMSIG(p->status) : 0;
         send_u32s(p->conn, EXIT, p->id, 2, values);
     }
     release_process(p);
@@ -243,16 +249,160 @@ static char **read_strings(struct reader *r, uint32_t max) {
     return v;
 }
 
-/* EXEC payload: u32 flags (bit 0: stdin open), u32 timeout ms (0: none), u32 uid, u32 gid,
- * string workdir (empty: /), strings argv, strings env ("K=V"). */
+/* ---- the child, between fork and exec --------------------------------------------------- */
+
+/* A step of the child that failed: errno and what it was doing, for EXEC_FAILED "<step>: <error>". */
+struct child_failure {
+    int err;
+    char step[256];
+};
+
+static int child_status_fd = -1;
+
+/* Reports a failed step to the parent through the status pipe (closed by a successful exec). */
+static void child_fail(int err, const char *format, ...) {
+    struct child_failure failure = {.err = err};
+    va_list args;
+    va_start(args, format);
+    vsnprintf(failure.step, sizeof failure.step, format, args);
+    va_end(args);
+    ssize_t ignored = write(child_status_fd, &failure, sizeof failure);
+    (void) ignored;
+    _exit(127);
+}
+
+/* execve, and like execvp a file the kernel cannot run (no #! line) runs with /bin/sh. */
+static void exec_file(const char *file, char **argv, char **env) {
+    execve(file, argv, env);
+    if (errno != ENOEXEC) return;
+    size_t argc = 0;
+    while (argv[argc]) argc++;
+    char **shell = calloc(argc + 2, sizeof *shell);
+    if (!shell) return;
+    shell[0] = "/bin/sh";
+    shell[1] = (char *) file;
+    memcpy(shell + 2, argv + 1, argc * sizeof *shell); /* argv[1..argc-1] and the NULL */
+    execve("/bin/sh", shell, env);
+    free(shell);
+    errno = ENOEXEC;
+}
+
+/*
+ * Runs argv[0] like execvp, but searching the PATH of the request's environment (glibc's
+ * execvpe searches the agent's own): EACCES when some match was not executable, else ENOENT.
+ * Returns only on failure, with the errno to report.
+ */
+static int exec_program(char **argv, char **env) {
+    const char *name = argv[0];
+    if (strchr(name, '/')) {
+        exec_file(name, argv, env);
+        return errno;
+    }
+    const char *search = DEFAULT_PATH;
+    for (char **e = env; *e; e++) {
+        if (!strncmp(*e, "PATH=", 5)) { search = *e + 5; break; }
+    }
+    size_t name_length = strlen(name);
+    int saw_eacces = 0;
+    for (const char *dir = search;;) {
+        const char *end = strchrnul(dir, ':');
+        size_t dir_length = (size_t) (end - dir);
+        char path[4096];
+        if (dir_length + 1 + name_length < sizeof path) {
+            /* An empty entry is the working directory, as for execvp. */
+            size_t at = 0;
+            if (dir_length) {
+                memcpy(path, dir, dir_length);
+                path[dir_length] = '/';
+                at = dir_length + 1;
+            }
+            memcpy(path + at, name, name_length + 1);
+            exec_file(path, argv, env);
+            switch (errno) {
+            case EACCES: saw_eacces = 1; break;
+            case ENOENT: case ENOTDIR: case ESTALE: case ENODEV: case ETIMEDOUT: break;
+            default: return errno;
+            }
+        }
+        if (!*end) break;
+        dir = end + 1;
+    }
+    return saw_eacces ? EACCES : ENOENT;
+}
+
+struct exec_spec {
+    uint32_t flags, timeout, uid, gid;
+    char *workdir;
+    char **argv, **env;
+    uint32_t group_count;
+    gid_t groups[MAX_GROUPS];
+};
+
+/* In the forked child: everything PID 1 changed back to defaults, then the request's credentials. */
+static void run_child(const struct exec_spec *s, int in, int out, int err) {
+    /* Dispositions set to SIG_IGN survive exec: without this every child ignored SIGPIPE. The raw
+     * system call reaches glibc's reserved signals too (an all-zero kernel sigaction is SIG_DFL
+     * on every layout); SIGKILL and SIGSTOP answer EINVAL. */
+    unsigned long default_action[4] = {0};
+    for (int sig = 1; sig < NSIG; sig++) syscall(SYS_rt_sigaction, sig, default_action, NULL, sizeof(uint64_t));
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    setsid();
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    const char *workdir = s->workdir && *s->workdir ? s->workdir : "/";
+    if (chdir(workdir)) child_fail(errno, "chdir %s", workdir);
+    /* Always: a process must not keep PID 1's supplementary groups by accident. An agent that
+     * is not root (tests) cannot change them, and with no user asked for has nothing to drop. */
+    if (setgroups(s->group_count, s->groups)
+            && !(errno == EPERM && geteuid() != 0 && !s->group_count && !s->uid && !s->gid))
+        child_fail(errno, "setgroups");
+    if (s->gid && setgid(s->gid)) child_fail(errno, "setgid %u", s->gid);
+    if (s->uid && setuid(s->uid)) child_fail(errno, "setuid %u", s->uid);
+    int e = exec_program(s->argv, s->env);
+    child_fail(e, "%s", s->argv[0]);
+}
+
+/* Pipes for stdin, stdout, stderr and the child's status; on failure none is left open. */
+static int make_pipes(int pipes[4][2]) {
+    for (int i = 0; i < 4; i++) {
+        if (pipe2(pipes[i], O_CLOEXEC)) {
+            int e = errno;
+            while (i-- > 0) {
+                close(pipes[i][0]);
+                close(pipes[i][1]);
+            }
+            errno = e;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * EXEC payload: u32 flags (bit 0: stdin open), u32 timeout ms (0: none), u32 uid, u32 gid,
+ * string workdir (empty: /), strings argv, strings env ("K=V"), then (optional: an older host
+ * ends here) u32 group count <= 64 and that many u32 supplementary gids.
+ */
 static void start_process(struct connection *c, uint32_t id, const uint8_t *payload, size_t n) {
     struct reader r = {payload, n, 0};
-    uint32_t flags = read_u32(&r), timeout = read_u32(&r), uid = read_u32(&r), gid = read_u32(&r);
-    char *workdir = read_string(&r);
-    char **argv = read_strings(&r, 4096);
-    char **env = read_strings(&r, 4096);
+    struct exec_spec s = {0};
+    s.flags = read_u32(&r);
+    s.timeout = read_u32(&r);
+    s.uid = read_u32(&r);
+    s.gid = read_u32(&r);
+    s.workdir = read_string(&r);
+    s.argv = read_strings(&r, 4096);
+    s.env = read_strings(&r, 4096);
+    if (!r.bad && r.left) {
+        s.group_count = read_u32(&r);
+        if (s.group_count > MAX_GROUPS) r.bad = 1;
+        for (uint32_t i = 0; i < s.group_count && !r.bad; i++) s.groups[i] = read_u32(&r);
+    }
     struct process *p = NULL;
-    if (r.bad || !argv || !argv[0]) {
+    if (r.bad || !s.argv || !s.argv[0] || !s.env) {
         send_error(c, EXEC_FAILED, id, EINVAL, "malformed EXEC request");
         goto out;
     }
@@ -265,44 +415,30 @@ static void start_process(struct connection *c, uint32_t id, const uint8_t *payl
         send_error(c, EXEC_FAILED, id, EAGAIN, "too many processes running");
         goto out;
     }
-    int in[2], out[2], err[2], status[2];
-    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(status, O_CLOEXEC)) {
+    int pipes[4][2];
+    if (make_pipes(pipes)) {
         send_error(c, EXEC_FAILED, id, errno, strerror(errno));
         p = NULL;
         goto out;
     }
+    int *in = pipes[0], *out = pipes[1], *err = pipes[2], *status = pipes[3];
     pid_t pid = fork();
     if (pid == 0) {
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        setsid();
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        dup2(err[1], 2);
-        int e = 0;
-        if (workdir && *workdir && chdir(workdir)) e = errno;
-        if (!e && gid && setgid(gid)) e = errno;
-        if (!e && uid && setuid(uid)) e = errno;
-        if (!e) {
-            execvpe(argv[0], argv, env);
-            e = errno;
-        }
-        ssize_t ignored = write(status[1], &e, sizeof e);
-        (void) ignored;
-        _exit(127);
+        child_status_fd = status[1];
+        run_child(&s, in[0], out[1], err[1]);
     }
+    int fork_errno = errno;
     close(in[0]);
     close(out[1]);
     close(err[1]);
     close(status[1]);
-    int child_errno = 0;
-    ssize_t got = pid < 0 ? 0 : read(status[0], &child_errno, sizeof child_errno);
+    struct child_failure failure = {0};
+    ssize_t got = pid < 0 ? 0 : read(status[0], &failure, sizeof failure);
     close(status[0]);
-    if (pid < 0 || got == sizeof child_errno) {
-        int e = pid < 0 ? errno : child_errno;
-        char message[300];
-        snprintf(message, sizeof message, "%s: %s", argv[0], strerror(e));
+    if (pid < 0 || got >= (ssize_t) sizeof failure.err) {
+        int e = pid < 0 ? fork_errno : failure.err;
+        char message[400];
+        snprintf(message, sizeof message, "%.256s: %s", pid < 0 ? "fork" : failure.step, strerror(e));
         send_error(c, EXEC_FAILED, id, e, message);
         close(in[1]);
         close(out[0]);
@@ -319,17 +455,17 @@ static void start_process(struct connection *c, uint32_t id, const uint8_t *payl
     p->stdin_fd = in[1];
     p->stdout_fd = out[0];
     p->stderr_fd = err[0];
-    p->deadline_ms = timeout ? now_ms() + timeout : 0;
+    p->deadline_ms = s.timeout ? now_ms() + s.timeout : 0;
     set_nonblocking(p->stdin_fd);
     set_nonblocking(p->stdout_fd);
     set_nonblocking(p->stderr_fd);
-    if (!(flags & 1)) close_fd(&p->stdin_fd);
+    if (!(s.flags & 1)) close_fd(&p->stdin_fd);
     uint32_t value = (uint32_t) pid;
     send_u32s(c, STARTED, id, 1, &value);
 out:
-    free(workdir);
-    free_strings(argv);
-    free_strings(env);
+    free(s.workdir);
+    free_strings(s.argv);
+    free_strings(s.env);
 }
 
 static void reap_children(void) {
@@ -374,7 +510,9 @@ static void handle_frame(struct connection *c, int type, uint32_t id, const uint
         }
         break;
     case KILL:
-        if (p && !p->reaped && n >= 4) kill(-p->pid, (int) get_u32(payload));
+        /* To the group, even after the leader was reaped: its children may still hold the pipes.
+         * The group id cannot be reused while any member lives. */
+        if (p && n >= 4) kill(-p->pid, (int) get_u32(payload));
         break;
     case PING:
         send_frame(c, PONG, id, payload, n);
@@ -414,7 +552,7 @@ static void close_connection(struct connection *c) {
     for (int i = 0; i < MAX_PROCESSES; i++) {
         struct process *p = &processes[i];
         if (p->used && p->conn == c) {
-            if (!p->reaped) kill(-p->pid, SIGKILL);
+            kill(-p->pid, SIGKILL);
             p->conn = NULL;
             close_fd(&p->stdin_fd);
             close_fd(&p->stdout_fd);
@@ -741,11 +879,14 @@ int main(int argc, char **argv) {
             fds[n++] = (struct pollfd){.fd = p->used && room ? p->stdout_fd : -1, .events = POLLIN};
             fds[n++] = (struct pollfd){.fd = p->used && room ? p->stderr_fd : -1, .events = POLLIN};
             fds[n++] = (struct pollfd){.fd = p->used && p->stdin_pending.length ? p->stdin_fd : -1, .events = POLLOUT};
-            if (p->used && p->deadline_ms && !p->reaped) {
+            /* The deadline holds until EXIT: a leader that exited may leave children holding its
+             * pipes (sh -c 'sleep 1000 &'), and those die with the group too. */
+            if (p->used && p->deadline_ms) {
                 int64_t left = p->deadline_ms - now;
                 if (left <= 0) {
                     kill(-p->pid, SIGKILL);
                     p->deadline_ms = 0;
+                    p->timed_out = 1;
                 } else if (timeout < 0 || left < timeout) {
                     timeout = (int) left;
                 }

@@ -74,6 +74,11 @@ class AgentIT {
         }
         if (agent != null) {
             agent.destroyForcibly();
+            try {
+                agent.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -200,6 +205,108 @@ class AgentIT {
         sleeper.pid();
         sleeper.kill(9);
         assertEquals(9, sleeper.waitFor(Duration.ofSeconds(10)).signal());
+    }
+
+    @Test
+    void childrenStartWithDefaultSignalDispositions() throws Exception {
+        assertEquals("SigIgn:\t0000000000000000\n", run("grep", "SigIgn", "/proc/self/status").stdoutText());
+        long start = System.nanoTime();
+        ProcessResult pipeline = run("sh", "-c", "(yes; echo \"yes: $?\" >&2) | head -n1");
+        assertEquals("y\n", pipeline.stdoutText());
+        assertEquals("yes: 141\n", pipeline.stderrText(), "yes died of SIGPIPE (128 + 13), not of EPIPE");
+        assertEquals(0, pipeline.exitCode());
+        assertEquals(0, run("sh", "-c", "yes | head -n1; exit 0").exitCode());
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5));
+    }
+
+    @Test
+    void supplementaryGroupsReplaceTheAgentsOwn() throws Exception {
+        ProcessResult nobody = client.exec(ExecRequest.builder(List.of("id", "-G")).env("PATH", "/usr/bin:/bin")
+                .user(65534, 65534).groups(List.of(65534, 4242)).build());
+        assertEquals("65534 4242\n", nobody.stdoutText(), nobody.stderrText());
+        assertEquals("0\n", run("id", "-G").stdoutText(), "root with no groups asked for gets none, not the agent's");
+        ProcessResult rootWithGroups = client.exec(ExecRequest.builder(List.of("id", "-G")).env("PATH", "/usr/bin:/bin")
+                .groups(List.of(4242)).build());
+        assertEquals("0 4242\n", rootWithGroups.stdoutText());
+    }
+
+    @Test
+    void aTimeoutKillsTheWholeGroupEvenAfterTheLeaderExited() throws Exception {
+        Path pidFile = dir.resolve("sleeper.pid");
+        long start = System.nanoTime();
+        var e = assertThrows(ExecTimeoutException.class, () -> client.exec(ExecRequest.builder(
+                        List.of("sh", "-c", "sleep 1000 & echo $! > " + pidFile))
+                .env("PATH", "/usr/bin:/bin").timeout(Duration.ofSeconds(1)).build()));
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(4), "the agent ended it, not the client's grace");
+        assertEquals(9, e.partial().signal());
+        assertEquals(-1, e.partial().exitCode());
+        assertGone(Long.parseLong(Files.readString(pidFile).trim()));
+    }
+
+    @Test
+    void killReachesTheGroupAfterTheLeaderExited() throws Exception {
+        Path pidFile = dir.resolve("sleeper.pid");
+        ExecHandle shell = client.start(ExecRequest.builder(List.of("sh", "-c", "sleep 1000 & echo $! > " + pidFile))
+                .env("PATH", "/usr/bin:/bin").build(), OutputListener.NONE);
+        shell.pid();
+        for (int i = 0; i < 500 && (!Files.exists(pidFile) || Files.size(pidFile) == 0); i++) {
+            Thread.sleep(10);
+        }
+        Thread.sleep(200);
+        assertEquals(null, shell.waitFor(Duration.ofMillis(100)), "the background sleep keeps stdout open");
+        shell.kill(9);
+        assertEquals(0, shell.waitFor(Duration.ofSeconds(5)).exitCode(), "EXIT carries the leader's own status");
+        assertGone(Long.parseLong(Files.readString(pidFile).trim()));
+    }
+
+    /** Gone or a zombie waiting for whichever reaper it was given to. */
+    private static void assertGone(long pid) throws Exception {
+        for (int i = 0; i < 200; i++) {
+            Path stat = Path.of("/proc/" + pid + "/stat");
+            String state;
+            try {
+                String line = Files.readString(stat);
+                state = line.substring(line.lastIndexOf(')') + 2, line.lastIndexOf(')') + 3);
+            } catch (IOException gone) {
+                return;
+            }
+            if (state.equals("Z") || state.equals("X")) {
+                return;
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("process " + pid + " still runs");
+    }
+
+    @Test
+    void programsAreFoundOnThePathOfTheRequest() throws Exception {
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Path script = bin.resolve("flint-path-probe");
+        Files.writeString(script, "#!/bin/sh\necho found on the PATH of the request\n");
+        script.toFile().setExecutable(true);
+        Path plain = bin.resolve("flint-not-executable");
+        Files.writeString(plain, "#!/bin/sh\necho never\n");
+        ProcessResult found = client.exec(ExecRequest.builder(List.of("flint-path-probe"))
+                .env("PATH", "/nonexistent:" + bin).build());
+        assertEquals("found on the PATH of the request\n", found.stdoutText(), found.stderrText());
+        var missing = assertThrows(ExecFailedException.class, () -> client.exec(ExecRequest.builder(
+                List.of("flint-path-probe")).env("PATH", "/usr/bin:/bin").build()));
+        assertEquals(2, missing.errno(), missing.getMessage());
+        var notExecutable = assertThrows(ExecFailedException.class, () -> client.exec(ExecRequest.builder(
+                List.of("flint-not-executable")).env("PATH", bin + ":/nonexistent").build()));
+        assertEquals(13, notExecutable.errno(), notExecutable.getMessage());
+        assertEquals("/usr/bin/env\n", client.exec(ExecRequest.builder(List.of("sh", "-c", "command -v env"))
+                .env("PATH", "/usr/bin:/bin").build()).stdoutText());
+        assertEquals("hi\n", client.exec(ExecRequest.builder(List.of("echo", "hi")).build()).stdoutText(),
+                "without PATH the default one is searched");
+    }
+
+    @Test
+    void aMissingWorkdirSaysSo() {
+        var e = assertThrows(ExecFailedException.class, () -> client.exec(ExecRequest.builder(List.of("true"))
+                .env("PATH", "/usr/bin:/bin").workdir("/no/such/dir").build()));
+        assertEquals(2, e.errno());
+        assertTrue(e.getMessage().contains("chdir /no/such/dir: No such file or directory"), e.getMessage());
     }
 
     private static byte[] sha256(byte[] bytes) throws Exception {
