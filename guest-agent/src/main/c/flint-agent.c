@@ -17,7 +17,9 @@
 #include <net/if.h>
 #include <net/route.h>
 #include <netinet/in.h>
+#include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -32,6 +34,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -47,6 +50,11 @@
 #define SEND_LIMIT (256 * 1024)
 #define CHUNK 16384
 #define MAX_GROUPS 64
+#define MAX_IMAGE_PATH 1023 /* lower and upper: three fit in one page of overlayfs options */
+#define MAX_OVERLAYS 64
+/* Where a child with a fresh upper mounts its own tmpfs, in its own mount namespace: only this
+ * empty directory is ever seen outside it. */
+#define EXEC_SCRATCH "/run/flint/exec"
 /* What execvp would search when the request's environment has no PATH. */
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -83,6 +91,10 @@ struct process {
 static struct connection connections[MAX_CONNECTIONS];
 static struct process processes[MAX_PROCESSES];
 static int is_pid1;
+
+/* Persistent uppers PID 1 has mounted at UPPER/merged, and over which lower: one overlay each. */
+static struct { char upper[MAX_IMAGE_PATH + 1], lower[MAX_IMAGE_PATH + 1]; } overlays[MAX_OVERLAYS];
+static int overlay_count;
 
 static void logf_(const char *format, ...) {
     va_list args;
@@ -249,6 +261,88 @@ static char **read_strings(struct reader *r, uint32_t max) {
     return v;
 }
 
+/* mkdir -p, mode 0755; 0 when the path is a directory (or already exists) afterwards. */
+static int mkdir_parents(const char *path) {
+    char partial[4096];
+    size_t n = strlen(path);
+    if (n >= sizeof partial) { errno = ENAMETOOLONG; return -1; }
+    memcpy(partial, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (partial[i] != '/' && partial[i] != 0) continue;
+        char kept = partial[i];
+        partial[i] = 0;
+        if (mkdir(partial, 0755) && errno != EEXIST) return -1;
+        partial[i] = kept;
+    }
+    return 0;
+}
+
+/* ---- image roots ----------------------------------------------------------------------- */
+
+/*
+ * An image path the agent accepts: absolute, canonical (so one upper has one name in the
+ * overlay table), not /, and without the characters that would break overlayfs options.
+ */
+static int image_path_ok(const char *path) {
+    size_t n = strlen(path);
+    if (n < 2 || n > MAX_IMAGE_PATH || path[0] != '/' || strpbrk(path, ",:\\")) return 0;
+    for (const char *part = path + 1;;) {
+        size_t length = strcspn(part, "/");
+        if (!length || (length == 1 && part[0] == '.') || (length == 2 && !strncmp(part, "..", 2))) return 0;
+        if (!part[length]) return 1;
+        part += length + 1;
+    }
+}
+
+/* Outside a guest (tests) the agent's mounts go into a namespace of its own, not the host's. */
+static int private_namespace_ready;
+
+static int ensure_private_namespace(char *step, size_t size) {
+    if (is_pid1 || private_namespace_ready) return 0;
+    if (unshare(CLONE_NEWNS)) { snprintf(step, size, "unshare the agent's mount namespace"); return -1; }
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) { snprintf(step, size, "make the agent's / private"); return -1; }
+    private_namespace_ready = 1;
+    return 0;
+}
+
+/*
+ * A persistent upper: PID 1 mounts its overlay once at UPPER/merged (UPPER/upper and UPPER/work
+ * beside it), and every exec naming it shares that mount through its namespace copy. Two
+ * overlays on one upper would corrupt it, so a second lower for the same upper is refused.
+ */
+static int mount_persistent_overlay(const char *lower, const char *upper, char *step, size_t size) {
+    for (int i = 0; i < overlay_count; i++) {
+        if (strcmp(overlays[i].upper, upper)) continue;
+        if (!strcmp(overlays[i].lower, lower)) return 0;
+        errno = EBUSY;
+        snprintf(step, size, "upper %.300s is already mounted over %.300s", upper, overlays[i].lower);
+        return -1;
+    }
+    if (overlay_count == MAX_OVERLAYS) {
+        errno = EMFILE;
+        snprintf(step, size, "more than %d persistent uppers", MAX_OVERLAYS);
+        return -1;
+    }
+    char upper_dir[MAX_IMAGE_PATH + 16], work_dir[MAX_IMAGE_PATH + 16], merged[MAX_IMAGE_PATH + 16];
+    char options[3 * MAX_IMAGE_PATH + 64];
+    snprintf(upper_dir, sizeof upper_dir, "%s/upper", upper);
+    snprintf(work_dir, sizeof work_dir, "%s/work", upper);
+    snprintf(merged, sizeof merged, "%s/merged", upper);
+    const char *dirs[] = {upper_dir, work_dir, merged};
+    for (int i = 0; i < 3; i++) {
+        if (mkdir_parents(dirs[i])) { snprintf(step, size, "mkdir %.1100s", dirs[i]); return -1; }
+    }
+    snprintf(options, sizeof options, "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper_dir, work_dir);
+    if (mount("overlay", merged, "overlay", 0, options)) {
+        snprintf(step, size, "mount overlay on %.1100s", merged);
+        return -1;
+    }
+    snprintf(overlays[overlay_count].upper, sizeof overlays[0].upper, "%s", upper);
+    snprintf(overlays[overlay_count].lower, sizeof overlays[0].lower, "%s", lower);
+    overlay_count++;
+    return 0;
+}
+
 /* ---- the child, between fork and exec --------------------------------------------------- */
 
 /* A step of the child that failed: errno and what it was doing, for EXEC_FAILED "<step>: <error>". */
@@ -336,7 +430,116 @@ struct exec_spec {
     char **argv, **env;
     uint32_t group_count;
     gid_t groups[MAX_GROUPS];
+    char *lower, *upper; /* the image root (flags bit 1), else NULL */
 };
+
+/* Writes a whole file in the new root, replacing a dangling symlink (a regular file or a
+ * symlink that resolves is written through: paths resolve inside the image by now). */
+static void write_root_file(const char *path, const char *data, size_t n) {
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && stat(path, &st) && unlink(path))
+        child_fail(errno, "replace the dangling symlink %s", path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) child_fail(errno, "write %s", path);
+    for (size_t at = 0; at < n;) {
+        ssize_t written = write(fd, data + at, n - at);
+        if (written < 0) child_fail(errno, "write %s", path);
+        at += (size_t) written;
+    }
+    close(fd);
+}
+
+static void mount_in_root(const char *source, const char *target, const char *type, unsigned long flags,
+                          const char *options, mode_t mode) {
+    if (mkdir(target, mode) && errno != EEXIST) child_fail(errno, "mkdir %s", target);
+    if (mount(source, target, type, flags, options)) child_fail(errno, "mount %s on %s", type, target);
+}
+
+/* The /dev of a container: a tmpfs with the usual nodes and links, its own devpts and shm. */
+static void populate_dev(void) {
+    static const struct { const char *name; unsigned major, minor; } nodes[] = {
+        {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+    };
+    static const char *const links[][2] = {
+        {"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+        {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
+    };
+    mount_in_root("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755", 0755);
+    char path[64];
+    for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
+        snprintf(path, sizeof path, "/dev/%s", nodes[i].name);
+        /* chmod too: mknod's mode passes through the umask. */
+        if (mknod(path, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) || chmod(path, 0666))
+            child_fail(errno, "mknod %s", path);
+    }
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+        snprintf(path, sizeof path, "/dev/%s", links[i][0]);
+        if (symlink(links[i][1], path)) child_fail(errno, "symlink %s", path);
+    }
+    mount_in_root("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620", 0755);
+    mount_in_root("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", 01777);
+}
+
+/*
+ * Makes the image the child's root, in a mount namespace of its own: an overlay of the lower
+ * under a fresh tmpfs upper (gone with the namespace, that is with the process tree) or under
+ * PID 1's mount of a persistent upper; then /proc, /sys, /dev, /etc/hosts and /etc/resolv.conf,
+ * pivot_root, and the machine's root detached.
+ */
+static void enter_image_root(const struct exec_spec *s) {
+    char root[MAX_IMAGE_PATH + 16];
+    /* Read before the switch: the machine's resolver, for the image (64 KiB is plenty). */
+    static char resolv[65536];
+    ssize_t resolv_length = -1;
+    int fd = open("/etc/resolv.conf", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        resolv_length = read(fd, resolv, sizeof resolv);
+        close(fd);
+    }
+    if (unshare(CLONE_NEWNS)) child_fail(errno, "unshare the mount namespace");
+    /* Nothing below may propagate back to the machine's mounts. */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) child_fail(errno, "make / private");
+    if (*s->upper) {
+        snprintf(root, sizeof root, "%s/merged", s->upper);
+    } else {
+        if (mkdir_parents(EXEC_SCRATCH)) child_fail(errno, "mkdir %s", EXEC_SCRATCH);
+        if (mount("tmpfs", EXEC_SCRATCH, "tmpfs", 0, "mode=0755")) child_fail(errno, "mount tmpfs on %s", EXEC_SCRATCH);
+        const char *dirs[] = {EXEC_SCRATCH "/upper", EXEC_SCRATCH "/work", EXEC_SCRATCH "/merged"};
+        for (int i = 0; i < 3; i++) if (mkdir(dirs[i], 0755)) child_fail(errno, "mkdir %s", dirs[i]);
+        char options[MAX_IMAGE_PATH + 128];
+        snprintf(options, sizeof options, "lowerdir=%s,upperdir=%s,workdir=%s", s->lower, dirs[0], dirs[1]);
+        if (mount("overlay", dirs[2], "overlay", 0, options)) child_fail(errno, "mount overlay of %s", s->lower);
+        snprintf(root, sizeof root, "%s", dirs[2]);
+    }
+    if (chdir(root)) child_fail(errno, "chdir %s", root);
+    /* One name per child: execs sharing a persistent upper share this directory. */
+    char old_root[32];
+    snprintf(old_root, sizeof old_root, ".flint-old-%d", (int) getpid());
+    if (mkdir(old_root, 0700) && errno != EEXIST) child_fail(errno, "mkdir %s/%s", root, old_root);
+    if (syscall(SYS_pivot_root, ".", old_root) == 0) {
+        if (chdir("/")) child_fail(errno, "chdir / in the image");
+    } else if (errno == EINVAL) {
+        /* The machine's root is the initramfs, which pivot_root cannot put aside: move the
+         * image over it as switch_root does (the initramfs stays underneath, unreachable). */
+        if (mount(".", "/", NULL, MS_MOVE, NULL) || chroot(".") || chdir("/")) child_fail(errno, "move the image onto /");
+    } else {
+        child_fail(errno, "pivot_root to %s", root);
+    }
+    /* From here every path, symlinks included, resolves inside the image. */
+    mount_in_root("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0555);
+    mount_in_root("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0555);
+    populate_dev();
+    if (mkdir("/etc", 0755) && errno != EEXIST) child_fail(errno, "mkdir /etc");
+    if (resolv_length >= 0) write_root_file("/etc/resolv.conf", resolv, (size_t) resolv_length);
+    char hostname[HOST_NAME_MAX + 1] = "localhost", hosts[HOST_NAME_MAX + 128];
+    gethostname(hostname, sizeof hostname - 1);
+    int n = snprintf(hosts, sizeof hosts, "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n"
+                     "127.0.1.1 %s\n", hostname);
+    write_root_file("/etc/hosts", hosts, (size_t) n);
+    /* EINVAL: not a mount point (the initramfs case). */
+    if (umount2(old_root, MNT_DETACH) && errno != EINVAL) child_fail(errno, "detach the machine's root");
+    if (rmdir(old_root)) child_fail(errno, "rmdir /%s", old_root);
+}
 
 /* In the forked child: everything PID 1 changed back to defaults, then the request's credentials. */
 static void run_child(const struct exec_spec *s, int in, int out, int err) {
@@ -352,6 +555,7 @@ static void run_child(const struct exec_spec *s, int in, int out, int err) {
     dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);
+    if (s->lower) enter_image_root(s);
     const char *workdir = s->workdir && *s->workdir ? s->workdir : "/";
     if (chdir(workdir)) child_fail(errno, "chdir %s", workdir);
     /* Always: a process must not keep PID 1's supplementary groups by accident. An agent that
@@ -400,10 +604,19 @@ static void start_process(struct connection *c, uint32_t id, const uint8_t *payl
         s.group_count = read_u32(&r);
         if (s.group_count > MAX_GROUPS) r.bad = 1;
         for (uint32_t i = 0; i < s.group_count && !r.bad; i++) s.groups[i] = read_u32(&r);
+        if (s.flags & 2) {
+            s.lower = read_string(&r);
+            s.upper = read_string(&r);
+        }
     }
     struct process *p = NULL;
-    if (r.bad || !s.argv || !s.argv[0] || !s.env) {
+    if (r.bad || !s.argv || !s.argv[0] || !s.env || ((s.flags & 2) && !s.upper)) {
         send_error(c, EXEC_FAILED, id, EINVAL, "malformed EXEC request");
+        goto out;
+    }
+    if (s.lower && (!image_path_ok(s.lower) || (*s.upper && !image_path_ok(s.upper)))) {
+        send_error(c, EXEC_FAILED, id, EINVAL, "image lower and upper must be canonical absolute paths, not /, "
+                   "without ',', ':' or '\\', at most 1023 bytes");
         goto out;
     }
     if (find_process(c, id)) {
@@ -413,6 +626,16 @@ static void start_process(struct connection *c, uint32_t id, const uint8_t *payl
     for (int i = 0; i < MAX_PROCESSES && !p; i++) if (!processes[i].used) p = &processes[i];
     if (!p) {
         send_error(c, EXEC_FAILED, id, EAGAIN, "too many processes running");
+        goto out;
+    }
+    char step[1200];
+    if (s.lower && (ensure_private_namespace(step, sizeof step)
+                    || (*s.upper && mount_persistent_overlay(s.lower, s.upper, step, sizeof step)))) {
+        char message[1400];
+        int e = errno;
+        snprintf(message, sizeof message, "%s: %s", step, strerror(e));
+        send_error(c, EXEC_FAILED, id, e, message);
+        p = NULL;
         goto out;
     }
     int pipes[4][2];
@@ -466,6 +689,8 @@ out:
     free(s.workdir);
     free_strings(s.argv);
     free_strings(s.env);
+    free(s.lower);
+    free(s.upper);
 }
 
 static void reap_children(void) {
@@ -645,17 +870,6 @@ static void boot_failed(const char *what, const char *detail) {
     power_off();
 }
 
-static void mkdir_parents(const char *path) {
-    char partial[256];
-    for (size_t i = 1; path[i] && i < sizeof partial; i++) {
-        if (path[i] != '/') continue;
-        memcpy(partial, path, i);
-        partial[i] = 0;
-        mkdir(partial, 0755);
-    }
-    mkdir(path, 0755);
-}
-
 /*
  * Makes block device `device` the root file system, without exec: PID 1 stays this process.
  * flint.root= mounts an ext4 root as is; flint.overlay= mounts the machine's disk as the
@@ -676,6 +890,12 @@ static void switch_root(const char *device, int overlay) {
         if (mount("overlay", root, "overlay", MS_NOATIME,
                   "lowerdir=/.flint/lower,upperdir=/.flint/disk/upper,workdir=/.flint/disk/work"))
             boot_failed("mount overlay over", device);
+    }
+    if (overlay) {
+        /* The disk itself stays reachable at /.flint/disk, for persistent image uppers: an
+         * overlayfs upper cannot live on the overlay root. */
+        if (mkdir_parents("/.flint/root/.flint/disk") || mount(disk, "/.flint/root/.flint/disk", NULL, MS_BIND, NULL))
+            boot_failed("bind mount the disk into", root);
     }
     if (chdir(root)) boot_failed("chdir", root);
     mkdir("dev", 0755);
@@ -782,6 +1002,11 @@ static void init_system(char *cmdline, size_t size) {
     sethostname(hostname, strlen(hostname));
     configure_network(cmdline_value(cmdline, "flint.net", value, sizeof value));
     if (cmdline_value(cmdline, "flint.mounts", value, sizeof value)) mount_shares(value);
+    /* flint.images=TAG: the virtio-fs share of flattened image trees, the lowers of image roots. */
+    if (cmdline_value(cmdline, "flint.images", value, sizeof value)) {
+        if (mkdir_parents("/.flint/images")) boot_failed("mkdir", "/.flint/images");
+        if (mount(value, "/.flint/images", "virtiofs", MS_RDONLY, NULL)) boot_failed("mount the images share", value);
+    }
 }
 
 static int listen_vsock(unsigned port) {
@@ -815,7 +1040,7 @@ static void usage(void) {
          "Serves Flint's exec protocol (guest-agent/PROTOCOL.md). As PID 1 of a Flint guest it also\n"
          "mounts /proc, /sys, /dev, /dev/pts, /tmp and /run, switches to the root disk of flint.root= or\n"
          "flint.overlay=, writes the boot marker, sets the hostname from flint.hostname=, mounts the\n"
-         "virtio-fs shares of flint.mounts=, configures lo and eth0 from flint.net=, reaps orphans, and listens on vsock port flint.agent_port=\n"
+         "virtio-fs shares of flint.mounts= and the image share of flint.images= (at /.flint/images), configures lo and eth0 from flint.net=, reaps orphans, and listens on vsock port flint.agent_port=\n"
          "(default 1024).");
 }
 
