@@ -310,7 +310,17 @@ static int ensure_private_namespace(char *step, size_t size) {
  * beside it), and every exec naming it shares that mount through its namespace copy. Two
  * overlays on one upper would corrupt it, so a second lower for the same upper is refused.
  */
-static int mount_persistent_overlay(const char *lower, const char *upper, char *step, size_t size) {
+static int mount_persistent_overlay(const char *lower_path, const char *upper_path, char *step, size_t size) {
+    /* Keyed by the resolved paths, so that a symlink cannot give one upper two overlays. */
+    char lower[PATH_MAX], upper[PATH_MAX];
+    if (mkdir_parents(upper_path)) { snprintf(step, size, "mkdir %.1100s", upper_path); return -1; }
+    if (!realpath(lower_path, lower)) { snprintf(step, size, "lower %.1100s", lower_path); return -1; }
+    if (!realpath(upper_path, upper)) { snprintf(step, size, "upper %.1100s", upper_path); return -1; }
+    if (!image_path_ok(lower) || !image_path_ok(upper)) {
+        errno = EINVAL;
+        snprintf(step, size, "%.500s or %.500s resolves to a path an overlay cannot take", lower_path, upper_path);
+        return -1;
+    }
     for (int i = 0; i < overlay_count; i++) {
         if (strcmp(overlays[i].upper, upper)) continue;
         if (!strcmp(overlays[i].lower, lower)) return 0;
@@ -325,20 +335,20 @@ static int mount_persistent_overlay(const char *lower, const char *upper, char *
     }
     char upper_dir[MAX_IMAGE_PATH + 16], work_dir[MAX_IMAGE_PATH + 16], merged[MAX_IMAGE_PATH + 16];
     char options[3 * MAX_IMAGE_PATH + 64];
-    snprintf(upper_dir, sizeof upper_dir, "%s/upper", upper);
-    snprintf(work_dir, sizeof work_dir, "%s/work", upper);
-    snprintf(merged, sizeof merged, "%s/merged", upper);
+    snprintf(upper_dir, sizeof upper_dir, "%.1023s/upper", upper); /* image_path_ok: at most 1023 */
+    snprintf(work_dir, sizeof work_dir, "%.1023s/work", upper);
+    snprintf(merged, sizeof merged, "%.1023s/merged", upper);
     const char *dirs[] = {upper_dir, work_dir, merged};
     for (int i = 0; i < 3; i++) {
         if (mkdir_parents(dirs[i])) { snprintf(step, size, "mkdir %.1100s", dirs[i]); return -1; }
     }
-    snprintf(options, sizeof options, "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper_dir, work_dir);
+    snprintf(options, sizeof options, "lowerdir=%.1023s,upperdir=%s,workdir=%s", lower, upper_dir, work_dir);
     if (mount("overlay", merged, "overlay", 0, options)) {
         snprintf(step, size, "mount overlay on %.1100s", merged);
         return -1;
     }
-    snprintf(overlays[overlay_count].upper, sizeof overlays[0].upper, "%s", upper);
-    snprintf(overlays[overlay_count].lower, sizeof overlays[0].lower, "%s", lower);
+    snprintf(overlays[overlay_count].upper, sizeof overlays[0].upper, "%.1023s", upper);
+    snprintf(overlays[overlay_count].lower, sizeof overlays[0].lower, "%.1023s", lower);
     overlay_count++;
     return 0;
 }

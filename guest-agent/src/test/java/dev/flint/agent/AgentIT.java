@@ -411,6 +411,10 @@ class AgentIT {
         assertTrue(twice.getMessage().contains("already mounted over " + lower), twice.getMessage());
         assertEquals(mounts, mountCount(), "the persistent overlay is in the agent's own namespace");
         assertThrows(IllegalArgumentException.class, () -> inImage(lower, upper + "/../x", "true"));
+        Path alias = Files.createSymbolicLink(dir.resolve("alias"), Path.of(upper));
+        assertEquals(16, assertThrows(ExecFailedException.class, () -> inImage(otherLower, alias.toString(), "true"))
+                .errno(), "a symlink to an upper is that upper");
+        assertEquals("kept\n", inImage(lower, alias.toString(), "cat /kept").stdoutText());
     }
 
     @Test
