@@ -900,8 +900,6 @@ static void switch_root(const char *device, int overlay) {
         if (mount("overlay", root, "overlay", MS_NOATIME,
                   "lowerdir=/.flint/lower,upperdir=/.flint/disk/upper,workdir=/.flint/disk/work"))
             boot_failed("mount overlay over", device);
-    }
-    if (overlay) {
         /* The disk itself stays reachable at /.flint/disk, for persistent image uppers: an
          * overlayfs upper cannot live on the overlay root. */
         if (mkdir_parents("/.flint/root/.flint/disk") || mount(disk, "/.flint/root/.flint/disk", NULL, MS_BIND, NULL))
