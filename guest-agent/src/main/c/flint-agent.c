@@ -17,13 +17,16 @@
 #include <net/if.h>
 #include <net/route.h>
 #include <netinet/in.h>
+#include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -31,6 +34,8 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -44,6 +49,14 @@
 #define MAX_FRAME (1 << 20)
 #define SEND_LIMIT (256 * 1024)
 #define CHUNK 16384
+#define MAX_GROUPS 64
+#define MAX_IMAGE_PATH 1023 /* lower and upper: three fit in one page of overlayfs options */
+#define MAX_OVERLAYS 64
+/* Where a child with a fresh upper mounts its own tmpfs, in its own mount namespace: only this
+ * empty directory is ever seen outside it. */
+#define EXEC_SCRATCH "/run/flint/exec"
+/* What execvp would search when the request's environment has no PATH. */
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 enum {
     HELLO = 1, EXEC = 2, STARTED = 3, EXEC_FAILED = 4, STDIN_DATA = 5, STDIN_CLOSE = 6,
@@ -72,11 +85,16 @@ struct process {
     int stdin_close_requested;
     int reaped, status;
     int64_t deadline_ms;
+    int timed_out; /* the deadline passed: EXIT says SIGKILL whatever the leader's own status was */
 };
 
 static struct connection connections[MAX_CONNECTIONS];
 static struct process processes[MAX_PROCESSES];
 static int is_pid1;
+
+/* Persistent uppers PID 1 has mounted at UPPER/merged, and over which lower: one overlay each. */
+static struct { char upper[MAX_IMAGE_PATH + 1], lower[MAX_IMAGE_PATH + 1]; } overlays[MAX_OVERLAYS];
+static int overlay_count;
 
 static void logf_(const char *format, ...) {
     va_list args;
@@ -190,8 +208,8 @@ static void maybe_finish(struct process *p) {
     if (!p->used || !p->reaped || p->stdout_fd >= 0 || p->stderr_fd >= 0) return;
     if (p->conn) {
         uint32_t values[2];
-        values[0] = WIFEXITED(p->status) ? (uint32_t) WEXITSTATUS(p->status) : (uint32_t) -1;
-        values[1] = WIFSIGNALED(p->status) ? (uint32_t) WTERMSIG(p->status) : 0;
+        values[0] = WIFEXITED(p->status) && !p->timed_out ? (uint32_t) WEXITSTATUS(p->status) : (uint32_t) -1;
+        values[1] = p->timed_out ? SIGKILL : WIFSIGNALED(p->status) ? (uint32_t) WTERMSIG(p->status) : 0;
         send_u32s(p->conn, EXIT, p->id, 2, values);
     }
     release_process(p);
@@ -243,17 +261,372 @@ static char **read_strings(struct reader *r, uint32_t max) {
     return v;
 }
 
-/* EXEC payload: u32 flags (bit 0: stdin open), u32 timeout ms (0: none), u32 uid, u32 gid,
- * string workdir (empty: /), strings argv, strings env ("K=V"). */
+/* mkdir -p, mode 0755; 0 when the path is a directory (or already exists) afterwards. */
+static int mkdir_parents(const char *path) {
+    char partial[4096];
+    size_t n = strlen(path);
+    if (n >= sizeof partial) { errno = ENAMETOOLONG; return -1; }
+    memcpy(partial, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (partial[i] != '/' && partial[i] != 0) continue;
+        char kept = partial[i];
+        partial[i] = 0;
+        if (mkdir(partial, 0755) && errno != EEXIST) return -1;
+        partial[i] = kept;
+    }
+    return 0;
+}
+
+/* ---- image roots ----------------------------------------------------------------------- */
+
+/*
+ * An image path the agent accepts: absolute, canonical (so one upper has one name in the
+ * overlay table), not /, and without the characters that would break overlayfs options.
+ */
+static int image_path_ok(const char *path) {
+    size_t n = strlen(path);
+    if (n < 2 || n > MAX_IMAGE_PATH || path[0] != '/' || strpbrk(path, ",:\\")) return 0;
+    for (const char *part = path + 1;;) {
+        size_t length = strcspn(part, "/");
+        if (!length || (length == 1 && part[0] == '.') || (length == 2 && !strncmp(part, "..", 2))) return 0;
+        if (!part[length]) return 1;
+        part += length + 1;
+    }
+}
+
+/* Outside a guest (tests) the agent's mounts go into a namespace of its own, not the host's. */
+static int private_namespace_ready;
+
+static int ensure_private_namespace(char *step, size_t size) {
+    if (is_pid1 || private_namespace_ready) return 0;
+    if (unshare(CLONE_NEWNS)) { snprintf(step, size, "unshare the agent's mount namespace"); return -1; }
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) { snprintf(step, size, "make the agent's / private"); return -1; }
+    private_namespace_ready = 1;
+    return 0;
+}
+
+/*
+ * A persistent upper: PID 1 mounts its overlay once at UPPER/merged (UPPER/upper and UPPER/work
+ * beside it), and every exec naming it shares that mount through its namespace copy. Two
+ * overlays on one upper would corrupt it, so a second lower for the same upper is refused.
+ */
+static int mount_persistent_overlay(const char *lower_path, const char *upper_path, char *step, size_t size) {
+    /* Keyed by the resolved paths, so that a symlink cannot give one upper two overlays. */
+    char lower[PATH_MAX], upper[PATH_MAX];
+    if (mkdir_parents(upper_path)) { snprintf(step, size, "mkdir %.1100s", upper_path); return -1; }
+    if (!realpath(lower_path, lower)) { snprintf(step, size, "lower %.1100s", lower_path); return -1; }
+    if (!realpath(upper_path, upper)) { snprintf(step, size, "upper %.1100s", upper_path); return -1; }
+    if (!image_path_ok(lower) || !image_path_ok(upper)) {
+        errno = EINVAL;
+        snprintf(step, size, "%.500s or %.500s resolves to a path an overlay cannot take", lower_path, upper_path);
+        return -1;
+    }
+    for (int i = 0; i < overlay_count; i++) {
+        if (strcmp(overlays[i].upper, upper)) continue;
+        if (!strcmp(overlays[i].lower, lower)) return 0;
+        errno = EBUSY;
+        snprintf(step, size, "upper %.300s is already mounted over %.300s", upper, overlays[i].lower);
+        return -1;
+    }
+    if (overlay_count == MAX_OVERLAYS) {
+        errno = EMFILE;
+        snprintf(step, size, "more than %d persistent uppers", MAX_OVERLAYS);
+        return -1;
+    }
+    char upper_dir[MAX_IMAGE_PATH + 16], work_dir[MAX_IMAGE_PATH + 16], merged[MAX_IMAGE_PATH + 16];
+    char options[3 * MAX_IMAGE_PATH + 64];
+    snprintf(upper_dir, sizeof upper_dir, "%.1023s/upper", upper); /* image_path_ok: at most 1023 */
+    snprintf(work_dir, sizeof work_dir, "%.1023s/work", upper);
+    snprintf(merged, sizeof merged, "%.1023s/merged", upper);
+    const char *dirs[] = {upper_dir, work_dir, merged};
+    for (int i = 0; i < 3; i++) {
+        if (mkdir_parents(dirs[i])) { snprintf(step, size, "mkdir %.1100s", dirs[i]); return -1; }
+    }
+    snprintf(options, sizeof options, "lowerdir=%.1023s,upperdir=%s,workdir=%s", lower, upper_dir, work_dir);
+    if (mount("overlay", merged, "overlay", 0, options)) {
+        snprintf(step, size, "mount overlay on %.1100s", merged);
+        return -1;
+    }
+    snprintf(overlays[overlay_count].upper, sizeof overlays[0].upper, "%.1023s", upper);
+    snprintf(overlays[overlay_count].lower, sizeof overlays[0].lower, "%.1023s", lower);
+    overlay_count++;
+    return 0;
+}
+
+/* ---- the child, between fork and exec --------------------------------------------------- */
+
+/* A step of the child that failed: errno and what it was doing, for EXEC_FAILED "<step>: <error>". */
+struct child_failure {
+    int err;
+    char step[256];
+};
+
+static int child_status_fd = -1;
+
+/* Reports a failed step to the parent through the status pipe (closed by a successful exec). */
+static void child_fail(int err, const char *format, ...) {
+    struct child_failure failure = {.err = err};
+    va_list args;
+    va_start(args, format);
+    vsnprintf(failure.step, sizeof failure.step, format, args);
+    va_end(args);
+    ssize_t ignored = write(child_status_fd, &failure, sizeof failure);
+    (void) ignored;
+    _exit(127);
+}
+
+/* execve, and like execvp a file the kernel cannot run (no #! line) runs with /bin/sh. */
+static void exec_file(const char *file, char **argv, char **env) {
+    execve(file, argv, env);
+    if (errno != ENOEXEC) return;
+    size_t argc = 0;
+    while (argv[argc]) argc++;
+    char **shell = calloc(argc + 2, sizeof *shell);
+    if (!shell) return;
+    shell[0] = "/bin/sh";
+    shell[1] = (char *) file;
+    memcpy(shell + 2, argv + 1, argc * sizeof *shell); /* argv[1..argc-1] and the NULL */
+    execve("/bin/sh", shell, env);
+    free(shell);
+    errno = ENOEXEC;
+}
+
+/*
+ * Runs argv[0] like execvp, but searching the PATH of the request's environment (glibc's
+ * execvpe searches the agent's own): EACCES when some match was not executable, else ENOENT.
+ * Returns only on failure, with the errno to report.
+ */
+static int exec_program(char **argv, char **env) {
+    const char *name = argv[0];
+    if (strchr(name, '/')) {
+        exec_file(name, argv, env);
+        return errno;
+    }
+    const char *search = DEFAULT_PATH;
+    for (char **e = env; *e; e++) {
+        if (!strncmp(*e, "PATH=", 5)) { search = *e + 5; break; }
+    }
+    size_t name_length = strlen(name);
+    int saw_eacces = 0;
+    for (const char *dir = search;;) {
+        const char *end = strchrnul(dir, ':');
+        size_t dir_length = (size_t) (end - dir);
+        char path[4096];
+        if (dir_length + 1 + name_length < sizeof path) {
+            /* An empty entry is the working directory, as for execvp. */
+            size_t at = 0;
+            if (dir_length) {
+                memcpy(path, dir, dir_length);
+                path[dir_length] = '/';
+                at = dir_length + 1;
+            }
+            memcpy(path + at, name, name_length + 1);
+            exec_file(path, argv, env);
+            switch (errno) {
+            case EACCES: saw_eacces = 1; break;
+            case ENOENT: case ENOTDIR: case ESTALE: case ENODEV: case ETIMEDOUT: break;
+            default: return errno;
+            }
+        }
+        if (!*end) break;
+        dir = end + 1;
+    }
+    return saw_eacces ? EACCES : ENOENT;
+}
+
+struct exec_spec {
+    uint32_t flags, timeout, uid, gid;
+    char *workdir;
+    char **argv, **env;
+    uint32_t group_count;
+    gid_t groups[MAX_GROUPS];
+    char *lower, *upper; /* the image root (flags bit 1), else NULL */
+};
+
+/* Writes a whole file in the new root, replacing a dangling symlink (a regular file or a
+ * symlink that resolves is written through: paths resolve inside the image by now). */
+static void write_root_file(const char *path, const char *data, size_t n) {
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && stat(path, &st) && unlink(path))
+        child_fail(errno, "replace the dangling symlink %s", path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) child_fail(errno, "write %s", path);
+    for (size_t at = 0; at < n;) {
+        ssize_t written = write(fd, data + at, n - at);
+        if (written < 0) child_fail(errno, "write %s", path);
+        at += (size_t) written;
+    }
+    close(fd);
+}
+
+static void mount_in_root(const char *source, const char *target, const char *type, unsigned long flags,
+                          const char *options, mode_t mode) {
+    if (mkdir(target, mode) && errno != EEXIST) child_fail(errno, "mkdir %s", target);
+    if (mount(source, target, type, flags, options)) child_fail(errno, "mount %s on %s", type, target);
+}
+
+/* The /dev of a container: a tmpfs with the usual nodes and links, its own devpts and shm. */
+static void populate_dev(void) {
+    static const struct { const char *name; unsigned major, minor; } nodes[] = {
+        {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+    };
+    static const char *const links[][2] = {
+        {"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+        {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
+    };
+    mount_in_root("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755", 0755);
+    char path[64];
+    for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
+        snprintf(path, sizeof path, "/dev/%s", nodes[i].name);
+        /* chmod too: mknod's mode passes through the umask. */
+        if (mknod(path, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) || chmod(path, 0666))
+            child_fail(errno, "mknod %s", path);
+    }
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+        snprintf(path, sizeof path, "/dev/%s", links[i][0]);
+        if (symlink(links[i][1], path)) child_fail(errno, "symlink %s", path);
+    }
+    mount_in_root("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620", 0755);
+    mount_in_root("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", 01777);
+}
+
+/*
+ * Makes the image the child's root, in a mount namespace of its own: an overlay of the lower
+ * under a fresh tmpfs upper (gone with the namespace, that is with the process tree) or under
+ * PID 1's mount of a persistent upper; then /proc, /sys, /dev, /etc/hosts and /etc/resolv.conf,
+ * pivot_root, and the machine's root detached.
+ */
+static void enter_image_root(const struct exec_spec *s) {
+    char root[MAX_IMAGE_PATH + 16];
+    /* Read before the switch: the machine's resolver, for the image (64 KiB is plenty). */
+    static char resolv[65536];
+    ssize_t resolv_length = -1;
+    int fd = open("/etc/resolv.conf", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        resolv_length = read(fd, resolv, sizeof resolv);
+        close(fd);
+    }
+    if (unshare(CLONE_NEWNS)) child_fail(errno, "unshare the mount namespace");
+    /* Nothing below may propagate back to the machine's mounts. */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) child_fail(errno, "make / private");
+    if (*s->upper) {
+        snprintf(root, sizeof root, "%s/merged", s->upper);
+    } else {
+        if (mkdir_parents(EXEC_SCRATCH)) child_fail(errno, "mkdir %s", EXEC_SCRATCH);
+        if (mount("tmpfs", EXEC_SCRATCH, "tmpfs", 0, "mode=0755")) child_fail(errno, "mount tmpfs on %s", EXEC_SCRATCH);
+        const char *dirs[] = {EXEC_SCRATCH "/upper", EXEC_SCRATCH "/work", EXEC_SCRATCH "/merged"};
+        for (int i = 0; i < 3; i++) if (mkdir(dirs[i], 0755)) child_fail(errno, "mkdir %s", dirs[i]);
+        char options[MAX_IMAGE_PATH + 128];
+        snprintf(options, sizeof options, "lowerdir=%s,upperdir=%s,workdir=%s", s->lower, dirs[0], dirs[1]);
+        if (mount("overlay", dirs[2], "overlay", 0, options)) child_fail(errno, "mount overlay of %s", s->lower);
+        snprintf(root, sizeof root, "%s", dirs[2]);
+    }
+    if (chdir(root)) child_fail(errno, "chdir %s", root);
+    /* One name per child: execs sharing a persistent upper share this directory. */
+    char old_root[32];
+    snprintf(old_root, sizeof old_root, ".flint-old-%d", (int) getpid());
+    if (mkdir(old_root, 0700) && errno != EEXIST) child_fail(errno, "mkdir %s/%s", root, old_root);
+    if (syscall(SYS_pivot_root, ".", old_root) == 0) {
+        if (chdir("/")) child_fail(errno, "chdir / in the image");
+    } else if (errno == EINVAL) {
+        /* The machine's root is the initramfs, which pivot_root cannot put aside: move the
+         * image over it as switch_root does (the initramfs stays underneath, unreachable). */
+        if (mount(".", "/", NULL, MS_MOVE, NULL) || chroot(".") || chdir("/")) child_fail(errno, "move the image onto /");
+    } else {
+        child_fail(errno, "pivot_root to %s", root);
+    }
+    /* From here every path, symlinks included, resolves inside the image. */
+    mount_in_root("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0555);
+    mount_in_root("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0555);
+    populate_dev();
+    if (mkdir("/etc", 0755) && errno != EEXIST) child_fail(errno, "mkdir /etc");
+    if (resolv_length >= 0) write_root_file("/etc/resolv.conf", resolv, (size_t) resolv_length);
+    char hostname[HOST_NAME_MAX + 1] = "localhost", hosts[HOST_NAME_MAX + 128];
+    gethostname(hostname, sizeof hostname - 1);
+    int n = snprintf(hosts, sizeof hosts, "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n"
+                     "127.0.1.1 %s\n", hostname);
+    write_root_file("/etc/hosts", hosts, (size_t) n);
+    /* EINVAL: not a mount point (the initramfs case). */
+    if (umount2(old_root, MNT_DETACH) && errno != EINVAL) child_fail(errno, "detach the machine's root");
+    if (rmdir(old_root)) child_fail(errno, "rmdir /%s", old_root);
+}
+
+/* In the forked child: everything PID 1 changed back to defaults, then the request's credentials. */
+static void run_child(const struct exec_spec *s, int in, int out, int err) {
+    /* Dispositions set to SIG_IGN survive exec: without this every child ignored SIGPIPE. The raw
+     * system call reaches glibc's reserved signals too (an all-zero kernel sigaction is SIG_DFL
+     * on every layout); SIGKILL and SIGSTOP answer EINVAL. */
+    unsigned long default_action[4] = {0};
+    for (int sig = 1; sig < NSIG; sig++) syscall(SYS_rt_sigaction, sig, default_action, NULL, sizeof(uint64_t));
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    setsid();
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    if (s->lower) enter_image_root(s);
+    const char *workdir = s->workdir && *s->workdir ? s->workdir : "/";
+    if (chdir(workdir)) child_fail(errno, "chdir %s", workdir);
+    /* Always: a process must not keep PID 1's supplementary groups by accident. An agent that
+     * is not root (tests) cannot change them, and with no user asked for has nothing to drop. */
+    if (setgroups(s->group_count, s->groups)
+            && !(errno == EPERM && geteuid() != 0 && !s->group_count && !s->uid && !s->gid))
+        child_fail(errno, "setgroups");
+    if (s->gid && setgid(s->gid)) child_fail(errno, "setgid %u", s->gid);
+    if (s->uid && setuid(s->uid)) child_fail(errno, "setuid %u", s->uid);
+    int e = exec_program(s->argv, s->env);
+    child_fail(e, "%s", s->argv[0]);
+}
+
+/* Pipes for stdin, stdout, stderr and the child's status; on failure none is left open. */
+static int make_pipes(int pipes[4][2]) {
+    for (int i = 0; i < 4; i++) {
+        if (pipe2(pipes[i], O_CLOEXEC)) {
+            int e = errno;
+            while (i-- > 0) {
+                close(pipes[i][0]);
+                close(pipes[i][1]);
+            }
+            errno = e;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * EXEC payload: u32 flags (bit 0: stdin open), u32 timeout ms (0: none), u32 uid, u32 gid,
+ * string workdir (empty: /), strings argv, strings env ("K=V"), then (optional: an older host
+ * ends here) u32 group count <= 64 and that many u32 supplementary gids.
+ */
 static void start_process(struct connection *c, uint32_t id, const uint8_t *payload, size_t n) {
     struct reader r = {payload, n, 0};
-    uint32_t flags = read_u32(&r), timeout = read_u32(&r), uid = read_u32(&r), gid = read_u32(&r);
-    char *workdir = read_string(&r);
-    char **argv = read_strings(&r, 4096);
-    char **env = read_strings(&r, 4096);
+    struct exec_spec s = {0};
+    s.flags = read_u32(&r);
+    s.timeout = read_u32(&r);
+    s.uid = read_u32(&r);
+    s.gid = read_u32(&r);
+    s.workdir = read_string(&r);
+    s.argv = read_strings(&r, 4096);
+    s.env = read_strings(&r, 4096);
+    if (!r.bad && r.left) {
+        s.group_count = read_u32(&r);
+        if (s.group_count > MAX_GROUPS) r.bad = 1;
+        for (uint32_t i = 0; i < s.group_count && !r.bad; i++) s.groups[i] = read_u32(&r);
+        if (s.flags & 2) {
+            s.lower = read_string(&r);
+            s.upper = read_string(&r);
+        }
+    }
     struct process *p = NULL;
-    if (r.bad || !argv || !argv[0]) {
+    if (r.bad || !s.argv || !s.argv[0] || !s.env || ((s.flags & 2) && !s.upper)) {
         send_error(c, EXEC_FAILED, id, EINVAL, "malformed EXEC request");
+        goto out;
+    }
+    if (s.lower && (!image_path_ok(s.lower) || (*s.upper && !image_path_ok(s.upper)))) {
+        send_error(c, EXEC_FAILED, id, EINVAL, "image lower and upper must be canonical absolute paths, not /, "
+                   "without ',', ':' or '\\', at most 1023 bytes");
         goto out;
     }
     if (find_process(c, id)) {
@@ -265,44 +638,40 @@ static void start_process(struct connection *c, uint32_t id, const uint8_t *payl
         send_error(c, EXEC_FAILED, id, EAGAIN, "too many processes running");
         goto out;
     }
-    int in[2], out[2], err[2], status[2];
-    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(status, O_CLOEXEC)) {
+    char step[1200];
+    if (s.lower && (ensure_private_namespace(step, sizeof step)
+                    || (*s.upper && mount_persistent_overlay(s.lower, s.upper, step, sizeof step)))) {
+        char message[1400];
+        int e = errno;
+        snprintf(message, sizeof message, "%s: %s", step, strerror(e));
+        send_error(c, EXEC_FAILED, id, e, message);
+        p = NULL;
+        goto out;
+    }
+    int pipes[4][2];
+    if (make_pipes(pipes)) {
         send_error(c, EXEC_FAILED, id, errno, strerror(errno));
         p = NULL;
         goto out;
     }
+    int *in = pipes[0], *out = pipes[1], *err = pipes[2], *status = pipes[3];
     pid_t pid = fork();
     if (pid == 0) {
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        setsid();
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        dup2(err[1], 2);
-        int e = 0;
-        if (workdir && *workdir && chdir(workdir)) e = errno;
-        if (!e && gid && setgid(gid)) e = errno;
-        if (!e && uid && setuid(uid)) e = errno;
-        if (!e) {
-            execvpe(argv[0], argv, env);
-            e = errno;
-        }
-        ssize_t ignored = write(status[1], &e, sizeof e);
-        (void) ignored;
-        _exit(127);
+        child_status_fd = status[1];
+        run_child(&s, in[0], out[1], err[1]);
     }
+    int fork_errno = errno;
     close(in[0]);
     close(out[1]);
     close(err[1]);
     close(status[1]);
-    int child_errno = 0;
-    ssize_t got = pid < 0 ? 0 : read(status[0], &child_errno, sizeof child_errno);
+    struct child_failure failure = {0};
+    ssize_t got = pid < 0 ? 0 : read(status[0], &failure, sizeof failure);
     close(status[0]);
-    if (pid < 0 || got == sizeof child_errno) {
-        int e = pid < 0 ? errno : child_errno;
-        char message[300];
-        snprintf(message, sizeof message, "%s: %s", argv[0], strerror(e));
+    if (pid < 0 || got >= (ssize_t) sizeof failure.err) {
+        int e = pid < 0 ? fork_errno : failure.err;
+        char message[400];
+        snprintf(message, sizeof message, "%.256s: %s", pid < 0 ? "fork" : failure.step, strerror(e));
         send_error(c, EXEC_FAILED, id, e, message);
         close(in[1]);
         close(out[0]);
@@ -319,17 +688,19 @@ static void start_process(struct connection *c, uint32_t id, const uint8_t *payl
     p->stdin_fd = in[1];
     p->stdout_fd = out[0];
     p->stderr_fd = err[0];
-    p->deadline_ms = timeout ? now_ms() + timeout : 0;
+    p->deadline_ms = s.timeout ? now_ms() + s.timeout : 0;
     set_nonblocking(p->stdin_fd);
     set_nonblocking(p->stdout_fd);
     set_nonblocking(p->stderr_fd);
-    if (!(flags & 1)) close_fd(&p->stdin_fd);
+    if (!(s.flags & 1)) close_fd(&p->stdin_fd);
     uint32_t value = (uint32_t) pid;
     send_u32s(c, STARTED, id, 1, &value);
 out:
-    free(workdir);
-    free_strings(argv);
-    free_strings(env);
+    free(s.workdir);
+    free_strings(s.argv);
+    free_strings(s.env);
+    free(s.lower);
+    free(s.upper);
 }
 
 static void reap_children(void) {
@@ -374,7 +745,9 @@ static void handle_frame(struct connection *c, int type, uint32_t id, const uint
         }
         break;
     case KILL:
-        if (p && !p->reaped && n >= 4) kill(-p->pid, (int) get_u32(payload));
+        /* To the group, even after the leader was reaped: its children may still hold the pipes.
+         * The group id cannot be reused while any member lives. */
+        if (p && n >= 4) kill(-p->pid, (int) get_u32(payload));
         break;
     case PING:
         send_frame(c, PONG, id, payload, n);
@@ -414,7 +787,7 @@ static void close_connection(struct connection *c) {
     for (int i = 0; i < MAX_PROCESSES; i++) {
         struct process *p = &processes[i];
         if (p->used && p->conn == c) {
-            if (!p->reaped) kill(-p->pid, SIGKILL);
+            kill(-p->pid, SIGKILL);
             p->conn = NULL;
             close_fd(&p->stdin_fd);
             close_fd(&p->stdout_fd);
@@ -507,17 +880,6 @@ static void boot_failed(const char *what, const char *detail) {
     power_off();
 }
 
-static void mkdir_parents(const char *path) {
-    char partial[256];
-    for (size_t i = 1; path[i] && i < sizeof partial; i++) {
-        if (path[i] != '/') continue;
-        memcpy(partial, path, i);
-        partial[i] = 0;
-        mkdir(partial, 0755);
-    }
-    mkdir(path, 0755);
-}
-
 /*
  * Makes block device `device` the root file system, without exec: PID 1 stays this process.
  * flint.root= mounts an ext4 root as is; flint.overlay= mounts the machine's disk as the
@@ -538,6 +900,10 @@ static void switch_root(const char *device, int overlay) {
         if (mount("overlay", root, "overlay", MS_NOATIME,
                   "lowerdir=/.flint/lower,upperdir=/.flint/disk/upper,workdir=/.flint/disk/work"))
             boot_failed("mount overlay over", device);
+        /* The disk itself stays reachable at /.flint/disk, for persistent image uppers: an
+         * overlayfs upper cannot live on the overlay root. */
+        if (mkdir_parents("/.flint/root/.flint/disk") || mount(disk, "/.flint/root/.flint/disk", NULL, MS_BIND, NULL))
+            boot_failed("bind mount the disk into", root);
     }
     if (chdir(root)) boot_failed("chdir", root);
     mkdir("dev", 0755);
@@ -644,6 +1010,11 @@ static void init_system(char *cmdline, size_t size) {
     sethostname(hostname, strlen(hostname));
     configure_network(cmdline_value(cmdline, "flint.net", value, sizeof value));
     if (cmdline_value(cmdline, "flint.mounts", value, sizeof value)) mount_shares(value);
+    /* flint.images=TAG: the virtio-fs share of flattened image trees, the lowers of image roots. */
+    if (cmdline_value(cmdline, "flint.images", value, sizeof value)) {
+        if (mkdir_parents("/.flint/images")) boot_failed("mkdir", "/.flint/images");
+        if (mount(value, "/.flint/images", "virtiofs", MS_RDONLY, NULL)) boot_failed("mount the images share", value);
+    }
 }
 
 static int listen_vsock(unsigned port) {
@@ -677,7 +1048,7 @@ static void usage(void) {
          "Serves Flint's exec protocol (guest-agent/PROTOCOL.md). As PID 1 of a Flint guest it also\n"
          "mounts /proc, /sys, /dev, /dev/pts, /tmp and /run, switches to the root disk of flint.root= or\n"
          "flint.overlay=, writes the boot marker, sets the hostname from flint.hostname=, mounts the\n"
-         "virtio-fs shares of flint.mounts=, configures lo and eth0 from flint.net=, reaps orphans, and listens on vsock port flint.agent_port=\n"
+         "virtio-fs shares of flint.mounts= and the image share of flint.images= (at /.flint/images), configures lo and eth0 from flint.net=, reaps orphans, and listens on vsock port flint.agent_port=\n"
          "(default 1024).");
 }
 
@@ -741,11 +1112,14 @@ int main(int argc, char **argv) {
             fds[n++] = (struct pollfd){.fd = p->used && room ? p->stdout_fd : -1, .events = POLLIN};
             fds[n++] = (struct pollfd){.fd = p->used && room ? p->stderr_fd : -1, .events = POLLIN};
             fds[n++] = (struct pollfd){.fd = p->used && p->stdin_pending.length ? p->stdin_fd : -1, .events = POLLOUT};
-            if (p->used && p->deadline_ms && !p->reaped) {
+            /* The deadline holds until EXIT: a leader that exited may leave children holding its
+             * pipes (sh -c 'sleep 1000 &'), and those die with the group too. */
+            if (p->used && p->deadline_ms) {
                 int64_t left = p->deadline_ms - now;
                 if (left <= 0) {
                     kill(-p->pid, SIGKILL);
                     p->deadline_ms = 0;
+                    p->timed_out = 1;
                 } else if (timeout < 0 || left < timeout) {
                     timeout = (int) left;
                 }

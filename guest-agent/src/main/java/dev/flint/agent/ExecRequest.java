@@ -7,17 +7,86 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
-/** A process to start in the guest: argv, environment, working directory, user, stdin, timeout. */
+/**
+ * A process to start in the guest: argv, environment, working directory, user and supplementary
+ * groups, stdin, timeout, and optionally an image root to run it in.
+ */
 public record ExecRequest(List<String> argv, Map<String, String> env, String workdir, int uid, int gid,
-                          Optional<byte[]> stdin, Optional<Duration> timeout) {
+                          Optional<byte[]> stdin, Optional<Duration> timeout, List<Integer> groups,
+                          Optional<ImageRoot> imageRoot) {
     static final int FLAG_STDIN_OPEN = 1;
+    static final int FLAG_IMAGE_ROOT = 2;
     static final int MAX_STRINGS = 4096;
+    static final int MAX_GROUPS = 64;
+    /** The agent's bound on an image path (it goes into overlayfs mount options). */
+    static final int MAX_IMAGE_PATH = 1023;
+
+    /**
+     * An OCI image's root for the process: {@code lower} is a guest directory holding the image's
+     * flattened read-only tree; {@code upper} is empty for a fresh writable layer that goes when
+     * the process ends, or a guest directory whose writes every exec with that upper shares.
+     */
+    public record ImageRoot(String lower, String upper) {
+        public ImageRoot {
+            checkImagePath("lower", lower);
+            if (upper == null) {
+                throw new IllegalArgumentException("upper must be \"\" (fresh) or an absolute path, got null");
+            }
+            if (!upper.isEmpty()) {
+                checkImagePath("upper", upper);
+            }
+        }
+
+        /** True when the process gets a fresh writable layer of its own. */
+        public boolean freshUpper() {
+            return upper.isEmpty();
+        }
+    }
 
     public ExecRequest {
         argv = List.copyOf(argv);
         env = Map.copyOf(env);
+        groups = List.copyOf(groups);
+        checkGroups(groups);
+        Objects.requireNonNull(imageRoot, "imageRoot");
+    }
+
+    /** Without supplementary groups or an image root, as before those existed. */
+    public ExecRequest(List<String> argv, Map<String, String> env, String workdir, int uid, int gid,
+                       Optional<byte[]> stdin, Optional<Duration> timeout) {
+        this(argv, env, workdir, uid, gid, stdin, timeout, List.of(), Optional.empty());
+    }
+
+    private static void checkGroups(List<Integer> groups) {
+        if (groups.size() > MAX_GROUPS) {
+            throw new IllegalArgumentException(groups.size() + " supplementary groups; the agent takes " + MAX_GROUPS);
+        }
+        for (int group : groups) {
+            if (group < 0) {
+                throw new IllegalArgumentException("supplementary groups must not be negative: " + groups);
+            }
+        }
+    }
+
+    /**
+     * Absolute, canonical (no empty, "." or ".." component, no trailing slash), not "/", and free
+     * of the characters overlayfs options cannot carry: the agent refuses the rest too.
+     */
+    private static void checkImagePath(String what, String path) {
+        boolean ok = path != null && path.startsWith("/") && path.length() > 1 && !path.endsWith("/")
+                && path.length() <= MAX_IMAGE_PATH && path.chars().noneMatch(ch -> ch == 0 || ch == ',' || ch == ':' || ch == '\\');
+        if (ok) {
+            for (String part : path.substring(1).split("/", -1)) {
+                ok &= !part.isEmpty() && !part.equals(".") && !part.equals("..");
+            }
+        }
+        if (!ok) {
+            throw new IllegalArgumentException(what + " must be a canonical absolute path other than / without NUL, ',', ':'"
+                    + " or '\\', at most " + MAX_IMAGE_PATH + " bytes, got " + path);
+        }
     }
 
     public static Builder builder(List<String> argv) {
@@ -34,6 +103,8 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String wor
         private byte[] stdin;
         private Duration timeout;
         private boolean interactiveStdin;
+        private List<Integer> groups = List.of();
+        private ImageRoot imageRoot;
 
         private Builder(List<String> argv) {
             if (argv == null || argv.isEmpty() || argv.get(0) == null || argv.get(0).isEmpty()) {
@@ -81,6 +152,27 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String wor
             return this;
         }
 
+        /**
+         * Supplementary groups (at most 64); none by default, and the process never keeps the
+         * agent's own.
+         */
+        public Builder groups(List<Integer> groups) {
+            List<Integer> copy = List.copyOf(groups);
+            checkGroups(copy);
+            this.groups = copy;
+            return this;
+        }
+
+        /**
+         * Runs the process in an image root: an overlay of {@code lower} under a writable layer,
+         * fresh when {@code upper} is "", else the directory {@code upper}, shared by every exec
+         * naming it.
+         */
+        public Builder imageRoot(String lower, String upper) {
+            this.imageRoot = new ImageRoot(lower, upper);
+            return this;
+        }
+
         /** Bytes for the process's stdin, which is then closed. */
         public Builder stdin(byte[] stdin) {
             this.stdin = stdin.clone();
@@ -103,7 +195,7 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String wor
 
         public ExecRequest build() {
             ExecRequest request = new ExecRequest(argv, env, workdir, uid, gid, Optional.ofNullable(stdin),
-                    Optional.ofNullable(timeout));
+                    Optional.ofNullable(timeout), groups, Optional.ofNullable(imageRoot));
             return interactiveStdin ? request.withInteractiveStdin() : request;
         }
     }
@@ -111,7 +203,7 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String wor
     private static final byte[] INTERACTIVE = new byte[0];
 
     private ExecRequest withInteractiveStdin() {
-        return new ExecRequest(argv, env, workdir, uid, gid, Optional.of(INTERACTIVE), timeout);
+        return new ExecRequest(argv, env, workdir, uid, gid, Optional.of(INTERACTIVE), timeout, groups, imageRoot);
     }
 
     boolean interactive() {
@@ -121,7 +213,7 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String wor
     /** The EXEC payload (PROTOCOL.md). */
     byte[] encode() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        putInt(out, stdin.isPresent() ? FLAG_STDIN_OPEN : 0);
+        putInt(out, (stdin.isPresent() ? FLAG_STDIN_OPEN : 0) | (imageRoot.isPresent() ? FLAG_IMAGE_ROOT : 0));
         putInt(out, (int) timeout.map(Duration::toMillis).orElse(0L).longValue());
         putInt(out, uid);
         putInt(out, gid);
@@ -130,6 +222,12 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String wor
         argv.forEach(arg -> putString(out, arg));
         putInt(out, env.size());
         env.forEach((key, value) -> putString(out, key + "=" + value));
+        putInt(out, groups.size());
+        groups.forEach(group -> putInt(out, group));
+        imageRoot.ifPresent(root -> {
+            putString(out, root.lower());
+            putString(out, root.upper());
+        });
         byte[] bytes = out.toByteArray();
         if (bytes.length > Frame.MAX_PAYLOAD) {
             throw new IllegalArgumentException("command and environment take " + bytes.length

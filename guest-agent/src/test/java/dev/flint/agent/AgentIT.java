@@ -74,6 +74,11 @@ class AgentIT {
         }
         if (agent != null) {
             agent.destroyForcibly();
+            try {
+                agent.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -200,6 +205,231 @@ class AgentIT {
         sleeper.pid();
         sleeper.kill(9);
         assertEquals(9, sleeper.waitFor(Duration.ofSeconds(10)).signal());
+    }
+
+    @Test
+    void childrenStartWithDefaultSignalDispositions() throws Exception {
+        assertEquals("SigIgn:\t0000000000000000\n", run("grep", "SigIgn", "/proc/self/status").stdoutText());
+        long start = System.nanoTime();
+        ProcessResult pipeline = run("sh", "-c", "(yes; echo \"yes: $?\" >&2) | head -n1");
+        assertEquals("y\n", pipeline.stdoutText());
+        assertEquals("yes: 141\n", pipeline.stderrText(), "yes died of SIGPIPE (128 + 13), not of EPIPE");
+        assertEquals(0, pipeline.exitCode());
+        assertEquals(0, run("sh", "-c", "yes | head -n1; exit 0").exitCode());
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5));
+    }
+
+    @Test
+    void supplementaryGroupsReplaceTheAgentsOwn() throws Exception {
+        ProcessResult nobody = client.exec(ExecRequest.builder(List.of("id", "-G")).env("PATH", "/usr/bin:/bin")
+                .user(65534, 65534).groups(List.of(65534, 4242)).build());
+        assertEquals("65534 4242\n", nobody.stdoutText(), nobody.stderrText());
+        assertEquals("0\n", run("id", "-G").stdoutText(), "root with no groups asked for gets none, not the agent's");
+        ProcessResult rootWithGroups = client.exec(ExecRequest.builder(List.of("id", "-G")).env("PATH", "/usr/bin:/bin")
+                .groups(List.of(4242)).build());
+        assertEquals("0 4242\n", rootWithGroups.stdoutText());
+    }
+
+    @Test
+    void aTimeoutKillsTheWholeGroupEvenAfterTheLeaderExited() throws Exception {
+        Path pidFile = dir.resolve("sleeper.pid");
+        long start = System.nanoTime();
+        var e = assertThrows(ExecTimeoutException.class, () -> client.exec(ExecRequest.builder(
+                        List.of("sh", "-c", "sleep 1000 & echo $! > " + pidFile))
+                .env("PATH", "/usr/bin:/bin").timeout(Duration.ofSeconds(1)).build()));
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(4), "the agent ended it, not the client's grace");
+        assertEquals(9, e.partial().signal());
+        assertEquals(-1, e.partial().exitCode());
+        assertGone(Long.parseLong(Files.readString(pidFile).trim()));
+    }
+
+    @Test
+    void killReachesTheGroupAfterTheLeaderExited() throws Exception {
+        Path pidFile = dir.resolve("sleeper.pid");
+        ExecHandle shell = client.start(ExecRequest.builder(List.of("sh", "-c", "sleep 1000 & echo $! > " + pidFile))
+                .env("PATH", "/usr/bin:/bin").build(), OutputListener.NONE);
+        shell.pid();
+        for (int i = 0; i < 500 && (!Files.exists(pidFile) || Files.size(pidFile) == 0); i++) {
+            Thread.sleep(10);
+        }
+        Thread.sleep(200);
+        assertEquals(null, shell.waitFor(Duration.ofMillis(100)), "the background sleep keeps stdout open");
+        shell.kill(9);
+        assertEquals(0, shell.waitFor(Duration.ofSeconds(5)).exitCode(), "EXIT carries the leader's own status");
+        assertGone(Long.parseLong(Files.readString(pidFile).trim()));
+    }
+
+    /** Gone or a zombie waiting for whichever reaper it was given to. */
+    private static void assertGone(long pid) throws Exception {
+        for (int i = 0; i < 200; i++) {
+            Path stat = Path.of("/proc/" + pid + "/stat");
+            String state;
+            try {
+                String line = Files.readString(stat);
+                state = line.substring(line.lastIndexOf(')') + 2, line.lastIndexOf(')') + 3);
+            } catch (IOException gone) {
+                return;
+            }
+            if (state.equals("Z") || state.equals("X")) {
+                return;
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("process " + pid + " still runs");
+    }
+
+    @Test
+    void programsAreFoundOnThePathOfTheRequest() throws Exception {
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Path script = bin.resolve("flint-path-probe");
+        Files.writeString(script, "#!/bin/sh\necho found on the PATH of the request\n");
+        script.toFile().setExecutable(true);
+        Path plain = bin.resolve("flint-not-executable");
+        Files.writeString(plain, "#!/bin/sh\necho never\n");
+        ProcessResult found = client.exec(ExecRequest.builder(List.of("flint-path-probe"))
+                .env("PATH", "/nonexistent:" + bin).build());
+        assertEquals("found on the PATH of the request\n", found.stdoutText(), found.stderrText());
+        var missing = assertThrows(ExecFailedException.class, () -> client.exec(ExecRequest.builder(
+                List.of("flint-path-probe")).env("PATH", "/usr/bin:/bin").build()));
+        assertEquals(2, missing.errno(), missing.getMessage());
+        var notExecutable = assertThrows(ExecFailedException.class, () -> client.exec(ExecRequest.builder(
+                List.of("flint-not-executable")).env("PATH", bin + ":/nonexistent").build()));
+        assertEquals(13, notExecutable.errno(), notExecutable.getMessage());
+        assertEquals("/usr/bin/env\n", client.exec(ExecRequest.builder(List.of("sh", "-c", "command -v env"))
+                .env("PATH", "/usr/bin:/bin").build()).stdoutText());
+        assertEquals("hi\n", client.exec(ExecRequest.builder(List.of("echo", "hi")).build()).stdoutText(),
+                "without PATH the default one is searched");
+    }
+
+    @Test
+    void aMissingWorkdirSaysSo() {
+        var e = assertThrows(ExecFailedException.class, () -> client.exec(ExecRequest.builder(List.of("true"))
+                .env("PATH", "/usr/bin:/bin").workdir("/no/such/dir").build()));
+        assertEquals(2, e.errno());
+        assertTrue(e.getMessage().contains("chdir /no/such/dir: No such file or directory"), e.getMessage());
+    }
+
+    /** Skips unless this host can run image roots: root, overlayfs, mount namespaces, a static busybox. */
+    private static void assumeImageRoots() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "image roots need root (mounts, pivot_root)");
+        assumeTrue(Files.readString(Path.of("/proc/filesystems")).contains("\toverlay\n"), "needs overlayfs");
+        Process unshare;
+        try {
+            unshare = new ProcessBuilder("unshare", "--mount", "true").redirectErrorStream(true).start();
+        } catch (IOException e) {
+            unshare = null;
+        }
+        assumeTrue(unshare != null && unshare.waitFor() == 0, "needs mount namespaces (unshare --mount)");
+        Path busybox = Path.of("/bin/busybox");
+        assumeTrue(Files.isExecutable(busybox), "builds its image from a static /bin/busybox (apt-get install busybox-static)");
+        String binary = new String(Files.readAllBytes(busybox), StandardCharsets.ISO_8859_1);
+        assumeTrue(!binary.contains("/lib64/ld-linux") && !binary.contains("/lib/ld-linux"), "/bin/busybox is not static");
+    }
+
+    /** A tiny image tree: busybox with a few applets, /etc/passwd, an empty /tmp. */
+    private Path buildImage(String name) throws IOException {
+        Path root = dir.resolve(name);
+        Path bin = Files.createDirectories(root.resolve("bin"));
+        Files.copy(Path.of("/bin/busybox"), bin.resolve("busybox"));
+        for (String applet : List.of("sh", "cat", "ls", "head", "echo", "id", "pwd")) {
+            Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
+        }
+        Files.writeString(Files.createDirectories(root.resolve("etc")).resolve("passwd"), "root:x:0:0:root:/root:/bin/sh\n");
+        Files.createDirectories(root.resolve("tmp"));
+        return root;
+    }
+
+    private static List<String> tree(Path root) throws IOException {
+        try (var paths = Files.walk(root)) {
+            return paths.map(path -> root.relativize(path) + " " + path.toFile().length()).sorted().toList();
+        }
+    }
+
+    private static long mountCount() throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/mountinfo")).size();
+    }
+
+    private ProcessResult inImage(Path lower, String upper, String script) throws Exception {
+        return client.exec(ExecRequest.builder(List.of("sh", "-c", script)).env("PATH", "/bin")
+                .imageRoot(lower.toString(), upper).timeout(Duration.ofSeconds(20)).build());
+    }
+
+    @Test
+    void anImageRootWithAFreshUpperLeavesNothingBehind() throws Exception {
+        assumeImageRoots();
+        Path lower = buildImage("image");
+        List<String> before = tree(lower);
+        long mounts = mountCount();
+        ProcessResult result = inImage(lower, "",
+                "cat /etc/hosts; ls /dev; cat /proc/self/status | head -1; echo x > /written; cat /written; pwd");
+        String hostname = Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+        assertEquals("127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n127.0.1.1 " + hostname + "\n"
+                + "fd\nfull\nnull\nptmx\npts\nrandom\nshm\nstderr\nstdin\nstdout\ntty\nurandom\nzero\n"
+                + "Name:\tcat\nx\n/\n", result.stdoutText(), result.stderrText());
+        assertEquals(0, result.exitCode());
+        Path resolv = Path.of("/etc/resolv.conf");
+        if (Files.isReadable(resolv)) {
+            assertEquals(Files.readString(resolv), inImage(lower, "", "cat /etc/resolv.conf").stdoutText());
+        }
+        assertEquals("", inImage(lower, "", "cat /written 2>/dev/null; ls -a / | grep flint-old").stdoutText(),
+                "each exec starts from a fresh upper, and the machine's old root is gone");
+        assertEquals("crw-rw-rw- 1,3 /dev/null\n", inImage(lower, "",
+                "ls -l /dev/null | while read mode links u g major minor rest; do echo \"$mode $major$minor /dev/null\"; done")
+                .stdoutText().replace(", ", ","));
+        assertEquals(before, tree(lower), "the lower is read only");
+        assertEquals(mounts, mountCount(), "nothing stays mounted on the host");
+        Path scratch = Path.of("/run/flint/exec");
+        if (Files.exists(scratch)) {
+            try (var left = Files.list(scratch)) {
+                assertEquals(List.of(), left.toList(), "the scratch tmpfs lived only in the child's namespace");
+            }
+        }
+        var missing = assertThrows(ExecFailedException.class, () -> client.exec(ExecRequest.builder(List.of("true"))
+                .env("PATH", "/bin").imageRoot(lower.toString(), "").workdir("/nope").build()));
+        assertTrue(missing.getMessage().contains("chdir /nope: No such file or directory"), missing.getMessage());
+    }
+
+    @Test
+    void aPersistentUpperIsSharedByEveryExecNamingIt() throws Exception {
+        assumeImageRoots();
+        Path lower = buildImage("image");
+        List<String> before = tree(lower);
+        long mounts = mountCount();
+        String upper = dir.resolve("state").toString();
+        assertEquals(0, inImage(lower, upper, "echo kept > /kept; mkdir -p /srv").exitCode());
+        assertEquals("kept\n", client.exec(ExecRequest.builder(List.of("cat", "kept")).env("PATH", "/bin")
+                .imageRoot(lower.toString(), upper).workdir("/").build()).stdoutText());
+        assertEquals("/srv\n", client.exec(ExecRequest.builder(List.of("pwd")).env("PATH", "/bin")
+                .imageRoot(lower.toString(), upper).workdir("/srv").build()).stdoutText());
+        assertEquals("kept\n", Files.readString(Path.of(upper, "upper", "kept")), "writes land in UPPER/upper");
+        assertEquals("65534 4242\n", client.exec(ExecRequest.builder(List.of("id", "-G")).env("PATH", "/bin")
+                .imageRoot(lower.toString(), upper).user(65534, 65534).groups(List.of(65534, 4242)).build()).stdoutText());
+        assertEquals(before, tree(lower));
+        Path otherLower = buildImage("other");
+        var twice = assertThrows(ExecFailedException.class, () -> inImage(otherLower, upper, "true"));
+        assertEquals(16, twice.errno(), twice.getMessage());
+        assertTrue(twice.getMessage().contains("already mounted over " + lower), twice.getMessage());
+        assertEquals(mounts, mountCount(), "the persistent overlay is in the agent's own namespace");
+        assertThrows(IllegalArgumentException.class, () -> inImage(lower, upper + "/../x", "true"));
+        Path alias = Files.createSymbolicLink(dir.resolve("alias"), Path.of(upper));
+        assertEquals(16, assertThrows(ExecFailedException.class, () -> inImage(otherLower, alias.toString(), "true"))
+                .errno(), "a symlink to an upper is that upper");
+        assertEquals("kept\n", inImage(lower, alias.toString(), "cat /kept").stdoutText());
+    }
+
+    @Test
+    void theAgentRefusesImagePathsTheClientWouldNotSend() throws Exception {
+        try (SocketChannel raw = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            raw.connect(UnixDomainSocketAddress.of(dir.resolve("agent.sock")));
+            assertEquals(Frame.HELLO, Frame.read(raw).type());
+            byte[] good = ExecRequest.builder(List.of("true")).imageRoot("/image", "/state/upper").build().encode();
+            byte[] bad = new String(good, StandardCharsets.ISO_8859_1).replace("/state/upper", "/state/../up")
+                    .getBytes(StandardCharsets.ISO_8859_1);
+            raw.write(new Frame(Frame.EXEC, 1, bad).encode());
+            Frame reply = Frame.read(raw);
+            assertEquals(Frame.EXEC_FAILED, reply.type());
+            assertEquals(22, java.nio.ByteBuffer.wrap(reply.payload()).getInt());
+        }
     }
 
     private static byte[] sha256(byte[] bytes) throws Exception {

@@ -67,6 +67,9 @@ class FrameTest {
         assertEquals(1, payload.getInt(), "envc");
         assertEquals(3, payload.getInt());
         assertEquals("A=1", new String(payload.array(), payload.position(), 3, StandardCharsets.UTF_8));
+        payload.position(payload.position() + 3);
+        assertEquals(0, payload.getInt(), "no supplementary groups");
+        assertEquals(0, payload.remaining(), "no image root");
     }
 
     @Test
