@@ -12,4 +12,5 @@ module dev.flint.image {
     requires aircompressor;
     exports dev.flint.image;
     exports dev.flint.image.tree;
+    exports dev.flint.image.config;
 }

@@ -12,21 +12,21 @@ import java.util.Map;
  * A tiny tar writer for tests: ustar headers, optional PAX records before a member, GNU long
  * names, and raw header tweaks, so every header form the index reads can be produced exactly.
  */
-final class TestTar {
+public final class TestTar {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
     /** Where the data of the last member written starts. */
     long lastDataOffset;
 
-    TestTar file(String name, String content) {
+    public TestTar file(String name, String content) {
         return member(name, '0', 0644, 0, 0, content.getBytes(StandardCharsets.UTF_8), "", 0, 0, Map.of());
     }
 
-    TestTar dir(String name) {
+    public TestTar dir(String name) {
         return member(name, '5', 0755, 0, 0, new byte[0], "", 0, 0, Map.of());
     }
 
-    TestTar symlink(String name, String target) {
+    public TestTar symlink(String name, String target) {
         return member(name, '2', 0777, 0, 0, new byte[0], target, 0, 0, Map.of());
     }
 
@@ -149,7 +149,7 @@ final class TestTar {
     }
 
     /** Ends the archive with two zero blocks and writes it to {@code path}. */
-    Path writeTo(Path path) throws IOException {
+    public Path writeTo(Path path) throws IOException {
         out.writeBytes(new byte[1024]);
         Files.write(path, out.toByteArray());
         return path;
