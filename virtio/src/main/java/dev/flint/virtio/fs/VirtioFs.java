@@ -47,26 +47,44 @@ public final class VirtioFs implements VirtioDevice, AutoCloseable {
      * {@code readOnly} every modifying request is refused with EROFS.
      */
     public VirtioFs(String tag, Path sharedDirectory, boolean readOnly) throws IOException {
+        this(tag, hostServer(sharedDirectory, readOnly));
+    }
+
+    /** A device serving {@code server} under {@code tag}. */
+    VirtioFs(String tag, FuseServer server) {
         byte[] tagBytes = tag.getBytes(StandardCharsets.UTF_8);
         if (tagBytes.length == 0 || tagBytes.length > TAG_BYTES) {
+            server.close();
             throw new IllegalArgumentException("virtio-fs tag '" + tag + "' is " + tagBytes.length
                     + " bytes; it must be 1 to " + TAG_BYTES + " bytes");
         }
+        this.tag = tag;
+        this.config = new byte[CONFIG_BYTES];
+        System.arraycopy(tagBytes, 0, config, 0, tagBytes.length);
+        MemorySegment.ofArray(config).set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, TAG_BYTES, REQUEST_QUEUES);
+        this.server = server;
+    }
+
+    private static FuseServer hostServer(Path sharedDirectory, boolean readOnly) throws IOException {
         if (!Files.exists(sharedDirectory)) {
             throw new IOException("shared directory " + sharedDirectory + " does not exist");
         }
         if (!Files.isDirectory(sharedDirectory)) {
             throw new IOException("shared directory " + sharedDirectory + " is not a directory");
         }
-        this.tag = tag;
-        this.config = new byte[CONFIG_BYTES];
-        System.arraycopy(tagBytes, 0, config, 0, tagBytes.length);
-        MemorySegment.ofArray(config).set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, TAG_BYTES, REQUEST_QUEUES);
         try {
-            this.server = new FuseServer(sharedDirectory.toAbsolutePath(), readOnly);
+            return new FuseServer(new HostFileSystem(sharedDirectory.toAbsolutePath(), readOnly));
         } catch (ErrnoException e) {
             throw new IOException("cannot share " + sharedDirectory + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A read-only device that serves image trees instead of a host directory: the guest mounts
+     * it (say at /.flint/images) and finds each tree published on it under its name.
+     */
+    public static ImageTreeFs forImages(String tag) {
+        return new ImageTreeFs(tag);
     }
 
     /** The mount tag the guest names the share by. */
