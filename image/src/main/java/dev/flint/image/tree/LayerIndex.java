@@ -16,11 +16,15 @@ import java.util.logging.Logger;
  * the tar later. Reads ustar, GNU long names and links ({@code L}/{@code K}), PAX local and
  * global headers (path, linkpath, size, uid, gid, uname, gname, mtime, SCHILY and LIBARCHIVE
  * xattrs) and base-256 numbers. Members whose name climbs above the root with ".." are skipped
- * (and logged): they would land outside the image.
+ * (and logged): they would land outside the image; so are paths, names and link targets longer
+ * than Linux allows (PATH_MAX, NAME_MAX), which no guest program could use.
  */
 public final class LayerIndex {
     /** Largest PAX or GNU long-name header accepted; real ones are a few hundred bytes. */
     static final int MAX_EXTENDED_HEADER = 1 << 20;
+    /** Linux's PATH_MAX and NAME_MAX: longer paths, names or symlink targets could not be used in the guest. */
+    static final int MAX_PATH_BYTES = 4096;
+    static final int MAX_NAME_BYTES = 255;
     private static final Logger LOG = Logger.getLogger(LayerIndex.class.getName());
     private static final byte[] USTAR_MAGIC = "ustar\0".getBytes(StandardCharsets.US_ASCII);
 
@@ -150,6 +154,12 @@ public final class LayerIndex {
                 LOG.warning(where + ": skipped member '" + name + "': its path leaves the image root");
                 return;
             }
+            String tooLong = tooLong(path, link);
+            if (tooLong != null) {
+                LOG.warning(where + ": skipped member '" + name.substring(0, Math.min(name.length(), 100)) + "...': "
+                        + tooLong);
+                return;
+            }
             String target = link;
             if (entryType == EntryType.HARDLINK) {
                 target = TarPaths.normalize(link);
@@ -177,6 +187,22 @@ public final class LayerIndex {
                 throw new InvalidLayerException(where + " ('" + name + "'): " + e.getMessage()
                         + "; the layer is corrupt");
             }
+        }
+
+        /** Why {@code path} or {@code link} is too long for Linux, or null when both fit. */
+        private static String tooLong(String path, String link) {
+            if (path.getBytes(StandardCharsets.UTF_8).length >= MAX_PATH_BYTES) {
+                return "its path is longer than PATH_MAX (" + MAX_PATH_BYTES + " bytes)";
+            }
+            if (link.getBytes(StandardCharsets.UTF_8).length >= MAX_PATH_BYTES) {
+                return "its link target is longer than PATH_MAX (" + MAX_PATH_BYTES + " bytes)";
+            }
+            for (String component : path.split("/")) {
+                if (component.getBytes(StandardCharsets.UTF_8).length > MAX_NAME_BYTES) {
+                    return "a name in its path is longer than NAME_MAX (" + MAX_NAME_BYTES + " bytes)";
+                }
+            }
+            return null;
         }
 
         /** The ustar name: prefix "/" name when the header is POSIX ustar (GNU headers use the prefix field otherwise). */

@@ -113,7 +113,7 @@ class LayerIndexTest {
 
     @Test
     void paxOverridesAndXattrs() throws Exception {
-        String longName = "deep/" + "p".repeat(300);
+        String longName = "deep/" + "p".repeat(250) + "/" + "p".repeat(100);
         Map<String, byte[]> records = TestTar.pax("path", longName, "uid", "4000000000", "gid", "77",
                 "uname", "üser", "gname", "grp", "mtime", "1234567890.75", "linkpath", "elsewhere/" + "q".repeat(120),
                 "SCHILY.xattr.security.capability", "\u0001\u0000");
@@ -197,6 +197,18 @@ class LayerIndexTest {
                 .writeTo(dir.resolve("escape.tar"));
         assertEquals(List.of("a/c", "abs/file"),
                 LayerIndex.scan(path).entries().stream().map(TarEntry::path).toList());
+    }
+
+    @Test
+    void pathsNamesAndTargetsLongerThanLinuxAllowsAreSkipped() throws Exception {
+        String deep = "d/".repeat(2100) + "f";
+        Path path = new TestTar()
+                .member("deep", '0', 0644, 0, 0, new byte[0], "", 0, 0, TestTar.pax("path", deep))
+                .member("wide", '0', 0644, 0, 0, new byte[0], "", 0, 0, TestTar.pax("path", "n".repeat(256)))
+                .member("link", '2', 0777, 0, 0, new byte[0], "", 0, 0, TestTar.pax("linkpath", "t".repeat(4096)))
+                .member("fits", '0', 0644, 0, 0, new byte[0], "", 0, 0, TestTar.pax("path", "n".repeat(255)))
+                .writeTo(dir.resolve("long.tar"));
+        assertEquals(List.of("n".repeat(255)), LayerIndex.scan(path).entries().stream().map(TarEntry::path).toList());
     }
 
     @Test
