@@ -162,6 +162,14 @@ class ImageTreeTest {
     }
 
     @Test
+    void aHardLinkMayNameWhatItsOwnLayersOpaqueMarkerHides() throws Exception {
+        ImageTree tree = flatten(layer(base()), layer(new TestTar().hardlink("kept", "etc/a").file("etc/.wh..wh..opq", "")));
+        assertTrue(tree.lookup("etc").orElseThrow().children().isEmpty());
+        assertEquals("a1", text(tree, "kept"));
+        assertEquals(1, tree.lookup("kept").orElseThrow().nlink());
+    }
+
+    @Test
     void hardLinksToNothingOrToDirectoriesAreSkipped() throws Exception {
         ImageTree tree = flatten(layer(new TestTar().dir("d").hardlink("to-dir", "d").hardlink("to-none", "nothing")));
         assertFalse(exists(tree, "to-dir"));
