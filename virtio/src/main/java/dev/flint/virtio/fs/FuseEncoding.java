@@ -18,6 +18,7 @@ final class FuseEncoding {
     static final int STATFS_OUT_BYTES = 80;
     static final int LSEEK_OUT_BYTES = 8;
     static final int DIRENT_NAME_OFFSET = 24;
+    static final int GETXATTR_OUT_BYTES = 8;
 
     /** How long the guest may cache names and attributes: short, because the host may change the tree too. */
     static final long VALID_SECONDS = 1;
@@ -39,21 +40,47 @@ final class FuseEncoding {
     }
 
     static void putEntry(ByteBuffer out, long nodeId, HostAttributes attributes) {
-        out.putLong(nodeId).putLong(0).putLong(VALID_SECONDS).putLong(VALID_SECONDS).putInt(0).putInt(0);
+        putEntry(out, nodeId, attributes, VALID_SECONDS);
+    }
+
+    /** {@code struct fuse_entry_out} whose name and attributes the guest may cache for {@code validSeconds}. */
+    static void putEntry(ByteBuffer out, long nodeId, HostAttributes attributes, long validSeconds) {
+        out.putLong(nodeId).putLong(0).putLong(validSeconds).putLong(validSeconds).putInt(0).putInt(0);
         putAttr(out, attributes);
     }
 
     static byte[] entryOut(long nodeId, HostAttributes attributes) {
+        return entryOut(nodeId, attributes, VALID_SECONDS);
+    }
+
+    static byte[] entryOut(long nodeId, HostAttributes attributes, long validSeconds) {
         ByteBuffer out = allocate(ENTRY_OUT_BYTES);
-        putEntry(out, nodeId, attributes);
+        putEntry(out, nodeId, attributes, validSeconds);
         return out.array();
     }
 
+    /**
+     * A negative {@code fuse_entry_out}: node id 0 tells the guest the name does not exist and
+     * lets it remember that for {@code validSeconds}.
+     */
+    static byte[] negativeEntryOut(long validSeconds) {
+        return allocate(ENTRY_OUT_BYTES).putLong(0).putLong(0).putLong(validSeconds).array();
+    }
+
     static byte[] attrOut(HostAttributes attributes) {
+        return attrOut(attributes, VALID_SECONDS);
+    }
+
+    static byte[] attrOut(HostAttributes attributes, long validSeconds) {
         ByteBuffer out = allocate(ATTR_OUT_BYTES);
-        out.putLong(VALID_SECONDS).putInt(0).putInt(0);
+        out.putLong(validSeconds).putInt(0).putInt(0);
         putAttr(out, attributes);
         return out.array();
+    }
+
+    /** {@code struct fuse_getxattr_out { u32 size; u32 padding; }}: the size a GETXATTR/LISTXATTR of size 0 asks for. */
+    static byte[] xattrSizeOut(int size) {
+        return allocate(GETXATTR_OUT_BYTES).putInt(size).putInt(0).array();
     }
 
     static byte[] openOut(long handle, int openFlags) {

@@ -25,6 +25,9 @@ final class FuseErrno {
     static final int ELOOP = Errno.ELOOP;
     static final int EPROTO = 71;
     static final int EOPNOTSUPP = Errno.EOPNOTSUPP;
+    static final int ENODATA = Errno.ENODATA;
+    static final int EMFILE = Errno.EMFILE;
+    static final int E2BIG = Errno.E2BIG;
 
     private FuseErrno() {
     }

@@ -17,7 +17,8 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
  * The virtio-fs device (virtio 1.x, 5.11): shares one host directory with the guest, which mounts
- * it with {@code mount -t virtiofs <tag> <dir>}. Queue 0 (hiprio) carries FORGET and INTERRUPT,
+ * it with {@code mount -t virtiofs <tag> <dir>} ({@link #forImages} makes the device that shares
+ * image trees instead). Queue 0 (hiprio) carries FORGET and INTERRUPT,
  * queue 1 the other FUSE requests; both are served by a FUSE server written here, on the VM's
  * event loop. The guest can never reach outside the shared directory: see {@code HostTree}.
  *
@@ -47,26 +48,54 @@ public final class VirtioFs implements VirtioDevice, AutoCloseable {
      * {@code readOnly} every modifying request is refused with EROFS.
      */
     public VirtioFs(String tag, Path sharedDirectory, boolean readOnly) throws IOException {
-        byte[] tagBytes = tag.getBytes(StandardCharsets.UTF_8);
-        if (tagBytes.length == 0 || tagBytes.length > TAG_BYTES) {
-            throw new IllegalArgumentException("virtio-fs tag '" + tag + "' is " + tagBytes.length
+        this(checkedTag(tag), hostServer(sharedDirectory, readOnly)); // the tag is checked before anything is opened
+    }
+
+    /** A device serving {@code server} under {@code tag}; the server is closed when the tag is refused. */
+    VirtioFs(String tag, FuseServer server) {
+        byte[] tagBytes;
+        try {
+            tagBytes = checkedTag(tag).getBytes(StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            server.close();
+            throw e;
+        }
+        this.tag = tag;
+        this.config = new byte[CONFIG_BYTES];
+        System.arraycopy(tagBytes, 0, config, 0, tagBytes.length);
+        MemorySegment.ofArray(config).set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, TAG_BYTES, REQUEST_QUEUES);
+        this.server = server;
+    }
+
+    private static String checkedTag(String tag) {
+        int bytes = tag.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes == 0 || bytes > TAG_BYTES) {
+            throw new IllegalArgumentException("virtio-fs tag '" + tag + "' is " + bytes
                     + " bytes; it must be 1 to " + TAG_BYTES + " bytes");
         }
+        return tag;
+    }
+
+    private static FuseServer hostServer(Path sharedDirectory, boolean readOnly) throws IOException {
         if (!Files.exists(sharedDirectory)) {
             throw new IOException("shared directory " + sharedDirectory + " does not exist");
         }
         if (!Files.isDirectory(sharedDirectory)) {
             throw new IOException("shared directory " + sharedDirectory + " is not a directory");
         }
-        this.tag = tag;
-        this.config = new byte[CONFIG_BYTES];
-        System.arraycopy(tagBytes, 0, config, 0, tagBytes.length);
-        MemorySegment.ofArray(config).set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, TAG_BYTES, REQUEST_QUEUES);
         try {
-            this.server = new FuseServer(sharedDirectory.toAbsolutePath(), readOnly);
+            return new FuseServer(new HostFileSystem(sharedDirectory.toAbsolutePath(), readOnly));
         } catch (ErrnoException e) {
             throw new IOException("cannot share " + sharedDirectory + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A read-only device that serves image trees instead of a host directory: the guest mounts
+     * it (say at /.flint/images) and finds each tree published on it under its name.
+     */
+    public static ImageTreeFs forImages(String tag) {
+        return new ImageTreeFs(tag);
     }
 
     /** The mount tag the guest names the share by. */

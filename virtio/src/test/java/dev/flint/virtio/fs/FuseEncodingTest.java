@@ -85,4 +85,16 @@ class FuseEncodingTest {
         assertEquals(123, ByteBuffer.wrap(FuseEncoding.writeOut(123)).order(ByteOrder.LITTLE_ENDIAN).getInt(0));
         assertEquals(1L << 40, ByteBuffer.wrap(FuseEncoding.lseekOut(1L << 40)).order(ByteOrder.LITTLE_ENDIAN).getLong(0));
     }
+
+    @Test
+    void negativeEntriesAndXattrSizesForTheImageShare() {
+        ByteBuffer negative = ByteBuffer.wrap(FuseEncoding.negativeEntryOut(77)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertEquals(FuseEncoding.ENTRY_OUT_BYTES, negative.capacity());
+        assertEquals(0, negative.getLong(0), "node id 0: the name does not exist");
+        assertEquals(77, negative.getLong(16), "entry_valid");
+        ByteBuffer size = ByteBuffer.wrap(FuseEncoding.xattrSizeOut(1234)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertEquals(8, size.capacity());
+        assertEquals(1234, size.getInt(0));
+        assertEquals(0, size.getInt(4));
+    }
 }

@@ -1,0 +1,67 @@
+package dev.flint.virtio.fs;
+
+import dev.flint.vmm.sys.ErrnoException;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The file handles an image share gave the guest: an open file is its node; an open directory
+ * also holds the listing taken at OPENDIR, so READDIR offsets stay meaningful while trees are
+ * published. Handles are never reused, and at most {@value #MAX_OPEN} are open at once: a guest
+ * that opens without releasing gets EMFILE rather than growing the host's heap.
+ */
+final class ImageHandles {
+    static final int MAX_OPEN = 1 << 16;
+
+    /** One name in a directory listing. */
+    record Listed(byte[] name, ImageNode node) {
+    }
+
+    /** An open file ({@code listing} null) or directory. */
+    record Handle(long id, ImageNode node, List<Listed> listing) {
+        boolean directory() {
+            return listing != null;
+        }
+    }
+
+    private final Map<Long, Handle> handles = new HashMap<>();
+    private long nextId = 1;
+
+    Handle open(String operation, ImageNode node, List<Listed> listing) throws ErrnoException {
+        if (handles.size() >= MAX_OPEN) {
+            throw new ErrnoException(operation + ": the guest already holds " + MAX_OPEN + " open handles",
+                    FuseErrno.EMFILE);
+        }
+        Handle handle = new Handle(nextId++, node, listing == null ? null : List.copyOf(listing));
+        handles.put(handle.id(), handle);
+        return handle;
+    }
+
+    /** The handle {@code fh}; EBADF when it is not open or is a file where a directory was expected (or the reverse). */
+    Handle get(long fh, boolean directory) throws ErrnoException {
+        Handle handle = handles.get(fh);
+        if (handle == null) {
+            throw new ErrnoException("file handle " + fh + " is not open", FuseErrno.EBADF);
+        }
+        if (handle.directory() != directory) {
+            throw new ErrnoException("file handle " + fh + " is " + (handle.directory() ? "a directory" : "a file")
+                    + ", not " + (directory ? "a directory" : "a file"), FuseErrno.EBADF);
+        }
+        return handle;
+    }
+
+    void release(long fh, boolean directory) throws ErrnoException {
+        get(fh, directory);
+        handles.remove(fh);
+    }
+
+    int size() {
+        return handles.size();
+    }
+
+    void clear() {
+        handles.clear();
+    }
+}
