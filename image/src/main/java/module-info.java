@@ -11,4 +11,6 @@ module dev.flint.image {
     requires com.fasterxml.jackson.databind;
     requires aircompressor;
     exports dev.flint.image;
+    exports dev.flint.image.registry;
+    exports dev.flint.image.store;
 }
