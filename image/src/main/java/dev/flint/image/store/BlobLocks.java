@@ -18,10 +18,16 @@ import java.util.function.Supplier;
  */
 final class BlobLocks {
     private final Path directory;
-    private final ConcurrentHashMap<String, ReentrantLock> inProcess = new ConcurrentHashMap<>();
+    /** JVM-wide, by lock file: two stores opened on one root in one JVM must queue here too. */
+    private static final ConcurrentHashMap<Path, ReentrantLock> IN_PROCESS = new ConcurrentHashMap<>();
 
     BlobLocks(Path directory) {
         this.directory = directory;
+    }
+
+    /** Forgets the in-JVM lock of a name used once (an import's temp name). */
+    void forget(String name) {
+        IN_PROCESS.remove(file(name).toAbsolutePath().normalize());
     }
 
     Path file(String name) {
@@ -29,9 +35,10 @@ final class BlobLocks {
     }
 
     <T> T withLock(String name, Supplier<T> action) {
-        ReentrantLock lock = inProcess.computeIfAbsent(name, n -> new ReentrantLock());
+        Path file = file(name).toAbsolutePath().normalize();
+        ReentrantLock lock = IN_PROCESS.computeIfAbsent(file, n -> new ReentrantLock());
         lock.lock();
-        try (FileChannel channel = FileChannel.open(directory.resolve(name + ".lock"), StandardOpenOption.CREATE,
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE); FileLock ignored = channel.lock()) {
             return action.get();
         } catch (IOException e) {

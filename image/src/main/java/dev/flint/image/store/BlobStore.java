@@ -156,6 +156,7 @@ public final class BlobStore {
             return locks.withLock(name, () -> importUnderLock(name, content, expected, what));
         } finally {
             StoreWrites.deleteQuietly(locks.file(name));
+            locks.forget(name);
         }
     }
 

@@ -13,8 +13,13 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * Keeps prune from deleting what a running pull has fetched but not yet recorded: pulls and loads
  * hold it shared, prune exclusive, across threads (a read-write lock) and processes (a shared or
  * exclusive lock on {@code locks/store.lock}, taken by the first sharer and dropped by the last).
+ * One guard per lock file per JVM (a JVM may hold one lock per file), shared by every store
+ * opened on that root.
  */
 public final class StoreGuard implements AutoCloseable {
+    private static final java.util.Map<Path, StoreGuard> OPEN = new java.util.HashMap<>();
+
+    private int users;
     private final ReentrantReadWriteLock inProcess = new ReentrantReadWriteLock();
     private final FileChannel channel;
     private final Path file;
@@ -26,7 +31,21 @@ public final class StoreGuard implements AutoCloseable {
         this.channel = channel;
     }
 
+    /** The JVM's guard for {@code file}; each open is matched by one {@link #close}. */
     public static StoreGuard open(Path file) {
+        Path key = file.toAbsolutePath().normalize();
+        synchronized (OPEN) {
+            StoreGuard guard = OPEN.get(key);
+            if (guard == null) {
+                guard = create(key);
+                OPEN.put(key, guard);
+            }
+            guard.users++;
+            return guard;
+        }
+    }
+
+    private static StoreGuard create(Path file) {
         try {
             return new StoreGuard(file, FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE));
@@ -90,6 +109,12 @@ public final class StoreGuard implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (OPEN) {
+            if (--users > 0) {
+                return;
+            }
+            OPEN.remove(file);
+        }
         try {
             channel.close();
         } catch (IOException e) {
