@@ -40,6 +40,9 @@ final class TarSource implements ArchiveSource {
         TarSource source = new TarSource(file, channel);
         try {
             source.index();
+        } catch (NumberFormatException e) {
+            channel.close();
+            throw new IOException("not a tar archive (a header field is not a number: " + e.getMessage() + ")", e);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
