@@ -78,7 +78,10 @@ public final class ImageStore implements AutoCloseable {
             Optional<PulledImage> stored = find(reference);
             if (stored.isPresent()) {
                 refs.touch(key, Instant.now());
-                stored.get().layers().forEach(l -> listener.layerDone(l.digest(), true));
+                stored.get().layers().forEach(l -> {
+                    listener.layerStarted(l.digest(), l.compressedSize());
+                    listener.layerDone(l.digest(), true);
+                });
                 return stored.get();
             }
             if (policy == PullPolicy.NEVER) {

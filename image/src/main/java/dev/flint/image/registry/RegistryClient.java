@@ -149,9 +149,13 @@ public final class RegistryClient {
                 if (n < 0) {
                     break;
                 }
+                done += n;
+                if (blob.size() >= 0 && done > blob.size()) {
+                    throw new DigestMismatchException("blob " + blob.digest() + " is longer than the " + blob.size()
+                            + " bytes its manifest says; it was discarded: the registry serves other content");
+                }
                 sha.update(buffer, 0, n);
                 out.write(buffer, 0, n);
-                done += n;
                 progress.accept(done);
             }
         } catch (IOException e) {

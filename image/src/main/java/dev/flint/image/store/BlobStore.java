@@ -68,10 +68,8 @@ public final class BlobStore {
                 String name = file.getFileName().toString();
                 int dot = name.indexOf('.');
                 String lockName = dot < 0 ? name : name.substring(0, dot);
-                locks.withLock(lockName, () -> {
-                    StoreWrites.deleteQuietly(file);
-                    return null;
-                });
+                // A held lock means a live writer (another process, or a store opened earlier): keep its file.
+                locks.ifFree(lockName, () -> StoreWrites.deleteQuietly(file));
             }
         } catch (IOException e) {
             throw new ImageException("cannot clean " + tmp + ": " + e.getMessage(), e);

@@ -204,6 +204,16 @@ class RegistryClientTest {
     }
 
     @Test
+    void aBlobLongerThanItsDescriptorIsCutOff() {
+        TestImages.Layer layer = image.layers().getFirst();
+        Path target = dir.resolve("blob");
+        DigestMismatchException e = assertThrows(DigestMismatchException.class, () -> client().downloadBlob(ref,
+                new Descriptor(layer.mediaType(), layer.digest(), layer.blob().length - 1, null), target, done -> { }));
+        assertTrue(e.getMessage().contains("longer"), e.getMessage());
+        assertFalse(Files.exists(target));
+    }
+
+    @Test
     void unknownTagsAreNotFound() {
         ImageNotFoundException e = assertThrows(ImageNotFoundException.class, () -> client().manifest(ref, "nope"));
         assertTrue(e.getMessage().contains("team/app/manifests/nope"), e.getMessage());
