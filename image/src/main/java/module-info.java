@@ -11,6 +11,8 @@ module dev.flint.image {
     requires com.fasterxml.jackson.databind;
     requires aircompressor;
     exports dev.flint.image;
+    exports dev.flint.image.registry;
+    exports dev.flint.image.store;
     exports dev.flint.image.tree;
     exports dev.flint.image.config;
 }
