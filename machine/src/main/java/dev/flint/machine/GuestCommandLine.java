@@ -11,6 +11,8 @@ import java.util.List;
  */
 final class GuestCommandLine {
     static final String AGENT_PATH = "/bin/flint-agent";
+    /** The virtio-fs tag of the share that serves image trees; the agent mounts it at /.flint/images. */
+    static final String IMAGE_SHARE_TAG = "flint-images";
 
     private GuestCommandLine() {
     }
@@ -23,7 +25,7 @@ final class GuestCommandLine {
     /** {@code diskArgument}: the machine disk's {@code flint.root=}/{@code flint.overlay=}, or empty. */
     static String of(MachineConfig config, String diskArgument) {
         List<String> parts = new ArrayList<>(List.of(VirtualMachine.BASE_CMDLINE, "quiet", "rdinit=" + AGENT_PATH,
-                "flint.hostname=" + config.name()));
+                "flint.hostname=" + config.name(), "flint.images=" + IMAGE_SHARE_TAG));
         if (!diskArgument.isEmpty()) {
             parts.add(diskArgument);
         }

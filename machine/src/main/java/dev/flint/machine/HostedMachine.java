@@ -98,6 +98,12 @@ final class HostedMachine implements MachineBackend {
     }
 
     @Override
+    public ExecResult run(String image, List<String> argv, RunOptions options, Consumer<byte[]> onStdout,
+                          Consumer<byte[]> onStderr) {
+        return backend.run(image, argv, options, onStdout, onStderr);
+    }
+
+    @Override
     public MachineInfo info() {
         MachineInfo info = backend.info();
         if (info.state() != recorded) {

@@ -4,6 +4,8 @@ import dev.flint.agent.ExecHandle;
 import dev.flint.agent.ExecRequest;
 import dev.flint.agent.OutputListener;
 import dev.flint.agent.ProcessResult;
+import dev.flint.image.PullListener;
+import dev.flint.image.PullPolicy;
 import dev.flint.virtio.vsock.VsockMuxer;
 
 import java.io.IOException;
@@ -30,6 +32,8 @@ final class LocalMachine implements MachineBackend {
     private final String id;
     private final MachineConfig config;
     private final Optional<MachineDisk> disk;
+    /** The image every exec runs in ({@link MachineConfig#image()}), pulled before the machine was defined. */
+    private final Optional<ImageRootfs> image;
     private final ConsoleLog console;
     private final Instant createdAt;
     private volatile RunningGuest guest;
@@ -37,10 +41,12 @@ final class LocalMachine implements MachineBackend {
     private volatile String lastStopReason;
     private ScheduledFuture<?> expiry;
 
-    private LocalMachine(String id, MachineConfig config, Optional<MachineDisk> disk, ConsoleLog console, Instant createdAt) {
+    private LocalMachine(String id, MachineConfig config, Optional<MachineDisk> disk, Optional<ImageRootfs> image,
+                         ConsoleLog console, Instant createdAt) {
         this.id = id;
         this.config = config;
         this.disk = disk;
+        this.image = image;
         this.console = console;
         this.createdAt = createdAt;
     }
@@ -51,8 +57,10 @@ final class LocalMachine implements MachineBackend {
      */
     static LocalMachine define(String id, MachineConfig config, Instant createdAt, OutputStream consoleCopy) {
         Objects.requireNonNull(config, "config");
+        Optional<ImageRootfs> image = config.image()
+                .map(reference -> Images.local().rootfs(reference, PullPolicy.MISSING, PullListener.NONE));
         Optional<MachineDisk> disk = config.hasOwnDisk() ? Optional.of(MachineDisk.open(config)) : Optional.empty();
-        return new LocalMachine(id, config, disk, new ConsoleLog(CONSOLE_BYTES, consoleCopy), createdAt);
+        return new LocalMachine(id, config, disk, image, new ConsoleLog(CONSOLE_BYTES, consoleCopy), createdAt);
     }
 
     /** Boots a stopped machine and waits up to {@code bootTimeout} (checked by the handle) for its agent. */
@@ -62,6 +70,7 @@ final class LocalMachine implements MachineBackend {
         state = MachineState.BOOTING;
         try {
             guest = RunningGuest.boot(config, disk, console, bootTimeout);
+            image.ifPresent(guest::publish);
             state = MachineState.RUNNING;
             lastStopReason = null;
             config.timeout().ifPresent(ttl -> expiry = Expiry.schedule(ttl, () -> expire(ttl)));
@@ -128,19 +137,14 @@ final class LocalMachine implements MachineBackend {
         return console.text();
     }
 
-    /** Runs {@code argv} with {@code options}; a timeout kills the process and throws {@link ExecTimeoutException}. */
+    /**
+     * Runs {@code argv} with {@code options}; a timeout kills the process and throws
+     * {@link ExecTimeoutException}. On a machine made from an image the process runs in that
+     * image's root, which keeps what it writes.
+     */
     @Override
     public ExecResult exec(List<String> argv, ExecOptions options) {
-        try {
-            return ExecResult.of(argv, running().agent.exec(request(argv, options)));
-        } catch (dev.flint.agent.ExecTimeoutException e) {
-            throw new ExecTimeoutException(argv, options.timeout().orElseThrow(), e);
-        } catch (IOException e) {
-            throw agentFailure(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new FlintException("interrupted while running " + argv, e);
-        }
+        return execute(argv, request(argv, options), options.timeout(), null, null);
     }
 
     /**
@@ -150,9 +154,32 @@ final class LocalMachine implements MachineBackend {
      */
     @Override
     public ExecResult exec(List<String> argv, ExecOptions options, Consumer<byte[]> onStdout, Consumer<byte[]> onStderr) {
+        return execute(argv, request(argv, options), options.timeout(), onStdout, onStderr);
+    }
+
+    /**
+     * Runs {@code argv} in {@code imageReference}'s root with a fresh writable layer, the image's
+     * Entrypoint, Cmd, Env, WorkingDir and User applying as in {@code docker run}. The image is
+     * pulled by the options' policy, before anything reaches the guest.
+     */
+    @Override
+    public ExecResult run(String imageReference, List<String> argv, RunOptions options, Consumer<byte[]> onStdout,
+                          Consumer<byte[]> onStderr) {
+        ImageRootfs rootfs = Images.local().rootfs(imageReference, options.pull(), PullListener.NONE);
         RunningGuest current = running();
-        ExecRequest request = request(argv, options);
+        current.publish(rootfs);
+        ExecRequest request = rootfs.request(argv, config.env(), options, true, "");
+        return execute(request.argv(), request, options.timeout(), onStdout, onStderr);
+    }
+
+    /** Buffers the output when {@code onStdout} is null, else streams it; maps the agent's failures to ours. */
+    private ExecResult execute(List<String> argv, ExecRequest request, Optional<Duration> timeout,
+                               Consumer<byte[]> onStdout, Consumer<byte[]> onStderr) {
+        RunningGuest current = running();
         try {
+            if (onStdout == null) {
+                return ExecResult.of(argv, current.agent.exec(request));
+            }
             ExecHandle handle = current.agent.start(request, new OutputListener() {
                 @Override
                 public void stdout(byte[] chunk) {
@@ -164,15 +191,17 @@ final class LocalMachine implements MachineBackend {
                     onStderr.accept(chunk);
                 }
             });
-            Duration limit = options.timeout().orElse(Duration.ofDays(365));
+            Duration limit = timeout.orElse(Duration.ofDays(365));
             ProcessResult result = handle.waitFor(limit.plusSeconds(5));
-            if (result == null || (options.timeout().isPresent() && result.signal() == 9)) {
+            if (result == null || (timeout.isPresent() && result.signal() == 9)) {
                 if (result == null) {
                     handle.kill(9);
                 }
                 throw new ExecTimeoutException(argv, limit, null);
             }
             return ExecResult.of(argv, result);
+        } catch (dev.flint.agent.ExecTimeoutException e) {
+            throw new ExecTimeoutException(argv, timeout.orElseThrow(), e);
         } catch (IOException e) {
             throw agentFailure(e);
         } catch (InterruptedException e) {
@@ -185,6 +214,13 @@ final class LocalMachine implements MachineBackend {
         if (argv == null || argv.isEmpty() || argv.get(0).isEmpty()) {
             throw new InvalidConfigException("exec needs a command: argv must be non-empty, got " + argv);
         }
+        if (image.isPresent()) {
+            RunOptions.Builder run = RunOptions.builder().env(options.env());
+            options.workdir().or(config::workdir).ifPresent(run::workdir);
+            options.stdin().ifPresent(run::stdin);
+            options.timeout().ifPresent(run::timeout);
+            return image.get().request(argv, config.env(), run.build(), false, imageUpper(image.get()));
+        }
         Map<String, String> env = new LinkedHashMap<>();
         env.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
         env.put("HOME", "/root");
@@ -195,6 +231,15 @@ final class LocalMachine implements MachineBackend {
         options.stdin().ifPresent(request::stdin);
         options.timeout().ifPresent(request::timeout);
         return request.build();
+    }
+
+    /**
+     * Where an image machine keeps what its commands write: on its disk when it has one (the
+     * agent mounts it at /.flint/disk; overlayfs cannot stack its upper layer on the root
+     * overlay), else in the guest's RAM for as long as it runs.
+     */
+    private String imageUpper(ImageRootfs rootfs) {
+        return (disk.isPresent() ? "/.flint/disk/images/" : "/run/flint/images/") + rootfs.shareName();
     }
 
     private RuntimeException agentFailure(IOException e) {

@@ -2,6 +2,9 @@ package dev.flint.machine;
 
 import dev.flint.virtio.vsock.VsockMuxer;
 
+import dev.flint.image.ImageException;
+import dev.flint.image.ImageReference;
+
 import java.io.OutputStream;
 import java.time.Duration;
 import java.time.Instant;
@@ -166,6 +169,36 @@ public final class Machine implements AutoCloseable {
     public ExecResult exec(List<String> argv, ExecOptions options, Consumer<byte[]> onStdout, Consumer<byte[]> onStderr) {
         return backend.exec(checked(argv), Objects.requireNonNull(options, "options"),
                 Objects.requireNonNull(onStdout, "onStdout"), Objects.requireNonNull(onStderr, "onStderr"));
+    }
+
+    /**
+     * Runs {@code argv} in OCI image {@code image} ({@code python:3.12-alpine},
+     * {@code localhost:5000/team/app:1}, {@code name@sha256:...}) and waits for it to end: the
+     * image is pulled when missing, its files become the process's root with a fresh writable
+     * layer, and its config applies as in {@code docker run} (Entrypoint, Cmd when argv is
+     * empty, Env under the caller's, WorkingDir, User). The machine keeps running its own root.
+     */
+    public ExecResult run(String image, List<String> argv) {
+        return run(image, argv, RunOptions.DEFAULT);
+    }
+
+    public ExecResult run(String image, List<String> argv, RunOptions options) {
+        return backend.run(checkedImage(image), List.copyOf(argv), Objects.requireNonNull(options, "options"), null, null);
+    }
+
+    /** As {@link #run(String, List, RunOptions)}, handing the output to the consumers as it arrives. */
+    public ExecResult run(String image, List<String> argv, RunOptions options, Consumer<byte[]> onStdout,
+                          Consumer<byte[]> onStderr) {
+        return backend.run(checkedImage(image), List.copyOf(argv), Objects.requireNonNull(options, "options"),
+                Objects.requireNonNull(onStdout, "onStdout"), Objects.requireNonNull(onStderr, "onStderr"));
+    }
+
+    private static String checkedImage(String image) {
+        try {
+            return ImageReference.parse(Objects.requireNonNull(image, "image")).canonical();
+        } catch (ImageException e) {
+            throw new InvalidConfigException(e.getMessage());
+        }
     }
 
     private static List<String> checked(List<String> argv) {

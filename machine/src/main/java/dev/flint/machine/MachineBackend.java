@@ -31,6 +31,13 @@ interface MachineBackend {
     /** Streams output to the consumers as it comes; the result carries the exit status and no output. */
     ExecResult exec(List<String> argv, ExecOptions options, Consumer<byte[]> onStdout, Consumer<byte[]> onStderr);
 
+    /**
+     * Runs {@code argv} in the root of OCI image {@code image} (pulled by the options' policy);
+     * streams to the consumers as {@link #exec(List, ExecOptions, Consumer, Consumer)} does, or
+     * buffers the output when they are null.
+     */
+    ExecResult run(String image, List<String> argv, RunOptions options, Consumer<byte[]> onStdout, Consumer<byte[]> onStderr);
+
     MachineInfo info();
 
     MachineMetrics metrics();

@@ -1,5 +1,8 @@
 package dev.flint.machine;
 
+import dev.flint.image.ImageException;
+import dev.flint.image.ImageReference;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,11 +31,11 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
                             Optional<Path> vsockSocket, List<DiskSpec> disks, int diskMb, List<MountSpec> mounts,
                             Optional<Path> rootfs, boolean retainDisk, NetworkPolicy network, List<PortSpec> ports,
                             Optional<String> workdir, Map<String, String> metadata, Optional<Duration> timeout,
-                            boolean startOnCreate) {
+                            boolean startOnCreate, Optional<String> image) {
     public static final int MIN_MEMORY_MB = 64;
     public static final int MAX_CPUS = 254;
-    /** MMIO slots left after vsock, rng and network, shared by the machine's disk, extra disks and mounts. */
-    public static final int MAX_DISKS = 16;
+    /** MMIO slots left after vsock, rng, network and the image share, shared by the machine's disk, extra disks and mounts. */
+    public static final int MAX_DISKS = 15;
     public static final int MIN_DISK_MB = 16;
     public static final int MAX_DISK_MB = 16 * 1024 * 1024;
     public static final int MAX_METADATA = 64;
@@ -79,6 +82,7 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
         private final Map<String, String> metadata = new LinkedHashMap<>();
         private Duration timeout;
         private boolean startOnCreate = true;
+        private String image;
 
         public Builder name(String name) {
             this.name = name;
@@ -209,6 +213,17 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
             return this;
         }
 
+        /**
+         * Every exec runs inside this OCI image ({@code python:3.12}, {@code localhost:5000/app@sha256:...}):
+         * its files as the root, its Env, WorkingDir and User. The image is pulled when missing
+         * before the machine boots; what the commands write is kept on the machine's disk when
+         * it has one ({@link #diskMb}), else for as long as the machine runs.
+         */
+        public Builder image(String image) {
+            this.image = image;
+            return this;
+        }
+
         public MachineConfig build() {
             if (name == null || !name.matches(NAME_PATTERN)) {
                 throw new InvalidConfigException("machine name must be 1-63 lowercase letters, digits or '-', starting"
@@ -276,10 +291,20 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
                 throw new InvalidConfigException("at most " + MAX_DISKS + " disks and mounts together (the machine's"
                         + " own disk counts), got " + devices);
             }
+            if (image != null) {
+                try {
+                    image = ImageReference.parse(image).canonical();
+                } catch (ImageException e) {
+                    throw new InvalidConfigException("image: " + e.getMessage());
+                }
+                if (rootfs != null) {
+                    throw new InvalidConfigException("image and rootfs both choose the machine's root; give one of them");
+                }
+            }
             return new MachineConfig(name, cpus, memoryMb, env, bootTimeout, Optional.ofNullable(kernel),
                     Optional.ofNullable(initrd), bootArgs, Optional.ofNullable(vsockSocket), disks, diskMb, mounts,
                     Optional.ofNullable(rootfs), retainDisk, network, ports, Optional.ofNullable(workdir), metadata,
-                    Optional.ofNullable(timeout), startOnCreate);
+                    Optional.ofNullable(timeout), startOnCreate, Optional.ofNullable(image));
         }
 
         private static void validateMetadata(Map<String, String> metadata) {

@@ -133,7 +133,7 @@ final class RemoteEngine implements Engine {
     }
 
     /** The exception for an error answer: the server's code and message, else the status. */
-    FlintException error(int status, String body) {
+    RuntimeException error(int status, String body) {
         try {
             JsonNode error = MachineJson.parse(body, "error").path("error");
             if (error.hasNonNull("code") && error.hasNonNull("message")) {

@@ -1,6 +1,7 @@
 package dev.flint.machine;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flint.machine.wire.ApiErrors;
 import dev.flint.machine.wire.MachineJson;
 import dev.flint.virtio.vsock.VsockMuxer;
@@ -83,8 +84,28 @@ final class RemoteMachine implements MachineBackend {
     /** Reads the server's exec frames (stdout, stderr, then exit or error) as they arrive. */
     @Override
     public ExecResult exec(List<String> argv, ExecOptions options, Consumer<byte[]> onStdout, Consumer<byte[]> onStderr) {
+        return streamed("/exec", MachineJson.exec(argv, options), argv, onStdout, onStderr);
+    }
+
+    /** Runs in the server's machine: the image is pulled into the server's store, not this host's. */
+    @Override
+    public ExecResult run(String image, List<String> argv, RunOptions options, Consumer<byte[]> onStdout,
+                          Consumer<byte[]> onStderr) {
+        if (onStdout == null) {
+            ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+            ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+            ExecResult status = streamed("/run", MachineJson.run(image, argv, options), argv, stdout::writeBytes,
+                    stderr::writeBytes);
+            return new ExecResult(status.command(), status.exitCode(), status.signal(), stdout.toByteArray(),
+                    stderr.toByteArray());
+        }
+        return streamed("/run", MachineJson.run(image, argv, options), argv, onStdout, onStderr);
+    }
+
+    private ExecResult streamed(String route, ObjectNode body, List<String> argv, Consumer<byte[]> onStdout,
+                                Consumer<byte[]> onStderr) {
         requireNotDeleted();
-        try (Stream<String> lines = engine.lines("POST", path + "/exec", MachineJson.exec(argv, options))) {
+        try (Stream<String> lines = engine.lines("POST", path + route, body)) {
             Iterator<String> frames = lines.iterator();
             while (frames.hasNext()) {
                 String line = frames.next();

@@ -3,6 +3,7 @@ package dev.flint.machine;
 import dev.flint.agent.AgentClient;
 import dev.flint.kernel.GuestImages;
 import dev.flint.virtio.blk.VirtioBlk;
+import dev.flint.virtio.fs.ImageTreeFs;
 import dev.flint.virtio.fs.VirtioFs;
 import dev.flint.virtio.mmio.VirtioMmioAttacher;
 import dev.flint.virtio.net.MacAddress;
@@ -47,17 +48,21 @@ final class RunningGuest implements AutoCloseable {
     final Duration bootDuration;
     /** The forwarded ports as bound: a host port 0 in the config reads as the port chosen. */
     final List<PortSpec> ports;
+    /** The share every machine has: the trees of the images its commands run in, published as they are first used. */
+    private final ImageTreeFs imageShare;
     private final List<AutoCloseable> devices;
     private final VsockUnixBridge bridge;
 
     private RunningGuest(VirtualMachine vm, VirtioVsock vsock, AgentClient agent, Instant startedAt,
-                         Duration bootDuration, List<PortSpec> ports, List<AutoCloseable> devices, VsockUnixBridge bridge) {
+                         Duration bootDuration, List<PortSpec> ports, ImageTreeFs imageShare, List<AutoCloseable> devices,
+                         VsockUnixBridge bridge) {
         this.vm = vm;
         this.vsock = vsock;
         this.agent = agent;
         this.startedAt = startedAt;
         this.bootDuration = bootDuration;
         this.ports = ports;
+        this.imageShare = imageShare;
         this.devices = devices;
         this.bridge = bridge;
     }
@@ -73,6 +78,8 @@ final class RunningGuest implements AutoCloseable {
                 new VirtioMmioAttacher(new VirtioRng())));
         VirtualMachine vm = null;
         try {
+            ImageTreeFs imageShare = own(owned, VirtioFs.forImages(GuestCommandLine.IMAGE_SHARE_TAG));
+            attachers.add(new VirtioMmioAttacher(imageShare));
             if (disk.isPresent()) {
                 attachers.add(new VirtioMmioAttacher(own(owned, openDisk(disk.get().image(), false, 0))));
             }
@@ -96,7 +103,7 @@ final class RunningGuest implements AutoCloseable {
             Duration boot = Duration.ofNanos(System.nanoTime() - start);
             VsockUnixBridge bridge = config.vsockSocket().isPresent()
                     ? VsockUnixBridge.start(vsock.muxer(), config.vsockSocket().get()) : null;
-            return new RunningGuest(vm, vsock, agent, startedAt, boot, ports, owned, bridge);
+            return new RunningGuest(vm, vsock, agent, startedAt, boot, ports, imageShare, owned, bridge);
         } catch (dev.flint.vmm.HostUnsupportedException e) {
             closeAll(owned);
             throw new HostUnsupportedException(e.getMessage(), e);
@@ -183,6 +190,13 @@ final class RunningGuest implements AutoCloseable {
             Thread.sleep(pause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Makes {@code rootfs} reachable in the guest under /.flint/images, once per boot. */
+    void publish(ImageRootfs rootfs) {
+        if (!imageShare.isPublished(rootfs.shareName())) {
+            imageShare.publish(rootfs.shareName(), rootfs.tree());
         }
     }
 

@@ -92,6 +92,12 @@ final class UnhostedMachine implements MachineBackend {
     }
 
     @Override
+    public ExecResult run(String image, List<String> argv, RunOptions options, Consumer<byte[]> onStdout,
+                          Consumer<byte[]> onStderr) {
+        return exec(argv, ExecOptions.DEFAULT);
+    }
+
+    @Override
     public MachineInfo info() {
         MachineInfo info = row.info();
         return new MachineInfo(info.name(), status(), info.cpus(), info.memoryMb(), info.diskMb(), info.mounts(),

@@ -100,6 +100,12 @@ public final class FakeBackend implements MachineBackend {
     }
 
     @Override
+    public ExecResult run(String image, List<String> argv, RunOptions options, Consumer<byte[]> onStdout,
+                          Consumer<byte[]> onStderr) {
+        throw new UnsupportedOperationException("the fake backend has no images");
+    }
+
+    @Override
     public ExecResult exec(List<String> argv, ExecOptions options, Consumer<byte[]> onStdout, Consumer<byte[]> onStderr) {
         MachineLifecycle.require(config.name(), state, MachineLifecycle.Action.EXEC);
         switch (argv.get(0)) {

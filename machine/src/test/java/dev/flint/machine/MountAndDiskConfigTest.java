@@ -47,7 +47,7 @@ class MountAndDiskConfigTest {
         for (int i = 0; i < MachineConfig.MAX_DISKS; i++) {
             many.mount(dir, "/m" + i, false);
         }
-        assertTrue(rejected(many::build).contains("at most 16 disks and mounts"));
+        assertTrue(rejected(many::build).contains("at most " + MachineConfig.MAX_DISKS + " disks and mounts"));
     }
 
     @Test

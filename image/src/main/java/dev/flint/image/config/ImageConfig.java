@@ -40,6 +40,14 @@ public record ImageConfig(List<String> env, List<String> entrypoint, List<String
         diffIds = List.copyOf(diffIds);
     }
 
+    /**
+     * This config without Entrypoint: for {@code docker exec}-style commands in an image, which
+     * run the caller's argv as given, with the image's Env, WorkingDir and User.
+     */
+    public ImageConfig withoutEntrypoint() {
+        return new ImageConfig(env, List.of(), cmd, workingDir, user, exposedPorts, diffIds);
+    }
+
     /** Reads an image config blob; every field is optional except that it must be a JSON object. */
     public static ImageConfig parse(byte[] configJson) {
         JsonNode root;

@@ -23,6 +23,8 @@ final class CreateCommand {
               --workdir DIR         default working directory of every command (absolute)
               --metadata K=V        a label to find the machine by (repeatable; ls --metadata)
               --boot-args STRING    extra kernel command-line arguments
+              --image REF           every command runs in OCI image REF (pulled by the server when
+                                    missing); with --disk-mb what they write survives stop/start
             """ + MachineOptions.USAGE + """
               --no-start            create it stopped; 'flint start NAME' boots it
               --json                print the machine's info as JSON instead of its id
@@ -58,6 +60,7 @@ final class CreateCommand {
                     }
                     case "--boot-args" -> config.bootArgs(in.value(option));
                     case "--no-start" -> config.start(false);
+                    case "--image" -> config.image(ImageCommands.reference(in.value(option)));
                     case "--json" -> json = true;
                     default -> {
                         if (machine.apply(option, in)) {

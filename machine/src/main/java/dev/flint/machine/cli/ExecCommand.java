@@ -1,16 +1,20 @@
 package dev.flint.machine.cli;
 
+import dev.flint.image.ImageException;
+import dev.flint.image.PullPolicy;
 import dev.flint.machine.ConnectOptions;
 import dev.flint.machine.ExecOptions;
 import dev.flint.machine.ExecResult;
 import dev.flint.machine.FlintException;
 import dev.flint.machine.InvalidConfigException;
 import dev.flint.machine.Machine;
+import dev.flint.machine.RunOptions;
 
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * {@code flint exec MACHINE -- COMMAND...} runs a command in a server's machine, streaming its
@@ -23,12 +27,16 @@ final class ExecCommand {
               --env K=V             environment variable for the command (repeatable)
               --workdir DIR         working directory (absolute; default: the machine's workdir, else /)
               --timeout SECONDS     kill the command after this long and exit 124
+              --image REF           run in OCI image REF with a fresh writable layer, its config
+                                    applying as in 'docker run' (pulled by the server when missing)
+              --user USER           with --image: NAME, UID, UID:GID or NAME:GROUP of the image
+              --pull POLICY         with --image: missing (default), always, or never
             """ + ServerTarget.OPTIONS_TEXT + """
               -h, --help            show this help
 
             Exit status: the command's exit code; 128+N if signal N killed it; 124 timeout; if the
-            command could not run: 2 bad arguments, 4 no server, 5 no such machine, 6 not running,
-            125 the machine failed.
+            command could not run: 2 bad arguments, 4 no server, 5 no such machine or image, 6 not
+            running, 7 the registry refused or failed, 8 the image store is full, 125 the machine failed.
             """;
     static final String EXEC_USAGE = """
             Usage: flint exec MACHINE [OPTIONS] -- COMMAND [ARGS...]
@@ -45,7 +53,9 @@ final class ExecCommand {
 
             """ + OPTIONS;
 
-    record Options(String machine, List<String> command, ExecOptions exec, boolean shell) {
+    /** {@code image} present: the command runs in that OCI image with {@code run}'s options. */
+    record Options(String machine, List<String> command, ExecOptions exec, boolean shell, Optional<String> image,
+                   RunOptions run) {
     }
 
     private ExecCommand() {
@@ -57,6 +67,9 @@ final class ExecCommand {
         ExecOptions.Builder exec = ExecOptions.builder();
         String machine = null;
         List<String> command = new ArrayList<>();
+        String image = null;
+        String user = null;
+        PullPolicy pull = PullPolicy.MISSING;
         try {
             while (in.hasNext()) {
                 String option = in.next();
@@ -73,6 +86,9 @@ final class ExecCommand {
                     }
                     case "--workdir" -> exec.workdir(in.value(option));
                     case "--timeout" -> exec.timeout(Duration.ofSeconds(in.intValue(option, 1, 86_400)));
+                    case "--image" -> image = ImageCommands.reference(in.value(option));
+                    case "--user" -> user = in.value(option);
+                    case "--pull" -> pull = ImageCommands.pullPolicy(in.value(option));
                     default -> {
                         if (option.startsWith("-")) {
                             throw new UsageException("unknown option for " + verb + ": " + option);
@@ -91,14 +107,24 @@ final class ExecCommand {
             if (machine == null) {
                 throw new UsageException(verb + " needs a MACHINE (its id or name); 'flint ls' lists them");
             }
-            if (command.isEmpty()) {
+            if (image == null && (user != null || pull != PullPolicy.MISSING)) {
+                throw new UsageException("--user and --pull apply to --image; add --image REF");
+            }
+            if (command.isEmpty() && (image == null || shell)) {
                 throw new UsageException(shell ? "shell needs a command line, e.g. flint shell " + machine + " 'ls /'"
                         : "exec needs a command after --, e.g. flint exec " + machine + " -- uname -a");
             }
             if (shell) {
                 command = List.of(String.join(" ", command));
             }
-            return new Options(machine, command, exec.build(), shell);
+            ExecOptions execOptions = exec.build();
+            RunOptions.Builder run = RunOptions.builder().env(execOptions.env()).pull(pull);
+            execOptions.workdir().ifPresent(run::workdir);
+            execOptions.timeout().ifPresent(run::timeout);
+            if (user != null) {
+                run.user(user);
+            }
+            return new Options(machine, command, execOptions, shell, Optional.ofNullable(image), run.build());
         } catch (InvalidConfigException e) {
             throw new UsageException(e.getMessage());
         }
@@ -108,8 +134,14 @@ final class ExecCommand {
         try {
             Machine machine = Machine.connect(options.machine(), server);
             List<String> argv = options.shell() ? List.of("/bin/sh", "-l", "-c", options.command().get(0)) : options.command();
-            ExecResult result = machine.exec(argv, options.exec(), chunk -> write(out, chunk), chunk -> write(err, chunk));
+            ExecResult result = options.image().isPresent()
+                    ? machine.run(options.image().get(), argv, options.run(), chunk -> write(out, chunk),
+                            chunk -> write(err, chunk))
+                    : machine.exec(argv, options.exec(), chunk -> write(out, chunk), chunk -> write(err, chunk));
             return result.signal() != 0 ? 128 + result.signal() : result.exitCode();
+        } catch (ImageException e) {
+            err.println("flint: " + e.getMessage());
+            return ImageCommands.exitCode(e);
         } catch (FlintException e) {
             err.println("flint: " + e.getMessage());
             return ExitCodes.of(e);

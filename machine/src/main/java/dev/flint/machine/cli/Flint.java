@@ -17,6 +17,13 @@ public final class Flint {
               doctor   check that machines work on this host and measure boot and exec times
               overhead measure the host memory the VMM adds per running idle machine
 
+            OCI images (stored under $FLINT_HOME/images, shared by every machine):
+              pull     pull an image from a registry: flint pull python:3.12
+              images   list the stored images
+              rmi      forget stored images; prune frees their layers
+              prune    free every blob and layer no stored image needs
+              load     load a 'docker save' archive or an OCI layout: flint load image.tar
+
             Machines that outlive the command (they live in a Flint server: flint serve):
               serve    host machines behind the HTTP/JSON API (default 127.0.0.1:8080)
               create   create (and boot) a machine: flint create web-1 --cpus 2
@@ -72,6 +79,7 @@ public final class Flint {
                 case "doctor" -> DoctorCommand.run(rest, out, err);
                 case "overhead" -> OverheadCommand.run(rest, out, err);
                 case "serve" -> ServeCommand.run(ServeCommand.parse(rest, env), out, err);
+                case "pull", "images", "rmi", "prune", "load" -> ImageCommands.run(command, rest, out, err);
                 default -> throw new UsageException("unknown command: " + command);
             };
         } catch (UsageException e) {
@@ -118,6 +126,7 @@ public final class Flint {
             case "doctor" -> DoctorCommand.USAGE;
             case "overhead" -> OverheadCommand.USAGE;
             case "serve" -> ServeCommand.USAGE;
+            case "pull", "images", "rmi", "prune", "load" -> ImageCommands.usage(command);
             case "create" -> CreateCommand.USAGE;
             case "ls" -> ListCommand.USAGE;
             case "exec" -> ExecCommand.EXEC_USAGE;

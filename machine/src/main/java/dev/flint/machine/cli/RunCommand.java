@@ -1,5 +1,7 @@
 package dev.flint.machine.cli;
 
+import dev.flint.image.ImageException;
+import dev.flint.image.PullPolicy;
 import dev.flint.machine.ExecOptions;
 import dev.flint.machine.ExecResult;
 import dev.flint.machine.ExecTimeoutException;
@@ -9,6 +11,7 @@ import dev.flint.machine.InvalidConfigException;
 import dev.flint.machine.Machine;
 import dev.flint.machine.MachineConfig;
 import dev.flint.machine.PortSpec;
+import dev.flint.machine.RunOptions;
 
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -19,16 +22,24 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /** {@code flint run}: boots a machine, runs one command in it, streams its output, exits with its code. */
 final class RunCommand {
     static final String USAGE = """
             Usage: flint run [OPTIONS] -- COMMAND [ARGS...]
+                   flint run --image REF [OPTIONS] [-- COMMAND [ARGS...]]
 
             Boots a microVM, runs COMMAND in it through Flint's guest agent, prints its stdout and
-            stderr as they come, deletes the machine, and exits with COMMAND's exit code.
+            stderr as they come, deletes the machine, and exits with COMMAND's exit code. With
+            --image, COMMAND runs in that OCI image's files (pulled when missing, with progress on
+            stderr), its Entrypoint, Cmd (when no COMMAND is given), Env, WorkingDir and User
+            applying as in 'docker run'.
 
             Options:
+              --image REF           run in OCI image REF (python:3.12, localhost:5000/app:1, name@sha256:...)
+              --user USER           with --image: NAME, UID, UID:GID or NAME:GROUP of the image
+              --pull POLICY         with --image: missing (default), always, or never
               --env K=V             environment variable for COMMAND (repeatable)
               --workdir DIR         working directory in the guest (absolute; default /)
               --timeout SECONDS     kill COMMAND after this long and exit 124
@@ -39,7 +50,8 @@ final class RunCommand {
               -h, --help            show this help
 
             Exit status: COMMAND's exit code; 128+N if a signal N killed it; 124 timeout;
-            2 bad arguments; 3 this host cannot run machines; 125 the machine failed.
+            2 bad arguments; 3 this host cannot run machines; 125 the machine failed; with --image
+            also 5 no such image, 7 the registry refused or failed, 8 the image store is full.
             """;
 
     static final int EXIT_MACHINE = 125;
@@ -47,7 +59,9 @@ final class RunCommand {
     private RunCommand() {
     }
 
-    record Options(MachineConfig config, ExecOptions exec, List<String> command, boolean console, boolean timings) {
+    /** {@code image} and {@code run} are set together: a command in an OCI image instead of the machine's root. */
+    record Options(MachineConfig config, ExecOptions exec, List<String> command, boolean console, boolean timings,
+                   Optional<String> image, RunOptions run) {
     }
 
     static Options parse(List<String> args) throws UsageException {
@@ -57,6 +71,9 @@ final class RunCommand {
         List<String> command = new ArrayList<>();
         boolean console = false;
         boolean timings = false;
+        String image = null;
+        String user = null;
+        PullPolicy pull = PullPolicy.MISSING;
         MachineOptions machine = new MachineOptions(config);
         try {
             while (in.hasNext()) {
@@ -79,6 +96,9 @@ final class RunCommand {
                     case "--workdir" -> exec.workdir(in.value(option));
                     case "--timeout" -> exec.timeout(Duration.ofSeconds(in.intValue(option, 1, 86_400)));
                     case "--name" -> config.name(in.value(option));
+                    case "--image" -> image = ImageCommands.reference(in.value(option));
+                    case "--user" -> user = in.value(option);
+                    case "--pull" -> pull = ImageCommands.pullPolicy(in.value(option));
                     case "--console" -> console = true;
                     case "--timings" -> timings = true;
                     default -> {
@@ -89,11 +109,22 @@ final class RunCommand {
                     }
                 }
             }
-            if (command.isEmpty()) {
+            if (command.isEmpty() && image == null) {
                 throw new UsageException("run needs a command after --, e.g. flint run -- uname -a");
             }
+            if (image == null && (user != null || pull != PullPolicy.MISSING)) {
+                throw new UsageException("--user and --pull apply to --image runs; add --image REF");
+            }
             machine.finish();
-            return new Options(config.build(), exec.build(), command, console, timings);
+            ExecOptions execOptions = exec.build();
+            RunOptions.Builder run = RunOptions.builder().env(execOptions.env()).pull(pull);
+            execOptions.workdir().ifPresent(run::workdir);
+            execOptions.timeout().ifPresent(run::timeout);
+            if (user != null) {
+                run.user(user);
+            }
+            return new Options(config.build(), execOptions, command, console, timings, Optional.ofNullable(image),
+                    run.build());
         } catch (InvalidConfigException e) {
             throw new UsageException(e.getMessage());
         }
@@ -103,13 +134,22 @@ final class RunCommand {
         OutputStream stdout = new FileOutputStream(FileDescriptor.out);
         OutputStream stderr = new FileOutputStream(FileDescriptor.err);
         long start = System.nanoTime();
+        if (options.image().isPresent()) {
+            int pulled = ImageCommands.pull(options.image().get(), options.run().pull(), err);
+            if (pulled != 0) {
+                return pulled;
+            }
+        }
         try (Machine machine = Machine.create(options.config(), options.console() ? stderr : null)) {
             long ready = System.nanoTime();
             for (PortSpec port : machine.ports()) {
                 err.println("flint: forwarding " + port);
             }
-            ExecResult result = machine.exec(options.command(), options.exec(), chunk -> write(stdout, chunk),
-                    chunk -> write(stderr, chunk));
+            ExecResult result = options.image().isPresent()
+                    ? machine.run(options.image().get(), options.command(), options.run(), chunk -> write(stdout, chunk),
+                            chunk -> write(stderr, chunk))
+                    : machine.exec(options.command(), options.exec(), chunk -> write(stdout, chunk),
+                            chunk -> write(stderr, chunk));
             if (options.timings()) {
                 err.printf("flint: machine ready in %.1f ms, command took %.1f ms%n", (ready - start) / 1e6,
                         (System.nanoTime() - ready) / 1e6);
@@ -121,6 +161,9 @@ final class RunCommand {
         } catch (HostUnsupportedException e) {
             err.println("flint: " + e.getMessage());
             return BootCommand.EXIT_HOST;
+        } catch (ImageException e) {
+            err.println("flint: " + e.getMessage());
+            return ImageCommands.exitCode(e);
         } catch (FlintException e) {
             err.println("flint: " + e.getMessage());
             return EXIT_MACHINE;

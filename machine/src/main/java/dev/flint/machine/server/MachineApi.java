@@ -2,7 +2,9 @@ package dev.flint.machine.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flint.image.ImageException;
 import dev.flint.machine.Engine;
+import dev.flint.machine.Images;
 import dev.flint.machine.ExecResult;
 import dev.flint.machine.FlintException;
 import dev.flint.machine.InvalidConfigException;
@@ -17,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.Set;
 
 /**
@@ -30,6 +33,8 @@ final class MachineApi {
 
     private final Engine engine;
     private final BearerAuth auth;
+    /** Opened on the first image request: a server that never sees one never opens the image store. */
+    private ImageApi images;
 
     MachineApi(Engine engine, BearerAuth auth) {
         this.engine = engine;
@@ -42,7 +47,7 @@ final class MachineApi {
             route(request, out);
         } catch (ApiException e) {
             out.json(ApiErrors.status(e.code()), ApiErrors.body(e.code(), e.getMessage()));
-        } catch (FlintException e) {
+        } catch (FlintException | ImageException e) {
             String code = ApiErrors.code(e);
             out.json(ApiErrors.status(code), ApiErrors.body(code, e.getMessage()));
         } catch (RuntimeException e) {
@@ -68,9 +73,13 @@ final class MachineApi {
             throw new ApiException(ApiErrors.UNAUTHORIZED, "this server needs 'Authorization: Bearer TOKEN' with its"
                     + " token (flint serve --token)");
         }
+        if (path.size() >= 2 && path.get(0).equals("v1") && path.get(1).equals("images")) {
+            images().route(request.method(), path.subList(2, path.size()), optionalBody(request), out);
+            return;
+        }
         if (path.size() < 2 || !path.get(0).equals("v1") || !path.get(1).equals("machines") || path.size() > 4) {
             throw new ApiException(ApiErrors.NO_ROUTE, "no route " + request.method() + " " + request.path()
-                    + "; the API lives under /v1/machines (see openapi.yaml)");
+                    + "; the API lives under /v1/machines and /v1/images (see openapi.yaml)");
         }
         if (path.size() == 2) {
             switch (only(request, "GET", "POST")) {
@@ -116,6 +125,11 @@ final class MachineApi {
                 only(request, "POST");
                 exec(machine, MachineJson.exec(body(request, "exec request")), out);
             }
+            case "run" -> {
+                only(request, "POST");
+                MachineJson.RunCall call = MachineJson.run(body(request, "run request"));
+                stream(out, (stdout, stderr) -> machine.run(call.image(), call.argv(), call.options(), stdout, stderr));
+            }
             case "logs" -> {
                 only(request, "GET");
                 out.text(200, machine.consoleLog());
@@ -125,8 +139,15 @@ final class MachineApi {
                 out.json(200, MachineJson.metrics(machine.metrics()));
             }
             default -> throw new ApiException(ApiErrors.NO_ROUTE, "no route " + request.method() + " " + request.path()
-                    + "; a machine has start, stop, restart, exec, logs and metrics");
+                    + "; a machine has start, stop, restart, exec, run, logs and metrics");
         }
+    }
+
+    private synchronized ImageApi images() {
+        if (images == null) {
+            images = new ImageApi(Images.local());
+        }
+        return images;
     }
 
     /** This API's OpenAPI 3 description, shipped beside this class. */
@@ -143,14 +164,23 @@ final class MachineApi {
 
     /** Streams the command's output as NDJSON frames: stdout/stderr (base64), then exit or error. */
     private static void exec(Machine machine, MachineJson.ExecCall call, ApiResponder out) {
+        stream(out, (stdout, stderr) -> machine.exec(call.argv(), call.options(), stdout, stderr));
+    }
+
+    /** A command that streams its output to two consumers and returns its exit status. */
+    private interface StreamedCommand {
+        ExecResult run(Consumer<byte[]> stdout, Consumer<byte[]> stderr);
+    }
+
+    private static void stream(ApiResponder out, StreamedCommand command) {
         ApiResponder.FrameStream frames = out.stream();
         try {
-            ExecResult result = machine.exec(call.argv(), call.options(),
-                    chunk -> frames.frame(chunk("stdout", chunk)), chunk -> frames.frame(chunk("stderr", chunk)));
+            ExecResult result = command.run(chunk -> frames.frame(chunk("stdout", chunk)),
+                    chunk -> frames.frame(chunk("stderr", chunk)));
             frames.frame(MachineJson.object().put("type", "exit").put("exitCode", result.exitCode())
                     .put("signal", result.signal()));
             frames.end();
-        } catch (FlintException e) {
+        } catch (FlintException | ImageException e) {
             if (!frames.started()) {
                 throw e;   // nothing sent yet: answer with the error's own status
             }

@@ -1,6 +1,10 @@
 package dev.flint.machine.wire;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flint.image.ImageException;
+import dev.flint.image.ImageNotFoundException;
+import dev.flint.image.ImageStoreFullException;
+import dev.flint.image.InvalidReferenceException;
 import dev.flint.machine.AgentUnavailableException;
 import dev.flint.machine.ExecTimeoutException;
 import dev.flint.machine.FlintException;
@@ -27,6 +31,9 @@ public final class ApiErrors {
     public static final String EXEC_TIMEOUT = "exec_timeout";
     public static final String AGENT_UNAVAILABLE = "agent_unavailable";
     public static final String HOST_UNSUPPORTED = "host_unsupported";
+    public static final String IMAGE_NOT_FOUND = "image_not_found";
+    public static final String REGISTRY_FAILED = "registry_failed";
+    public static final String IMAGE_STORE_FULL = "image_store_full";
     public static final String INTERNAL = "internal";
 
     private ApiErrors() {
@@ -42,6 +49,10 @@ public final class ApiErrors {
             case ExecTimeoutException e -> EXEC_TIMEOUT;
             case AgentUnavailableException e -> AGENT_UNAVAILABLE;
             case HostUnsupportedException e -> HOST_UNSUPPORTED;
+            case InvalidReferenceException e -> INVALID_REQUEST;
+            case ImageNotFoundException e -> IMAGE_NOT_FOUND;
+            case ImageStoreFullException e -> IMAGE_STORE_FULL;
+            case ImageException e -> REGISTRY_FAILED;
             default -> INTERNAL;
         };
     }
@@ -50,18 +61,20 @@ public final class ApiErrors {
         return switch (code) {
             case INVALID_REQUEST -> 400;
             case UNAUTHORIZED -> 401;
-            case NOT_FOUND, NO_ROUTE -> 404;
+            case NOT_FOUND, NO_ROUTE, IMAGE_NOT_FOUND -> 404;
             case METHOD_NOT_ALLOWED -> 405;
             case EXEC_TIMEOUT -> 408;
             case STATE_CONFLICT, NOT_RUNNING -> 409;
             case HOST_UNSUPPORTED -> 501;
             case AGENT_UNAVAILABLE -> 503;
+            case REGISTRY_FAILED -> 502;
+            case IMAGE_STORE_FULL -> 507;
             default -> 500;
         };
     }
 
     /** The exception a client throws for an error the server sent. */
-    public static FlintException exception(String code, String message) {
+    public static RuntimeException exception(String code, String message) {
         return switch (code) {
             case INVALID_REQUEST -> new InvalidConfigException(message);
             case NOT_FOUND -> new MachineNotFoundException(message);
@@ -70,6 +83,9 @@ public final class ApiErrors {
             case EXEC_TIMEOUT -> new ExecTimeoutException(message);
             case AGENT_UNAVAILABLE -> new AgentUnavailableException(message, null);
             case HOST_UNSUPPORTED -> new HostUnsupportedException(message, null);
+            case IMAGE_NOT_FOUND -> new ImageNotFoundException(message);
+            case IMAGE_STORE_FULL -> new ImageStoreFullException(message);
+            case REGISTRY_FAILED -> new ImageException(message);
             default -> new FlintException(message);
         };
     }

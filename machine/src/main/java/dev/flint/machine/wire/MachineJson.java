@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flint.image.PullPolicy;
+import dev.flint.machine.RunOptions;
 import dev.flint.machine.ExecOptions;
 import dev.flint.machine.InvalidConfigException;
 import dev.flint.machine.MachineConfig;
@@ -39,9 +41,11 @@ import java.util.Set;
 public final class MachineJson {
     public static final ObjectMapper MAPPER = new ObjectMapper();
     private static final Set<String> CONFIG_FIELDS = Set.of("name", "cpus", "memoryMb", "env", "bootTimeoutMs",
-            "kernel", "initrd", "bootArgs", "vsockSocket", "disks", "diskMb", "mounts", "rootfs", "retainDisk",
+            "kernel", "initrd", "bootArgs", "vsockSocket", "disks", "diskMb", "mounts", "rootfs", "image", "retainDisk",
             "network", "ports", "workdir", "metadata", "timeoutMs", "start");
     private static final Set<String> EXEC_FIELDS = Set.of("argv", "env", "workdir", "stdin", "timeoutMs");
+    private static final Set<String> RUN_FIELDS = Set.of("image", "argv", "env", "workdir", "user", "stdin", "timeoutMs",
+            "pull");
 
     private MachineJson() {
     }
@@ -100,6 +104,7 @@ public final class MachineJson {
         json.set("metadata", stringMap(config.metadata()));
         config.timeout().ifPresent(t -> json.put("timeoutMs", t.toMillis()));
         json.put("start", config.startOnCreate());
+        config.image().ifPresent(i -> json.put("image", i));
         return json;
     }
 
@@ -127,6 +132,7 @@ public final class MachineJson {
                     text(mount, "target").orElseThrow(() -> missing("mounts[].target")), bool(mount, "readOnly").orElse(false)));
         }
         text(json, "rootfs").map(Path::of).ifPresent(config::rootfs);
+        text(json, "image").ifPresent(config::image);
         bool(json, "retainDisk").ifPresent(config::retainDisk);
         if (json.has("network")) {
             config.network(network(json.get("network")));
@@ -243,7 +249,7 @@ public final class MachineJson {
                 text(json, "vsockSocket").map(Path::of), disks, json.path("diskMb").asInt(), mounts,
                 text(json, "rootfs").map(Path::of), json.path("retainDisk").asBoolean(), network, ports,
                 text(json, "workdir"), stringMap(json, "metadata"), millis(json, "timeoutMs"),
-                json.path("start").asBoolean(true));
+                json.path("start").asBoolean(true), text(json, "image"));
     }
 
     private static PortSpec portOf(JsonNode port) {
@@ -331,6 +337,45 @@ public final class MachineJson {
         }
         millis(json, "timeoutMs").ifPresent(options::timeout);
         return new ExecCall(argv, options.build());
+    }
+
+    /** A run request: a command in an OCI image, and its options. */
+    public record RunCall(String image, List<String> argv, RunOptions options) {
+    }
+
+    public static ObjectNode run(String image, List<String> argv, RunOptions options) {
+        ObjectNode json = object().put("image", image);
+        ArrayNode array = json.putArray("argv");
+        argv.forEach(array::add);
+        json.set("env", stringMap(options.env()));
+        options.workdir().ifPresent(w -> json.put("workdir", w));
+        options.user().ifPresent(u -> json.put("user", u));
+        options.stdin().ifPresent(s -> json.put("stdin", Base64.getEncoder().encodeToString(s)));
+        options.timeout().ifPresent(t -> json.put("timeoutMs", t.toMillis()));
+        json.put("pull", options.pull().name().toLowerCase(Locale.ROOT));
+        return json;
+    }
+
+    public static RunCall run(JsonNode json) {
+        requireObject(json, "run request");
+        rejectUnknown(json, RUN_FIELDS, "run request");
+        String image = text(json, "image").orElseThrow(() -> missing("image"));
+        ObjectNode execPart = ((ObjectNode) json).deepCopy();
+        execPart.remove(List.of("image", "user", "pull"));
+        ExecCall exec = exec(execPart);
+        RunOptions.Builder options = RunOptions.builder().env(exec.options().env());
+        exec.options().workdir().ifPresent(options::workdir);
+        exec.options().stdin().ifPresent(options::stdin);
+        exec.options().timeout().ifPresent(options::timeout);
+        text(json, "user").ifPresent(options::user);
+        text(json, "pull").ifPresent(pull -> {
+            try {
+                options.pull(PullPolicy.valueOf(pull.toUpperCase(Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                throw new InvalidConfigException("run request: pull must be always, missing or never, got '" + pull + "'");
+            }
+        });
+        return new RunCall(image, exec.argv(), options.build());
     }
 
     // --- states ----------------------------------------------------------------------------------
