@@ -76,13 +76,13 @@ CONF
   pid=$!
   echo "$pid" > "$STATE/registry.pid"
   i=0
-  while [ $i -lt 100 ]; do # up to 10 s
+  while [ $i -lt $(( ${FLINT_REGISTRY_WAIT:-10} * 10 )) ]; do # FLINT_REGISTRY_WAIT seconds (emulated CPUs start it slowly)
     if ! kill -0 "$pid" 2>/dev/null; then rm -f "$STATE/registry.pid"; return 1; fi
     if answers "$2"; then echo "$2" > "$STATE/port"; return 0; fi
     sleep 0.1; i=$((i + 1))
   done
   kill "$pid" 2>/dev/null || true; rm -f "$STATE/registry.pid"
-  log "docker-registry did not answer on port $2 within 10 s; log: $STATE/registry.log"
+  log "docker-registry did not answer on port $2 within ${FLINT_REGISTRY_WAIT:-10} s (FLINT_REGISTRY_WAIT); log: $STATE/registry.log"
   tail -n 20 "$STATE/registry.log" >&2 || true
   exit 1
 }

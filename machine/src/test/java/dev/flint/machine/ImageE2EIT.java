@@ -37,7 +37,7 @@ class ImageE2EIT {
         String registry = scripts.resolve("registry.sh").toString();
         String ref = "127.0.0.1:5000/flint/";
         String script = String.join("\n",
-                "export FLINT_HOME=/tmp/flint-home FLINT_INSECURE_REGISTRIES=127.0.0.1:5000",
+                "export FLINT_HOME=/tmp/flint-home FLINT_INSECURE_REGISTRIES=127.0.0.1:5000 FLINT_REGISTRY_WAIT=300",
                 "now() { cut -d' ' -f1 /proc/uptime; }; timed() { l=$1; shift; t0=$(now); \"$@\"; rc=$?;"
                         + " echo \"time-$l=$(awk \"BEGIN{print $(now)-$t0}\")\" >&2; return $rc; }",
                 registry + " start " + images + "/registry 5000 || exit 1",

@@ -61,11 +61,11 @@ class MountAndDiskConfigTest {
     }
 
     @Test
-    void theBootLineCarriesHostnameDiskAndMountsInOrder() {
+    void theBootLineCarriesHostnameImageShareDiskAndMountsInOrder() {
         MachineConfig config = MachineConfig.builder().name("box").mount(dir, "/src", true).mount(dir, "/out", false)
                 .network(NetworkPolicy.none()).bootArgs("loglevel=3").build();
         String line = GuestCommandLine.of(config, "flint.overlay=/dev/vda");
-        assertTrue(line.contains(" rdinit=/bin/flint-agent flint.hostname=box flint.overlay=/dev/vda"
+        assertTrue(line.contains(" rdinit=/bin/flint-agent flint.hostname=box flint.images=flint-images flint.overlay=/dev/vda"
                 + " flint.mounts=flintfs0:/src:ro,flintfs1:/out loglevel=3"), line);
         assertFalse(GuestCommandLine.of(MachineConfig.builder().build(), "").contains("flint.mounts"));
     }
