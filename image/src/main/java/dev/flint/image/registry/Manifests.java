@@ -124,7 +124,7 @@ public final class Manifests {
     }
 
     /** Parses JSON, naming {@code what} in the error. */
-    public static JsonNode parse(byte[] document, String what) {
+    static JsonNode parse(byte[] document, String what) {
         try {
             JsonNode root = JSON.readTree(document);
             if (root == null || !root.isObject()) {

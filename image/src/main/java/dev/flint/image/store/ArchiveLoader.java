@@ -131,7 +131,10 @@ public final class ArchiveLoader {
     }
 
     private static List<LoadedImage> ociLayout(ArchiveSource source, BlobStore blobs) throws IOException {
-        JsonNode index = Manifests.parse(source.read("index.json"), "index.json of " + source.name());
+        JsonNode index = JSON.readTree(source.read("index.json"));
+        if (index == null || !index.isObject()) {
+            throw new ImageException("index.json of " + source.name() + " is not a JSON object; the layout is broken");
+        }
         List<LoadedImage> images = new ArrayList<>();
         for (JsonNode entry : index.path("manifests")) {
             String digest = entry.path("digest").asText("");

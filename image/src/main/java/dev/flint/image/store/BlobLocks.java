@@ -64,7 +64,8 @@ final class BlobLocks {
         ReentrantLock lock = IN_PROCESS.computeIfAbsent(file, n -> new ReentrantLock());
         lock.lock();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE); FileLock ignored = channel.lock()) {
+                StandardOpenOption.WRITE); FileLock held = channel.lock()) {
+            assert held.isValid();
             return action.get();
         } catch (IOException e) {
             throw new ImageException("cannot lock " + directory.resolve(name + ".lock") + ": " + e.getMessage()

@@ -83,7 +83,8 @@ public final class StoreGuard implements AutoCloseable {
     /** Runs {@code action} with no pull or load running in any process. */
     public <T> T exclusive(java.util.function.Supplier<T> action) {
         inProcess.writeLock().lock();
-        try (FileLock ignored = channel.lock()) {
+        try (FileLock held = channel.lock()) {
+            assert held.isValid();
             return action.get();
         } catch (IOException e) {
             throw failure(e);
