@@ -42,12 +42,10 @@ find_bin() {
   log "docker-registry not found (set FLINT_REGISTRY_BIN)"; exit 1
 }
 
-answers() { # answers PORT: true when GET /v2/ gets an HTTP answer
-  if command -v curl >/dev/null 2>&1; then
-    curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$1/v2/" 2>/dev/null
-  else
-    wget -q -O /dev/null -T 2 "http://127.0.0.1:$1/v2/" 2>/dev/null
-  fi
+answers() { # answers PORT: true when GET /v2/ gets an HTTP answer (bash's /dev/tcp: no curl or wget needed,
+  # and busybox's static wget crashes in name lookup)
+  (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'GET /v2/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3 \
+    && read -r -t 2 line <&3 && [[ $line == HTTP/* ]]) 2>/dev/null
 }
 
 is_running() {
