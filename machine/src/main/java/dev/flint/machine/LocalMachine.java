@@ -215,10 +215,10 @@ final class LocalMachine implements MachineBackend {
             throw new InvalidConfigException("exec needs a command: argv must be non-empty, got " + argv);
         }
         if (image.isPresent()) {
-            RunOptions.Builder run = RunOptions.builder().env(options.env());
-            options.workdir().or(config::workdir).ifPresent(run::workdir);
-            options.stdin().ifPresent(run::stdin);
-            options.timeout().ifPresent(run::timeout);
+            RunOptions.Builder run = RunOptions.builder().exec(options);
+            if (options.workdir().isEmpty()) {
+                config.workdir().ifPresent(run::workdir);
+            }
             return image.get().request(argv, config.env(), run.build(), false, imageUpper(image.get()));
         }
         Map<String, String> env = new LinkedHashMap<>();

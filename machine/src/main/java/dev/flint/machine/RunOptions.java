@@ -3,63 +3,82 @@ package dev.flint.machine;
 import dev.flint.image.PullPolicy;
 
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
- * How to run one command in an OCI image ({@link Machine#run}): environment (over the image's
- * Env), working directory and user (instead of the image's WorkingDir and User), bytes for
- * stdin, a timeout, and when to pull the image ({@link PullPolicy#MISSING} by default).
+ * How to run one command in an OCI image ({@link Machine#run}): what an exec takes (environment
+ * over the image's Env, a working directory instead of its WorkingDir, stdin, a timeout), the
+ * user instead of the image's User, and when to pull the image ({@link PullPolicy#MISSING} by default).
  */
-public record RunOptions(Map<String, String> env, Optional<String> workdir, Optional<String> user,
-                         Optional<byte[]> stdin, Optional<Duration> timeout, PullPolicy pull) {
+public record RunOptions(ExecOptions exec, Optional<String> user, PullPolicy pull) {
     public static final RunOptions DEFAULT = builder().build();
     private static final String USER_PATTERN = "[A-Za-z0-9_.][A-Za-z0-9_.-]{0,31}(:[A-Za-z0-9_.][A-Za-z0-9_.-]{0,31})?";
 
     public RunOptions {
-        env = Map.copyOf(env);
+        Objects.requireNonNull(exec, "exec");
+        Objects.requireNonNull(user, "user");
         Objects.requireNonNull(pull, "pull");
+    }
+
+    public Map<String, String> env() {
+        return exec.env();
+    }
+
+    public Optional<String> workdir() {
+        return exec.workdir();
+    }
+
+    public Optional<byte[]> stdin() {
+        return exec.stdin();
+    }
+
+    public Optional<Duration> timeout() {
+        return exec.timeout();
     }
 
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The exec part of these options: what the agent needs besides the image. */
-    ExecOptions exec() {
-        ExecOptions.Builder exec = ExecOptions.builder().env(env);
-        workdir.ifPresent(exec::workdir);
-        stdin.ifPresent(exec::stdin);
-        timeout.ifPresent(exec::timeout);
-        return exec.build();
-    }
-
-    /** Fluent, validating builder. */
+    /** Fluent, validating builder; the exec part validates as {@link ExecOptions.Builder} does. */
     public static final class Builder {
         private final ExecOptions.Builder exec = ExecOptions.builder();
-        private final Map<String, String> env = new LinkedHashMap<>();
-        private String workdir;
         private String user;
-        private byte[] stdin;
-        private Duration timeout;
         private PullPolicy pull = PullPolicy.MISSING;
 
         public Builder env(String key, String value) {
             exec.env(key, value);
-            env.put(key, value);
             return this;
         }
 
         public Builder env(Map<String, String> variables) {
-            variables.forEach(this::env);
+            exec.env(variables);
             return this;
         }
 
         public Builder workdir(String workdir) {
             exec.workdir(workdir);
-            this.workdir = workdir;
+            return this;
+        }
+
+        public Builder stdin(byte[] stdin) {
+            exec.stdin(stdin);
+            return this;
+        }
+
+        public Builder timeout(Duration timeout) {
+            exec.timeout(timeout);
+            return this;
+        }
+
+        /** Takes every part of {@code options}: env, workdir, stdin and timeout. */
+        public Builder exec(ExecOptions options) {
+            env(options.env());
+            options.workdir().ifPresent(this::workdir);
+            options.stdin().ifPresent(this::stdin);
+            options.timeout().ifPresent(this::timeout);
             return this;
         }
 
@@ -72,25 +91,13 @@ public record RunOptions(Map<String, String> env, Optional<String> workdir, Opti
             return this;
         }
 
-        public Builder stdin(byte[] stdin) {
-            this.stdin = stdin.clone();
-            return this;
-        }
-
-        public Builder timeout(Duration timeout) {
-            exec.timeout(timeout);
-            this.timeout = timeout;
-            return this;
-        }
-
         public Builder pull(PullPolicy pull) {
             this.pull = Objects.requireNonNull(pull, "pull");
             return this;
         }
 
         public RunOptions build() {
-            return new RunOptions(env, Optional.ofNullable(workdir), Optional.ofNullable(user), Optional.ofNullable(stdin),
-                    Optional.ofNullable(timeout), pull);
+            return new RunOptions(exec.build(), Optional.ofNullable(user), pull);
         }
     }
 }

@@ -54,8 +54,10 @@ final class ExecCommand {
             """ + OPTIONS;
 
     /** {@code image} present: the command runs in that OCI image with {@code run}'s options. */
-    record Options(String machine, List<String> command, ExecOptions exec, boolean shell, Optional<String> image,
-                   RunOptions run) {
+    record Options(String machine, List<String> command, RunOptions run, boolean shell, Optional<String> image) {
+        ExecOptions exec() {
+            return run.exec();
+        }
     }
 
     private ExecCommand() {
@@ -117,14 +119,11 @@ final class ExecCommand {
             if (shell) {
                 command = List.of(String.join(" ", command));
             }
-            ExecOptions execOptions = exec.build();
-            RunOptions.Builder run = RunOptions.builder().env(execOptions.env()).pull(pull);
-            execOptions.workdir().ifPresent(run::workdir);
-            execOptions.timeout().ifPresent(run::timeout);
+            RunOptions.Builder run = RunOptions.builder().exec(exec.build()).pull(pull);
             if (user != null) {
                 run.user(user);
             }
-            return new Options(machine, command, execOptions, shell, Optional.ofNullable(image), run.build());
+            return new Options(machine, command, run.build(), shell, Optional.ofNullable(image));
         } catch (InvalidConfigException e) {
             throw new UsageException(e.getMessage());
         }

@@ -60,8 +60,11 @@ final class RunCommand {
     }
 
     /** {@code image} and {@code run} are set together: a command in an OCI image instead of the machine's root. */
-    record Options(MachineConfig config, ExecOptions exec, List<String> command, boolean console, boolean timings,
-                   Optional<String> image, RunOptions run) {
+    record Options(MachineConfig config, RunOptions run, List<String> command, boolean console, boolean timings,
+                   Optional<String> image) {
+        ExecOptions exec() {
+            return run.exec();
+        }
     }
 
     static Options parse(List<String> args) throws UsageException {
@@ -116,15 +119,11 @@ final class RunCommand {
                 throw new UsageException("--user and --pull apply to --image runs; add --image REF");
             }
             machine.finish();
-            ExecOptions execOptions = exec.build();
-            RunOptions.Builder run = RunOptions.builder().env(execOptions.env()).pull(pull);
-            execOptions.workdir().ifPresent(run::workdir);
-            execOptions.timeout().ifPresent(run::timeout);
+            RunOptions.Builder run = RunOptions.builder().exec(exec.build()).pull(pull);
             if (user != null) {
                 run.user(user);
             }
-            return new Options(config.build(), execOptions, command, console, timings, Optional.ofNullable(image),
-                    run.build());
+            return new Options(config.build(), run.build(), command, console, timings, Optional.ofNullable(image));
         } catch (InvalidConfigException e) {
             throw new UsageException(e.getMessage());
         }

@@ -363,10 +363,7 @@ public final class MachineJson {
         ObjectNode execPart = ((ObjectNode) json).deepCopy();
         execPart.remove(List.of("image", "user", "pull"));
         ExecCall exec = exec(execPart);
-        RunOptions.Builder options = RunOptions.builder().env(exec.options().env());
-        exec.options().workdir().ifPresent(options::workdir);
-        exec.options().stdin().ifPresent(options::stdin);
-        exec.options().timeout().ifPresent(options::timeout);
+        RunOptions.Builder options = RunOptions.builder().exec(exec.options());
         text(json, "user").ifPresent(options::user);
         text(json, "pull").ifPresent(pull -> {
             try {
