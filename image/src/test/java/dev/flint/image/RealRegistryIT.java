@@ -9,7 +9,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,16 +17,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Pulls from a real registry: Debian's {@code docker-registry} (distribution 2.8) on loopback,
@@ -35,8 +30,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * three binaries; skips saying so when one is absent.
  */
 class RealRegistryIT {
-    private static final List<String> TOOLS = List.of("/usr/bin/docker-registry", "/usr/bin/skopeo", "/usr/bin/umoci");
-
     @TempDir
     static Path dir;
     private static Process registry;
@@ -44,86 +37,22 @@ class RealRegistryIT {
 
     @BeforeAll
     static void startRegistry() throws Exception {
-        for (String tool : TOOLS) {
-            assumeTrue(Files.isExecutable(Path.of(tool)), "needs " + tool + " (apt-get install docker-registry"
-                    + " skopeo umoci)");
-        }
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
-        host = "127.0.0.1:" + port;
-        Path config = dir.resolve("registry.yml");
-        Files.writeString(config, """
-                version: 0.1
-                log:
-                  level: warn
-                storage:
-                  filesystem:
-                    rootdirectory: %s
-                http:
-                  addr: %s
-                """.formatted(dir.resolve("registry-data"), host));
-        registry = new ProcessBuilder("/usr/bin/docker-registry", "serve", config.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("registry.log").toFile()).start();
-        HttpClient http = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (true) {
-            try {
-                if (http.send(HttpRequest.newBuilder(URI.create("http://" + host + "/v2/")).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    break;
-                }
-            } catch (IOException e) {
-                // not up yet
-            }
-            if (System.nanoTime() > deadline || !registry.isAlive()) {
-                throw new IllegalStateException("docker-registry did not come up on " + host + ": "
-                        + Files.readString(dir.resolve("registry.log")));
-            }
-            Thread.sleep(100);
-        }
+        RegistryTools.assumeTools();
+        host = "127.0.0.1:" + RegistryTools.freePort();
+        registry = RegistryTools.startRegistry(dir, host, "");
     }
 
     @AfterAll
     static void stopRegistry() throws Exception {
-        if (registry != null) {
-            registry.destroy();
-            if (!registry.waitFor(10, TimeUnit.SECONDS)) {
-                registry.destroyForcibly();
-            }
-        }
+        RegistryTools.stop(registry);
     }
 
     private static void run(String... command) throws Exception {
-        Path log = dir.resolve("command.log");
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        if (!process.waitFor(120, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new IllegalStateException(String.join(" ", command) + " took over 120 s");
-        }
-        if (process.exitValue() != 0) {
-            throw new IllegalStateException(String.join(" ", command) + " failed (" + process.exitValue() + "): "
-                    + Files.readString(log));
-        }
+        RegistryTools.run(dir, command);
     }
 
-    /** An OCI layout {@code name} whose image {@code name:t} has one layer with {@code etc/<file>} = {@code content}. */
     private static Path buildImage(String name, String file, String content) throws Exception {
-        Path layout = dir.resolve(name);
-        Path bundle = dir.resolve(name + "-bundle");
-        run("umoci", "init", "--layout", layout.toString());
-        run("umoci", "new", "--image", layout + ":t");
-        List<String> unpack = new ArrayList<>(List.of("umoci", "unpack"));
-        if (!"root".equals(System.getProperty("user.name"))) {
-            unpack.add("--rootless");
-        }
-        unpack.addAll(List.of("--image", layout + ":t", bundle.toString()));
-        run(unpack.toArray(String[]::new));
-        Files.createDirectories(bundle.resolve("rootfs/etc"));
-        Files.writeString(bundle.resolve("rootfs/etc").resolve(file), content);
-        run("umoci", "repack", "--image", layout + ":t", bundle.toString());
-        return layout;
+        return RegistryTools.buildImage(dir, name, file, content);
     }
 
     /** The sha256 of each uncompressed layer, from a {@code skopeo copy --dest-decompress} to a {@code dir:}. */
