@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # registry.sh: a throwaway docker-registry (distribution 2.8) on loopback, for tests.
 #   registry.sh start STORAGE_DIR [PORT]   serve an existing storage root; prints the port
 #   registry.sh stop                        stop the one started with the same state dir
@@ -56,7 +56,7 @@ try_start() { # try_start STORAGE PORT: 0 when up, 1 when the process died (port
   cat > "$STATE/config.yml" <<CONF
 version: 0.1
 log:
-  level: warn
+  level: ${FLINT_REGISTRY_LOG_LEVEL:-warn}
   accesslog:
     disabled: true
 storage:

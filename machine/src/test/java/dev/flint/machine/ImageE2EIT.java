@@ -40,7 +40,7 @@ class ImageE2EIT {
                 "export FLINT_HOME=/tmp/flint-home FLINT_INSECURE_REGISTRIES=127.0.0.1:5000 FLINT_REGISTRY_WAIT=300",
                 "now() { cut -d' ' -f1 /proc/uptime; }; timed() { l=$1; shift; t0=$(now); \"$@\"; rc=$?;"
                         + " echo \"time-$l=$(awk \"BEGIN{print $(now)-$t0}\")\" >&2; return $rc; }",
-                registry + " start " + images + "/registry 5000 || exit 1",
+                registry + " start " + images + "/registry 5000 || { cat /tmp/flint-registry/registry.log; exit 1; }",
                 "timed pull " + flint + " pull " + ref + "layers:t; echo \"pull-exit=$?\"",
                 flint + " pull " + ref + "layers:app > /dev/null && " + flint + " pull " + ref + "layers-zstd:t > /dev/null && "
                         + flint + " pull " + ref + "layers-v2s2:t > /dev/null; echo \"pulls-exit=$?\"",
