@@ -165,8 +165,8 @@ final class LocalMachine implements MachineBackend {
     @Override
     public ExecResult run(String imageReference, List<String> argv, RunOptions options, Consumer<byte[]> onStdout,
                           Consumer<byte[]> onStderr) {
+        RunningGuest current = running();   // a stopped machine says so before anything is pulled
         ImageRootfs rootfs = Images.local().rootfs(imageReference, options.pull(), PullListener.NONE);
-        RunningGuest current = running();
         current.publish(rootfs);
         ExecRequest request = rootfs.request(argv, config.env(), options, true, "");
         return execute(request.argv(), request, options.timeout(), onStdout, onStderr);

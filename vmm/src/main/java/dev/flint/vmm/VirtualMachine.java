@@ -106,6 +106,10 @@ public final class VirtualMachine implements AutoCloseable {
         } catch (ErrnoException e) {
             machine.close();
             throw new VmmException("creating VM " + config.name() + " failed: " + e.getMessage(), e);
+        } catch (java.nio.file.AccessDeniedException e) {
+            machine.close();
+            throw new VmmException("booting VM " + config.name() + " failed: " + e.getFile() + " is not readable by this"
+                    + " user; give it read access to the guest kernel and initramfs (FLINT_CACHE)", e);
         } catch (InvalidKernelException | IOException | IllegalArgumentException e) {
             machine.close();
             throw new VmmException("booting VM " + config.name() + " failed: " + e.getMessage(), e);
