@@ -23,15 +23,7 @@ final class HandleTable implements AutoCloseable {
 
     /** The open file {@code fh} names; EBADF when it is unknown or is a directory where a file was expected (or the reverse). */
     OpenHandle get(long fh, boolean directory) throws ErrnoException {
-        OpenHandle handle = handles.get(fh);
-        if (handle == null) {
-            throw new ErrnoException("file handle " + fh + " is not open", FuseErrno.EBADF);
-        }
-        if (handle.directory() != directory) {
-            throw new ErrnoException("file handle " + fh + " is " + (handle.directory() ? "a directory" : "a file")
-                    + ", not " + (directory ? "a directory" : "a file"), FuseErrno.EBADF);
-        }
-        return handle;
+        return FuseHandle.checked(handles.get(fh), fh, directory);
     }
 
     /** Closes and forgets {@code fh}. */

@@ -20,8 +20,9 @@ final class ImageHandles {
     }
 
     /** An open file ({@code listing} null) or directory. */
-    record Handle(long id, ImageNode node, List<Listed> listing) {
-        boolean directory() {
+    record Handle(long id, ImageNode node, List<Listed> listing) implements FuseHandle {
+        @Override
+        public boolean directory() {
             return listing != null;
         }
     }
@@ -41,15 +42,7 @@ final class ImageHandles {
 
     /** The handle {@code fh}; EBADF when it is not open or is a file where a directory was expected (or the reverse). */
     Handle get(long fh, boolean directory) throws ErrnoException {
-        Handle handle = handles.get(fh);
-        if (handle == null) {
-            throw new ErrnoException("file handle " + fh + " is not open", FuseErrno.EBADF);
-        }
-        if (handle.directory() != directory) {
-            throw new ErrnoException("file handle " + fh + " is " + (handle.directory() ? "a directory" : "a file")
-                    + ", not " + (directory ? "a directory" : "a file"), FuseErrno.EBADF);
-        }
-        return handle;
+        return FuseHandle.checked(handles.get(fh), fh, directory);
     }
 
     void release(long fh, boolean directory) throws ErrnoException {
