@@ -208,7 +208,7 @@ final class RunningGuest implements AutoCloseable {
                 .map(region -> new HostResidency.Range(region.host().address(), region.size())).toList());
         List<VirtioBlk> disks = devicesOf(VirtioBlk.class);
         VirtioNetStats net = devicesOf(VirtioNet.class).stream().map(VirtioNet::stats).findFirst()
-                .orElse(new VirtioNetStats(0, 0, 0, 0, 0, 0));
+                .orElse(new VirtioNetStats(0, 0, 0, 0, 0, 0, 0));
         long denied = devicesOf(VirtioNet.class).stream().mapToLong(n -> n.backend().stats().denied()).sum();
         return new MachineMetrics(Duration.ofNanos(cpuNanos), resident, vm.vcpuExits(), vsock.bytesToGuest(),
                 vsock.bytesFromGuest(), disks.stream().mapToLong(VirtioBlk::bytesRead).sum(),

@@ -55,6 +55,12 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
     /** Discard and write-zeroes segments: u64 sector, u32 sectors, u32 flags. */
     static final int RANGE_BYTES = 16;
     static final int MAX_RANGE_SECTORS = 1 << 22;
+    /**
+     * Most data bytes one read or write may move: the used length (data and status byte) must
+     * fit an int, and aliased descriptors must not make one request read the disk for minutes.
+     * Linux sends a few MiB at most.
+     */
+    static final long MAX_TRANSFER = Integer.MAX_VALUE - 1;
     private static final Logger LOG = Logger.getLogger(VirtioBlk.class.getName());
 
     private final FileChannel file;
@@ -183,7 +189,7 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
     private byte transfer(DescriptorChain chain, List<DescriptorChain.Buffer> buffers, long sector, boolean write,
                           int[] written) throws IOException {
         long total = buffers.stream().mapToLong(b -> Integer.toUnsignedLong(b.length())).sum();
-        if (total == 0 || !inside(sector, total)) {
+        if (total == 0 || total > MAX_TRANSFER || !inside(sector, total)) {
             return S_IOERR;
         }
         long position = sector * SECTOR;

@@ -51,6 +51,8 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
     public static final int DEFAULT_BACKLOG = 256;
     /** Largest frame accepted from a backend: a 64 KiB IP packet plus Ethernet header. */
     static final int MAX_FRAME = 65535 + 14;
+    /** Largest tx chain the guest may send: the header and the largest frame; longer ones are dropped unread. */
+    static final int MAX_TX_CHAIN = HEADER + MAX_FRAME;
     private static final Logger LOG = Logger.getLogger(VirtioNet.class.getName());
 
     private final MacAddress mac;
@@ -58,6 +60,7 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
     private final ArrayBlockingQueue<byte[]> backlog;
     private final LongAdder txFrames = new LongAdder();
     private final LongAdder txMalformed = new LongAdder();
+    private final LongAdder txDroppedTooLarge = new LongAdder();
     private final LongAdder rxFrames = new LongAdder();
     private final LongAdder rxDroppedFull = new LongAdder();
     private final LongAdder rxDroppedTooLarge = new LongAdder();
@@ -96,7 +99,7 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
     }
 
     public VirtioNetStats stats() {
-        return new VirtioNetStats(txFrames.sum(), txMalformed.sum(), rxFrames.sum(), rxDroppedFull.sum(),
+        return new VirtioNetStats(txFrames.sum(), txMalformed.sum(), txDroppedTooLarge.sum(), rxFrames.sum(), rxDroppedFull.sum(),
                 rxDroppedTooLarge.sum(), rxDroppedNotReady.sum());
     }
 
@@ -209,9 +212,15 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
         }
     }
 
-    /** One guest frame: check the header, strip it, hand the rest to the backend. */
+    /** One guest frame: check its size and header, strip the header, hand the rest to the backend. */
     private int transmit(DescriptorChain chain) {
-        byte[] bytes = chain.readAll();
+        byte[] bytes = chain.readAll(MAX_TX_CHAIN).orElse(null);
+        if (bytes == null) {
+            txDroppedTooLarge.increment();
+            LOG.fine("guest sent a tx chain of " + chain.readableLength() + " bytes, over the " + MAX_TX_CHAIN
+                    + "-byte maximum; dropped");
+            return 0;
+        }
         if (bytes.length < HEADER) {
             txMalformed.increment();
             LOG.fine("guest sent a tx chain of " + bytes.length + " bytes, shorter than the virtio-net header; dropped");

@@ -4,6 +4,7 @@ import dev.flint.vmm.memory.GuestMemory;
 
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import java.util.Optional;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
@@ -53,11 +54,19 @@ public final class DescriptorChain {
         return memory.slice(buffer.address(), Integer.toUnsignedLong(buffer.length()));
     }
 
-    /** All readable bytes, concatenated. */
-    public byte[] readAll() {
+    /**
+     * All readable bytes, concatenated, or empty when the guest's buffers hold more than
+     * {@code limit} bytes: the total is checked before anything is allocated, so a chain whose
+     * descriptors claim gigabytes (they may all alias the same guest RAM) costs nothing.
+     * Devices pass their protocol's largest request and count what is refused.
+     */
+    public Optional<byte[]> readAll(int limit) {
+        if (limit < 0) {
+            throw new IllegalArgumentException("read limit must not be negative, got " + limit);
+        }
         long total = readableLength();
-        if (total > Integer.MAX_VALUE - 8) {
-            throw new VirtqueueException("chain " + head + " is too large to read at once: " + total + " bytes");
+        if (total > limit) {
+            return Optional.empty();
         }
         byte[] out = new byte[(int) total];
         int at = 0;
@@ -65,7 +74,7 @@ public final class DescriptorChain {
             MemorySegment.copy(memory.slice(buffer.address(), buffer.length()), JAVA_BYTE, 0, out, at, buffer.length());
             at += buffer.length();
         }
-        return out;
+        return Optional.of(out);
     }
 
     /**

@@ -122,6 +122,11 @@ public final class Virtqueue {
                 if (length == 0 || length % DESCRIPTOR_SIZE != 0 || (flags & DESC_F_NEXT) != 0) {
                     throw new VirtqueueException("indirect descriptor table of " + length + " bytes in chain " + head);
                 }
+                // No chain may be longer than the queue (spec 2.7.5.3.1): this bounds every chain we keep.
+                if (Integer.toUnsignedLong(length) / DESCRIPTOR_SIZE > size) {
+                    throw new VirtqueueException("indirect descriptor table of " + Integer.toUnsignedLong(length) / DESCRIPTOR_SIZE
+                            + " entries in chain " + head + " is longer than the queue size " + size);
+                }
                 table = region(address, Integer.toUnsignedLong(length), "indirect descriptor table");
                 tableSize = length / DESCRIPTOR_SIZE;
                 indirect = true;

@@ -1,13 +1,24 @@
 package dev.flint.virtio.vsock;
 
-/** A bounded FIFO of bytes: a connection's buffer in one direction. Not thread-safe. */
+/**
+ * A bounded FIFO of bytes: a connection's buffer in one direction. Its storage starts small and
+ * doubles as bytes arrive, up to the capacity, so an idle connection costs a few KiB rather than
+ * its whole buffer. Not thread-safe.
+ */
 final class ByteRing {
-    private final byte[] data;
+    static final int INITIAL_STORAGE = 4096;
+
+    private final int capacity;
+    private byte[] data;
     private int head;
     private int size;
 
     ByteRing(int capacity) {
-        this.data = new byte[capacity];
+        if (capacity < 1) {
+            throw new IllegalArgumentException("a byte ring needs a capacity of at least 1, got " + capacity);
+        }
+        this.capacity = capacity;
+        this.data = new byte[Math.min(capacity, INITIAL_STORAGE)];
     }
 
     int size() {
@@ -15,11 +26,16 @@ final class ByteRing {
     }
 
     int capacity() {
+        return capacity;
+    }
+
+    /** Bytes of storage allocated now (at most the capacity). */
+    int storage() {
         return data.length;
     }
 
     int free() {
-        return data.length - size;
+        return capacity - size;
     }
 
     boolean isEmpty() {
@@ -29,6 +45,7 @@ final class ByteRing {
     /** Appends up to {@link #free()} bytes; returns how many were taken. */
     int put(byte[] source, int offset, int length) {
         int n = Math.min(length, free());
+        grow(size + n);
         for (int copied = 0; copied < n; ) {
             int tail = (head + size) % data.length;
             int chunk = Math.min(n - copied, data.length - tail);
@@ -50,5 +67,22 @@ final class ByteRing {
             copied += chunk;
         }
         return n;
+    }
+
+    /** Makes room for {@code needed} bytes (at most the capacity), keeping the bytes in order. */
+    private void grow(int needed) {
+        if (needed <= data.length) {
+            return;
+        }
+        int length = data.length;
+        while (length < needed) {
+            length = (int) Math.min(capacity, 2L * length);
+        }
+        byte[] bigger = new byte[length];
+        int held = size;
+        take(bigger, 0, held);
+        data = bigger;
+        head = 0;
+        size = held;
     }
 }

@@ -25,8 +25,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * or the guest (new rx buffers) makes progress possible it fills rx buffers.
  */
 public final class VirtioVsock implements VirtioDevice {
-    private final LongAdder bytesFromGuest = new LongAdder();
-    private final LongAdder bytesToGuest = new LongAdder();
     public static final int DEVICE_ID = 19;
     static final int RX = 0;
     static final int TX = 1;
@@ -35,8 +33,16 @@ public final class VirtioVsock implements VirtioDevice {
     /** Each stream's buffer in each direction, advertised to the guest as buf_alloc. */
     static final int STREAM_BUFFER = 256 * 1024;
     static final int EVENT_TRANSPORT_RESET = 0;
+    /** Largest payload of one packet, as Linux's and Firecracker's VIRTIO_VSOCK_MAX_PKT_BUF_SIZE. */
+    public static final int MAX_PAYLOAD = 64 * 1024;
+    /** Largest tx chain the guest may send: a header and the largest payload; longer ones are dropped unread. */
+    static final int MAX_TX_PACKET = VsockHeader.SIZE + MAX_PAYLOAD;
     private static final Logger LOG = Logger.getLogger(VirtioVsock.class.getName());
 
+    private final LongAdder bytesFromGuest = new LongAdder();
+    private final LongAdder bytesToGuest = new LongAdder();
+    private final LongAdder txDroppedTooLarge = new LongAdder();
+    private final LongAdder txMalformed = new LongAdder();
     private final long guestCid;
     private final VsockMuxer muxer;
     private volatile EventFd wakeup;
@@ -68,6 +74,12 @@ public final class VirtioVsock implements VirtioDevice {
     /** Payload bytes delivered to the guest over vsock. */
     public long bytesToGuest() {
         return bytesToGuest.sum();
+    }
+
+    /** The device's counters now, the muxer's included. */
+    public VirtioVsockStats stats() {
+        return new VirtioVsockStats(bytesFromGuest.sum(), bytesToGuest.sum(), txDroppedTooLarge.sum(), txMalformed.sum(),
+                muxer.droppedPackets(), muxer.droppedControl(), muxer.refusedConnections(), muxer.openConnections());
     }
 
     @Override
@@ -158,17 +170,25 @@ public final class VirtioVsock implements VirtioDevice {
         }
     }
 
-    /** Hands one guest packet to the muxer; a malformed one is dropped with a log line. */
+    /** Hands one guest packet to the muxer; an oversized or malformed one is dropped and counted. */
     private int deliver(DescriptorChain chain) {
-        byte[] bytes = chain.readAll();
+        byte[] bytes = chain.readAll(MAX_TX_PACKET).orElse(null);
+        if (bytes == null) {
+            txDroppedTooLarge.increment();
+            LOG.fine("guest sent a vsock tx chain of " + chain.readableLength() + " bytes, over the "
+                    + MAX_TX_PACKET + "-byte maximum; dropped");
+            return 0;
+        }
         if (bytes.length < VsockHeader.SIZE) {
-            LOG.warning("guest sent a vsock packet of " + bytes.length + " bytes, shorter than its header; dropped");
+            txMalformed.increment();
+            LOG.fine("guest sent a vsock packet of " + bytes.length + " bytes, shorter than its header; dropped");
             return 0;
         }
         VsockHeader header = VsockHeader.decode(ByteBuffer.wrap(bytes));
         long length = Integer.toUnsignedLong(header.len());
         if (length > bytes.length - VsockHeader.SIZE) {
-            LOG.warning("guest vsock packet says " + length + " payload bytes but carries "
+            txMalformed.increment();
+            LOG.fine("guest vsock packet says " + length + " payload bytes but carries "
                     + (bytes.length - VsockHeader.SIZE) + "; dropped");
             return 0;
         }
@@ -192,7 +212,7 @@ public final class VirtioVsock implements VirtioDevice {
                 throw new VirtqueueException("vsock rx buffer of " + pendingRx.writableLength()
                         + " bytes cannot hold a packet header");
             }
-            VsockMuxer.Packet packet = muxer.nextForGuest((int) Math.min(room, Integer.MAX_VALUE));
+            VsockMuxer.Packet packet = muxer.nextForGuest((int) Math.min(room, MAX_PAYLOAD));
             if (packet == null) {
                 break;
             }

@@ -26,6 +26,23 @@ public final class VsockMuxer {
     public static final long HOST_CID = 2;
     /** Host-initiated connections use local ports from 2^30 up, as Firecracker does. */
     static final int FIRST_EPHEMERAL_PORT = 1 << 30;
+    /**
+     * Most connections open at once on one machine, host- and guest-initiated together: with
+     * two buffers of at most 256 KiB each (grown as data arrives), 64 MiB at worst, what
+     * Firecracker's 1023 connections of 64 KiB cost. A guest connecting beyond it gets a reset;
+     * a host {@link #connect} fails with an {@link IOException} saying so.
+     */
+    public static final int MAX_CONNECTIONS = 128;
+    /**
+     * Most control packets (responses, resets, credit updates, shutdowns) waiting for the guest
+     * to post rx buffers; past it new ones are dropped and counted ({@link #droppedControl}).
+     */
+    public static final int MAX_CONTROL = 1024;
+    /**
+     * Of those, resets answering guest packets that matched no connection may fill only this
+     * many, so a flood of bogus packets never crowds out the replies open connections need.
+     */
+    static final int MAX_UNSOLICITED = 256;
 
     /** A packet for the guest's rx queue. */
     public record Packet(VsockHeader header, byte[] payload) {
@@ -41,9 +58,13 @@ public final class VsockMuxer {
     private final Map<Integer, Consumer<VsockStream>> listeners = new ConcurrentHashMap<>();
     private volatile IntFunction<Consumer<VsockStream>> fallbackListener = port -> null;
     private final ArrayDeque<Control> control = new ArrayDeque<>();
+    /** The last control packet queued for each connection key, to coalesce repeated resets and credit updates. */
+    private final Map<Long, Control> lastControl = new HashMap<>();
     private final LinkedHashSet<Long> withData = new LinkedHashSet<>();
     private int nextEphemeralPort = FIRST_EPHEMERAL_PORT;
     private long droppedPackets;
+    private long droppedControl;
+    private long refusedConnections;
 
     /**
      * @param guestCid    the guest's context id
@@ -72,6 +93,16 @@ public final class VsockMuxer {
         return droppedPackets;
     }
 
+    /** Control packets for the guest dropped because it left {@link #MAX_CONTROL} of them unread. */
+    public synchronized long droppedControl() {
+        return droppedControl;
+    }
+
+    /** Connections refused, from either side, because {@link #MAX_CONNECTIONS} were open. */
+    public synchronized long refusedConnections() {
+        return refusedConnections;
+    }
+
     /** Connections that are not closed. */
     public synchronized int openConnections() {
         return connections.size();
@@ -84,7 +115,7 @@ public final class VsockMuxer {
         if (header.type() != VsockHeader.TYPE_STREAM || header.srcCid() != guestCid || header.dstCid() != HOST_CID) {
             droppedPackets++;
             if (header.op() != VsockHeader.OP_RST) {
-                queueControl(VsockHeader.OP_RST, header.dstPort(), header.srcPort(), 0);
+                queueUnsolicitedReset(header);
             }
             return;
         }
@@ -125,7 +156,10 @@ public final class VsockMuxer {
             Consumer<VsockStream> explicit = listeners.get(header.dstPort());
             Consumer<VsockStream> listener = explicit != null ? explicit : fallbackListener.apply(header.dstPort());
             if (listener == null) {
-                queueControl(VsockHeader.OP_RST, header.dstPort(), header.srcPort(), 0);
+                queueUnsolicitedReset(header);
+            } else if (connections.size() >= MAX_CONNECTIONS) {
+                refusedConnections++;
+                queueUnsolicitedReset(header);
             } else {
                 VsockConnection connection = new VsockConnection(header.dstPort(), header.srcPort(),
                         VsockConnection.State.ESTABLISHED, bufferBytes);
@@ -137,7 +171,7 @@ public final class VsockMuxer {
             }
         } else if (header.op() != VsockHeader.OP_RST) {
             droppedPackets++;
-            queueControl(VsockHeader.OP_RST, header.dstPort(), header.srcPort(), 0);
+            queueUnsolicitedReset(header);
         }
         guestWork.run();
     }
@@ -170,6 +204,7 @@ public final class VsockMuxer {
     public synchronized Packet nextForGuest(int maxPayload) {
         Control next = control.poll();
         if (next != null) {
+            lastControl.remove(key(next.hostPort(), next.guestPort()), next);
             VsockConnection connection = connections.get(key(next.hostPort(), next.guestPort()));
             return new Packet(header(next.op(), next.hostPort(), next.guestPort(), next.flags(), 0, connection), new byte[0]);
         }
@@ -221,7 +256,27 @@ public final class VsockMuxer {
     }
 
     private void queueControl(int op, int hostPort, int guestPort, int flags) {
-        control.add(new Control(op, hostPort, guestPort, flags));
+        enqueue(new Control(op, hostPort, guestPort, flags), MAX_CONTROL);
+    }
+
+    /** A reset answering a guest packet that matched no connection (or was refused). */
+    private void queueUnsolicitedReset(VsockHeader header) {
+        enqueue(new Control(VsockHeader.OP_RST, header.dstPort(), header.srcPort(), 0), MAX_UNSOLICITED);
+    }
+
+    private void enqueue(Control next, int bound) {
+        long key = key(next.hostPort(), next.guestPort());
+        boolean repeatable = next.op() == VsockHeader.OP_RST || next.op() == VsockHeader.OP_CREDIT_UPDATE;
+        if (repeatable && next.equals(lastControl.get(key))) {
+            // The one already waiting says the same: a credit update carries the counts at send time.
+            return;
+        }
+        if (control.size() >= bound) {
+            droppedControl++;
+            return;
+        }
+        control.add(next);
+        lastControl.put(key, next);
     }
 
     private void reset(VsockConnection connection, String reason) {
@@ -246,6 +301,12 @@ public final class VsockMuxer {
     public VsockStream connect(int guestPort, Duration timeout) throws IOException, InterruptedException {
         VsockConnection connection;
         synchronized (this) {
+            if (connections.size() >= MAX_CONNECTIONS) {
+                refusedConnections++;
+                throw new IOException("vsock connect to guest port " + Integer.toUnsignedString(guestPort) + " refused: "
+                        + MAX_CONNECTIONS + " vsock connections are already open on this machine, the most allowed;"
+                        + " close streams you no longer use");
+            }
             int hostPort = allocatePort(guestPort);
             connection = new VsockConnection(hostPort, guestPort, VsockConnection.State.CONNECTING, bufferBytes);
             connections.put(connection.key(), connection);
@@ -313,6 +374,7 @@ public final class VsockMuxer {
         connections.clear();
         withData.clear();
         control.clear();
+        lastControl.clear();
         notifyAll();
     }
 

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -20,11 +21,16 @@ import java.util.function.Consumer;
  * The Unix-socket face of the vsock device, as Firecracker users know it: a client connects to
  * {@code path} and sends {@code CONNECT <port>\n}, gets {@code OK <host_port>\n} and then a byte
  * stream to that guest port; a guest connecting to host port P reaches whoever listens on the
- * Unix socket {@code path_P} (or gets a reset when nobody does).
+ * Unix socket {@code path_P} (or gets a reset when nobody does). The port is an unsigned 32-bit
+ * decimal (ASCII digits only, at most 4294967295); any other line is answered
+ * {@code ERROR expected CONNECT <port>, a decimal from 0 to 4294967295\n} and closed, a failed
+ * connect {@code ERROR <reason>\n}.
  */
 public final class VsockUnixBridge implements AutoCloseable {
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     private static final int MAX_LINE = 64;
+    private static final String CONNECT = "CONNECT ";
+    static final String BAD_REQUEST = "ERROR expected CONNECT <port>, a decimal from 0 to 4294967295\n";
 
     private final VsockMuxer muxer;
     private final Path path;
@@ -65,16 +71,15 @@ public final class VsockUnixBridge implements AutoCloseable {
     private void serveHostClient(SocketChannel client) {
         open.add(client);
         try {
-            String line = readLine(client);
-            if (!line.matches("CONNECT [0-9]{1,10}")) {
-                reply(client, "ERROR expected CONNECT <port>\n");
+            OptionalLong port = connectPort(readLine(client));
+            if (port.isEmpty()) {
+                reply(client, BAD_REQUEST);
                 close(client);
                 return;
             }
-            long port = Long.parseLong(line.substring("CONNECT ".length()));
             VsockStream stream;
             try {
-                stream = muxer.connect((int) port, CONNECT_TIMEOUT);
+                stream = muxer.connect((int) port.getAsLong(), CONNECT_TIMEOUT);
             } catch (IOException e) {
                 reply(client, "ERROR " + e.getMessage() + "\n");
                 close(client);
@@ -87,6 +92,24 @@ public final class VsockUnixBridge implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             close(client);
+        }
+    }
+
+    /** The port of a {@code CONNECT <port>} line, or empty when the line is anything else. */
+    static OptionalLong connectPort(String line) {
+        if (!line.startsWith(CONNECT)) {
+            return OptionalLong.empty();
+        }
+        String digits = line.substring(CONNECT.length());
+        // ASCII digits only: the parser alone would take a sign and other scripts' digits.
+        if (digits.isEmpty() || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return OptionalLong.empty();
+        }
+        try {
+            // Refuses what is over 2^32 - 1 rather than wrapping it onto another port (4294968320 onto 1024).
+            return OptionalLong.of(Integer.toUnsignedLong(Integer.parseUnsignedInt(digits)));
+        } catch (NumberFormatException e) {
+            return OptionalLong.empty();
         }
     }
 

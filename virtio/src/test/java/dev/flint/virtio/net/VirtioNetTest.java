@@ -146,6 +146,35 @@ class VirtioNetTest {
     }
 
     @Test
+    void aTxChainOverTheLargestFrameIsDroppedUnreadAndCounted() {
+        VirtioNet net = activated(VirtioDevice.F_VERSION_1, 8);
+        // Sixteen descriptors all covering the whole 4 MiB of guest RAM: 64 MiB claimed by a tiny guest.
+        long ram = 4 << 20;
+        for (int i = 0; i < 16; i++) {
+            tx.descriptor(tx.descAddress(), i, 0, (int) ram, i < 15 ? 1 : 0, i + 1);
+        }
+        tx.publish(0);
+        net.queueNotify(VirtioNet.TX);
+        assertTrue(backend.sent.isEmpty(), "nothing reached the backend");
+        assertEquals(1, net.stats().txDroppedTooLarge());
+        assertEquals(0, net.stats().txFrames());
+        assertEquals(List.of(new MockDriver.Used(0, 0)), tx.used(), "the chain still goes back to the driver");
+        assertEquals(0, broken.get());
+    }
+
+    @Test
+    void aTxChainOfTheLargestFrameIsSentAndOneByteMoreIsNot() {
+        VirtioNet net = activated(VirtioDevice.F_VERSION_1, 8);
+        byte[] largest = frame(VirtioNet.MAX_FRAME, 3);
+        tx.publish(tx.chain(read(withHeader(largest))));
+        tx.publish(tx.chain(read(withHeader(frame(VirtioNet.MAX_FRAME + 1, 3)))));
+        net.queueNotify(VirtioNet.TX);
+        assertEquals(1, backend.sent.size());
+        assertArrayEquals(largest, backend.sent.get(0));
+        assertEquals(1, net.stats().txDroppedTooLarge());
+    }
+
+    @Test
     void rxFramesLandInGuestBuffersWithTheHeaderAndUsedLength() {
         VirtioNet net = activated(VirtioDevice.F_VERSION_1 | VirtioNet.F_MRG_RXBUF, 8);
         int head = rx.chain(write(2048));

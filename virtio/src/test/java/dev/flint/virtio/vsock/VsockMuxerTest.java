@@ -177,7 +177,7 @@ class VsockMuxerTest {
     @Test
     void packetsForOtherCidsOrUnknownConnectionsAreDroppedWithReset() {
         muxer.onGuestPacket(new VsockHeader(7, VsockMuxer.HOST_CID, 1, 2, 0, 1, VsockHeader.OP_RW, 0, 0, 0), new byte[0]);
-        muxer.onGuestPacket(fromGuest(VsockHeader.OP_RW, 1, 2, 0, 0, 0, 0), new byte[0]);
+        muxer.onGuestPacket(fromGuest(VsockHeader.OP_RW, 3, 4, 0, 0, 0, 0), new byte[0]);
         assertEquals(2, muxer.droppedPackets());
         assertEquals(2, drain().stream().filter(p -> p.header().op() == VsockHeader.OP_RST).count());
     }

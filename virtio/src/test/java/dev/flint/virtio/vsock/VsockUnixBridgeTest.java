@@ -12,9 +12,12 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.OptionalLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -72,6 +75,33 @@ class VsockUnixBridgeTest {
         SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(socket));
         client.write(ByteBuffer.wrap("HELLO\n".getBytes(StandardCharsets.US_ASCII)));
         assertTrue(read(client, 100).startsWith("ERROR expected CONNECT <port>"));
+    }
+
+    @Test
+    void connectPortsAreUnsigned32BitDecimalsAndNothingElse() {
+        assertEquals(OptionalLong.of(1024), VsockUnixBridge.connectPort("CONNECT 1024"));
+        assertEquals(OptionalLong.of(0), VsockUnixBridge.connectPort("CONNECT 0"));
+        assertEquals(OptionalLong.of(4294967295L), VsockUnixBridge.connectPort("CONNECT 4294967295"));
+        assertEquals(OptionalLong.of(1024), VsockUnixBridge.connectPort("CONNECT 00000000001024"));
+        for (String bad : List.of("CONNECT 4294968320", "CONNECT 4294967296", "CONNECT -1", "CONNECT 1024x",
+                "CONNECT +1024", "CONNECT  1024", "CONNECT ", "CONNECT", "", "CONNECT 99999999999999999999",
+                "CONNECT \u0661\u0660\u0662\u0664", "connect 1024")) {
+            assertEquals(OptionalLong.empty(), VsockUnixBridge.connectPort(bad), bad);
+        }
+    }
+
+    @Test
+    void aPortBeyond32BitsIsRefusedNotWrappedOntoTheAgent() throws Exception {
+        Path socket = dir.resolve("v.sock");
+        bridge = VsockUnixBridge.start(muxer, socket);
+        for (String line : List.of("CONNECT 4294968320\n", "CONNECT -1\n", "CONNECT 1024x\n", "\n")) {
+            try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+                client.write(ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII)));
+                assertEquals(VsockUnixBridge.BAD_REQUEST, read(client, 200), line);
+            }
+        }
+        assertNull(muxer.nextForGuest(4096), "no connection request reached the guest");
+        assertEquals(0, muxer.openConnections());
     }
 
     @Test
