@@ -88,6 +88,9 @@ class MalformedHttpTest {
         String answer = exchange("POST /v1/machines HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                 + "Content-Length: " + (HttpLimits.MAX_BODY + 1) + "\r\n\r\n{\"name\":");
         assertRefused(answer, 413, "body_too_large", "16 MiB");
+        String chunk = Integer.toHexString(9 << 20) + "\r\n" + "x".repeat(9 << 20) + "\r\n";
+        assertRefused(exchange("POST /v1/machines HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + chunk + chunk + "0\r\n\r\n"), 413, "body_too_large", "16 MiB");
         assertHealthy();
     }
 
