@@ -80,8 +80,8 @@ final class BzImage {
         int setupSects = Byte.toUnsignedInt(head.get(SETUP_SECTS));
         long setupSize = (setupSects == 0 ? 4 : setupSects) * 512L + 512;
         if (size <= setupSize) {
-            throw KernelLoader.truncated(path, "its " + setupSize + " bytes of setup code and then the kernel", 0,
-                    setupSize + 1, size);
+            throw KernelLoader.truncated(path, "its setup code (setup_sects " + setupSects + ") with a kernel after it",
+                    0, setupSize + 1, size);
         }
         long protectedSize = size - setupSize;
         long sysBytes = Integer.toUnsignedLong(head.getInt(SYSSIZE)) * 16;
