@@ -2,7 +2,10 @@ package dev.flint.machine;
 
 import dev.flint.image.ImageException;
 import dev.flint.image.ImageReference;
+import dev.flint.vmm.boot.BootFiles;
+import dev.flint.vmm.boot.InvalidKernelException;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -110,7 +113,11 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
             return this;
         }
 
-        /** Boots this kernel (ELF vmlinux or bzImage) instead of Flint's. */
+        /**
+         * Boots this kernel (ELF vmlinux or bzImage) instead of Flint's; {@link #build()} reads it
+         * (and a given initramfs) whole and refuses one that is truncated, corrupt or too large for
+         * the machine's memory.
+         */
         public Builder kernel(Path kernel) {
             this.kernel = kernel;
             return this;
@@ -249,6 +256,9 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
             }
             requireFile("kernel", kernel);
             requireFile("initrd", initrd);
+            if (kernel != null) {
+                requireBootable(kernel, initrd, memoryMb);
+            }
             if (bootArgs == null || bootArgs.chars().anyMatch(c -> c < 0x20 || c > 0x7e)) {
                 throw new InvalidConfigException("bootArgs must be printable ASCII");
             }
@@ -341,6 +351,15 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
                     throw new InvalidConfigException("two ports use host port " + port.hostPort() + " ("
                             + port.protocol().name().toLowerCase() + " on " + port.hostAddress() + "); give each its own, or 0");
                 }
+            }
+        }
+
+        /** A given kernel (and initramfs) is read whole and fits the memory now, not after the VM exists. */
+        private static void requireBootable(Path kernel, Path initrd, int memoryMb) {
+            try {
+                BootFiles.check(kernel, Optional.ofNullable(initrd), (long) memoryMb << 20);
+            } catch (InvalidKernelException | IOException e) {
+                throw new InvalidConfigException(e.getMessage());
             }
         }
 

@@ -27,6 +27,17 @@ class MachineConfigTest {
     }
 
     @Test
+    void aKernelIsReadWholeWhenTheConfigIsBuilt(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path truncated = TestKernels.elf(dir, "cut", false);
+        String message = rejected(() -> MachineConfig.builder().kernel(truncated).build());
+        assertTrue(message.contains("truncated") && message.contains(truncated.toString()), message);
+        Path whole = TestKernels.elf(dir, "whole", true);
+        assertEquals(whole, MachineConfig.builder().kernel(whole).build().kernel().orElseThrow());
+        Path empty = java.nio.file.Files.createFile(dir.resolve("empty.cpio"));
+        assertTrue(rejected(() -> MachineConfig.builder().kernel(whole).initrd(empty).build()).contains("initramfs"));
+    }
+
+    @Test
     void workdirMetadataAndTimeToLiveAreKept() {
         MachineConfig config = MachineConfig.builder().workdir("/srv").metadata("team", "infra").metadata("app.io/tier", "web")
                 .timeout(Duration.ofMinutes(5)).build();

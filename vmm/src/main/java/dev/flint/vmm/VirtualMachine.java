@@ -1,5 +1,6 @@
 package dev.flint.vmm;
 
+import dev.flint.vmm.boot.BootFiles;
 import dev.flint.vmm.boot.BootLayout;
 import dev.flint.vmm.boot.CommandLine;
 import dev.flint.vmm.boot.E820Entry;
@@ -91,12 +92,14 @@ public final class VirtualMachine implements AutoCloseable {
 
     /**
      * Creates the VM, loads the kernel and starts its vCPUs. Fails before touching KVM when the
-     * host cannot boot Linux guests (no /dev/kvm, no permission, PVM).
+     * host cannot boot Linux guests (no /dev/kvm, no permission, PVM), and before creating the
+     * VM when the kernel or initramfs cannot boot ({@link BootFiles#check}).
      */
     public static VirtualMachine start(VmConfig config) throws VmmException {
         KvmHost.local().requireLinuxGuests();
         VirtualMachine machine = new VirtualMachine(config);
         try {
+            BootFiles.check(config.kernel(), config.initrd(), config.memoryBytes());   // before any VM exists
             machine.create();
             machine.startVcpus();
             return machine;

@@ -6,8 +6,8 @@ import dev.flint.vmm.VirtualMachine;
 import dev.flint.vmm.VmConfig;
 import dev.flint.vmm.VmExit;
 import dev.flint.vmm.VmmException;
+import dev.flint.vmm.boot.BootFiles;
 import dev.flint.vmm.boot.InvalidKernelException;
-import dev.flint.vmm.boot.KernelLoader;
 import dev.flint.vmm.memory.X86MemoryMap;
 
 import java.io.BufferedOutputStream;
@@ -39,11 +39,13 @@ final class BootCommand {
               --timeout SECONDS  stop the VM after this long and exit 124 (default 300)
               --shell            ask Flint's init for a shell on the console (stdin is the terminal)
               --timings          print where the host's setup time went, step by step
-              --dry-run          check the options, print the kernel command line, boot nothing
+              --dry-run          check the options (a given kernel and initramfs read whole),
+                                 print the kernel command line, boot nothing
               -h, --help         show this help
 
-            Exit status: 0 the guest powered off; 1 it crashed or was stopped; 2 bad arguments;
-            3 this host cannot run guests (the message says why); 124 timeout.
+            Exit status: 0 the guest powered off; 1 it crashed or was stopped; 2 bad arguments (a
+            kernel or initramfs that cannot boot included); 3 this host cannot run guests (the
+            message says why); 124 timeout.
             """;
 
     static final int EXIT_CRASH = 1;
@@ -93,14 +95,19 @@ final class BootCommand {
             }
         }
         if (kernel.isPresent()) {
-            try {
-                KernelLoader.probe(kernel.get());
-            } catch (InvalidKernelException | IOException e) {
-                throw new UsageException(e.getMessage());
-            }
+            checkBootFiles(kernel.get(), initrd, memoryMb);
         }
         return new Options(kernel, initrd, cmdline, append, memoryMb, cpus, Duration.ofSeconds(timeoutSeconds), shell,
                 dryRun, timings);
+    }
+
+    /** A kernel or initramfs that cannot boot (truncated, corrupt, too large) is a bad argument, found before any VM exists. */
+    private static void checkBootFiles(Path kernel, Optional<Path> initrd, int memoryMb) throws UsageException {
+        try {
+            BootFiles.check(kernel, initrd, (long) memoryMb << 20);
+        } catch (InvalidKernelException | IOException e) {
+            throw new UsageException(e.getMessage());
+        }
     }
 
     static int run(Options options, PrintStream out, PrintStream err) throws UsageException, InterruptedException {
@@ -119,6 +126,7 @@ final class BootCommand {
                 throw new UsageException(e.getMessage());
             }
         }
+        checkBootFiles(kernel, Optional.of(initrd), options.memoryMb());
         // Buffered (the UART flushes at each newline) so a byte of console output is not a
         // write(2) on the vCPU thread; unbuffered for --shell, whose prompt ends without one.
         OutputStream stdout = new FileOutputStream(FileDescriptor.out);

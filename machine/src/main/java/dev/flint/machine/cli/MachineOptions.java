@@ -32,6 +32,9 @@ final class MachineOptions {
               --network MODE        nat (default: user-mode NAT, no root needed), none, or tap:NAME
               --allow CIDR          let the guest reach only these networks (repeatable)
               --deny-all            let the guest reach nothing, DNS included
+              --kernel FILE         boot this kernel (ELF vmlinux or bzImage) instead of Flint's;
+                                    read whole first: a truncated or corrupt one exits 2
+              --initrd FILE         boot this initramfs instead of Flint's (it must start Flint's agent)
             """;
 
     private final MachineConfig.Builder config;
@@ -63,6 +66,8 @@ final class MachineOptions {
             case "--network" -> network = in.value(option);
             case "--allow" -> allowed.add(in.value(option));
             case "--deny-all" -> denyAll = true;
+            case "--kernel" -> config.kernel(in.existingFile(option).toAbsolutePath());
+            case "--initrd" -> config.initrd(in.existingFile(option).toAbsolutePath());
             default -> {
                 return false;
             }

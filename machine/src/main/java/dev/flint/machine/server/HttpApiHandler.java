@@ -13,7 +13,8 @@ import java.util.concurrent.ExecutorService;
 
 /**
  * Netty's side of the API: copies each aggregated request off the event loop and runs it on a
- * virtual thread, since a route can wait a minute for a guest to boot or a command to end.
+ * virtual thread, since a route can wait a minute for a guest to boot or a command to end. A
+ * request Netty's decoder could not read whole is refused here, on the event loop.
  */
 final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final MachineApi api;
@@ -26,6 +27,10 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
 
     @Override
     protected void channelRead0(ChannelHandlerContext context, FullHttpRequest request) {
+        if (request.decoderResult().isFailure()) {
+            NettyResponder.refuse(context, HttpLimits.refusal(request.decoderResult().cause()));
+            return;
+        }
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());
         ApiRequest copy = new ApiRequest(request.method().name(), uri.rawPath(), uri.parameters(),
                 Optional.ofNullable(request.headers().get(HttpHeaderNames.AUTHORIZATION)),

@@ -10,8 +10,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 
 import java.net.InetSocketAddress;
@@ -30,9 +28,6 @@ public final class MachineServer implements AutoCloseable {
      * not for our users. Held in a field because the logging framework keeps loggers weakly.
      */
     private static final java.util.logging.Logger NETTY_LOG = quietNetty();
-
-    /** Largest request body: an exec's stdin travels inside it (base64). */
-    static final int MAX_BODY = 16 * 1024 * 1024;
 
     private final EventLoopGroup acceptor;
     private final EventLoopGroup io;
@@ -75,8 +70,8 @@ public final class MachineServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel socket) {
-                            socket.pipeline().addLast(new HttpServerCodec(), new HttpServerExpectContinueHandler(),
-                                    new HttpObjectAggregator(MAX_BODY), new HttpApiHandler(api, workers));
+                            socket.pipeline().addLast(HttpLimits.codec(), new HttpServerExpectContinueHandler(),
+                                    HttpLimits.aggregator(), new HttpApiHandler(api, workers));
                         }
                     })
                     .bind(listen.host(), listen.port()).sync().channel();

@@ -1,11 +1,15 @@
 package dev.flint.machine.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.flint.machine.wire.ApiErrors;
 import dev.flint.machine.wire.MachineJson;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -17,8 +21,10 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
 
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Writes one request's answer to its Netty channel, from whichever thread the API runs on
@@ -27,12 +33,30 @@ import java.nio.charset.StandardCharsets;
  * down instead of filling the server's memory.
  */
 final class NettyResponder implements ApiResponder {
+    /** How long a refused connection waits for its client to read the answer and hang up. */
+    private static final long LINGER_MS = 2_000;
+
     private final ChannelHandlerContext context;
     private final boolean keepAlive;
+    private final boolean refusing;
 
-    NettyResponder(ChannelHandlerContext context, boolean keepAlive) {
+    private NettyResponder(ChannelHandlerContext context, boolean keepAlive, boolean refusing) {
         this.context = context;
         this.keepAlive = keepAlive;
+        this.refusing = refusing;
+    }
+
+    NettyResponder(ChannelHandlerContext context, boolean keepAlive) {
+        this(context, keepAlive, false);
+    }
+
+    /**
+     * Answers a request that could not be read whole with {@code error}; after the answer the
+     * connection is done, and the rest of what its client sends is dropped unread.
+     */
+    static void refuse(ChannelHandlerContext context, ApiException error) {
+        new NettyResponder(context, false, true).json(ApiErrors.status(error.code()),
+                ApiErrors.body(error.code(), error.getMessage()));
     }
 
     @Override
@@ -60,14 +84,38 @@ final class NettyResponder implements ApiResponder {
             response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"flint\"");
         }
         HttpUtil.setContentLength(response, body.length);
+        HttpUtil.setKeepAlive(response, keepAlive);
         finish(context.writeAndFlush(response));
     }
 
     /** HTTP/1.1 keeps the connection for the next request unless the client asked to close it. */
     private void finish(ChannelFuture last) {
-        if (!keepAlive) {
+        if (refusing) {
+            last.addListener(written -> linger(context.channel()));
+        } else if (!keepAlive) {
             last.addListener(ChannelFutureListener.CLOSE);
         }
+    }
+
+    /**
+     * Closes a refused connection gently: a close with unread bytes in the socket would send a
+     * reset, which can destroy the answer before the client reads it. So the server stops
+     * writing (the client reads the answer, then end of stream), throws away whatever else
+     * arrives, and closes when the client hangs up or after {@link #LINGER_MS}.
+     */
+    private static void linger(Channel channel) {
+        if (!(channel instanceof SocketChannel socket) || !socket.isActive()) {
+            channel.close();
+            return;
+        }
+        channel.pipeline().addFirst(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext context, Object message) {
+                ReferenceCountUtil.release(message);
+            }
+        });
+        socket.shutdownOutput();
+        channel.eventLoop().schedule(() -> channel.close(), LINGER_MS, TimeUnit.MILLISECONDS);
     }
 
     @Override

@@ -21,6 +21,11 @@ import dev.flint.machine.MachineStateException;
  * {@code {"error": {"code": "not_running", "message": "..."}}}.
  */
 public final class ApiErrors {
+    // HTTP the server's decoder could not read whole (it closes the connection after answering).
+    public static final String BODY_TOO_LARGE = "body_too_large";
+    public static final String URI_TOO_LONG = "uri_too_long";
+    public static final String HEADERS_TOO_LARGE = "headers_too_large";
+
     public static final String INVALID_REQUEST = "invalid_request";
     public static final String UNAUTHORIZED = "unauthorized";
     public static final String NOT_FOUND = "not_found";
@@ -59,6 +64,9 @@ public final class ApiErrors {
 
     public static int status(String code) {
         return switch (code) {
+            case BODY_TOO_LARGE -> 413;
+            case URI_TOO_LONG -> 414;
+            case HEADERS_TOO_LARGE -> 431;
             case INVALID_REQUEST -> 400;
             case UNAUTHORIZED -> 401;
             case NOT_FOUND, NO_ROUTE, IMAGE_NOT_FOUND -> 404;
@@ -76,6 +84,7 @@ public final class ApiErrors {
     /** The exception a client throws for an error the server sent. */
     public static RuntimeException exception(String code, String message) {
         return switch (code) {
+            case BODY_TOO_LARGE, URI_TOO_LONG, HEADERS_TOO_LARGE -> new InvalidConfigException(message);
             case INVALID_REQUEST -> new InvalidConfigException(message);
             case NOT_FOUND -> new MachineNotFoundException(message);
             case NOT_RUNNING -> new MachineNotRunningException(message);

@@ -1,5 +1,6 @@
 package dev.flint.machine.cli;
 
+import dev.flint.machine.TestKernels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,6 +66,24 @@ class FlintCliTest {
         Path text = Files.writeString(dir.resolve("readme.txt"), "not a kernel at all, just text");
         assertEquals(2, run("boot", "--kernel", text.toString()));
         assertTrue(errors().contains("neither an ELF vmlinux nor a bzImage"), errors());
+    }
+
+    @Test
+    void aTruncatedKernelIsRejectedBeforeAnyVmExists() throws Exception {
+        Path cut = TestKernels.elf(dir, "vmlinux-cut", false);
+        assertEquals(2, run("boot", "--kernel", cut.toString()));
+        assertTrue(errors().contains("is truncated or corrupt") && errors().contains("copy the whole kernel"), errors());
+        assertEquals(2, run("boot", "--dry-run", "--kernel", cut.toString()));
+        assertEquals(2, run("run", "--kernel", cut.toString(), "--", "true"));
+        assertTrue(errors().endsWith("flint: kernel " + cut.toAbsolutePath() + " is truncated or corrupt: segment 0 wants"
+                + " 4096 bytes at offset 120 of the file, which has 220 bytes; copy the whole kernel file again\n"
+                + "Run 'flint run --help' for usage.\n"), errors());
+
+        Path whole = TestKernels.elf(dir, "vmlinux", true);
+        assertEquals(0, run("boot", "--dry-run", "--kernel", whole.toString()), errors());
+        Path empty = Files.createFile(dir.resolve("empty.cpio"));
+        assertEquals(2, run("boot", "--dry-run", "--kernel", whole.toString(), "--initrd", empty.toString()));
+        assertTrue(errors().contains("initramfs " + empty + " is empty"), errors());
     }
 
     @Test

@@ -1,12 +1,13 @@
 package dev.flint.vmm.boot;
 
-import dev.flint.vmm.memory.GuestMemory;
+import dev.flint.vmm.memory.X86MemoryMap;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -16,6 +17,7 @@ import java.util.Optional;
  */
 final class BzImage {
     static final int SETUP_SECTS = 0x1f1;
+    static final int SYSSIZE = 0x1f4;
     static final int BOOT_FLAG = 0x1fe;
     static final int JUMP_END = 0x201;
     static final int HEADER = 0x202;
@@ -24,6 +26,8 @@ final class BzImage {
     static final int INITRD_ADDR_MAX = 0x22c;
     static final int XLOADFLAGS = 0x236;
     static final int CMDLINE_SIZE = 0x238;
+    static final int PAYLOAD_OFFSET = 0x248;
+    static final int PAYLOAD_LENGTH = 0x24c;
     static final int PREF_ADDRESS = 0x258;
     static final int INIT_SIZE = 0x260;
 
@@ -32,6 +36,8 @@ final class BzImage {
     static final int LOADED_HIGH = 0x01;
     static final int XLF_KERNEL_64 = 0x01;
     static final long ENTRY_64_OFFSET = 0x200;
+    /** A kernel decompresses in the low 4 GiB, below the MMIO hole; a higher pref_address is corrupt. */
+    private static final long MAX_PREF_ADDRESS = X86MemoryMap.MMIO_HOLE_START;
 
     private BzImage() {
     }
@@ -62,29 +68,48 @@ final class BzImage {
         }
     }
 
-    static KernelImage load(Path path, FileChannel file, GuestMemory memory) throws IOException, InvalidKernelException {
-        ByteBuffer head = KernelLoader.readAt(file, 0, (int) Math.min(file.size(), 0x1000));
+    /**
+     * Reads and checks the whole bzImage: the setup header, then that its sizes agree with the
+     * file (setup sectors, the protected-mode kernel's {@code syssize}, the compressed payload)
+     * and describe a kernel that decompresses above the first MiB.
+     */
+    static KernelFile read(Path path, FileChannel file) throws IOException, InvalidKernelException {
+        long size = file.size();
+        ByteBuffer head = KernelLoader.readAt(file, 0, (int) Math.min(size, 0x1000));
         validateHeader(path, head);
         int setupSects = Byte.toUnsignedInt(head.get(SETUP_SECTS));
         long setupSize = (setupSects == 0 ? 4 : setupSects) * 512L + 512;
-        long payloadSize = file.size() - setupSize;
-        if (payloadSize <= 0) {
-            throw new InvalidKernelException("kernel " + path + " holds no protected-mode kernel after its "
-                    + setupSize + " setup bytes");
+        if (size <= setupSize) {
+            throw KernelLoader.truncated(path, "its setup code (setup_sects " + setupSects + ") with a kernel after it",
+                    0, setupSize + 1, size);
+        }
+        long protectedSize = size - setupSize;
+        long sysBytes = Integer.toUnsignedLong(head.getInt(SYSSIZE)) * 16;
+        if (sysBytes == 0) {
+            throw new InvalidKernelException("kernel " + path + " has a setup header without the kernel's size (syssize 0)");
+        }
+        if (sysBytes > protectedSize) {
+            throw KernelLoader.truncated(path, "its protected-mode kernel (syssize)", setupSize, sysBytes, size);
+        }
+        long payloadOffset = Integer.toUnsignedLong(head.getInt(PAYLOAD_OFFSET));
+        long payloadLength = Integer.toUnsignedLong(head.getInt(PAYLOAD_LENGTH));
+        if (!KernelLoader.insideFile(payloadOffset, payloadLength, protectedSize)) {
+            throw KernelLoader.truncated(path, "its compressed payload", setupSize + payloadOffset, payloadLength, size);
+        }
+        long prefAddress = head.getLong(PREF_ADDRESS);
+        long initSize = Integer.toUnsignedLong(head.getInt(INIT_SIZE));
+        if (prefAddress < BootLayout.HIMEM_START || prefAddress > MAX_PREF_ADDRESS || initSize == 0) {
+            throw new InvalidKernelException(String.format("kernel %s has a corrupt setup header: it would decompress"
+                    + " to 0x%x with %d bytes (pref_address, init_size)", path, prefAddress, initSize));
         }
         long loadAddress = BootLayout.HIMEM_START;
-        long decompressedEnd = head.getLong(PREF_ADDRESS) + Integer.toUnsignedLong(head.getInt(INIT_SIZE));
-        long end = Math.max(loadAddress + payloadSize, decompressedEnd);
-        if (!memory.contains(loadAddress, end - loadAddress)) {
-            throw new InvalidKernelException(String.format(
-                    "kernel %s needs guest memory up to 0x%x to decompress; give the machine more memory", path, end));
-        }
-        KernelLoader.copyToGuest(file, setupSize, payloadSize, memory, loadAddress);
-
-        int headerEnd = HEADER + Byte.toUnsignedInt(head.get(JUMP_END));
+        long end = Math.max(loadAddress + protectedSize, prefAddress + initSize);
+        int headerEnd = HEADER + Byte.toUnsignedInt(head.get(JUMP_END));   // at most 0x301: inside the setup sectors
         byte[] setupHeader = Arrays.copyOfRange(head.array(), SETUP_SECTS, headerEnd);
         int cmdlineLimit = (int) Math.min(Integer.toUnsignedLong(head.getInt(CMDLINE_SIZE)), 1 << 20);
         long initrdAddrMax = Integer.toUnsignedLong(head.getInt(INITRD_ADDR_MAX));
-        return new KernelImage(loadAddress + ENTRY_64_OFFSET, end, Optional.of(setupHeader), cmdlineLimit, initrdAddrMax);
+        KernelImage image = new KernelImage(loadAddress + ENTRY_64_OFFSET, end, Optional.of(setupHeader), cmdlineLimit,
+                initrdAddrMax);
+        return new KernelFile(image, List.of(new KernelFile.Segment(setupSize, protectedSize, loadAddress, protectedSize)));
     }
 }

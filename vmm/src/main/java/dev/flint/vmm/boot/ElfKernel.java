@@ -1,11 +1,11 @@
 package dev.flint.vmm.boot;
 
-import dev.flint.vmm.memory.GuestMemory;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -22,6 +22,8 @@ final class ElfKernel {
     /** vmlinux carries no setup header; this is the boot protocol's default limit. */
     static final int CMDLINE_LIMIT = 2047;
     static final long INITRD_ADDR_MAX = 0x7fff_ffffL;
+    /** x86-64's physical address space (52 bits): anything beyond is a corrupt header. */
+    private static final long MAX_ADDRESS = 1L << 52;
 
     private ElfKernel() {
     }
@@ -48,18 +50,27 @@ final class ElfKernel {
         }
     }
 
-    static KernelImage load(Path path, FileChannel file, GuestMemory memory) throws IOException, InvalidKernelException {
-        ByteBuffer ehdr = KernelLoader.readAt(file, 0, EHDR_SIZE);
+    /**
+     * Reads and checks the whole ELF: its program header table and every {@code PT_LOAD} inside
+     * the file, each no larger in the file than in memory, and the entry point inside one.
+     */
+    static KernelFile read(Path path, FileChannel file) throws IOException, InvalidKernelException {
+        long size = file.size();
+        ByteBuffer ehdr = KernelLoader.readAt(file, 0, (int) Math.min(size, EHDR_SIZE));
         validateHeader(path, ehdr);
         long entry = ehdr.getLong(24);
         long phoff = ehdr.getLong(32);
         int phentsize = Short.toUnsignedInt(ehdr.getShort(54));
         int phnum = Short.toUnsignedInt(ehdr.getShort(56));
-        if (phentsize != PHDR_SIZE || phnum == 0 || phnum > MAX_PHDRS || phoff < 0
-                || phoff + (long) phnum * PHDR_SIZE > file.size()) {
-            throw new InvalidKernelException("kernel " + path + " has a malformed program header table");
+        if (phentsize != PHDR_SIZE || phnum == 0 || phnum > MAX_PHDRS) {
+            throw new InvalidKernelException("kernel " + path + " has a malformed program header table ("
+                    + phnum + " entries of " + phentsize + " bytes; want 1 to " + MAX_PHDRS + " of " + PHDR_SIZE + ")");
+        }
+        if (!KernelLoader.insideFile(phoff, (long) phnum * PHDR_SIZE, size)) {
+            throw KernelLoader.truncated(path, "its program header table", phoff, (long) phnum * PHDR_SIZE, size);
         }
         ByteBuffer phdrs = KernelLoader.readAt(file, phoff, phnum * PHDR_SIZE);
+        List<KernelFile.Segment> segments = new ArrayList<>();
         long end = 0;
         boolean entryLoaded = false;
         for (int i = 0; i < phnum; i++) {
@@ -71,16 +82,21 @@ final class ElfKernel {
             long paddr = phdrs.getLong(at + 24);
             long filesz = phdrs.getLong(at + 32);
             long memsz = phdrs.getLong(at + 40);
-            if (offset < 0 || filesz < 0 || memsz < filesz || offset + filesz > file.size()) {
-                throw new InvalidKernelException("kernel " + path + " segment " + i + " lies outside the file");
+            if (!KernelLoader.insideFile(offset, filesz, size)) {
+                throw KernelLoader.truncated(path, "segment " + i, offset, filesz, size);
             }
-            if (!memory.contains(paddr, memsz)) {
-                throw new InvalidKernelException(String.format(
-                        "kernel %s segment %d wants guest memory [0x%x, 0x%x), which this machine does not have;"
-                                + " give it more memory", path, i, paddr, paddr + memsz));
+            if (memsz < filesz) {
+                throw new InvalidKernelException(String.format("kernel %s segment %d is larger in the file (%d bytes)"
+                        + " than in memory (%d bytes): a corrupt program header", path, i, filesz, memsz));
             }
-            KernelLoader.copyToGuest(file, offset, filesz, memory, paddr);
-            memory.slice(paddr + filesz, memsz - filesz).fill((byte) 0);
+            if (paddr < 0 || memsz > MAX_ADDRESS - paddr) {
+                throw new InvalidKernelException(String.format("kernel %s segment %d has an impossible physical"
+                        + " address range (0x%x, %d bytes)", path, i, paddr, memsz));
+            }
+            if (memsz == 0) {
+                continue;
+            }
+            segments.add(new KernelFile.Segment(offset, filesz, paddr, memsz));
             end = Math.max(end, paddr + memsz);
             entryLoaded |= entry >= paddr && entry < paddr + memsz;
         }
@@ -88,6 +104,6 @@ final class ElfKernel {
             throw new InvalidKernelException(String.format(
                     "kernel %s entry point 0x%x is not inside a loadable segment", path, entry));
         }
-        return new KernelImage(entry, end, Optional.empty(), CMDLINE_LIMIT, INITRD_ADDR_MAX);
+        return new KernelFile(new KernelImage(entry, end, Optional.empty(), CMDLINE_LIMIT, INITRD_ADDR_MAX), segments);
     }
 }

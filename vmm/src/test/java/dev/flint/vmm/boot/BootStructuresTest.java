@@ -92,7 +92,7 @@ class BootStructuresTest {
         assertEquals(0x300_0000 - 8192, Initrd.load(cpio, memory, lowMax).address());
 
         KernelImage huge = new KernelImage(0x100_0000, 0x3ff_f000, Optional.empty(), 2047, 0x7fff_ffff);
-        var e = assertThrows(java.io.IOException.class, () -> Initrd.load(cpio, memory, huge));
+        var e = assertThrows(InvalidKernelException.class, () -> Initrd.load(cpio, memory, huge));
         assertTrue(e.getMessage().contains("more memory"), e.getMessage());
     }
 

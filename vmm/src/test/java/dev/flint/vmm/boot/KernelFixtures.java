@@ -10,6 +10,8 @@ import java.nio.file.Path;
 final class KernelFixtures {
     static final long ELF_LOAD_ADDRESS = 0x100_0000;
     static final byte[] PAYLOAD = "flint-kernel-payload".getBytes();
+    /** The bzImage's protected-mode kernel in 16-byte paragraphs: {@link #PAYLOAD} padded. */
+    static final int BZ_SYSSIZE = 2;
 
     private KernelFixtures() {
     }
@@ -35,11 +37,17 @@ final class KernelFixtures {
         return b;
     }
 
-    /** A bzImage with 1 setup sector past the boot sector, protocol {@code version}, then {@link #PAYLOAD}. */
+    /**
+     * A bzImage with 1 setup sector past the boot sector, protocol {@code version}, then a
+     * protected-mode kernel of {@link #BZ_SYSSIZE} paragraphs whose compressed payload is {@link #PAYLOAD}.
+     */
     static ByteBuffer bzImage(int version, int xloadflags) {
         int setup = 2 * 512;
-        ByteBuffer b = ByteBuffer.allocate(setup + PAYLOAD.length).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(setup + BZ_SYSSIZE * 16).order(ByteOrder.LITTLE_ENDIAN);
         b.put(BzImage.SETUP_SECTS, (byte) 1);
+        b.putInt(BzImage.SYSSIZE, BZ_SYSSIZE);
+        b.putInt(BzImage.PAYLOAD_OFFSET, 0);
+        b.putInt(BzImage.PAYLOAD_LENGTH, PAYLOAD.length);
         b.putShort(BzImage.BOOT_FLAG, (short) 0xaa55);
         b.put(BzImage.JUMP_END, (byte) 0x66);
         b.putInt(BzImage.HEADER, BzImage.HDRS_MAGIC);
@@ -57,6 +65,13 @@ final class KernelFixtures {
     static Path write(Path dir, String name, ByteBuffer contents) throws IOException {
         Path file = dir.resolve(name);
         Files.write(file, contents.array());
+        return file;
+    }
+
+    /** Writes the first {@code length} bytes of {@code contents}: a kernel cut short. */
+    static Path truncated(Path dir, String name, ByteBuffer contents, int length) throws IOException {
+        Path file = dir.resolve(name);
+        Files.write(file, java.util.Arrays.copyOf(contents.array(), length));
         return file;
     }
 }

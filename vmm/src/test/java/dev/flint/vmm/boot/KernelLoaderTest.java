@@ -55,11 +55,11 @@ class KernelLoaderTest {
 
     @Test
     void rejectsAnElfSegmentBeyondGuestMemory() throws Exception {
-        ByteBuffer elf = KernelFixtures.elf(KernelFixtures.ELF_LOAD_ADDRESS);
+        ByteBuffer elf = KernelFixtures.elf(128L << 20);
         elf.putLong(64 + 24, 128L << 20);
         Path kernel = KernelFixtures.write(dir, "vmlinux", elf);
         var e = assertThrows(InvalidKernelException.class, () -> KernelLoader.load(kernel, memory));
-        assertTrue(e.getMessage().contains("give it more memory"), e.getMessage());
+        assertTrue(e.getMessage().contains("give the machine more memory"), e.getMessage());
     }
 
     @Test
