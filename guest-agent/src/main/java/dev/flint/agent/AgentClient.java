@@ -194,14 +194,14 @@ public final class AgentClient implements AutoCloseable {
                 }
             }
         } catch (ProtocolViolationException e) {
-            close();   // its framing can no longer be trusted
             failPending(e);
+            close();   // its framing can no longer be trusted
         } catch (IOException e) {
             failPending(e);
         } catch (RuntimeException | Error e) {
             // A reader that dies silently would leave every call waiting forever.
-            close();
             failPending(new IOException("reading from the agent failed: " + e, e));
+            close();
             if (e instanceof Error error) {
                 throw error;
             }

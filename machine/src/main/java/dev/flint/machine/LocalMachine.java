@@ -208,9 +208,10 @@ final class LocalMachine implements MachineBackend {
             throw new ExecTimeoutException(argv, timeout.orElseThrow(), e);
         } catch (ExecFailedException e) {
             // The agent is fine and the machine runs on: only this command did not start.
-            throw new ExecStartException("machine " + config.name() + " could not start " + String.join(" ", argv)
-                    .transform(command -> command.length() > 200 ? command.substring(0, 200) + "..." : command)
-                    + ": " + e.getMessage(), e.step(), e.errno(), e.errnoName(), e.path());
+            String command = String.join(" ", argv);
+            throw new ExecStartException("machine " + config.name() + " could not start "
+                    + (command.length() > 200 ? command.substring(0, 200) + "..." : command) + ": " + e.getMessage(),
+                    e.step(), e.errno(), e.errnoName(), e.path());
         } catch (IOException e) {
             throw agentFailure(e);
         } catch (InterruptedException e) {
