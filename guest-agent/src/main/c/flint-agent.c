@@ -42,13 +42,18 @@
 #include <unistd.h>
 
 #define AGENT_VERSION "0.1.0"
-#define PROTOCOL_VERSION 1
+#define PROTOCOL_VERSION 2
 #define DEFAULT_PORT 1024
 #define MAX_CONNECTIONS 16
 #define MAX_PROCESSES 64
-#define MAX_FRAME (1 << 20)
 #define SEND_LIMIT (256 * 1024)
 #define CHUNK 16384
+/* The protocol's limits (PROTOCOL.md, Limits): plain numbers, the same as the host's ExecLimits
+ * (ExecLimitsTest reads them from here). */
+#define MAX_FRAME 1048576   /* a frame's payload, so also a whole EXEC request */
+#define MAX_STRINGS 4096    /* argv entries; environment entries */
+#define MAX_STRING 131071   /* one argv entry or K=V: the kernel's MAX_ARG_STRLEN less the NUL */
+#define MAX_WORKDIR 4095    /* PATH_MAX less the NUL */
 #define MAX_GROUPS 64
 #define MAX_IMAGE_PATH 1023 /* lower and upper: three fit in one page of overlayfs options */
 #define MAX_OVERLAYS 64
@@ -170,6 +175,52 @@ static void send_u32s(struct connection *c, int type, uint32_t id, int count, co
     send_frame(c, type, id, payload, 4 * (size_t) count);
 }
 
+/* Why a process did not start, for EXEC_FAILED: the step (PROTOCOL.md), errno, the path it
+ * concerned ("" when none) and what it was doing, for people. */
+struct start_failure {
+    int err;
+    char step[16];
+    char path[MAX_WORKDIR + 1];
+    char detail[1200];
+};
+
+static void vfail(struct start_failure *f, int err, const char *step, const char *path, const char *format,
+                  va_list args) {
+    f->err = err;
+    snprintf(f->step, sizeof f->step, "%s", step);
+    snprintf(f->path, sizeof f->path, "%s", path);
+    vsnprintf(f->detail, sizeof f->detail, format, args);
+}
+
+static void fail(struct start_failure *f, int err, const char *step, const char *path, const char *format, ...) {
+    va_list args;
+    va_start(args, format);
+    vfail(f, err, step, path, format, args);
+    va_end(args);
+}
+
+static size_t put_string(uint8_t *p, const char *s) {
+    size_t n = strlen(s);
+    put_u32(p, (uint32_t) n);
+    memcpy(p + 4, s, n);
+    return 4 + n;
+}
+
+/* EXEC_FAILED: u32 errno, string step, string errno name, string path, then "DETAIL: strerror". */
+static void send_failure(struct connection *c, uint32_t id, const struct start_failure *f) {
+    static uint8_t payload[4 + 4 + sizeof f->step + 4 + 64 + 4 + sizeof f->path + sizeof f->detail + 128];
+    const char *name = strerrorname_np(f->err);
+    char errno_name[64];
+    snprintf(errno_name, sizeof errno_name, "%s", name ? name : "");
+    put_u32(payload, (uint32_t) f->err);
+    size_t n = 4;
+    n += put_string(payload + n, f->step);
+    n += put_string(payload + n, errno_name);
+    n += put_string(payload + n, f->path);
+    n += (size_t) snprintf((char *) payload + n, sizeof payload - n, "%s: %s", f->detail, strerror(f->err));
+    send_frame(c, EXEC_FAILED, id, payload, n < sizeof payload ? n : sizeof payload - 1);
+}
+
 static void send_error(struct connection *c, int type, uint32_t id, int err, const char *message) {
     uint8_t payload[512];
     size_t n = strlen(message);
@@ -219,6 +270,7 @@ struct reader {
     const uint8_t *p;
     size_t left;
     int bad;
+    char limit[160]; /* which protocol limit a field was over, when that made it bad */
 };
 
 static uint32_t read_u32(struct reader *r) {
@@ -229,10 +281,15 @@ static uint32_t read_u32(struct reader *r) {
     return v;
 }
 
-/* A length-prefixed string, copied NUL-terminated into a new allocation. */
-static char *read_string(struct reader *r) {
+/* A length-prefixed string of at most max bytes, copied NUL-terminated into a new allocation. */
+static char *read_string(struct reader *r, uint32_t max, const char *what) {
     uint32_t n = read_u32(r);
     if (r->bad || n > r->left) { r->bad = 1; return NULL; }
+    if (n > max) {
+        r->bad = 1;
+        snprintf(r->limit, sizeof r->limit, "%s of %u bytes is over the limit of %u", what, n, max);
+        return NULL;
+    }
     char *s = malloc(n + 1);
     if (!s) { r->bad = 1; return NULL; }
     memcpy(s, r->p, n);
@@ -249,13 +306,20 @@ static void free_strings(char **v) {
     free(v);
 }
 
-static char **read_strings(struct reader *r, uint32_t max) {
+static char **read_strings(struct reader *r, const char *what) {
     uint32_t count = read_u32(r);
-    if (r->bad || count > max) { r->bad = 1; return NULL; }
+    if (r->bad) return NULL;
+    if (count > MAX_STRINGS) {
+        r->bad = 1;
+        snprintf(r->limit, sizeof r->limit, "%u %s entries are over the limit of %u", count, what, MAX_STRINGS);
+        return NULL;
+    }
     char **v = calloc(count + 1, sizeof *v);
     if (!v) { r->bad = 1; return NULL; }
     for (uint32_t i = 0; i < count; i++) {
-        v[i] = read_string(r);
+        char entry[64];
+        snprintf(entry, sizeof entry, "%s[%u]", what, i);
+        v[i] = read_string(r, MAX_STRING, entry);
         if (r->bad) { free_strings(v); return NULL; }
     }
     return v;
@@ -297,10 +361,10 @@ static int image_path_ok(const char *path) {
 /* Outside a guest (tests) the agent's mounts go into a namespace of its own, not the host's. */
 static int private_namespace_ready;
 
-static int ensure_private_namespace(char *step, size_t size) {
+static int ensure_private_namespace(struct start_failure *f) {
     if (is_pid1 || private_namespace_ready) return 0;
-    if (unshare(CLONE_NEWNS)) { snprintf(step, size, "unshare the agent's mount namespace"); return -1; }
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) { snprintf(step, size, "make the agent's / private"); return -1; }
+    if (unshare(CLONE_NEWNS)) { fail(f, errno, "image-root", "", "unshare the agent's mount namespace"); return -1; }
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) { fail(f, errno, "image-root", "/", "make the agent's / private"); return -1; }
     private_namespace_ready = 1;
     return 0;
 }
@@ -310,27 +374,25 @@ static int ensure_private_namespace(char *step, size_t size) {
  * beside it), and every exec naming it shares that mount through its namespace copy. Two
  * overlays on one upper would corrupt it, so a second lower for the same upper is refused.
  */
-static int mount_persistent_overlay(const char *lower_path, const char *upper_path, char *step, size_t size) {
+static int mount_persistent_overlay(const char *lower_path, const char *upper_path, struct start_failure *f) {
     /* Keyed by the resolved paths, so that a symlink cannot give one upper two overlays. */
     char lower[PATH_MAX], upper[PATH_MAX];
-    if (mkdir_parents(upper_path)) { snprintf(step, size, "mkdir %.1100s", upper_path); return -1; }
-    if (!realpath(lower_path, lower)) { snprintf(step, size, "lower %.1100s", lower_path); return -1; }
-    if (!realpath(upper_path, upper)) { snprintf(step, size, "upper %.1100s", upper_path); return -1; }
+    if (mkdir_parents(upper_path)) { fail(f, errno, "image-root", upper_path, "mkdir %.1100s", upper_path); return -1; }
+    if (!realpath(lower_path, lower)) { fail(f, errno, "image-root", lower_path, "lower %.1100s", lower_path); return -1; }
+    if (!realpath(upper_path, upper)) { fail(f, errno, "image-root", upper_path, "upper %.1100s", upper_path); return -1; }
     if (!image_path_ok(lower) || !image_path_ok(upper)) {
-        errno = EINVAL;
-        snprintf(step, size, "%.500s or %.500s resolves to a path an overlay cannot take", lower_path, upper_path);
+        fail(f, EINVAL, "image-root", upper_path, "%.500s or %.500s resolves to a path an overlay cannot take",
+             lower_path, upper_path);
         return -1;
     }
     for (int i = 0; i < overlay_count; i++) {
         if (strcmp(overlays[i].upper, upper)) continue;
         if (!strcmp(overlays[i].lower, lower)) return 0;
-        errno = EBUSY;
-        snprintf(step, size, "upper %.300s is already mounted over %.300s", upper, overlays[i].lower);
+        fail(f, EBUSY, "image-root", upper_path, "upper %.300s is already mounted over %.300s", upper, overlays[i].lower);
         return -1;
     }
     if (overlay_count == MAX_OVERLAYS) {
-        errno = EMFILE;
-        snprintf(step, size, "more than %d persistent uppers", MAX_OVERLAYS);
+        fail(f, EMFILE, "image-root", upper_path, "more than %d persistent uppers", MAX_OVERLAYS);
         return -1;
     }
     char upper_dir[MAX_IMAGE_PATH + 16], work_dir[MAX_IMAGE_PATH + 16], merged[MAX_IMAGE_PATH + 16];
@@ -340,11 +402,11 @@ static int mount_persistent_overlay(const char *lower_path, const char *upper_pa
     snprintf(merged, sizeof merged, "%.1023s/merged", upper);
     const char *dirs[] = {upper_dir, work_dir, merged};
     for (int i = 0; i < 3; i++) {
-        if (mkdir_parents(dirs[i])) { snprintf(step, size, "mkdir %.1100s", dirs[i]); return -1; }
+        if (mkdir_parents(dirs[i])) { fail(f, errno, "image-root", dirs[i], "mkdir %.1100s", dirs[i]); return -1; }
     }
     snprintf(options, sizeof options, "lowerdir=%.1023s,upperdir=%s,workdir=%s", lower, upper_dir, work_dir);
     if (mount("overlay", merged, "overlay", 0, options)) {
-        snprintf(step, size, "mount overlay on %.1100s", merged);
+        fail(f, errno, "image-root", merged, "mount overlay on %.1100s", merged);
         return -1;
     }
     snprintf(overlays[overlay_count].upper, sizeof overlays[0].upper, "%.1023s", upper);
@@ -355,25 +417,25 @@ static int mount_persistent_overlay(const char *lower_path, const char *upper_pa
 
 /* ---- the child, between fork and exec --------------------------------------------------- */
 
-/* A step of the child that failed: errno and what it was doing, for EXEC_FAILED "<step>: <error>". */
-struct child_failure {
-    int err;
-    char step[256];
-};
-
 static int child_status_fd = -1;
 
 /* Reports a failed step to the parent through the status pipe (closed by a successful exec). */
-static void child_fail(int err, const char *format, ...) {
-    struct child_failure failure = {.err = err};
+static void child_fail(int err, const char *step, const char *path, const char *format, ...) {
+    static struct start_failure failure;
     va_list args;
     va_start(args, format);
-    vsnprintf(failure.step, sizeof failure.step, format, args);
+    vfail(&failure, err, step, path, format, args);
     va_end(args);
-    ssize_t ignored = write(child_status_fd, &failure, sizeof failure);
-    (void) ignored;
+    for (size_t at = 0; at < sizeof failure;) {
+        ssize_t written = write(child_status_fd, (const char *) &failure + at, sizeof failure - at);
+        if (written <= 0) break;
+        at += (size_t) written;
+    }
     _exit(127);
 }
+
+/* A step of entering an image root failed. */
+#define image_fail(err, path, ...) child_fail(err, "image-root", path, __VA_ARGS__)
 
 /* execve, and like execvp a file the kernel cannot run (no #! line) runs with /bin/sh. */
 static void exec_file(const char *file, char **argv, char **env) {
@@ -394,10 +456,12 @@ static void exec_file(const char *file, char **argv, char **env) {
 /*
  * Runs argv[0] like execvp, but searching the PATH of the request's environment (glibc's
  * execvpe searches the agent's own): EACCES when some match was not executable, else ENOENT.
- * Returns only on failure, with the errno to report.
+ * Returns only on failure, with the errno to report and in failed the path it concerns (the
+ * match that was not executable; argv[0] when nothing matched).
  */
-static int exec_program(char **argv, char **env) {
+static int exec_program(char **argv, char **env, char *failed, size_t size) {
     const char *name = argv[0];
+    snprintf(failed, size, "%s", name);
     if (strchr(name, '/')) {
         exec_file(name, argv, env);
         return errno;
@@ -422,10 +486,16 @@ static int exec_program(char **argv, char **env) {
             }
             memcpy(path + at, name, name_length + 1);
             exec_file(path, argv, env);
-            switch (errno) {
-            case EACCES: saw_eacces = 1; break;
+            int e = errno;
+            switch (e) {
+            case EACCES:
+                if (!saw_eacces) snprintf(failed, size, "%s", path);
+                saw_eacces = 1;
+                break;
             case ENOENT: case ENOTDIR: case ESTALE: case ENODEV: case ETIMEDOUT: break;
-            default: return errno;
+            default:
+                snprintf(failed, size, "%s", path);
+                return e;
             }
         }
         if (!*end) break;
@@ -448,12 +518,12 @@ struct exec_spec {
 static void write_root_file(const char *path, const char *data, size_t n) {
     struct stat st;
     if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && stat(path, &st) && unlink(path))
-        child_fail(errno, "replace the dangling symlink %s", path);
+        image_fail(errno, path, "replace the dangling symlink %s", path);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) child_fail(errno, "write %s", path);
+    if (fd < 0) image_fail(errno, path, "write %s", path);
     for (size_t at = 0; at < n;) {
         ssize_t written = write(fd, data + at, n - at);
-        if (written < 0) child_fail(errno, "write %s", path);
+        if (written < 0) image_fail(errno, path, "write %s", path);
         at += (size_t) written;
     }
     close(fd);
@@ -461,8 +531,8 @@ static void write_root_file(const char *path, const char *data, size_t n) {
 
 static void mount_in_root(const char *source, const char *target, const char *type, unsigned long flags,
                           const char *options, mode_t mode) {
-    if (mkdir(target, mode) && errno != EEXIST) child_fail(errno, "mkdir %s", target);
-    if (mount(source, target, type, flags, options)) child_fail(errno, "mount %s on %s", type, target);
+    if (mkdir(target, mode) && errno != EEXIST) image_fail(errno, target, "mkdir %s", target);
+    if (mount(source, target, type, flags, options)) image_fail(errno, target, "mount %s on %s", type, target);
 }
 
 /* The /dev of a container: a tmpfs with the usual nodes and links, its own devpts and shm. */
@@ -480,11 +550,11 @@ static void populate_dev(void) {
         snprintf(path, sizeof path, "/dev/%s", nodes[i].name);
         /* chmod too: mknod's mode passes through the umask. */
         if (mknod(path, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) || chmod(path, 0666))
-            child_fail(errno, "mknod %s", path);
+            image_fail(errno, path, "mknod %s", path);
     }
     for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
         snprintf(path, sizeof path, "/dev/%s", links[i][0]);
-        if (symlink(links[i][1], path)) child_fail(errno, "symlink %s", path);
+        if (symlink(links[i][1], path)) image_fail(errno, path, "symlink %s", path);
     }
     mount_in_root("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620", 0755);
     mount_in_root("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", 01777);
@@ -506,40 +576,40 @@ static void enter_image_root(const struct exec_spec *s) {
         resolv_length = read(fd, resolv, sizeof resolv);
         close(fd);
     }
-    if (unshare(CLONE_NEWNS)) child_fail(errno, "unshare the mount namespace");
+    if (unshare(CLONE_NEWNS)) image_fail(errno, "", "unshare the mount namespace");
     /* Nothing below may propagate back to the machine's mounts. */
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) child_fail(errno, "make / private");
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) image_fail(errno, "/", "make / private");
     if (*s->upper) {
         snprintf(root, sizeof root, "%s/merged", s->upper);
     } else {
-        if (mkdir_parents(EXEC_SCRATCH)) child_fail(errno, "mkdir %s", EXEC_SCRATCH);
-        if (mount("tmpfs", EXEC_SCRATCH, "tmpfs", 0, "mode=0755")) child_fail(errno, "mount tmpfs on %s", EXEC_SCRATCH);
+        if (mkdir_parents(EXEC_SCRATCH)) image_fail(errno, EXEC_SCRATCH, "mkdir %s", EXEC_SCRATCH);
+        if (mount("tmpfs", EXEC_SCRATCH, "tmpfs", 0, "mode=0755")) image_fail(errno, EXEC_SCRATCH, "mount tmpfs on %s", EXEC_SCRATCH);
         const char *dirs[] = {EXEC_SCRATCH "/upper", EXEC_SCRATCH "/work", EXEC_SCRATCH "/merged"};
-        for (int i = 0; i < 3; i++) if (mkdir(dirs[i], 0755)) child_fail(errno, "mkdir %s", dirs[i]);
+        for (int i = 0; i < 3; i++) if (mkdir(dirs[i], 0755)) image_fail(errno, dirs[i], "mkdir %s", dirs[i]);
         char options[MAX_IMAGE_PATH + 128];
         snprintf(options, sizeof options, "lowerdir=%s,upperdir=%s,workdir=%s", s->lower, dirs[0], dirs[1]);
-        if (mount("overlay", dirs[2], "overlay", 0, options)) child_fail(errno, "mount overlay of %s", s->lower);
+        if (mount("overlay", dirs[2], "overlay", 0, options)) image_fail(errno, s->lower, "mount overlay of %s", s->lower);
         snprintf(root, sizeof root, "%s", dirs[2]);
     }
-    if (chdir(root)) child_fail(errno, "chdir %s", root);
+    if (chdir(root)) image_fail(errno, root, "chdir %s", root);
     /* One name per child: execs sharing a persistent upper share this directory. */
     char old_root[32];
     snprintf(old_root, sizeof old_root, ".flint-old-%d", (int) getpid());
-    if (mkdir(old_root, 0700) && errno != EEXIST) child_fail(errno, "mkdir %s/%s", root, old_root);
+    if (mkdir(old_root, 0700) && errno != EEXIST) image_fail(errno, old_root, "mkdir %s/%s", root, old_root);
     if (syscall(SYS_pivot_root, ".", old_root) == 0) {
-        if (chdir("/")) child_fail(errno, "chdir / in the image");
+        if (chdir("/")) image_fail(errno, "/", "chdir / in the image");
     } else if (errno == EINVAL) {
         /* The machine's root is the initramfs, which pivot_root cannot put aside: move the
          * image over it as switch_root does (the initramfs stays underneath, unreachable). */
-        if (mount(".", "/", NULL, MS_MOVE, NULL) || chroot(".") || chdir("/")) child_fail(errno, "move the image onto /");
+        if (mount(".", "/", NULL, MS_MOVE, NULL) || chroot(".") || chdir("/")) image_fail(errno, root, "move the image onto /");
     } else {
-        child_fail(errno, "pivot_root to %s", root);
+        image_fail(errno, root, "pivot_root to %s", root);
     }
     /* From here every path, symlinks included, resolves inside the image. */
     mount_in_root("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0555);
     mount_in_root("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0555);
     populate_dev();
-    if (mkdir("/etc", 0755) && errno != EEXIST) child_fail(errno, "mkdir /etc");
+    if (mkdir("/etc", 0755) && errno != EEXIST) image_fail(errno, "/etc", "mkdir /etc");
     if (resolv_length >= 0) write_root_file("/etc/resolv.conf", resolv, (size_t) resolv_length);
     char hostname[HOST_NAME_MAX + 1] = "localhost", hosts[HOST_NAME_MAX + 128];
     gethostname(hostname, sizeof hostname - 1);
@@ -547,8 +617,8 @@ static void enter_image_root(const struct exec_spec *s) {
                      "127.0.1.1 %s\n", hostname);
     write_root_file("/etc/hosts", hosts, (size_t) n);
     /* EINVAL: not a mount point (the initramfs case). */
-    if (umount2(old_root, MNT_DETACH) && errno != EINVAL) child_fail(errno, "detach the machine's root");
-    if (rmdir(old_root)) child_fail(errno, "rmdir /%s", old_root);
+    if (umount2(old_root, MNT_DETACH) && errno != EINVAL) image_fail(errno, old_root, "detach the machine's root");
+    if (rmdir(old_root)) image_fail(errno, old_root, "rmdir /%s", old_root);
 }
 
 /* In the forked child: everything PID 1 changed back to defaults, then the request's credentials. */
@@ -567,16 +637,17 @@ static void run_child(const struct exec_spec *s, int in, int out, int err) {
     dup2(err, 2);
     if (s->lower) enter_image_root(s);
     const char *workdir = s->workdir && *s->workdir ? s->workdir : "/";
-    if (chdir(workdir)) child_fail(errno, "chdir %s", workdir);
+    if (chdir(workdir)) child_fail(errno, "chdir", workdir, "chdir %s", workdir);
     /* Always: a process must not keep PID 1's supplementary groups by accident. An agent that
      * is not root (tests) cannot change them, and with no user asked for has nothing to drop. */
     if (setgroups(s->group_count, s->groups)
             && !(errno == EPERM && geteuid() != 0 && !s->group_count && !s->uid && !s->gid))
-        child_fail(errno, "setgroups");
-    if (s->gid && setgid(s->gid)) child_fail(errno, "setgid %u", s->gid);
-    if (s->uid && setuid(s->uid)) child_fail(errno, "setuid %u", s->uid);
-    int e = exec_program(s->argv, s->env);
-    child_fail(e, "%s", s->argv[0]);
+        child_fail(errno, "setgroups", "", "setgroups");
+    if (s->gid && setgid(s->gid)) child_fail(errno, "setgid", "", "setgid %u", s->gid);
+    if (s->uid && setuid(s->uid)) child_fail(errno, "setuid", "", "setuid %u", s->uid);
+    static char failed[MAX_WORKDIR + 1];
+    int e = exec_program(s->argv, s->env, failed, sizeof failed);
+    child_fail(e, "exec", failed, "exec %s", failed);
 }
 
 /* Pipes for stdin, stdout, stderr and the child's status; on failure none is left open. */
@@ -595,64 +666,75 @@ static int make_pipes(int pipes[4][2]) {
     return 0;
 }
 
+/* Reads the child's start_failure until the pipe closes (exec or exit); 1 when it sent one. */
+static int read_child_failure(int fd, struct start_failure *f) {
+    size_t got = 0;
+    while (got < sizeof *f) {
+        ssize_t n = read(fd, (char *) f + got, sizeof *f - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += (size_t) n;
+    }
+    return got == sizeof *f;
+}
+
 /*
- * EXEC payload: u32 flags (bit 0: stdin open), u32 timeout ms (0: none), u32 uid, u32 gid,
- * string workdir (empty: /), strings argv, strings env ("K=V"), then (optional: an older host
- * ends here) u32 group count <= 64 and that many u32 supplementary gids.
+ * EXEC payload (PROTOCOL.md): u32 flags (bit 0: stdin open, bit 1: image root), u32 timeout ms
+ * (0: none), u32 uid, u32 gid, string workdir (empty: /), strings argv, strings env ("K=V"),
+ * then (optional: an older host ends here) u32 group count <= 64 and that many u32
+ * supplementary gids, then with bit 1 strings lower and upper. Every limit is checked here too.
  */
 static void start_process(struct connection *c, uint32_t id, const uint8_t *payload, size_t n) {
-    struct reader r = {payload, n, 0};
+    struct reader r = {payload, n, 0, ""};
     struct exec_spec s = {0};
+    static struct start_failure failure;
     s.flags = read_u32(&r);
     s.timeout = read_u32(&r);
     s.uid = read_u32(&r);
     s.gid = read_u32(&r);
-    s.workdir = read_string(&r);
-    s.argv = read_strings(&r, 4096);
-    s.env = read_strings(&r, 4096);
+    s.workdir = read_string(&r, MAX_WORKDIR, "workdir");
+    s.argv = read_strings(&r, "argv");
+    s.env = read_strings(&r, "env");
     if (!r.bad && r.left) {
         s.group_count = read_u32(&r);
-        if (s.group_count > MAX_GROUPS) r.bad = 1;
+        if (s.group_count > MAX_GROUPS) {
+            r.bad = 1;
+            snprintf(r.limit, sizeof r.limit, "%u supplementary groups are over the limit of %u", s.group_count, MAX_GROUPS);
+        }
         for (uint32_t i = 0; i < s.group_count && !r.bad; i++) s.groups[i] = read_u32(&r);
         if (s.flags & 2) {
-            s.lower = read_string(&r);
-            s.upper = read_string(&r);
+            s.lower = read_string(&r, MAX_IMAGE_PATH, "image lower");
+            s.upper = read_string(&r, MAX_IMAGE_PATH, "image upper");
         }
     }
     struct process *p = NULL;
     if (r.bad || !s.argv || !s.argv[0] || !s.env || ((s.flags & 2) && !s.upper)) {
-        send_error(c, EXEC_FAILED, id, EINVAL, "malformed EXEC request");
-        goto out;
+        if (*r.limit) fail(&failure, E2BIG, "request", "", "%s", r.limit);
+        else fail(&failure, EINVAL, "request", "", "malformed EXEC request");
+        goto failed;
     }
     if (s.lower && (!image_path_ok(s.lower) || (*s.upper && !image_path_ok(s.upper)))) {
-        send_error(c, EXEC_FAILED, id, EINVAL, "image lower and upper must be canonical absolute paths, not /, "
-                   "without ',', ':' or '\\', at most 1023 bytes");
-        goto out;
+        fail(&failure, EINVAL, "request", s.lower, "image lower and upper must be canonical absolute paths, not /, "
+             "without ',', ':' or '\\', at most %d bytes", MAX_IMAGE_PATH);
+        goto failed;
     }
     if (find_process(c, id)) {
-        send_error(c, EXEC_FAILED, id, EEXIST, "process id already in use on this connection");
-        goto out;
+        fail(&failure, EEXIST, "request", "", "process id %u already in use on this connection", id);
+        goto failed;
     }
     for (int i = 0; i < MAX_PROCESSES && !p; i++) if (!processes[i].used) p = &processes[i];
     if (!p) {
-        send_error(c, EXEC_FAILED, id, EAGAIN, "too many processes running");
-        goto out;
+        fail(&failure, EAGAIN, "request", "", "more than %d processes running", MAX_PROCESSES);
+        goto failed;
     }
-    char step[1200];
-    if (s.lower && (ensure_private_namespace(step, sizeof step)
-                    || (*s.upper && mount_persistent_overlay(s.lower, s.upper, step, sizeof step)))) {
-        char message[1400];
-        int e = errno;
-        snprintf(message, sizeof message, "%s: %s", step, strerror(e));
-        send_error(c, EXEC_FAILED, id, e, message);
-        p = NULL;
-        goto out;
+    if (s.lower && (ensure_private_namespace(&failure)
+                    || (*s.upper && mount_persistent_overlay(s.lower, s.upper, &failure)))) {
+        goto failed;
     }
     int pipes[4][2];
     if (make_pipes(pipes)) {
-        send_error(c, EXEC_FAILED, id, errno, strerror(errno));
-        p = NULL;
-        goto out;
+        fail(&failure, errno, "pipe", "", "pipe");
+        goto failed;
     }
     int *in = pipes[0], *out = pipes[1], *err = pipes[2], *status = pipes[3];
     pid_t pid = fork();
@@ -665,20 +747,15 @@ static void start_process(struct connection *c, uint32_t id, const uint8_t *payl
     close(out[1]);
     close(err[1]);
     close(status[1]);
-    struct child_failure failure = {0};
-    ssize_t got = pid < 0 ? 0 : read(status[0], &failure, sizeof failure);
+    int child_failed = pid > 0 && read_child_failure(status[0], &failure);
     close(status[0]);
-    if (pid < 0 || got >= (ssize_t) sizeof failure.err) {
-        int e = pid < 0 ? fork_errno : failure.err;
-        char message[400];
-        snprintf(message, sizeof message, "%.256s: %s", pid < 0 ? "fork" : failure.step, strerror(e));
-        send_error(c, EXEC_FAILED, id, e, message);
+    if (pid < 0 || child_failed) {
+        if (pid < 0) fail(&failure, fork_errno, "fork", "", "fork");
         close(in[1]);
         close(out[0]);
         close(err[0]);
         if (pid > 0) waitpid(pid, NULL, 0);
-        p = NULL;
-        goto out;
+        goto failed;
     }
     memset(p, 0, sizeof *p);
     p->used = 1;
@@ -695,6 +772,9 @@ static void start_process(struct connection *c, uint32_t id, const uint8_t *payl
     if (!(s.flags & 1)) close_fd(&p->stdin_fd);
     uint32_t value = (uint32_t) pid;
     send_u32s(c, STARTED, id, 1, &value);
+    goto out;
+failed:
+    send_failure(c, id, &failure);
 out:
     free(s.workdir);
     free_strings(s.argv);

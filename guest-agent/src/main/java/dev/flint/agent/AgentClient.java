@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * reader thread routes frames to them by id.
  */
 public final class AgentClient implements AutoCloseable {
-    public static final int PROTOCOL_VERSION = 1;
+    public static final int PROTOCOL_VERSION = 2;
     /** How long after its timeout a process may take to report its death before we give up on it. */
     static final Duration KILL_GRACE = Duration.ofSeconds(5);
     static final int SIGKILL = 9;
@@ -63,7 +63,8 @@ public final class AgentClient implements AutoCloseable {
         }
         if (frame.type() != Frame.HELLO || frame.payload().length < 2) {
             channel.close();
-            throw new IOException("the agent's first frame was type " + frame.type() + ", not HELLO");
+            throw new ProtocolViolationException("its first frame was type " + frame.type() + " of "
+                    + frame.payload().length + " bytes, not a HELLO");
         }
         int version = ByteBuffer.wrap(frame.payload()).getShort();
         if (version != PROTOCOL_VERSION) {
@@ -79,14 +80,14 @@ public final class AgentClient implements AutoCloseable {
         return agentVersion;
     }
 
-    /** Starts a process; its output goes to {@code listener} as it arrives (and is not kept). */
+    /** Starts a process; its output goes to {@code listener} as it arrives (and is not kept, so not capped). */
     public ExecHandle start(ExecRequest request, OutputListener listener) throws IOException {
-        return start(request, listener, false);
+        return start(request, listener, 0);
     }
 
-    private ExecHandle start(ExecRequest request, OutputListener listener, boolean collect) throws IOException {
+    private ExecHandle start(ExecRequest request, OutputListener listener, int maxOutput) throws IOException {
         int id = nextId.getAndIncrement();
-        ExecHandle handle = new ExecHandle(this, id, listener, collect);
+        ExecHandle handle = new ExecHandle(this, id, listener, maxOutput);
         processes.put(id, handle);
         handle.exited.whenComplete((result, error) -> processes.remove(id));
         try {
@@ -103,11 +104,25 @@ public final class AgentClient implements AutoCloseable {
     }
 
     /**
-     * Runs a process to completion and returns its output. With a timeout the agent kills it
-     * when the time is up and this throws {@link ExecTimeoutException}.
+     * Runs a process to completion and returns its output, at most
+     * {@link ExecLimits#DEFAULT_MAX_OUTPUT} bytes of each stream. With a timeout the agent kills
+     * it when the time is up and this throws {@link ExecTimeoutException}.
      */
     public ProcessResult exec(ExecRequest request) throws IOException, InterruptedException, ExecTimeoutException {
-        ExecHandle handle = start(request, OutputListener.NONE, true);
+        return exec(request, ExecLimits.DEFAULT_MAX_OUTPUT);
+    }
+
+    /**
+     * As {@link #exec(ExecRequest)}, keeping at most {@code maxOutput} bytes (positive) of each of
+     * stdout and stderr: the rest is read and dropped, and the result says
+     * {@link ProcessResult#truncated()}.
+     */
+    public ProcessResult exec(ExecRequest request, int maxOutput)
+            throws IOException, InterruptedException, ExecTimeoutException {
+        if (maxOutput <= 0) {
+            throw new IllegalArgumentException("maxOutput must be positive, got " + maxOutput);
+        }
+        ExecHandle handle = start(request, OutputListener.NONE, maxOutput);
         if (request.timeout().isEmpty()) {
             return handle.waitFor(Duration.ofDays(365));
         }
@@ -165,6 +180,7 @@ public final class AgentClient implements AutoCloseable {
         try {
             while (true) {
                 Frame frame = Frame.read(channel);
+                frame.checkFromAgent();
                 if (frame.type() == Frame.PONG) {
                     CompletableFuture<Long> pong = pings.get(frame.id());
                     if (pong != null) {
@@ -177,11 +193,27 @@ public final class AgentClient implements AutoCloseable {
                     handle.onFrame(frame);
                 }
             }
+        } catch (ProtocolViolationException e) {
+            failPending(e);
+            close();   // its framing can no longer be trusted
         } catch (IOException e) {
-            failure = e;
-            processes.values().forEach(handle -> handle.connectionLost(e));
-            pings.values().forEach(pong -> pong.completeExceptionally(e));
+            failPending(e);
+        } catch (RuntimeException | Error e) {
+            // A reader that dies silently would leave every call waiting forever.
+            failPending(new IOException("reading from the agent failed: " + e, e));
+            close();
+            if (e instanceof Error error) {
+                throw error;
+            }
         }
+    }
+
+    /** Ends every pending call (processes and pings) with {@code cause}; later calls fail with it too. */
+    private void failPending(Throwable cause) {
+        IOException failed = cause instanceof IOException io ? io : new IOException(cause.getMessage(), cause);
+        failure = failed;
+        processes.values().forEach(handle -> handle.connectionLost(failed));
+        pings.values().forEach(pong -> pong.completeExceptionally(failed));
     }
 
     /** Closes the connection; processes still running in the guest are killed by the agent. */

@@ -1,6 +1,5 @@
 package dev.flint.agent;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -14,17 +13,19 @@ public final class ExecHandle {
     private final AgentClient client;
     private final int id;
     private final OutputListener listener;
-    private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-    private final boolean collect;
+    /** Null when the output is only streamed to the listener. */
+    private final BoundedOutput stdout;
+    private final BoundedOutput stderr;
     final CompletableFuture<Integer> started = new CompletableFuture<>();
     final CompletableFuture<ProcessResult> exited = new CompletableFuture<>();
 
-    ExecHandle(AgentClient client, int id, OutputListener listener, boolean collect) {
+    /** {@code maxOutput}: bytes kept of each stream, 0 to keep none. */
+    ExecHandle(AgentClient client, int id, OutputListener listener, int maxOutput) {
         this.client = client;
         this.id = id;
         this.listener = listener;
-        this.collect = collect;
+        this.stdout = maxOutput > 0 ? new BoundedOutput(maxOutput) : null;
+        this.stderr = maxOutput > 0 ? new BoundedOutput(maxOutput) : null;
     }
 
     /** The process id in the guest. */
@@ -60,18 +61,24 @@ public final class ExecHandle {
     }
 
     /** Output so far, for a process that is being given up on. */
-    synchronized ProcessResult partial() {
-        return new ProcessResult(-1, 0, stdout.toByteArray(), stderr.toByteArray());
+    ProcessResult partial() {
+        return result(-1, 0);
     }
 
-    void onFrame(Frame frame) {
+    private ProcessResult result(int code, int signal) {
+        if (stdout == null) {
+            return new ProcessResult(code, signal, new byte[0], new byte[0]);
+        }
+        return new ProcessResult(code, signal, stdout.toByteArray(), stderr.toByteArray(),
+                stdout.truncated() || stderr.truncated());
+    }
+
+    /** A frame for this process, its length already checked ({@link Frame#checkFromAgent}). */
+    void onFrame(Frame frame) throws ProtocolViolationException {
         switch (frame.type()) {
             case Frame.STARTED -> started.complete(ByteBuffer.wrap(frame.payload()).getInt());
             case Frame.EXEC_FAILED -> {
-                ByteBuffer payload = ByteBuffer.wrap(frame.payload());
-                int errno = payload.getInt();
-                String message = new String(frame.payload(), 4, frame.payload().length - 4, java.nio.charset.StandardCharsets.UTF_8);
-                ExecFailedException failure = new ExecFailedException("could not start the command: " + message, errno);
+                ExecFailedException failure = ExecFailedException.decode(frame.payload());
                 started.completeExceptionally(failure);
                 exited.completeExceptionally(failure);
             }
@@ -81,9 +88,7 @@ public final class ExecHandle {
                 ByteBuffer payload = ByteBuffer.wrap(frame.payload());
                 int code = payload.getInt();
                 int signal = payload.getInt();
-                synchronized (this) {
-                    exited.complete(new ProcessResult(code, signal, stdout.toByteArray(), stderr.toByteArray()));
-                }
+                exited.complete(result(code, signal));
             }
             default -> {
                 // Frames for other purposes do not concern a process.
@@ -92,10 +97,8 @@ public final class ExecHandle {
     }
 
     private void output(byte[] chunk, boolean isStdout) {
-        if (collect) {
-            synchronized (this) {
-                (isStdout ? stdout : stderr).writeBytes(chunk);
-            }
+        if (stdout != null) {
+            (isStdout ? stdout : stderr).write(chunk);
         }
         if (isStdout) {
             listener.stdout(chunk);

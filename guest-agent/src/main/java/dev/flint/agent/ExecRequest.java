@@ -19,10 +19,6 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String wor
                           Optional<ImageRoot> imageRoot) {
     static final int FLAG_STDIN_OPEN = 1;
     static final int FLAG_IMAGE_ROOT = 2;
-    static final int MAX_STRINGS = 4096;
-    static final int MAX_GROUPS = 64;
-    /** The agent's bound on an image path (it goes into overlayfs mount options). */
-    static final int MAX_IMAGE_PATH = 1023;
 
     /**
      * An OCI image's root for the process: {@code lower} is a guest directory holding the image's
@@ -61,8 +57,8 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String wor
     }
 
     private static void checkGroups(List<Integer> groups) {
-        if (groups.size() > MAX_GROUPS) {
-            throw new IllegalArgumentException(groups.size() + " supplementary groups; the agent takes " + MAX_GROUPS);
+        if (groups.size() > ExecLimits.MAX_GROUPS) {
+            throw new IllegalArgumentException(groups.size() + " supplementary groups; the limit is " + ExecLimits.MAX_GROUPS);
         }
         for (int group : groups) {
             if (group < 0) {
@@ -77,7 +73,7 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String wor
      */
     private static void checkImagePath(String what, String path) {
         boolean ok = path != null && path.startsWith("/") && path.length() > 1 && !path.endsWith("/")
-                && path.length() <= MAX_IMAGE_PATH && path.chars().noneMatch(ch -> ch == 0 || ch == ',' || ch == ':' || ch == '\\');
+                && ExecLimits.utf8Length(path) <= ExecLimits.MAX_IMAGE_PATH && path.chars().noneMatch(ch -> ch == 0 || ch == ',' || ch == ':' || ch == '\\');
         if (ok) {
             for (String part : path.substring(1).split("/", -1)) {
                 ok &= !part.isEmpty() && !part.equals(".") && !part.equals("..");
@@ -85,7 +81,7 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String wor
         }
         if (!ok) {
             throw new IllegalArgumentException(what + " must be a canonical absolute path other than / without NUL, ',', ':'"
-                    + " or '\\', at most " + MAX_IMAGE_PATH + " bytes, got " + path);
+                    + " or '\\', at most " + ExecLimits.MAX_IMAGE_PATH + " bytes, got " + path);
         }
     }
 
@@ -93,7 +89,10 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String wor
         return new Builder(argv);
     }
 
-    /** Validating builder; defaults: empty environment, working directory /, root, no stdin, no timeout. */
+    /**
+     * Validating builder, every protocol limit ({@link ExecLimits}) included; defaults: empty
+     * environment, working directory /, root, no stdin, no timeout.
+     */
     public static final class Builder {
         private final List<String> argv;
         private final Map<String, String> env = new LinkedHashMap<>();
@@ -110,14 +109,12 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String wor
             if (argv == null || argv.isEmpty() || argv.get(0) == null || argv.get(0).isEmpty()) {
                 throw new IllegalArgumentException("a command needs a non-empty argv, got " + argv);
             }
-            if (argv.size() > MAX_STRINGS) {
-                throw new IllegalArgumentException("argv has " + argv.size() + " entries; the agent takes " + MAX_STRINGS);
-            }
             for (String arg : argv) {
                 if (arg == null || arg.indexOf('\0') >= 0) {
                     throw new IllegalArgumentException("argv entries must be non-null without NUL: " + argv);
                 }
             }
+            ExecLimits.checkArgv(argv);
             this.argv = List.copyOf(argv);
         }
 
@@ -131,6 +128,7 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String wor
                     || value == null || value.indexOf('\0') >= 0) {
                 throw new IllegalArgumentException("bad environment variable: " + key + "=" + value);
             }
+            ExecLimits.checkEnvEntry(key, value);
             env.put(key, value);
             return this;
         }
@@ -139,6 +137,7 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String wor
             if (workdir == null || !workdir.startsWith("/") || workdir.indexOf('\0') >= 0) {
                 throw new IllegalArgumentException("workdir must be an absolute path, got " + workdir);
             }
+            ExecLimits.checkWorkdir(workdir);
             this.workdir = workdir;
             return this;
         }
@@ -193,9 +192,12 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String wor
             return this;
         }
 
+        /** The request; {@link IllegalArgumentException} when over a limit, the whole request's size included. */
         public ExecRequest build() {
+            ExecLimits.checkEnv(env);
             ExecRequest request = new ExecRequest(argv, env, workdir, uid, gid, Optional.ofNullable(stdin),
                     Optional.ofNullable(timeout), groups, Optional.ofNullable(imageRoot));
+            request.encode();   // checks the whole request against ExecLimits.MAX_REQUEST
             return interactiveStdin ? request.withInteractiveStdin() : request;
         }
     }
@@ -229,9 +231,9 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String wor
             putString(out, root.upper());
         });
         byte[] bytes = out.toByteArray();
-        if (bytes.length > Frame.MAX_PAYLOAD) {
-            throw new IllegalArgumentException("command and environment take " + bytes.length
-                    + " bytes; the protocol allows " + Frame.MAX_PAYLOAD);
+        if (bytes.length > ExecLimits.MAX_REQUEST) {
+            throw new IllegalArgumentException("the command, its environment and workdir take " + bytes.length
+                    + " bytes encoded; a whole exec request is limited to " + ExecLimits.MAX_REQUEST);
         }
         return bytes;
     }

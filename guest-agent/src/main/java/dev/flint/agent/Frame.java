@@ -35,6 +35,38 @@ public record Frame(int type, int id, byte[] payload) {
         }
     }
 
+    /**
+     * Checks a frame the agent sent: a type the agent sends, with the payload length that type
+     * has (STARTED 4 bytes, EXIT 8, ...). Anything else is a {@link ProtocolViolationException}.
+     */
+    public void checkFromAgent() throws ProtocolViolationException {
+        String expected = switch (type) {
+            case HELLO -> payload.length >= 2 ? null : "at least 2";
+            case STARTED -> payload.length == 4 ? null : "4";
+            case EXEC_FAILED -> payload.length >= 16 ? null : "at least 16";
+            case EXIT -> payload.length == 8 ? null : "8";
+            case ERROR -> payload.length >= 4 ? null : "at least 4";
+            case STDOUT, STDERR, PONG -> null;
+            default -> throw new ProtocolViolationException("a frame of type " + type + " (for id " + id
+                    + "), which the agent never sends");
+        };
+        if (expected != null) {
+            throw new ProtocolViolationException(name(type) + " frame for id " + id + " with a payload of "
+                    + payload.length + " bytes; it has " + expected);
+        }
+    }
+
+    private static String name(int type) {
+        return switch (type) {
+            case HELLO -> "HELLO";
+            case STARTED -> "STARTED";
+            case EXEC_FAILED -> "EXEC_FAILED";
+            case EXIT -> "EXIT";
+            case ERROR -> "ERROR";
+            default -> "type " + type;
+        };
+    }
+
     /** The frame's bytes on the wire. */
     public ByteBuffer encode() {
         ByteBuffer buffer = ByteBuffer.allocate(HEADER + payload.length);

@@ -55,16 +55,31 @@ class AgentIT {
 
     @BeforeEach
     void startAgent() throws Exception {
+        startAgent("");
+    }
+
+    /** Starts the agent through {@code sh -c "SETUP exec agent ..."}, SETUP being e.g. a ulimit. */
+    private void startAgent(String setup) throws Exception {
         Path binary = buildAgent();
         Path socket = dir.resolve("agent.sock");
-        agent = new ProcessBuilder(binary.toString(), "--listen", "unix:" + socket).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("agent.log").toFile()).start();
-        for (int i = 0; i < 200 && !Files.exists(socket); i++) {
-            Thread.sleep(10);
+        Files.deleteIfExists(socket);
+        agent = new ProcessBuilder("sh", "-c", setup + " exec \"$0\" --listen \"unix:$1\"", binary.toString(),
+                socket.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile()).start();
+        // The socket file appears at bind, a moment before the agent listens: retry a refused connect.
+        for (int attempt = 0; ; attempt++) {
+            SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                channel.connect(UnixDomainSocketAddress.of(socket));
+                client = AgentClient.connect(channel, Duration.ofSeconds(5));
+                return;
+            } catch (java.net.SocketException e) {
+                channel.close();
+                if (attempt == 200) {
+                    throw e;
+                }
+                Thread.sleep(10);
+            }
         }
-        SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-        channel.connect(UnixDomainSocketAddress.of(socket));
-        client = AgentClient.connect(channel, Duration.ofSeconds(5));
     }
 
     @AfterEach
@@ -113,10 +128,64 @@ class AgentIT {
     }
 
     @Test
-    void aMissingCommandFailsWithItsErrno() {
+    void aMissingCommandFailsWithItsErrno() throws Exception {
         var e = assertThrows(ExecFailedException.class, () -> run("/no/such/command"));
-        assertEquals(2, e.errno());
-        assertTrue(e.getMessage().contains("No such file or directory"), e.getMessage());
+        assertStartFailure(e, ExecFailedException.Step.EXEC, 2, "ENOENT", "/no/such/command");
+        assertTrue(e.getMessage().contains("exec /no/such/command: No such file or directory (ENOENT, errno 2)"),
+                e.getMessage());
+        assertEquals("next\n", run("echo", "next").stdoutText(), "the connection stays usable");
+    }
+
+    private static void assertStartFailure(ExecFailedException e, ExecFailedException.Step step, int errno,
+                                           String errnoName, String path) {
+        assertEquals(step, e.step(), e.getMessage());
+        assertEquals(errno, e.errno(), e.getMessage());
+        assertEquals(errnoName, e.errnoName(), e.getMessage());
+        assertEquals(path, e.path(), e.getMessage());
+    }
+
+    @Test
+    void aFileThatIsNotExecutableFailsWithEacces() throws Exception {
+        Path plain = Files.writeString(dir.resolve("plain.sh"), "#!/bin/sh\necho never\n");
+        var e = assertThrows(ExecFailedException.class, () -> run(plain.toString()));
+        assertStartFailure(e, ExecFailedException.Step.EXEC, 13, "EACCES", plain.toString());
+        assertTrue(e.getMessage().contains("Permission denied"), e.getMessage());
+        assertEquals("next\n", run("echo", "next").stdoutText(), "the connection stays usable");
+    }
+
+    /** A request the builder would refuse, sent as is: the agent's decoder checks the same limits. */
+    @Test
+    void theAgentRefusesAnArgvEntryOverTheLimitAndServesTheNextExec() throws Exception {
+        String huge = "x".repeat(ExecLimits.MAX_STRING + 1);
+        assertThrows(IllegalArgumentException.class, () -> ExecRequest.builder(List.of("echo", huge)));
+        ExecRequest unchecked = new ExecRequest(List.of("echo", huge), java.util.Map.of("PATH", "/usr/bin:/bin"), "/",
+                0, 0, java.util.Optional.empty(), java.util.Optional.empty());
+        var e = assertThrows(ExecFailedException.class, () -> client.exec(unchecked));
+        assertStartFailure(e, ExecFailedException.Step.REQUEST, 7, "E2BIG", "");
+        assertTrue(e.getMessage().contains("argv[1] of 131072 bytes is over the limit of 131071"), e.getMessage());
+        var tooMany = new ExecRequest(List.of("true"), java.util.stream.IntStream.range(0, 5000).boxed()
+                .collect(java.util.stream.Collectors.toMap(i -> "V" + i, i -> "1")), "/", 0, 0,
+                java.util.Optional.empty(), java.util.Optional.empty());
+        var many = assertThrows(ExecFailedException.class, () -> client.exec(tooMany));
+        assertTrue(many.getMessage().contains("5000 env entries are over the limit of 4096"), many.getMessage());
+        assertEquals("next\n", run("echo", "next").stdoutText(), "the connection stays usable");
+    }
+
+    /** The kernel's own E2BIG: argv within every string limit but over ARG_MAX (a small stack rlimit). */
+    @Test
+    void anArgvOverTheKernelsLimitFailsAtExecAndTheNextExecWorks() throws Exception {
+        stopAgent();
+        startAgent("ulimit -s 256 &&");   // ARG_MAX becomes its floor, 128 KiB
+        List<String> argv = new ArrayList<>(List.of("echo"));
+        for (int i = 0; i < 100; i++) {
+            argv.add("y".repeat(2000));
+        }
+        var e = assertThrows(ExecFailedException.class, () -> client.exec(ExecRequest.builder(argv)
+                .env("PATH", "/usr/bin:/bin").build()));
+        assertStartFailure(e, ExecFailedException.Step.EXEC, 7, "E2BIG", e.path());
+        assertTrue(e.path().matches("/(usr/)?bin/echo"), "the PATH match that exec refused: " + e.path());
+        assertTrue(e.getMessage().contains("Argument list too long"), e.getMessage());
+        assertEquals("next\n", run("echo", "next").stdoutText(), "the connection stays usable");
     }
 
     @Test
@@ -302,11 +371,12 @@ class AgentIT {
     }
 
     @Test
-    void aMissingWorkdirSaysSo() {
+    void aMissingWorkdirSaysSo() throws Exception {
         var e = assertThrows(ExecFailedException.class, () -> client.exec(ExecRequest.builder(List.of("true"))
                 .env("PATH", "/usr/bin:/bin").workdir("/no/such/dir").build()));
-        assertEquals(2, e.errno());
+        assertStartFailure(e, ExecFailedException.Step.CHDIR, 2, "ENOENT", "/no/such/dir");
         assertTrue(e.getMessage().contains("chdir /no/such/dir: No such file or directory"), e.getMessage());
+        assertEquals("next\n", run("echo", "next").stdoutText(), "the connection stays usable");
     }
 
     /** Skips unless this host can run image roots: root, overlayfs, mount namespaces, a static busybox. */

@@ -1,5 +1,7 @@
 package dev.flint.machine;
 
+import dev.flint.agent.ExecLimits;
+
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -7,10 +9,15 @@ import java.util.Optional;
 
 /**
  * How to run one command: environment (added to the machine's), working directory, bytes for
- * its stdin, and a timeout after which the process is killed in the guest.
+ * its stdin, a timeout after which the process is killed in the guest, and how much of each of
+ * stdout and stderr an {@link ExecResult} keeps ({@code maxOutputBytes}, default 64 MiB: the rest
+ * is dropped and {@link ExecResult#truncated()} says so; output streamed to consumers is not capped).
+ * The builder checks the exec protocol's limits (guest-agent/PROTOCOL.md, Limits).
  */
 public record ExecOptions(Map<String, String> env, Optional<String> workdir, Optional<byte[]> stdin,
-                          Optional<Duration> timeout) {
+                          Optional<Duration> timeout, int maxOutputBytes) {
+    /** What an {@link ExecResult} keeps of each stream unless {@link Builder#maxOutputBytes} says otherwise. */
+    public static final int DEFAULT_MAX_OUTPUT_BYTES = ExecLimits.DEFAULT_MAX_OUTPUT;
     public static final ExecOptions DEFAULT = builder().build();
 
     public ExecOptions {
@@ -27,6 +34,7 @@ public record ExecOptions(Map<String, String> env, Optional<String> workdir, Opt
         private String workdir;
         private byte[] stdin;
         private Duration timeout;
+        private int maxOutputBytes = DEFAULT_MAX_OUTPUT_BYTES;
 
         public Builder env(String key, String value) {
             MachineConfig.validateEnv(key, value);
@@ -43,6 +51,7 @@ public record ExecOptions(Map<String, String> env, Optional<String> workdir, Opt
             if (workdir == null || !workdir.startsWith("/")) {
                 throw new InvalidConfigException("workdir must be an absolute guest path, got " + workdir);
             }
+            MachineConfig.withinLimits(() -> ExecLimits.checkWorkdir(workdir));
             this.workdir = workdir;
             return this;
         }
@@ -60,8 +69,19 @@ public record ExecOptions(Map<String, String> env, Optional<String> workdir, Opt
             return this;
         }
 
+        /** Bytes of each of stdout and stderr a buffered result keeps (positive; default 64 MiB). */
+        public Builder maxOutputBytes(int maxOutputBytes) {
+            if (maxOutputBytes <= 0) {
+                throw new InvalidConfigException("maxOutputBytes must be positive, got " + maxOutputBytes);
+            }
+            this.maxOutputBytes = maxOutputBytes;
+            return this;
+        }
+
         public ExecOptions build() {
-            return new ExecOptions(env, Optional.ofNullable(workdir), Optional.ofNullable(stdin), Optional.ofNullable(timeout));
+            MachineConfig.withinLimits(() -> ExecLimits.checkEnv(env));
+            return new ExecOptions(env, Optional.ofNullable(workdir), Optional.ofNullable(stdin), Optional.ofNullable(timeout),
+                    maxOutputBytes);
         }
     }
 }

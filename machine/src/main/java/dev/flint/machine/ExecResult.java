@@ -6,11 +6,20 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * How a command in a machine ended: exit code (or the signal that killed it), stdout and stderr.
+ * How a command in a machine ended: exit code (or the signal that killed it), stdout and stderr;
+ * {@code truncated} when stdout or stderr went past {@link ExecOptions#maxOutputBytes()} and
+ * only its first bytes were kept.
  */
-public record ExecResult(List<String> command, int exitCode, int signal, byte[] stdoutBytes, byte[] stderrBytes) {
+public record ExecResult(List<String> command, int exitCode, int signal, byte[] stdoutBytes, byte[] stderrBytes,
+                         boolean truncated) {
+    /** A result with all of its output. */
+    public ExecResult(List<String> command, int exitCode, int signal, byte[] stdoutBytes, byte[] stderrBytes) {
+        this(command, exitCode, signal, stdoutBytes, stderrBytes, false);
+    }
+
     static ExecResult of(List<String> command, ProcessResult result) {
-        return new ExecResult(List.copyOf(command), result.exitCode(), result.signal(), result.stdout(), result.stderr());
+        return new ExecResult(List.copyOf(command), result.exitCode(), result.signal(), result.stdout(), result.stderr(),
+                result.truncated());
     }
 
     public String stdout() {

@@ -1,5 +1,6 @@
 package dev.flint.machine;
 
+import dev.flint.agent.ExecFailedException;
 import dev.flint.agent.ExecHandle;
 import dev.flint.agent.ExecRequest;
 import dev.flint.agent.OutputListener;
@@ -144,7 +145,7 @@ final class LocalMachine implements MachineBackend {
      */
     @Override
     public ExecResult exec(List<String> argv, ExecOptions options) {
-        return execute(argv, request(argv, options), options.timeout(), null, null);
+        return execute(argv, request(argv, options), options.timeout(), options.maxOutputBytes(), null, null);
     }
 
     /**
@@ -154,7 +155,7 @@ final class LocalMachine implements MachineBackend {
      */
     @Override
     public ExecResult exec(List<String> argv, ExecOptions options, Consumer<byte[]> onStdout, Consumer<byte[]> onStderr) {
-        return execute(argv, request(argv, options), options.timeout(), onStdout, onStderr);
+        return execute(argv, request(argv, options), options.timeout(), options.maxOutputBytes(), onStdout, onStderr);
     }
 
     /**
@@ -168,17 +169,20 @@ final class LocalMachine implements MachineBackend {
         RunningGuest current = running();   // a stopped machine says so before anything is pulled
         ImageRootfs rootfs = Images.local().rootfs(imageReference, options.pull(), PullListener.NONE);
         current.publish(rootfs);
-        ExecRequest request = rootfs.request(argv, config.env(), options, true, "");
-        return execute(request.argv(), request, options.timeout(), onStdout, onStderr);
+        ExecRequest request = withinLimits(() -> rootfs.request(argv, config.env(), options, true, ""));
+        return execute(request.argv(), request, options.timeout(), options.exec().maxOutputBytes(), onStdout, onStderr);
     }
 
-    /** Buffers the output when {@code onStdout} is null, else streams it; maps the agent's failures to ours. */
-    private ExecResult execute(List<String> argv, ExecRequest request, Optional<Duration> timeout,
+    /**
+     * Buffers the output (at most {@code maxOutput} bytes a stream) when {@code onStdout} is null,
+     * else streams it; maps the agent's failures to ours.
+     */
+    private ExecResult execute(List<String> argv, ExecRequest request, Optional<Duration> timeout, int maxOutput,
                                Consumer<byte[]> onStdout, Consumer<byte[]> onStderr) {
         RunningGuest current = running();
         try {
             if (onStdout == null) {
-                return ExecResult.of(argv, current.agent.exec(request));
+                return ExecResult.of(argv, current.agent.exec(request, maxOutput));
             }
             ExecHandle handle = current.agent.start(request, new OutputListener() {
                 @Override
@@ -202,6 +206,12 @@ final class LocalMachine implements MachineBackend {
             return ExecResult.of(argv, result);
         } catch (dev.flint.agent.ExecTimeoutException e) {
             throw new ExecTimeoutException(argv, timeout.orElseThrow(), e);
+        } catch (ExecFailedException e) {
+            // The agent is fine and the machine runs on: only this command did not start.
+            String command = String.join(" ", argv);
+            throw new ExecStartException("machine " + config.name() + " could not start "
+                    + (command.length() > 200 ? command.substring(0, 200) + "..." : command) + ": " + e.getMessage(),
+                    e.step(), e.errno(), e.errnoName(), e.path());
         } catch (IOException e) {
             throw agentFailure(e);
         } catch (InterruptedException e) {
@@ -219,18 +229,32 @@ final class LocalMachine implements MachineBackend {
             if (options.workdir().isEmpty()) {
                 config.workdir().ifPresent(run::workdir);
             }
-            return image.get().request(argv, config.env(), run.build(), false, imageUpper(image.get()));
+            return withinLimits(() -> image.get().request(argv, config.env(), run.build(), false, imageUpper(image.get())));
         }
         Map<String, String> env = new LinkedHashMap<>();
         env.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
         env.put("HOME", "/root");
         env.putAll(config.env());
         env.putAll(options.env());
-        ExecRequest.Builder request = ExecRequest.builder(argv).env(env);
-        options.workdir().or(config::workdir).ifPresent(request::workdir);
-        options.stdin().ifPresent(request::stdin);
-        options.timeout().ifPresent(request::timeout);
-        return request.build();
+        return withinLimits(() -> {
+            ExecRequest.Builder request = ExecRequest.builder(argv).env(env);
+            options.workdir().or(config::workdir).ifPresent(request::workdir);
+            options.stdin().ifPresent(request::stdin);
+            options.timeout().ifPresent(request::timeout);
+            return request.build();
+        });
+    }
+
+    /**
+     * Builds a request, the protocol's limits ({@link dev.flint.agent.ExecLimits}) checked: the
+     * machine's env, the command's and its argv may each be within them and together not.
+     */
+    private static ExecRequest withinLimits(java.util.function.Supplier<ExecRequest> build) {
+        try {
+            return build.get();
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigException("exec: " + e.getMessage());
+        }
     }
 
     /**

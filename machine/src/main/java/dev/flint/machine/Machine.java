@@ -183,13 +183,13 @@ public final class Machine implements AutoCloseable {
     }
 
     public ExecResult run(String image, List<String> argv, RunOptions options) {
-        return backend.run(checkedImage(image), List.copyOf(argv), Objects.requireNonNull(options, "options"), null, null);
+        return backend.run(checkedImage(image), runArgv(argv), Objects.requireNonNull(options, "options"), null, null);
     }
 
     /** As {@link #run(String, List, RunOptions)}, handing the output to the consumers as it arrives. */
     public ExecResult run(String image, List<String> argv, RunOptions options, Consumer<byte[]> onStdout,
                           Consumer<byte[]> onStderr) {
-        return backend.run(checkedImage(image), List.copyOf(argv), Objects.requireNonNull(options, "options"),
+        return backend.run(checkedImage(image), runArgv(argv), Objects.requireNonNull(options, "options"),
                 Objects.requireNonNull(onStdout, "onStdout"), Objects.requireNonNull(onStderr, "onStderr"));
     }
 
@@ -201,11 +201,19 @@ public final class Machine implements AutoCloseable {
         }
     }
 
+    /** A run's argv: may be empty (the image's Entrypoint and Cmd then apply), within the protocol's limits. */
+    private static List<String> runArgv(List<String> argv) {
+        List<String> copy = List.copyOf(argv);
+        MachineConfig.withinLimits(() -> dev.flint.agent.ExecLimits.checkArgv(copy));
+        return copy;
+    }
+
     private static List<String> checked(List<String> argv) {
         if (argv == null || argv.isEmpty() || argv.get(0) == null || argv.get(0).isEmpty()
                 || argv.stream().anyMatch(Objects::isNull)) {
             throw new InvalidConfigException("exec needs a command: argv must be non-empty without nulls, got " + argv);
         }
+        MachineConfig.withinLimits(() -> dev.flint.agent.ExecLimits.checkArgv(argv));
         return List.copyOf(argv);
     }
 

@@ -1,5 +1,6 @@
 package dev.flint.machine;
 
+import dev.flint.agent.ExecLimits;
 import dev.flint.image.ImageException;
 import dev.flint.image.ImageReference;
 import dev.flint.vmm.boot.BootFiles;
@@ -36,6 +37,11 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
                             Optional<String> workdir, Map<String, String> metadata, Optional<Duration> timeout,
                             boolean startOnCreate, Optional<String> image) {
     public static final int MIN_MEMORY_MB = 64;
+    /**
+     * The most memory a machine may have, 1 TiB; {@link Builder#build()} also refuses more than
+     * the host's physical memory (/proc/meminfo MemTotal), which a guest could never use.
+     */
+    public static final int MAX_MEMORY_MB = 1 << 20;
     public static final int MAX_CPUS = 254;
     /** MMIO slots left after vsock, rng, network and the image share, shared by the machine's disk, extra disks and mounts. */
     public static final int MAX_DISKS = 15;
@@ -247,6 +253,15 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
             if (memoryMb < MIN_MEMORY_MB) {
                 throw new InvalidConfigException("memoryMb must be at least " + MIN_MEMORY_MB + ", got " + memoryMb);
             }
+            if (memoryMb > MAX_MEMORY_MB) {
+                throw new InvalidConfigException("memoryMb must be at most " + MAX_MEMORY_MB + " (MAX_MEMORY_MB, 1 TiB), got "
+                        + memoryMb);
+            }
+            long hostMb = HostMemory.totalMb();
+            if (hostMb > 0 && memoryMb > hostMb) {
+                throw new InvalidConfigException("memoryMb " + memoryMb + " is more than the " + hostMb + " MiB of physical"
+                        + " memory this host has (/proc/meminfo MemTotal); ask for " + hostMb + " or less");
+            }
             Objects.requireNonNull(bootTimeout, "bootTimeout");
             if (bootTimeout.isNegative() || bootTimeout.isZero()) {
                 throw new InvalidConfigException("bootTimeout must be positive, got " + bootTimeout);
@@ -254,6 +269,7 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
             for (Map.Entry<String, String> variable : env.entrySet()) {
                 validateEnv(variable.getKey(), variable.getValue());
             }
+            withinLimits(() -> ExecLimits.checkEnv(env));   // it goes with every exec
             requireFile("kernel", kernel);
             requireFile("initrd", initrd);
             if (kernel != null) {
@@ -291,6 +307,9 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
             validateNetwork(network, ports);
             if (workdir != null && !workdir.startsWith("/")) {
                 throw new InvalidConfigException("workdir must be an absolute guest path, got '" + workdir + "'");
+            }
+            if (workdir != null) {
+                withinLimits(() -> ExecLimits.checkWorkdir(workdir));
             }
             validateMetadata(metadata);
             if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
@@ -378,6 +397,16 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
         }
         if (value == null || value.indexOf('\0') >= 0) {
             throw new InvalidConfigException("environment variable " + key + " needs a value without NUL");
+        }
+        withinLimits(() -> ExecLimits.checkEnvEntry(key, value));
+    }
+
+    /** Runs one of {@link ExecLimits}' checks, its refusal as an {@link InvalidConfigException}. */
+    static void withinLimits(Runnable check) {
+        try {
+            check.run();
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigException(e.getMessage());
         }
     }
 }

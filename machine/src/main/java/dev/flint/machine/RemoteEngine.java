@@ -143,7 +143,7 @@ final class RemoteEngine implements Engine {
                     return new ServerUnavailableException(message + " (server " + server + "; set FLINT_TOKEN or --token"
                             + " to the server's token)", null);
                 }
-                return ApiErrors.exception(code, message);
+                return ApiErrors.exception(error);
             }
         } catch (InvalidConfigException e) {
             // not our JSON: report the status below

@@ -2,11 +2,11 @@ package dev.flint.machine;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flint.agent.BoundedOutput;
 import dev.flint.machine.wire.ApiErrors;
 import dev.flint.machine.wire.MachineJson;
 import dev.flint.virtio.vsock.VsockMuxer;
 
-import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Iterator;
@@ -75,10 +75,17 @@ final class RemoteMachine implements MachineBackend {
 
     @Override
     public ExecResult exec(List<String> argv, ExecOptions options) {
-        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-        ExecResult status = exec(argv, options, stdout::writeBytes, stderr::writeBytes);
-        return new ExecResult(status.command(), status.exitCode(), status.signal(), stdout.toByteArray(), stderr.toByteArray());
+        return buffered(options.maxOutputBytes(), (stdout, stderr) -> exec(argv, options, stdout, stderr));
+    }
+
+    /** The server streams all the output; this side keeps at most {@code maxOutput} bytes of each stream. */
+    private static ExecResult buffered(int maxOutput,
+                                       java.util.function.BiFunction<Consumer<byte[]>, Consumer<byte[]>, ExecResult> command) {
+        BoundedOutput stdout = new BoundedOutput(maxOutput);
+        BoundedOutput stderr = new BoundedOutput(maxOutput);
+        ExecResult status = command.apply(stdout::write, stderr::write);
+        return new ExecResult(status.command(), status.exitCode(), status.signal(), stdout.toByteArray(),
+                stderr.toByteArray(), stdout.truncated() || stderr.truncated());
     }
 
     /** Reads the server's exec frames (stdout, stderr, then exit or error) as they arrive. */
@@ -92,12 +99,8 @@ final class RemoteMachine implements MachineBackend {
     public ExecResult run(String image, List<String> argv, RunOptions options, Consumer<byte[]> onStdout,
                           Consumer<byte[]> onStderr) {
         if (onStdout == null) {
-            ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-            ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-            ExecResult status = streamed("/run", MachineJson.run(image, argv, options), argv, stdout::writeBytes,
-                    stderr::writeBytes);
-            return new ExecResult(status.command(), status.exitCode(), status.signal(), stdout.toByteArray(),
-                    stderr.toByteArray());
+            return buffered(options.exec().maxOutputBytes(),
+                    (stdout, stderr) -> streamed("/run", MachineJson.run(image, argv, options), argv, stdout, stderr));
         }
         return streamed("/run", MachineJson.run(image, argv, options), argv, onStdout, onStderr);
     }
@@ -120,8 +123,7 @@ final class RemoteMachine implements MachineBackend {
                         return new ExecResult(argv, frame.path("exitCode").asInt(), frame.path("signal").asInt(),
                                 new byte[0], new byte[0]);
                     }
-                    case "error" -> throw ApiErrors.exception(frame.path("error").path("code").asText(),
-                            frame.path("error").path("message").asText());
+                    case "error" -> throw ApiErrors.exception(frame.path("error"));
                     default -> throw new FlintException("the server sent an exec frame of unknown type: " + line);
                 }
             }

@@ -73,12 +73,19 @@ public record RunOptions(ExecOptions exec, Optional<String> user, PullPolicy pul
             return this;
         }
 
-        /** Takes every part of {@code options}: env, workdir, stdin and timeout. */
+        /** As {@link ExecOptions.Builder#maxOutputBytes}. */
+        public Builder maxOutputBytes(int maxOutputBytes) {
+            exec.maxOutputBytes(maxOutputBytes);
+            return this;
+        }
+
+        /** Takes every part of {@code options}: env, workdir, stdin, timeout and the output cap. */
         public Builder exec(ExecOptions options) {
             env(options.env());
             options.workdir().ifPresent(this::workdir);
             options.stdin().ifPresent(this::stdin);
             options.timeout().ifPresent(this::timeout);
+            maxOutputBytes(options.maxOutputBytes());
             return this;
         }
 

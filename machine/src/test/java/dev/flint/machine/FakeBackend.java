@@ -119,6 +119,19 @@ public final class FakeBackend implements MachineBackend {
                 return new ExecResult(argv, 3, 0, new byte[0], new byte[0]);
             }
             case "hang" -> throw new ExecTimeoutException(argv, options.timeout().orElse(Duration.ofSeconds(1)), null);
+            // As LocalMachine reports the agent's EXEC_FAILED: the machine runs on.
+            case "missing" -> throw new ExecStartException("machine " + config.name() + " could not start missing: exec missing:"
+                    + " No such file or directory (ENOENT, errno 2)", dev.flint.agent.ExecFailedException.Step.EXEC, 2, "ENOENT",
+                    "missing");
+            case "noexec" -> throw new ExecStartException("machine " + config.name() + " could not start noexec: exec /bin/noexec:"
+                    + " Permission denied (EACCES, errno 13)", dev.flint.agent.ExecFailedException.Step.EXEC, 13, "EACCES",
+                    "/bin/noexec");
+            case "flood" -> {
+                for (int i = 0; i < 3; i++) {
+                    onStdout.accept(new byte[1000]);
+                }
+                return new ExecResult(argv, 0, 0, new byte[0], new byte[0]);
+            }
             case "pwd" -> {
                 String dir = options.workdir().or(config::workdir).orElse("/");
                 onStdout.accept((dir + "\n").getBytes(StandardCharsets.UTF_8));

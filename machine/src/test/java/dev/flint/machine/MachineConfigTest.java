@@ -52,6 +52,8 @@ class MachineConfigTest {
         assertTrue(rejected(() -> MachineConfig.builder().name("").build()).contains("machine name"));
         assertTrue(rejected(() -> MachineConfig.builder().cpus(0).build()).contains("cpus must be between 1"));
         assertTrue(rejected(() -> MachineConfig.builder().memoryMb(32).build()).contains("memoryMb must be at least 64"));
+        assertEquals("memoryMb must be at most 1048576 (MAX_MEMORY_MB, 1 TiB), got 2147483647",
+                rejected(() -> MachineConfig.builder().memoryMb(Integer.MAX_VALUE).build()));
         assertTrue(rejected(() -> MachineConfig.builder().bootTimeout(Duration.ZERO).build()).contains("bootTimeout"));
         assertTrue(rejected(() -> MachineConfig.builder().env("A=B", "x").build()).contains("environment variable name"));
         assertTrue(rejected(() -> MachineConfig.builder().kernel(Path.of("/no/such/kernel")).build()).contains("does not exist"));

@@ -102,6 +102,48 @@ class RemoteEngineTest {
     }
 
     @Test
+    void aCommandThatCannotStartIsAnExecStartExceptionWith422AndTheMachineRunsOn() throws Exception {
+        Machine machine = Machine.create(MachineConfig.builder().name("starts").build(), options);
+        var missing = assertThrows(ExecStartException.class, () -> machine.exec(List.of("missing")));
+        assertEquals(dev.flint.agent.ExecFailedException.Step.EXEC, missing.step());
+        assertEquals(2, missing.errno());
+        assertEquals("ENOENT", missing.errnoName());
+        assertEquals("missing", missing.path());
+        assertTrue(missing.commandNotFound());
+        assertTrue(missing.getMessage().contains("exec missing: No such file or directory (ENOENT, errno 2)"),
+                missing.getMessage());
+        var noexec = assertThrows(ExecStartException.class, () -> machine.exec(List.of("noexec"), ExecOptions.DEFAULT,
+                b -> { }, b -> { }));
+        assertEquals("EACCES", noexec.errnoName());
+        assertEquals("/bin/noexec", noexec.path());
+        assertEquals(MachineState.RUNNING, machine.status(), "a command that did not start leaves the machine running");
+        assertEquals("still\n", machine.exec(List.of("echo", "still")).stdout());
+
+        java.net.http.HttpResponse<String> raw = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(URI.create(options.serverUri().orElseThrow() + "/v1/machines/starts/exec"))
+                        .header("Authorization", "Bearer " + TOKEN)
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"argv\": [\"missing\"]}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(422, raw.statusCode(), raw.body());
+        assertTrue(raw.body().contains("\"code\":\"exec_failed\"") && raw.body().contains("\"step\":\"exec\"")
+                && raw.body().contains("\"errnoName\":\"ENOENT\""), raw.body());
+    }
+
+    @Test
+    void aBufferedResultKeepsAtMostMaxOutputBytesAndSaysItWasTruncated() {
+        Machine machine = Machine.create(MachineConfig.builder().name("floods").build(), options);
+        ExecResult capped = machine.exec(List.of("flood"), ExecOptions.builder().maxOutputBytes(1500).build());
+        assertTrue(capped.truncated());
+        assertEquals(1500, capped.stdoutBytes().length);
+        ExecResult whole = machine.exec(List.of("flood"));
+        assertEquals(3000, whole.stdoutBytes().length);
+        assertTrue(!whole.truncated());
+        int[] streamed = {0};
+        machine.exec(List.of("flood"), ExecOptions.builder().maxOutputBytes(10).build(), b -> streamed[0] += b.length, b -> { });
+        assertEquals(3000, streamed[0], "streamed output is not capped");
+    }
+
+    @Test
     void errorsComeBackAsTheSameExceptions() {
         assertTrue(assertThrows(AgentUnavailableException.class, () -> Machine.create(
                 MachineConfig.builder().name("fails").bootArgs("fail-boot").build(), options)).getMessage()

@@ -34,9 +34,11 @@ final class ExecCommand {
             """ + ServerTarget.OPTIONS_TEXT + """
               -h, --help            show this help
 
-            Exit status: the command's exit code; 128+N if signal N killed it; 124 timeout; if the
-            command could not run: 2 bad arguments, 4 no server, 5 no such machine or image, 6 not
-            running, 7 the registry refused or failed, 8 the image store is full, 125 the machine failed.
+            Exit status: the command's exit code; 128+N if signal N killed it; 124 timeout; 127 the
+            command was not found, 126 it could not be started (not executable, permission denied,
+            a missing workdir); if the machine could not run it: 2 bad arguments, 4 no server, 5 no
+            such machine or image, 6 not running, 7 the registry refused or failed, 8 the image store
+            is full, 125 the machine failed.
             """;
     static final String EXEC_USAGE = """
             Usage: flint exec MACHINE [OPTIONS] -- COMMAND [ARGS...]

@@ -1,5 +1,6 @@
 package dev.flint.machine.cli;
 
+import dev.flint.machine.ExecStartException;
 import dev.flint.machine.ExecTimeoutException;
 import dev.flint.machine.FlintException;
 import dev.flint.machine.HostUnsupportedException;
@@ -24,6 +25,10 @@ final class ExitCodes {
     static final int WRONG_STATE = 6;
     static final int TIMEOUT = 124;
     static final int MACHINE_FAILED = 125;
+    /** The command could not be started (not executable, permission denied, a missing workdir...), as a shell's 126. */
+    static final int CANNOT_RUN = 126;
+    /** The command was not found, as a shell's 127. */
+    static final int COMMAND_NOT_FOUND = 127;
 
     /** The lines every machine command's usage ends with. */
     static final String TEXT = """
@@ -43,6 +48,7 @@ final class ExitCodes {
             case MachineNotRunningException r -> WRONG_STATE;
             case MachineStateException s -> WRONG_STATE;
             case ExecTimeoutException t -> TIMEOUT;
+            case ExecStartException s -> s.commandNotFound() ? COMMAND_NOT_FOUND : CANNOT_RUN;
             case ServerUnavailableException s -> NO_SERVER;
             default -> MACHINE_FAILED;
         };

@@ -50,7 +50,7 @@ final class MachineOptions {
     boolean apply(String option, Arguments in) throws UsageException {
         switch (option) {
             case "--cpus" -> config.cpus(in.intValue(option, 1, MachineConfig.MAX_CPUS));
-            case "--memory-mb" -> config.memoryMb(in.intValue(option, MachineConfig.MIN_MEMORY_MB, 1 << 20));
+            case "--memory-mb" -> config.memoryMb(in.intValue(option, MachineConfig.MIN_MEMORY_MB, MachineConfig.MAX_MEMORY_MB));
             case "--ttl" -> config.timeout(Duration.ofSeconds(in.intValue(option, 1, 86_400 * 365)));
             case "--boot-timeout" -> config.bootTimeout(Duration.ofSeconds(in.intValue(option, 1, 3_600)));
             case "--disk" -> {

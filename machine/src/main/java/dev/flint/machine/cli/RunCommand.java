@@ -4,6 +4,7 @@ import dev.flint.image.ImageException;
 import dev.flint.image.PullPolicy;
 import dev.flint.machine.ExecOptions;
 import dev.flint.machine.ExecResult;
+import dev.flint.machine.ExecStartException;
 import dev.flint.machine.ExecTimeoutException;
 import dev.flint.machine.FlintException;
 import dev.flint.machine.HostUnsupportedException;
@@ -49,8 +50,9 @@ final class RunCommand {
               --timings             print boot and command times on stderr
               -h, --help            show this help
 
-            Exit status: COMMAND's exit code; 128+N if a signal N killed it; 124 timeout;
-            2 bad arguments; 3 this host cannot run machines; 125 the machine failed; with --image
+            Exit status: COMMAND's exit code; 128+N if a signal N killed it; 124 timeout; 127
+            COMMAND was not found, 126 it could not be started (not executable, permission denied,
+            a missing workdir); 2 bad arguments; 3 this host cannot run machines; 125 the machine failed; with --image
             also 5 no such image, 7 the registry refused or failed, 8 the image store is full.
             """;
 
@@ -157,6 +159,9 @@ final class RunCommand {
         } catch (ExecTimeoutException e) {
             err.println("flint: " + e.getMessage());
             return BootCommand.EXIT_TIMEOUT;
+        } catch (ExecStartException e) {
+            err.println("flint: " + e.getMessage());
+            return ExitCodes.of(e);
         } catch (HostUnsupportedException e) {
             err.println("flint: " + e.getMessage());
             return BootCommand.EXIT_HOST;

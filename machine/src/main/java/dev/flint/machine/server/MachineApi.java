@@ -48,8 +48,7 @@ final class MachineApi {
         } catch (ApiException e) {
             out.json(ApiErrors.status(e.code()), ApiErrors.body(e.code(), e.getMessage()));
         } catch (FlintException | ImageException e) {
-            String code = ApiErrors.code(e);
-            out.json(ApiErrors.status(code), ApiErrors.body(code, e.getMessage()));
+            out.json(ApiErrors.status(ApiErrors.code(e)), ApiErrors.body(e));
         } catch (RuntimeException e) {
             e.printStackTrace();
             out.json(500, ApiErrors.body(ApiErrors.INTERNAL, "the server failed: " + e
@@ -184,9 +183,8 @@ final class MachineApi {
             if (!frames.started()) {
                 throw e;   // nothing sent yet: answer with the error's own status
             }
-            String code = ApiErrors.code(e);
             ObjectNode frame = MachineJson.object().put("type", "error");
-            frame.set("error", ApiErrors.body(code, e.getMessage()).get("error"));
+            frame.set("error", ApiErrors.body(e).get("error"));
             frames.frame(frame);
             frames.end();
         }

@@ -1,11 +1,14 @@
 package dev.flint.machine.wire;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flint.agent.ExecFailedException;
 import dev.flint.image.ImageException;
 import dev.flint.image.ImageNotFoundException;
 import dev.flint.image.ImageStoreFullException;
 import dev.flint.image.InvalidReferenceException;
 import dev.flint.machine.AgentUnavailableException;
+import dev.flint.machine.ExecStartException;
 import dev.flint.machine.ExecTimeoutException;
 import dev.flint.machine.FlintException;
 import dev.flint.machine.HostUnsupportedException;
@@ -18,7 +21,8 @@ import dev.flint.machine.MachineStateException;
  * The API's errors: each exception of the machine API has a code and an HTTP status, and the
  * remote client turns the code back into the same exception, so a caller's {@code catch}
  * works the same whether the machine runs here or in a server. Body:
- * {@code {"error": {"code": "not_running", "message": "..."}}}.
+ * {@code {"error": {"code": "not_running", "message": "..."}}}; an {@code exec_failed} error also
+ * has {@code step}, {@code errno}, {@code errnoName} and {@code path} ({@link ExecStartException}).
  */
 public final class ApiErrors {
     // HTTP the server's decoder could not read whole (it closes the connection after answering).
@@ -34,6 +38,8 @@ public final class ApiErrors {
     public static final String STATE_CONFLICT = "state_conflict";
     public static final String NOT_RUNNING = "not_running";
     public static final String EXEC_TIMEOUT = "exec_timeout";
+    /** The command did not start in the guest (no such program, a missing workdir...): 422. */
+    public static final String EXEC_FAILED = "exec_failed";
     public static final String AGENT_UNAVAILABLE = "agent_unavailable";
     public static final String HOST_UNSUPPORTED = "host_unsupported";
     public static final String IMAGE_NOT_FOUND = "image_not_found";
@@ -52,6 +58,7 @@ public final class ApiErrors {
             case MachineNotRunningException e -> NOT_RUNNING;
             case MachineStateException e -> STATE_CONFLICT;
             case ExecTimeoutException e -> EXEC_TIMEOUT;
+            case ExecStartException e -> EXEC_FAILED;
             case AgentUnavailableException e -> AGENT_UNAVAILABLE;
             case HostUnsupportedException e -> HOST_UNSUPPORTED;
             case InvalidReferenceException e -> INVALID_REQUEST;
@@ -72,6 +79,7 @@ public final class ApiErrors {
             case NOT_FOUND, NO_ROUTE, IMAGE_NOT_FOUND -> 404;
             case METHOD_NOT_ALLOWED -> 405;
             case EXEC_TIMEOUT -> 408;
+            case EXEC_FAILED -> 422;
             case STATE_CONFLICT, NOT_RUNNING -> 409;
             case HOST_UNSUPPORTED -> 501;
             case AGENT_UNAVAILABLE -> 503;
@@ -79,6 +87,17 @@ public final class ApiErrors {
             case IMAGE_STORE_FULL -> 507;
             default -> 500;
         };
+    }
+
+    /** The exception a client throws for the {@code error} object the server sent, with its details. */
+    public static RuntimeException exception(JsonNode error) {
+        String code = error.path("code").asText();
+        String message = error.path("message").asText();
+        if (code.equals(EXEC_FAILED)) {
+            return new ExecStartException(message, ExecFailedException.Step.of(error.path("step").asText()),
+                    error.path("errno").asInt(), error.path("errnoName").asText(), error.path("path").asText());
+        }
+        return exception(code, message);
     }
 
     /** The exception a client throws for an error the server sent. */
@@ -90,6 +109,7 @@ public final class ApiErrors {
             case NOT_RUNNING -> new MachineNotRunningException(message);
             case STATE_CONFLICT -> new MachineStateException(message);
             case EXEC_TIMEOUT -> new ExecTimeoutException(message);
+            case EXEC_FAILED -> new ExecStartException(message, ExecFailedException.Step.OTHER, 0, "", "");
             case AGENT_UNAVAILABLE -> new AgentUnavailableException(message, null);
             case HOST_UNSUPPORTED -> new HostUnsupportedException(message, null);
             case IMAGE_NOT_FOUND -> new ImageNotFoundException(message);
@@ -97,6 +117,16 @@ public final class ApiErrors {
             case REGISTRY_FAILED -> new ImageException(message);
             default -> new FlintException(message);
         };
+    }
+
+    /** The body for an exception the engine threw: its code, message and details. */
+    public static ObjectNode body(Throwable error) {
+        ObjectNode json = body(code(error), error.getMessage());
+        if (error instanceof ExecStartException e) {
+            ((ObjectNode) json.get("error")).put("step", e.step().wireName()).put("errno", e.errno())
+                    .put("errnoName", e.errnoName()).put("path", e.path());
+        }
+        return json;
     }
 
     public static ObjectNode body(String code, String message) {

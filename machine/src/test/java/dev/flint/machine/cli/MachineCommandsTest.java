@@ -216,6 +216,10 @@ class MachineCommandsTest {
             assertEquals(0, run(env, "shell", "web-1", "echo $HOME"));
             assertEquals("login:echo $HOME", stdout());
             assertEquals(ExitCodes.TIMEOUT, run(env, "exec", "web-1", "--timeout", "1", "--", "hang"));
+            assertEquals(127, run(env, "exec", "web-1", "--", "missing"), "not found, as a shell says");
+            assertTrue(stderr().contains("No such file or directory (ENOENT, errno 2)"), stderr());
+            assertEquals(126, run(env, "exec", "web-1", "--", "noexec"), "not executable, as a shell says");
+            assertEquals(0, run(env, "exec", "web-1", "--", "echo", "after"), "the machine runs on");
 
             assertEquals(0, run(env, "info", "web-1"));
             assertTrue(stdout().contains("state:     running") && stdout().contains("metadata:  team=a"), stdout());

@@ -1,0 +1,198 @@
+package dev.flint.agent;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
+import java.nio.channels.Pipe;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@link AgentClient} against a scripted agent over two pipes: what it does with bad frames and big output. */
+class AgentClientTest {
+    private Pipe toHost;
+    private Pipe toAgent;
+    private AgentClient client;
+
+    @BeforeEach
+    void connect() throws IOException {
+        toHost = Pipe.open();
+        toAgent = Pipe.open();
+        ByteChannel channel = new ByteChannel() {
+            @Override
+            public int read(ByteBuffer dst) throws IOException {
+                return toHost.source().read(dst);
+            }
+
+            @Override
+            public int write(ByteBuffer src) throws IOException {
+                return toAgent.sink().write(src);
+            }
+
+            @Override
+            public boolean isOpen() {
+                return toHost.source().isOpen();
+            }
+
+            @Override
+            public void close() throws IOException {
+                toHost.source().close();
+                toAgent.sink().close();
+            }
+        };
+        byte[] version = "test".getBytes(StandardCharsets.UTF_8);
+        agentSends(new Frame(Frame.HELLO, 0, ByteBuffer.allocate(2 + version.length)
+                .putShort((short) AgentClient.PROTOCOL_VERSION).put(version).array()));
+        client = AgentClient.connect(channel, Duration.ofSeconds(5));
+    }
+
+    @AfterEach
+    void close() {
+        client.close();
+    }
+
+    private void agentSends(Frame frame) throws IOException {
+        ByteBuffer bytes = frame.encode();
+        while (bytes.hasRemaining()) {
+            toHost.sink().write(bytes);
+        }
+    }
+
+    /** The next frame the client sent to the agent. */
+    private Frame agentReceives() throws IOException {
+        return Frame.read(toAgent.source());
+    }
+
+    private CompletableFuture<ProcessResult> execInBackground(int maxOutput) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return client.exec(ExecRequest.builder(List.of("true")).build(), maxOutput);
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+    }
+
+    /** Fails fast instead of hanging: the whole point is that a bad frame ends every call. */
+    private static Throwable failureOf(CompletableFuture<?> call) throws Exception {
+        var e = assertThrows(ExecutionException.class, () -> call.get(10, TimeUnit.SECONDS));
+        return e.getCause();
+    }
+
+    @Test
+    void aShortStartedPayloadFailsEveryPendingCallAndTheClient() throws Exception {
+        CompletableFuture<ProcessResult> first = execInBackground(1024);
+        CompletableFuture<ProcessResult> second = execInBackground(1024);
+        Frame exec = agentReceives();
+        agentReceives();
+        assertEquals(Frame.EXEC, exec.type());
+        agentSends(new Frame(Frame.STARTED, exec.id(), new byte[2]));
+        for (CompletableFuture<ProcessResult> call : List.of(first, second)) {
+            Throwable cause = failureOf(call);
+            assertInstanceOf(ProtocolViolationException.class, cause);
+            assertEquals("protocol violation from the agent: STARTED frame for id " + exec.id()
+                    + " with a payload of 2 bytes; it has 4", cause.getMessage());
+        }
+        var later = assertThrows(IOException.class, () -> client.exec(ExecRequest.builder(List.of("true")).build()));
+        assertTrue(later.getMessage().contains("protocol violation"), later.getMessage());
+        assertThrows(IOException.class, client::ping, "a ping fails at once too");
+    }
+
+    @Test
+    void aShortExitPayloadFailsThePendingCall() throws Exception {
+        CompletableFuture<ProcessResult> call = execInBackground(1024);
+        Frame exec = agentReceives();
+        agentSends(new Frame(Frame.STARTED, exec.id(), new byte[4]));
+        agentSends(new Frame(Frame.EXIT, exec.id(), new byte[5]));
+        Throwable cause = failureOf(call);
+        assertInstanceOf(ProtocolViolationException.class, cause);
+        assertTrue(cause.getMessage().contains("EXIT frame for id " + exec.id() + " with a payload of 5 bytes; it has 8"),
+                cause.getMessage());
+    }
+
+    @Test
+    void anExecFailedWhoseStringsOverrunItsPayloadFailsThePendingCall() throws Exception {
+        CompletableFuture<ProcessResult> call = execInBackground(1024);
+        Frame exec = agentReceives();
+        byte[] payload = ByteBuffer.allocate(16).putInt(2).putInt(1000).array();   // a step of 1000 bytes in 8
+        agentSends(new Frame(Frame.EXEC_FAILED, exec.id(), payload));
+        Throwable cause = failureOf(call);
+        assertInstanceOf(ProtocolViolationException.class, cause);
+        assertTrue(cause.getMessage().contains("EXEC_FAILED step of 1000 bytes"), cause.getMessage());
+    }
+
+    @Test
+    void aFrameTypeTheAgentNeverSendsFailsThePendingCall() throws Exception {
+        CompletableFuture<ProcessResult> call = execInBackground(1024);
+        Frame exec = agentReceives();
+        agentSends(new Frame(Frame.STDIN, exec.id(), new byte[1]));
+        assertTrue(failureOf(call).getMessage().contains("a frame of type 5"));
+    }
+
+    @Test
+    void aWellFormedExecFailedIsAStartFailureAndTheClientStaysUsable() throws Exception {
+        CompletableFuture<ProcessResult> call = execInBackground(1024);
+        Frame exec = agentReceives();
+        ByteBuffer payload = ByteBuffer.allocate(128).putInt(2);
+        for (String field : List.of("chdir", "ENOENT", "/srv")) {
+            payload.putInt(field.length()).put(field.getBytes(StandardCharsets.UTF_8));
+        }
+        payload.put("chdir /srv: No such file or directory".getBytes(StandardCharsets.UTF_8)).flip();
+        byte[] bytes = new byte[payload.remaining()];
+        payload.get(bytes);
+        agentSends(new Frame(Frame.EXEC_FAILED, exec.id(), bytes));
+        var failed = assertInstanceOf(ExecFailedException.class, failureOf(call));
+        assertEquals(ExecFailedException.Step.CHDIR, failed.step());
+        assertEquals("/srv", failed.path());
+        assertEquals("chdir /srv: No such file or directory (ENOENT, errno 2)", failed.getMessage());
+        CompletableFuture<ProcessResult> next = execInBackground(1024);
+        Frame again = agentReceives();
+        agentSends(new Frame(Frame.EXIT, again.id(), new byte[8]));
+        assertEquals(0, next.get(10, TimeUnit.SECONDS).exitCode());
+    }
+
+    @Test
+    void collectedOutputStopsAtTheCapAndSaysSo() throws Exception {
+        CompletableFuture<ProcessResult> call = execInBackground(1000);
+        Frame exec = agentReceives();
+        agentSends(new Frame(Frame.STARTED, exec.id(), new byte[4]));
+        byte[] chunk = new byte[300];
+        for (int i = 0; i < 5; i++) {
+            java.util.Arrays.fill(chunk, (byte) ('a' + i));
+            agentSends(new Frame(Frame.STDOUT, exec.id(), chunk.clone()));
+        }
+        agentSends(new Frame(Frame.STDERR, exec.id(), "small".getBytes(StandardCharsets.UTF_8)));
+        agentSends(new Frame(Frame.EXIT, exec.id(), new byte[8]));
+        ProcessResult result = call.get(10, TimeUnit.SECONDS);
+        assertTrue(result.truncated());
+        assertEquals(1000, result.stdout().length, "the first 1000 bytes are kept");
+        assertEquals('d', result.stdout()[999]);
+        assertArrayEquals("small".getBytes(StandardCharsets.UTF_8), result.stderr());
+    }
+
+    @Test
+    void outputWithinTheCapIsNotTruncated() throws Exception {
+        CompletableFuture<ProcessResult> call = execInBackground(5);
+        Frame exec = agentReceives();
+        agentSends(new Frame(Frame.STDOUT, exec.id(), "12345".getBytes(StandardCharsets.UTF_8)));
+        agentSends(new Frame(Frame.EXIT, exec.id(), new byte[8]));
+        ProcessResult result = call.get(10, TimeUnit.SECONDS);
+        assertFalse(result.truncated());
+        assertEquals("12345", result.stdoutText());
+        assertThrows(IllegalArgumentException.class, () -> client.exec(ExecRequest.builder(List.of("true")).build(), 0));
+    }
+}
