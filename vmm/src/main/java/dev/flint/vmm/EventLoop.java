@@ -17,7 +17,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 /**
  * The device thread: one platform thread waiting in {@code epoll_wait} on eventfds (queue
  * notifications from KVM, host-side work for devices) and running their handlers, so device
- * work never runs on a vCPU thread. A handler that throws is reported and the loop goes on.
+ * work never runs on a vCPU thread.
+ *
+ * <p>Failures: a device contains its own. A virtio device whose work throws a RuntimeException
+ * is stopped alone with DEVICE_NEEDS_RESET (virtio-mmio's transport runs all its handlers, see
+ * {@code VirtioMmioTransport.run}); the VM and its other devices go on. Whatever still escapes a
+ * handler (an {@link Error} such as OutOfMemoryError, or a failure outside any device) goes to
+ * {@code onHandlerFailure}, which for a VM ends it as a crash; the loop itself goes on running
+ * the other handlers until it is closed.
  */
 public final class EventLoop implements AutoCloseable {
     private static final int MAX_EVENTS = 32;
