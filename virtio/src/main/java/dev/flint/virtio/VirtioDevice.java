@@ -11,6 +11,11 @@ import java.util.List;
  * One virtio device type behind a transport. The transport negotiates features and sets up
  * queues; the device sees its queues once the driver is ready and does its work when a queue
  * is notified, on the VM's event-loop thread.
+ *
+ * <p>A RuntimeException out of {@link #activate}, {@link #queueNotify} or the host-side work a
+ * device schedules fails that device alone: the transport sets DEVICE_NEEDS_RESET, raises a
+ * configuration interrupt and runs none of its work until the driver resets it (then
+ * {@link #reset} runs); an Error ends the VM.
  */
 public interface VirtioDevice {
     /** VIRTIO_F_VERSION_1: every Flint device is a modern (1.x) device. */
@@ -57,7 +62,10 @@ public interface VirtioDevice {
         /** Raises the used-buffer interrupt. */
         void usedBuffers();
 
-        /** The device broke (the driver broke a queue's rules): DEVICE_NEEDS_RESET and a config interrupt. */
+        /**
+         * The device broke (the driver broke a queue's rules): DEVICE_NEEDS_RESET and a config
+         * interrupt; the device gets no more work until the driver resets it.
+         */
         void deviceBroken();
     }
 }

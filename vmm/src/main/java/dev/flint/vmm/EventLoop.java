@@ -7,7 +7,10 @@ import dev.flint.vmm.sys.Libc;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
@@ -17,16 +20,26 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 /**
  * The device thread: one platform thread waiting in {@code epoll_wait} on eventfds (queue
  * notifications from KVM, host-side work for devices) and running their handlers, so device
- * work never runs on a vCPU thread. A handler that throws is reported and the loop goes on.
+ * work never runs on a vCPU thread.
+ *
+ * <p>Failures: a device contains its own. A virtio device whose work throws a RuntimeException
+ * is stopped alone with DEVICE_NEEDS_RESET (virtio-mmio's transport runs all its handlers, see
+ * {@code VirtioMmioTransport.run}); the VM and its other devices go on. Whatever still escapes a
+ * handler (an {@link Error} such as OutOfMemoryError, or a failure outside any device) goes to
+ * {@code onHandlerFailure}, which for a VM ends it as a crash; the loop itself goes on running
+ * the other handlers until it is closed.
  */
 public final class EventLoop implements AutoCloseable {
     private static final int MAX_EVENTS = 32;
+    /** How long {@link #close()} waits for a running handler to return. */
+    public static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
 
     private final int epoll;
     private final EventFd wakeup;
     private final Map<Integer, Runnable> handlers = new ConcurrentHashMap<>();
     private final Consumer<Throwable> onHandlerFailure;
     private final Thread thread;
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private volatile boolean running = true;
 
     /** Starts the loop thread, named {@code flint-<name>-events}. */
@@ -69,6 +82,21 @@ public final class EventLoop implements AutoCloseable {
     }
 
     private void loop() {
+        try {
+            waitAndDispatch();
+        } finally {
+            // The thread closes its own fds, so that a close() that gave up waiting never pulls
+            // them from under a handler still running (nor lets their numbers be reused under it).
+            synchronized (this) {
+                running = false;
+                wakeup.close();
+                Libc.close(epoll);
+            }
+            stopped.complete(null);
+        }
+    }
+
+    private void waitAndDispatch() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment events = arena.allocate(Libc.EPOLL_EVENT_BYTES * MAX_EVENTS, 4);
             while (running) {
@@ -117,26 +145,43 @@ public final class EventLoop implements AutoCloseable {
         return Thread.currentThread() == thread;
     }
 
-    /** Stops the thread, waits for it, and closes the epoll and wakeup fds (not the registered ones). */
+    /** Stops the loop as {@link #close(Duration)} does, waiting up to {@link #CLOSE_WAIT}. */
     @Override
     public void close() {
-        if (!running) {
-            return;
-        }
-        running = false;
-        try {
-            wakeup.signal();
-        } catch (ErrnoException e) {
-            // The loop also ends at its next event.
+        close(CLOSE_WAIT);
+    }
+
+    /**
+     * Stops the loop: no handler starts any more, and the thread ends (closing the epoll and
+     * wakeup fds, not the registered ones) once the one running returns. Waits up to
+     * {@code wait} for that (not at all when called from a handler).
+     *
+     * @return whether the thread has ended; if not, a handler still runs and whatever it may touch
+     *         must outlive it: release it after {@link #stopped()}
+     */
+    public boolean close(Duration wait) {
+        synchronized (this) {
+            if (running) {
+                running = false;
+                try {
+                    wakeup.signal();
+                } catch (ErrnoException e) {
+                    // The loop also ends at its next event.
+                }
+            }
         }
         if (!inLoop()) {
             try {
-                thread.join(5_000);
+                thread.join(wait);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
-        wakeup.close();
-        Libc.close(epoll);
+        return stopped.isDone();
+    }
+
+    /** Completes when the loop thread has ended: no handler runs any more. */
+    public CompletionStage<Void> stopped() {
+        return stopped.minimalCompletionStage();
     }
 }

@@ -46,6 +46,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -58,7 +59,8 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>The VM ends on the first of: the guest powering off, a crash, {@link #stop()}, or the timeout
  * given to {@link #awaitExit}. {@link #close()} always stops it, joins its threads and releases
- * every fd and the guest memory.
+ * every fd and the guest memory (a device handler that outlasts the event loop's close wait
+ * keeps its eventfds and the guest memory until it returns: see {@link GuestMemory#closeAfter}).
  */
 public final class VirtualMachine implements AutoCloseable {
     /** Arguments every Flint guest boots with (REFERENCE.md: what saves boot time). */
@@ -409,8 +411,10 @@ public final class VirtualMachine implements AutoCloseable {
             threads.requestStop(); // also when the VM had ended before: every loop must be out of KVM_RUN
             threads.join();
         }
+        CompletionStage<Void> devicesStopped = CompletableFuture.completedFuture(null);
         if (eventLoop != null) {
             eventLoop.close();
+            devicesStopped = eventLoop.stopped();
         }
         vcpuFds.forEach(VcpuFd::close);
         if (vm != null) {
@@ -419,9 +423,11 @@ public final class VirtualMachine implements AutoCloseable {
         if (kvm != null) {
             kvm.close();
         }
-        eventFds.forEach(EventFd::close);
+        // A device handler still running past the loop's close wait (an fsync, a FUSE request)
+        // may still use its eventfds and guest memory: they go only once it has returned.
+        devicesStopped.thenRun(() -> eventFds.forEach(EventFd::close));
         if (memory != null) {
-            memory.close();
+            memory.closeAfter(devicesStopped, config.name());
         }
     }
 }

@@ -32,7 +32,7 @@ final class DirectoryOperations {
         int flags = request.struct("fuse_open_in", 8).getInt(0);
         Inode inode = tree.directory("FUSE_OPENDIR", request.header().nodeId());
         int fd = tree.reopen("FUSE_OPENDIR", inode, LibcFs.O_RDONLY | LibcFs.O_DIRECTORY);
-        OpenHandle handle = tree.handles().add(fd, inode.nodeId(), true, flags);
+        OpenHandle handle = tree.handles().add("FUSE_OPENDIR", fd, inode.nodeId(), true, flags);
         reply.payload("FUSE_OPENDIR", FuseEncoding.openOut(handle.id(), 0));
     }
 

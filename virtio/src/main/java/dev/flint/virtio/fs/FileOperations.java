@@ -34,7 +34,7 @@ final class FileOperations {
                     FuseErrno.EISDIR);
         }
         int fd = tree.reopen("FUSE_OPEN", inode, flags & ~LibcFs.O_DIRECTORY);
-        OpenHandle handle = tree.handles().add(fd, inode.nodeId(), false, flags);
+        OpenHandle handle = tree.handles().add("FUSE_OPEN", fd, inode.nodeId(), false, flags);
         reply.payload("FUSE_OPEN", FuseEncoding.openOut(handle.id(), 0));
     }
 
@@ -51,6 +51,9 @@ final class FileOperations {
         Inode parent = tree.directory("FUSE_CREATE", request.header().nodeId());
         tree.requireWritable("FUSE_CREATE");
         HostTree.checkName("FUSE_CREATE", name);
+        // Room first: once the file exists the guest must get its node and handle.
+        tree.inodes().requireRoom("FUSE_CREATE");
+        tree.handles().requireRoom("FUSE_CREATE");
         int fd = ErrnoException.check("openat(node " + parent.nodeId() + ", " + name + ", O_CREAT|O_NOFOLLOW)",
                 LibcFs.openat(parent.pathFd(), name, HostTree.createFlags(flags), mode & 07777));
         HostTree.Entry entry;
@@ -67,7 +70,7 @@ final class FileOperations {
             // The file exists and the guest will hear of it only through this reply: keep the node, report the file.
             attributes = entry.attributes();
         }
-        OpenHandle handle = tree.handles().add(fd, entry.inode().nodeId(), false, flags);
+        OpenHandle handle = tree.handles().add("FUSE_CREATE", fd, entry.inode().nodeId(), false, flags);
         reply.payload("FUSE_CREATE", FuseEncoding.entryOut(entry.inode().nodeId(), attributes),
                 FuseEncoding.openOut(handle.id(), 0));
     }

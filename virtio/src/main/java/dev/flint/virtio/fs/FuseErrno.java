@@ -26,6 +26,7 @@ final class FuseErrno {
     static final int EPROTO = 71;
     static final int EOPNOTSUPP = Errno.EOPNOTSUPP;
     static final int ENODATA = Errno.ENODATA;
+    static final int ENFILE = Errno.ENFILE;
     static final int EMFILE = Errno.EMFILE;
     static final int E2BIG = Errno.E2BIG;
 

@@ -6,6 +6,14 @@ import dev.flint.vmm.sys.ErrnoException;
 interface FuseHandle {
     boolean directory();
 
+    /** EMFILE for {@code operation} when a share holding {@code open} handles is at its cap of {@code max}. */
+    static void requireRoom(String operation, int open, int max) throws ErrnoException {
+        if (open >= max) {
+            throw new ErrnoException(operation + ": the guest already holds " + max
+                    + " open handles on this share; it must release some first", FuseErrno.EMFILE);
+        }
+    }
+
     /**
      * {@code handle} as the table found it for {@code fh}; EBADF when it is not open, or is a file
      * where a directory was expected (or the reverse).

@@ -9,13 +9,40 @@ import java.util.Map;
 /**
  * The file handles ({@code fh}) given to the guest by OPEN, OPENDIR and CREATE, each owning one
  * host fd until RELEASE/RELEASEDIR. Handles are never reused, so a stale {@code fh} is EBADF
- * rather than someone else's file.
+ * rather than someone else's file. At most {@value #MAX_OPEN} are open at once (a guest process
+ * rarely may hold more than 1,024 fds, Linux's default soft limit): a guest that opens without
+ * releasing gets EMFILE rather than using up the host process's fds, which every other machine
+ * in it shares.
  */
 final class HandleTable implements AutoCloseable {
+    static final int MAX_OPEN = 1 << 14;
+
     private final Map<Long, OpenHandle> handles = new HashMap<>();
+    private final int maxOpen;
     private long nextId = 1;
 
-    OpenHandle add(int fd, long nodeId, boolean directory, int flags) {
+    HandleTable() {
+        this(MAX_OPEN);
+    }
+
+    /** A table of at most {@code maxOpen} handles (tests use a small one). */
+    HandleTable(int maxOpen) {
+        this.maxOpen = maxOpen;
+    }
+
+    /** EMFILE for {@code operation} when no handle can be added: checked before anything is created on the host. */
+    void requireRoom(String operation) throws ErrnoException {
+        FuseHandle.requireRoom(operation, handles.size(), maxOpen);
+    }
+
+    /** Adds a handle owning {@code fd}; when the table is full, closes {@code fd} and fails with EMFILE. */
+    OpenHandle add(String operation, int fd, long nodeId, boolean directory, int flags) throws ErrnoException {
+        try {
+            requireRoom(operation);
+        } catch (ErrnoException e) {
+            Libc.close(fd);
+            throw e;
+        }
         OpenHandle handle = new OpenHandle(nextId++, fd, nodeId, directory, flags);
         handles.put(handle.id(), handle);
         return handle;

@@ -15,9 +15,17 @@ final class HostFileSystem implements FuseFileSystem {
     private final FileOperations files;
     private final DirectoryOperations directories;
 
-    /** Serves {@code directory}; fails when it cannot be opened. */
+    /**
+     * Serves {@code directory}; fails when it cannot be opened. The guest may hold at most
+     * {@link InodeTable#MAX_NODES} nodes and {@link HandleTable#MAX_OPEN} open handles.
+     */
     HostFileSystem(Path directory, boolean readOnly) throws ErrnoException {
-        this.tree = new HostTree(directory, readOnly);
+        this(directory, readOnly, InodeTable.MAX_NODES, HandleTable.MAX_OPEN);
+    }
+
+    /** Serves {@code directory} with other caps on nodes and handles (tests). */
+    HostFileSystem(Path directory, boolean readOnly, int maxNodes, int maxHandles) throws ErrnoException {
+        this.tree = new HostTree(directory, readOnly, maxNodes, maxHandles);
         this.nodes = new NodeOperations(tree);
         this.names = new NamespaceOperations(tree);
         this.files = new FileOperations(tree);

@@ -28,12 +28,16 @@ final class HostTree implements AutoCloseable {
 
     private final int procSelfFd;
     private final InodeTable inodes;
-    private final HandleTable handles = new HandleTable();
+    private final HandleTable handles;
     private final boolean readOnly;
 
-    /** Opens {@code directory} and {@code /proc/self/fd}; fails with what went wrong and where. */
-    HostTree(Path directory, boolean readOnly) throws ErrnoException {
+    /**
+     * Opens {@code directory} and {@code /proc/self/fd}; fails with what went wrong and where. The
+     * guest may hold at most {@code maxNodes} nodes and {@code maxHandles} open handles.
+     */
+    HostTree(Path directory, boolean readOnly, int maxNodes, int maxHandles) throws ErrnoException {
         this.readOnly = readOnly;
+        this.handles = new HandleTable(maxHandles);
         int proc = LibcFs.openat(LibcFs.AT_FDCWD, "/proc/self/fd", LibcFs.O_PATH | LibcFs.O_DIRECTORY | LibcFs.O_CLOEXEC, 0);
         ErrnoException.check("open(/proc/self/fd) (virtio-fs needs /proc to reopen files safely)", proc);
         int root = LibcFs.openat(LibcFs.AT_FDCWD, directory.toString(),
@@ -44,7 +48,7 @@ final class HostTree implements AutoCloseable {
         }
         this.procSelfFd = proc;
         try {
-            this.inodes = new InodeTable(root, stat(root));
+            this.inodes = new InodeTable(root, stat(root), maxNodes);
         } catch (ErrnoException e) {
             Libc.close(root);
             Libc.close(proc);

@@ -10,7 +10,9 @@ import java.util.Map;
  * The file handles an image share gave the guest: an open file is its node; an open directory
  * also holds the listing taken at OPENDIR, so READDIR offsets stay meaningful while trees are
  * published. Handles are never reused, and at most {@value #MAX_OPEN} are open at once: a guest
- * that opens without releasing gets EMFILE rather than growing the host's heap.
+ * that opens without releasing gets EMFILE rather than growing the host's heap. (They hold no
+ * host fd, hence a higher cap than a host share's {@link HandleTable#MAX_OPEN}; the share's
+ * nodes need no cap at all: they are the published trees' own, see {@link ImageNodes}.)
  */
 final class ImageHandles {
     static final int MAX_OPEN = 1 << 16;
@@ -31,10 +33,7 @@ final class ImageHandles {
     private long nextId = 1;
 
     Handle open(String operation, ImageNode node, List<Listed> listing) throws ErrnoException {
-        if (handles.size() >= MAX_OPEN) {
-            throw new ErrnoException(operation + ": the guest already holds " + MAX_OPEN + " open handles",
-                    FuseErrno.EMFILE);
-        }
+        FuseHandle.requireRoom(operation, handles.size(), MAX_OPEN);
         Handle handle = new Handle(nextId++, node, listing == null ? null : List.copyOf(listing));
         handles.put(handle.id(), handle);
         return handle;

@@ -28,6 +28,7 @@ final class NamespaceOperations {
         Inode parent = tree.directory("FUSE_MKNOD", request.header().nodeId());
         tree.requireWritable("FUSE_MKNOD");
         HostTree.checkName("FUSE_MKNOD", name);
+        tree.inodes().requireRoom("FUSE_MKNOD"); // before the file exists: the guest must get its node
         int type = mode & Stat.S_IFMT;
         if (type != 0 && type != Stat.S_IFREG) {
             throw new ErrnoException("FUSE_MKNOD of '" + name + "' with type 0" + Integer.toOctalString(type)
@@ -45,6 +46,7 @@ final class NamespaceOperations {
         Inode parent = tree.directory("FUSE_MKDIR", request.header().nodeId());
         tree.requireWritable("FUSE_MKDIR");
         HostTree.checkName("FUSE_MKDIR", name);
+        tree.inodes().requireRoom("FUSE_MKDIR");
         ErrnoException.check("mkdirat(node " + parent.nodeId() + ", " + name + ")",
                 LibcFs.mkdirat(parent.pathFd(), name, mode & 07777));
         replyCreated(reply, "FUSE_MKDIR", tree.lookup(parent, name), mode);
@@ -62,6 +64,7 @@ final class NamespaceOperations {
         Inode parent = tree.directory("FUSE_SYMLINK", request.header().nodeId());
         tree.requireWritable("FUSE_SYMLINK");
         HostTree.checkName("FUSE_SYMLINK", name);
+        tree.inodes().requireRoom("FUSE_SYMLINK");
         ErrnoException.check("symlinkat(node " + parent.nodeId() + ", " + name + ")",
                 LibcFs.symlinkat(target, parent.pathFd(), name));
         reply.payload("FUSE_SYMLINK", tree.lookup(parent, name).encode());

@@ -1,8 +1,10 @@
 package dev.flint.virtio.mmio;
 
 import dev.flint.virtio.VirtioDevice;
+import dev.flint.vmm.devices.BusDevice;
 import dev.flint.vmm.devices.DeviceAttacher;
 import dev.flint.vmm.devices.DeviceContext;
+import dev.flint.vmm.memory.GuestMemory;
 import dev.flint.vmm.sys.ErrnoException;
 import dev.flint.vmm.sys.EventFd;
 
@@ -11,7 +13,10 @@ import java.util.OptionalLong;
 /**
  * Puts a virtio device on a VM behind a virtio-mmio transport: an MMIO slot announced on the
  * kernel command line, an irqfd for its interrupt, and one ioeventfd per queue so that the
- * guest's queue notifications reach the device on the event loop without a vCPU exit.
+ * guest's queue notifications reach the device on the event loop without a vCPU exit. Every
+ * piece of device work on the event loop (queue notifications and the host-side work the device
+ * schedules through {@link DeviceContext#onSignal}) runs through
+ * {@link VirtioMmioTransport#run}, so a device that throws fails alone.
  */
 public final class VirtioMmioAttacher implements DeviceAttacher {
     private final VirtioDevice device;
@@ -31,10 +36,43 @@ public final class VirtioMmioAttacher implements DeviceAttacher {
         for (int queue = 0; queue < device.queueCount(); queue++) {
             int index = queue;
             context.onMmioWrite(slot.base() + VirtioMmioTransport.QUEUE_NOTIFY, 4, OptionalLong.of(queue),
-                    () -> device.queueNotify(index));
+                    () -> transport.run(() -> device.queueNotify(index)));
         }
         context.appendKernelArgs(VirtioMmioTransport.kernelArg(slot.base(), slot.gsi()));
-        device.attached(context);
+        device.attached(new ContainedContext(context, transport));
+    }
+
+    /** The VM's context, with the device's own event-loop work run through its transport. */
+    private record ContainedContext(DeviceContext vm, VirtioMmioTransport transport) implements DeviceContext {
+        @Override
+        public GuestMemory memory() {
+            return vm.memory();
+        }
+
+        @Override
+        public MmioSlot attachMmio(BusDevice device) {
+            return vm.attachMmio(device);
+        }
+
+        @Override
+        public EventFd interruptLine(int gsi) throws ErrnoException {
+            return vm.interruptLine(gsi);
+        }
+
+        @Override
+        public void onMmioWrite(long address, int length, OptionalLong datamatch, Runnable handler) throws ErrnoException {
+            vm.onMmioWrite(address, length, datamatch, () -> transport.run(handler));
+        }
+
+        @Override
+        public EventFd onSignal(Runnable handler) throws ErrnoException {
+            return vm.onSignal(() -> transport.run(handler));
+        }
+
+        @Override
+        public void appendKernelArgs(String args) {
+            vm.appendKernelArgs(args);
+        }
     }
 
     private void raise() {

@@ -9,8 +9,11 @@ import dev.flint.vmm.memory.GuestMemory;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 
@@ -18,9 +21,17 @@ import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
  * The virtio-mmio transport, version 2 (virtio 1.x, 4.2.2): the register page the guest driver
  * programs, feature negotiation, queue setup, status and reset, and the interrupt status the
  * driver acknowledges. Register accesses arrive on vCPU threads; queue work does not happen
- * here but in the device, on the event loop.
+ * here but in the device, on the event loop, through {@link #run}.
+ *
+ * <p>A device that fails (a RuntimeException from its work, or a driver that broke a queue's
+ * rules) is stopped alone, as virtio 1.x (2.1.2) provides: the transport sets
+ * DEVICE_NEEDS_RESET, raises a configuration-change interrupt, logs the failure once and runs
+ * none of the device's work until the driver resets it; the VM and its other devices go on.
+ * An {@link Error} (OutOfMemoryError...) is not contained: it ends the VM.
  */
 public final class VirtioMmioTransport implements BusDevice {
+    private static final Logger LOG = Logger.getLogger(VirtioMmioTransport.class.getName());
+
     static final int MAGIC = 0x000;
     static final int VERSION = 0x004;
     static final int DEVICE_ID = 0x008;
@@ -71,6 +82,8 @@ public final class VirtioMmioTransport implements BusDevice {
     private final AtomicInteger interruptStatus = new AtomicInteger();
     private final List<QueueSetup> queues = new ArrayList<>();
     private IntConsumer notifier;
+    /** Set when the device failed (the status register's DEVICE_NEEDS_RESET); cleared by the driver's reset. */
+    private final AtomicBoolean failed = new AtomicBoolean();
     private int status;
     private int deviceFeaturesSel;
     private int driverFeaturesSel;
@@ -130,7 +143,7 @@ public final class VirtioMmioTransport implements BusDevice {
             case QUEUE_NUM_MAX -> queue == null ? 0 : device.maxQueueSize();
             case QUEUE_READY -> queue != null && queue.ready ? 1 : 0;
             case INTERRUPT_STATUS -> interruptStatus.get();
-            case STATUS -> status;
+            case STATUS -> failed.get() ? status | STATUS_NEEDS_RESET : status;
             case CONFIG_GENERATION -> 0;
             default -> 0;
         };
@@ -226,6 +239,46 @@ public final class VirtioMmioTransport implements BusDevice {
         }
     }
 
+    /**
+     * Runs device work (a queue notification, host-side work the device scheduled) unless the
+     * device failed and awaits its reset. A RuntimeException from it fails the device (see the
+     * class comment); an Error propagates.
+     */
+    public void run(Runnable work) {
+        if (failed.get()) {
+            return;
+        }
+        try {
+            work.run();
+        } catch (RuntimeException e) {
+            fail(e);
+        }
+    }
+
+    /** Whether the device failed and does nothing until the driver resets it. */
+    public boolean failed() {
+        return failed.get();
+    }
+
+    private void fail(RuntimeException e) {
+        if (needsResetOnce()) {
+            LOG.log(Level.WARNING, name() + " failed and stopped until the guest driver resets it"
+                    + " (DEVICE_NEEDS_RESET); the VM goes on: " + e, e);
+        }
+    }
+
+    /** The device's type, for log lines. */
+    public String name() {
+        return switch (device.deviceId()) {
+            case 1 -> "virtio-net";
+            case 2 -> "virtio-blk";
+            case 4 -> "virtio-rng";
+            case 19 -> "virtio-vsock";
+            case 26 -> "virtio-fs";
+            default -> "virtio device " + device.deviceId();
+        };
+    }
+
     private void activate() {
         boolean eventIdx = (driverFeatures & VirtioDevice.F_RING_EVENT_IDX) != 0;
         List<Virtqueue> ready = new ArrayList<>();
@@ -241,7 +294,7 @@ public final class VirtioMmioTransport implements BusDevice {
             needsReset();
             return;
         }
-        device.activate(ready, driverFeatures, new VirtioDevice.DriverSignals() {
+        run(() -> device.activate(ready, driverFeatures, new VirtioDevice.DriverSignals() {
             @Override
             public void usedBuffers() {
                 VirtioMmioTransport.this.usedBuffers();
@@ -251,7 +304,7 @@ public final class VirtioMmioTransport implements BusDevice {
             public void deviceBroken() {
                 needsReset();
             }
-        });
+        }));
     }
 
     /** Sets the used-buffer interrupt status and signals the interrupt line. */
@@ -260,15 +313,28 @@ public final class VirtioMmioTransport implements BusDevice {
         raiseInterrupt.run();
     }
 
-    /** The device broke: tell the driver through DEVICE_NEEDS_RESET and a config interrupt. */
-    public synchronized void needsReset() {
-        status |= STATUS_NEEDS_RESET;
+    /**
+     * The device broke: tell the driver through DEVICE_NEEDS_RESET and a config interrupt. Takes
+     * no lock, so a device may call it while holding its own (a vCPU resetting the device holds
+     * the transport's and then takes the device's).
+     */
+    public void needsReset() {
+        needsResetOnce();
+    }
+
+    /** Fails the device; returns false when it had failed already. */
+    private boolean needsResetOnce() {
+        if (!failed.compareAndSet(false, true)) {
+            return false;
+        }
         interruptStatus.getAndUpdate(bits -> bits | INTERRUPT_CONFIG);
         raiseInterrupt.run();
+        return true;
     }
 
     private void reset() {
         device.reset();
+        failed.set(false);
         status = 0;
         driverFeatures = 0;
         deviceFeaturesSel = 0;

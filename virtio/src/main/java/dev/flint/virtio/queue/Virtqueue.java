@@ -17,8 +17,8 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
  * A split virtqueue (virtio 1.x, 2.7) seen from the device: the driver's descriptor table and
  * available ring, and the used ring the device fills. The guest's vCPUs touch the rings
  * concurrently, so the avail index is read with an acquire fence after it, the used index
- * written with a release fence before it, and a full fence orders our used index against the
- * driver's notification-suppression fields (rings may sit in heap memory in tests, where only
+ * written with a release fence before it, and full fences order our used index and our
+ * avail_event against the driver's notification-suppression fields and its avail index (rings may sit in heap memory in tests, where only
  * unaligned plain access is allowed, hence fences rather than acquire/release accessors).
  */
 public final class Virtqueue {
@@ -92,6 +92,12 @@ public final class Virtqueue {
         if (eventIdx) {
             // avail_event: ask to be notified when the driver publishes past what we took.
             used.set(JAVA_SHORT_UNALIGNED, 4 + 8L * size, (short) nextAvail);
+            // The store must be visible before the next pop reads avail.idx again: the driver
+            // publishes avail.idx, fences, then reads avail_event (Dekker's pattern). Without a
+            // full fence the store can wait in the store buffer past that load; both sides then
+            // miss each other's write, the driver skips its notification and the device sleeps
+            // on a non-empty ring (EventIdxRaceTest).
+            VarHandle.fullFence();
         }
         return Optional.of(walk(head));
     }

@@ -3,9 +3,12 @@ package dev.flint.vmm.memory;
 import dev.flint.vmm.sys.ErrnoException;
 import dev.flint.vmm.sys.Libc;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The guest's physical RAM: a few regions of host memory at guest-physical addresses.
@@ -14,8 +17,18 @@ import java.util.List;
  * so untouched guest pages cost the host nothing; {@link #onHeap} backs them with Java arrays
  * for tests. Every access is bounds-checked against one region: a guest address that is not
  * RAM, or a range that runs past its region, is an {@link IllegalArgumentException}.
+ *
+ * <p>The mapping belongs to a shared {@link Arena} whose close unmaps it, so every segment handed
+ * out (regions, slices, their byte buffers) is bound to the mapping's lifetime: an access after
+ * {@link #close} is an {@link IllegalStateException}, never a fault in unmapped memory, and the
+ * arena cannot close while a native call or an NIO transfer on one of its segments is in flight.
+ * The owner still closes it only once every thread that may touch it has stopped
+ * ({@link #closeAfter}).
  */
 public final class GuestMemory implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(GuestMemory.class.getName());
+    private static final AtomicInteger HELD_PAST_CLOSE = new AtomicInteger();
+
     /** One contiguous range of guest RAM. */
     public record Region(long guestAddress, long size, MemorySegment host) {
         public long end() {
@@ -28,29 +41,33 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     private final List<Region> regions;
-    private final boolean mapped;
+    /** Owns the mappings (null for heap memory); closing it unmaps them. */
+    private final Arena arena;
     private boolean closed;
 
-    private GuestMemory(List<Region> regions, boolean mapped) {
+    private GuestMemory(List<Region> regions, Arena arena) {
         this.regions = List.copyOf(regions);
-        this.mapped = mapped;
+        this.arena = arena;
     }
 
     /** Maps one anonymous, lazily-populated region per range of {@code layout}. */
     public static GuestMemory mapAnonymous(List<MemoryRange> layout) throws ErrnoException {
         List<Region> regions = new ArrayList<>();
+        Arena arena = Arena.ofShared();
         try {
             for (MemoryRange range : layout) {
-                long address = Libc.mmap(range.size(), Libc.PROT_READ | Libc.PROT_WRITE,
+                long size = range.size();
+                long address = Libc.mmap(size, Libc.PROT_READ | Libc.PROT_WRITE,
                         Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1);
-                ErrnoException.check("mmap(" + (range.size() >> 20) + " MiB of guest memory)", address);
-                regions.add(new Region(range.start(), range.size(), MemorySegment.ofAddress(address).reinterpret(range.size())));
+                ErrnoException.check("mmap(" + (size >> 20) + " MiB of guest memory)", address);
+                MemorySegment host = MemorySegment.ofAddress(address).reinterpret(size, arena, unused -> Libc.munmap(address, size));
+                regions.add(new Region(range.start(), size, host));
             }
-        } catch (ErrnoException e) {
-            new GuestMemory(regions, true).close();
+        } catch (ErrnoException | RuntimeException e) {
+            arena.close();
             throw e;
         }
-        return new GuestMemory(regions, true);
+        return new GuestMemory(regions, arena);
     }
 
     /** Heap-backed memory for tests: no native access needed. */
@@ -62,7 +79,7 @@ public final class GuestMemory implements AutoCloseable {
             }
             regions.add(new Region(range.start(), range.size(), MemorySegment.ofArray(new byte[(int) range.size()])));
         }
-        return new GuestMemory(regions, false);
+        return new GuestMemory(regions, null);
     }
 
     public List<Region> regions() {
@@ -100,17 +117,50 @@ public final class GuestMemory implements AutoCloseable {
         return slice(address, length).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
     }
 
-    /** Unmaps the memory; KVM and every vCPU must be done with it. */
+    /**
+     * Unmaps the memory now; KVM, every vCPU and every device thread must be done with it (else
+     * see {@link #closeAfter}). Should a native call or an NIO transfer still use it, the memory
+     * stays mapped, which is logged and counted in {@link #heldPastClose}.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
             return;
         }
         closed = true;
-        if (mapped) {
-            for (Region region : regions) {
-                Libc.munmap(region.host().address(), region.size());
+        if (arena != null) {
+            try {
+                arena.close();
+            } catch (IllegalStateException e) {
+                HELD_PAST_CLOSE.incrementAndGet();
+                LOG.log(System.Logger.Level.WARNING, "guest memory (" + (size() >> 20) + " MiB) is still in use by a native call and"
+                        + " stays mapped for the life of this process: " + e.getMessage());
             }
         }
+    }
+
+    /**
+     * Unmaps the memory once {@code done} completes: the owner's way to close it while a thread
+     * that touches it (a device handler blocked in an fsync or a FUSE request past the event
+     * loop's stop timeout) may still run. Unmapping under that thread would crash the whole JVM;
+     * instead the mapping stays, logged and counted in {@link #heldPastClose}, until it ends.
+     */
+    public void closeAfter(CompletionStage<?> done, String owner) {
+        if (done.toCompletableFuture().isDone()) {
+            close();
+            return;
+        }
+        HELD_PAST_CLOSE.incrementAndGet();
+        LOG.log(System.Logger.Level.WARNING, "VM " + owner + ": a device thread is still running at teardown; its guest memory ("
+                + (size() >> 20) + " MiB) stays mapped until that thread ends");
+        done.whenComplete((result, failure) -> {
+            HELD_PAST_CLOSE.decrementAndGet();
+            close();
+        });
+    }
+
+    /** Guest memories their owners closed that stay mapped because a thread may still use them. */
+    public static int heldPastClose() {
+        return HELD_PAST_CLOSE.get();
     }
 }
