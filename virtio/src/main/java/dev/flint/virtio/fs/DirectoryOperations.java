@@ -57,7 +57,9 @@ final class DirectoryOperations {
         ByteBuffer in = request.struct("fuse_read_in", FileOperations.READ_IN_BYTES);
         OpenHandle handle = tree.handles().get(in.getLong(0), true);
         long offset = in.getLong(8);
-        int size = (int) Math.min(Integer.toUnsignedLong(in.getInt(16)), reply.capacity());
+        // Bounded before the allocation: aliased descriptors can make the reply's capacity 2 GiB.
+        int size = (int) Math.min(Math.min(Integer.toUnsignedLong(in.getInt(16)), reply.capacity()),
+                ImageFileReads.MAX_READ);
         Inode directory = tree.inodes().get(handle.nodeId());
         ErrnoException.check("lseek(directory handle " + handle.id() + ", " + offset + ")",
                 LibcFs.lseek(handle.fd(), offset, LibcFs.SEEK_SET));
