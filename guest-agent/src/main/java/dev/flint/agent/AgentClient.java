@@ -184,6 +184,17 @@ public final class AgentClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Fails every pending call (processes waited on, pings) with {@code cause} at once, and every
+     * later one: for the host that learned the guest is gone (it crashed, its VM ended) before the
+     * connection says so. The first failure a call sees is the one it keeps.
+     */
+    public void failAll(IOException cause) {
+        failure = cause;
+        processes.values().forEach(handle -> handle.connectionLost(cause));
+        pings.values().forEach(pong -> pong.completeExceptionally(cause));
+    }
+
     /** Closes the connection; processes still running in the guest are killed by the agent. */
     @Override
     public void close() {
