@@ -6,6 +6,7 @@ import dev.flint.image.ImageNotFoundException;
 import dev.flint.image.ImageStoreFullException;
 import dev.flint.image.InvalidReferenceException;
 import dev.flint.machine.AgentUnavailableException;
+import dev.flint.machine.GuestCrashedException;
 import dev.flint.machine.ExecTimeoutException;
 import dev.flint.machine.FlintException;
 import dev.flint.machine.HostUnsupportedException;
@@ -30,6 +31,7 @@ public final class ApiErrors {
     public static final String NOT_RUNNING = "not_running";
     public static final String EXEC_TIMEOUT = "exec_timeout";
     public static final String AGENT_UNAVAILABLE = "agent_unavailable";
+    public static final String GUEST_CRASHED = "guest_crashed";
     public static final String HOST_UNSUPPORTED = "host_unsupported";
     public static final String IMAGE_NOT_FOUND = "image_not_found";
     public static final String REGISTRY_FAILED = "registry_failed";
@@ -48,6 +50,7 @@ public final class ApiErrors {
             case MachineStateException e -> STATE_CONFLICT;
             case ExecTimeoutException e -> EXEC_TIMEOUT;
             case AgentUnavailableException e -> AGENT_UNAVAILABLE;
+            case GuestCrashedException e -> GUEST_CRASHED;
             case HostUnsupportedException e -> HOST_UNSUPPORTED;
             case InvalidReferenceException e -> INVALID_REQUEST;
             case ImageNotFoundException e -> IMAGE_NOT_FOUND;
@@ -66,7 +69,7 @@ public final class ApiErrors {
             case EXEC_TIMEOUT -> 408;
             case STATE_CONFLICT, NOT_RUNNING -> 409;
             case HOST_UNSUPPORTED -> 501;
-            case AGENT_UNAVAILABLE -> 503;
+            case AGENT_UNAVAILABLE, GUEST_CRASHED -> 503;
             case REGISTRY_FAILED -> 502;
             case IMAGE_STORE_FULL -> 507;
             default -> 500;
@@ -82,6 +85,7 @@ public final class ApiErrors {
             case STATE_CONFLICT -> new MachineStateException(message);
             case EXEC_TIMEOUT -> new ExecTimeoutException(message);
             case AGENT_UNAVAILABLE -> new AgentUnavailableException(message, null);
+            case GUEST_CRASHED -> new GuestCrashedException(message);
             case HOST_UNSUPPORTED -> new HostUnsupportedException(message, null);
             case IMAGE_NOT_FOUND -> new ImageNotFoundException(message);
             case IMAGE_STORE_FULL -> new ImageStoreFullException(message);
