@@ -149,10 +149,11 @@ final class LocalMachine implements MachineBackend {
                 return;
             }
             VmExit exit = ended.vm.exitIfEnded();
+            // The reasons before the state: a call that reads STOPPED without this lock must find them.
+            crashMessage = GuestEnding.crashed(exit) ? GuestEnding.crashMessage(config.name(), exit, console) : null;
+            lastStopReason = GuestEnding.stopReason(exit, console.text());
             guest = null;
             state = MachineState.STOPPED;
-            lastStopReason = GuestEnding.stopReason(exit, console.text());
-            crashMessage = GuestEnding.crashed(exit) ? GuestEnding.crashMessage(config.name(), exit, console) : null;
             cancelExpiry();
             ended.close();
         }

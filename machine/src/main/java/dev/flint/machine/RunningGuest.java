@@ -231,13 +231,19 @@ final class RunningGuest implements AutoCloseable {
         return devices.stream().filter(type::isInstance).map(type::cast).toList();
     }
 
-    /** Asks the agent to power off and waits up to {@code timeout}; stops the VM forcibly after that. */
+    /**
+     * Asks the agent to power off and waits up to {@code timeout}; stops the VM forcibly after
+     * that (its vCPUs are kicked out of KVM_RUN, spinning or not).
+     */
     void powerOff(Duration timeout) {
-        try {
-            agent.powerOff();
-        } catch (IOException | RuntimeException e) {
-            // The VM is stopped below either way.
-        }
+        // Sent aside: a hung guest that takes no more bytes must not hold the stop past its timeout.
+        Thread.ofVirtual().name("flint-" + vm.name() + "-poweroff").start(() -> {
+            try {
+                agent.powerOff();
+            } catch (IOException | RuntimeException e) {
+                // The VM is stopped below either way; its end resets the stream this write waits on.
+            }
+        });
         try {
             VmExit exit = vm.awaitExit(timeout);
             if (exit.reason() == VmExit.Reason.TIMEOUT) {

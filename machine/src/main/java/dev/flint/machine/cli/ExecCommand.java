@@ -36,7 +36,8 @@ final class ExecCommand {
 
             Exit status: the command's exit code; 128+N if signal N killed it; 124 timeout; if the
             command could not run: 2 bad arguments, 4 no server, 5 no such machine or image, 6 not
-            running, 7 the registry refused or failed, 8 the image store is full, 125 the machine failed.
+            running, 7 the registry refused or failed, 8 the image store is full, 9 the guest crashed (a
+            kernel panic; the message ends with its console tail), 125 the machine failed otherwise.
             """;
     static final String EXEC_USAGE = """
             Usage: flint exec MACHINE [OPTIONS] -- COMMAND [ARGS...]
