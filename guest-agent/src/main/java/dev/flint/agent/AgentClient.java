@@ -210,10 +210,18 @@ public final class AgentClient implements AutoCloseable {
 
     /** Ends every pending call (processes and pings) with {@code cause}; later calls fail with it too. */
     private void failPending(Throwable cause) {
-        IOException failed = cause instanceof IOException io ? io : new IOException(cause.getMessage(), cause);
-        failure = failed;
-        processes.values().forEach(handle -> handle.connectionLost(failed));
-        pings.values().forEach(pong -> pong.completeExceptionally(failed));
+        failAll(cause instanceof IOException io ? io : new IOException(cause.getMessage(), cause));
+    }
+
+    /**
+     * Fails every pending call (processes waited on, pings) with {@code cause} at once, and every
+     * later one: for the host that learned the guest is gone (it crashed, its VM ended) before the
+     * connection says so. The first failure a call sees is the one it keeps.
+     */
+    public void failAll(IOException cause) {
+        failure = cause;
+        processes.values().forEach(handle -> handle.connectionLost(cause));
+        pings.values().forEach(pong -> pong.completeExceptionally(cause));
     }
 
     /** Closes the connection; processes still running in the guest are killed by the agent. */

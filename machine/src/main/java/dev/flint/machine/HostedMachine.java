@@ -20,6 +20,7 @@ final class HostedMachine implements MachineBackend {
         this.engine = engine;
         this.backend = backend;
         this.recorded = backend.status();
+        backend.onStateChange(this::status);   // a crash reaches the store without waiting for a call
     }
 
     @Override

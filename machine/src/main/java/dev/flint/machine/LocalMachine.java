@@ -8,6 +8,7 @@ import dev.flint.agent.ProcessResult;
 import dev.flint.image.PullListener;
 import dev.flint.image.PullPolicy;
 import dev.flint.virtio.vsock.VsockMuxer;
+import dev.flint.vmm.VmExit;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -40,16 +41,30 @@ final class LocalMachine implements MachineBackend {
     private volatile RunningGuest guest;
     private volatile MachineState state = MachineState.STOPPED;
     private volatile String lastStopReason;
+    /** The message calls get after the guest crashed, until the next start; null otherwise. */
+    private volatile String crashMessage;
+    private volatile Runnable onStateChange = () -> { };
+    private final Booter booter;
+    /** The boot in progress, which a stop or delete cancels; null when none runs. Guarded by this. */
+    private BootCancel booting;
     private ScheduledFuture<?> expiry;
 
-    private LocalMachine(String id, MachineConfig config, Optional<MachineDisk> disk, Optional<ImageRootfs> image,
-                         ConsoleLog console, Instant createdAt) {
+    /** How a start boots the guest: {@link RunningGuest#boot}, or a fake in tests. */
+    @FunctionalInterface
+    interface Booter {
+        RunningGuest boot(MachineConfig config, Optional<MachineDisk> disk, ConsoleLog console, Duration bootTimeout,
+                          BootCancel cancel);
+    }
+
+    LocalMachine(String id, MachineConfig config, Optional<MachineDisk> disk, Optional<ImageRootfs> image,
+                 ConsoleLog console, Instant createdAt, Booter booter) {
         this.id = id;
         this.config = config;
         this.disk = disk;
         this.image = image;
         this.console = console;
         this.createdAt = createdAt;
+        this.booter = booter;
     }
 
     /**
@@ -61,25 +76,97 @@ final class LocalMachine implements MachineBackend {
         Optional<ImageRootfs> image = config.image()
                 .map(reference -> Images.local().rootfs(reference, PullPolicy.MISSING, PullListener.NONE));
         Optional<MachineDisk> disk = config.hasOwnDisk() ? Optional.of(MachineDisk.open(config)) : Optional.empty();
-        return new LocalMachine(id, config, disk, image, new ConsoleLog(CONSOLE_BYTES, consoleCopy), createdAt);
+        return new LocalMachine(id, config, disk, image, new ConsoleLog(CONSOLE_BYTES, consoleCopy), createdAt,
+                RunningGuest::boot);
     }
 
-    /** Boots a stopped machine and waits up to {@code bootTimeout} (checked by the handle) for its agent. */
+    /**
+     * Boots a stopped machine and waits up to {@code bootTimeout} (checked by the handle) for its
+     * agent. The boot runs without this machine's lock, so a {@link #stop} or {@link #delete}
+     * meanwhile cancels it at once; start then throws {@link MachineStateException}.
+     */
     @Override
-    public synchronized void start(Duration bootTimeout) {
-        MachineLifecycle.require(config.name(), status(), MachineLifecycle.Action.START);
-        state = MachineState.BOOTING;
+    public void start(Duration bootTimeout) {
+        BootCancel cancel = new BootCancel();
+        synchronized (this) {
+            MachineLifecycle.require(config.name(), status(), MachineLifecycle.Action.START);
+            state = MachineState.BOOTING;
+            booting = cancel;
+            crashMessage = null;
+        }
+        RunningGuest booted = null;
+        RuntimeException failure = null;
         try {
-            guest = RunningGuest.boot(config, disk, console, bootTimeout);
-            image.ifPresent(guest::publish);
+            booted = booter.boot(config, disk, console, bootTimeout, cancel);
+            image.ifPresent(booted::publish);
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        finishBoot(booted, cancel, failure);
+    }
+
+    /** The machine runs {@code booted}, or, after a failure or a cancel, is stopped (or deleted) and says why. */
+    private synchronized void finishBoot(RunningGuest booted, BootCancel cancel, RuntimeException failure) {
+        booting = null;
+        notifyAll();   // a stop or delete waiting for the boot to end
+        String cancelled = cancel.reason();
+        if (failure == null && cancelled == null) {
+            guest = booted;
             state = MachineState.RUNNING;
             lastStopReason = null;
+            // The machine learns of its guest's end by itself (a crash, a power-off from inside).
+            booted.vm.whenEnded(exit -> Thread.ofVirtual().name("flint-" + config.name() + "-ended")
+                    .start(() -> guestEnded(booted, true)));
             config.timeout().ifPresent(ttl -> expiry = Expiry.schedule(ttl, () -> expire(ttl)));
-        } catch (RuntimeException e) {
+            return;
+        }
+        if (booted != null) {
+            booted.close();
+        }
+        if (state != MachineState.DELETED) {
             state = MachineState.STOPPED;
-            lastStopReason = "boot failed: " + e.getMessage();
+        }
+        if (cancelled != null) {
+            lastStopReason = cancelled + " while booting";
+            MachineStateException e = new MachineStateException("machine " + config.name() + " was "
+                    + (state == MachineState.DELETED ? "deleted" : "stopped") + " while it booted (" + cancelled
+                    + "); start() it again");
+            if (failure != null) {
+                e.initCause(failure);
+            }
             throw e;
         }
+        lastStopReason = "boot failed: " + failure.getMessage();
+        throw failure;
+    }
+
+    /**
+     * Records that {@code ended}'s VM ended by itself and releases it, unless a stop or delete owns
+     * that ending; {@code notify} tells the {@link #onStateChange} listener.
+     */
+    private void guestEnded(RunningGuest ended, boolean notify) {
+        synchronized (this) {
+            if (guest != ended || state != MachineState.RUNNING) {
+                return;
+            }
+            VmExit exit = ended.vm.exitIfEnded();
+            // The reasons before the state: a call that reads STOPPED without this lock must find them.
+            crashMessage = GuestEnding.crashed(exit) ? GuestEnding.crashMessage(config.name(), exit, console) : null;
+            lastStopReason = GuestEnding.stopReason(exit, console.text());
+            guest = null;
+            state = MachineState.STOPPED;
+            cancelExpiry();
+            ended.close();
+        }
+        if (notify) {
+            onStateChange.run();
+        }
+    }
+
+    /** {@code listener} runs (on another thread) each time the machine stops by itself: its guest powered off or crashed. */
+    @Override
+    public void onStateChange(Runnable listener) {
+        onStateChange = Objects.requireNonNull(listener, "listener");
     }
 
     private void expire(Duration ttl) {
@@ -103,15 +190,7 @@ final class LocalMachine implements MachineBackend {
     public MachineState status() {
         RunningGuest current = guest;
         if (state == MachineState.RUNNING && current != null && current.vm.exitIfEnded() != null) {
-            synchronized (this) {
-                if (guest == current && state == MachineState.RUNNING) {
-                    guest = null;
-                    state = MachineState.STOPPED;
-                    lastStopReason = "the guest ended: " + current.vm.exitIfEnded();
-                    cancelExpiry();
-                    current.close();
-                }
-            }
+            guestEnded(current, false);   // seen here before the ending's own thread got to it
         }
         return state;
     }
@@ -268,6 +347,10 @@ final class LocalMachine implements MachineBackend {
 
     private RuntimeException agentFailure(IOException e) {
         if (status() != MachineState.RUNNING) {
+            String crash = crashMessage;
+            if (crash != null) {
+                return new GuestCrashedException(crash, e);
+            }
             String why = lastStopReason;
             return new MachineNotRunningException("machine " + config.name() + " is " + state.name().toLowerCase()
                     + (why == null ? "" : " (" + why + ")") + "; the command was cut short ("
@@ -315,6 +398,10 @@ final class LocalMachine implements MachineBackend {
     private synchronized void stop(Duration timeout, String reason) {
         Objects.requireNonNull(timeout, "timeout");
         MachineLifecycle.require(config.name(), status(), MachineLifecycle.Action.STOP);
+        if (state == MachineState.BOOTING) {
+            cancelBoot(reason, timeout);
+            return;
+        }
         RunningGuest current = guest;
         if (current == null) {
             return;
@@ -328,9 +415,30 @@ final class LocalMachine implements MachineBackend {
         state = MachineState.STOPPED;
     }
 
+    /**
+     * Cancels the boot in progress (its VM stops, its wait for the agent ends) and waits up to
+     * {@code timeout} for {@link #start} to wind it down; the lock is free meanwhile.
+     */
+    private synchronized void cancelBoot(String reason, Duration timeout) {
+        BootCancel current = booting;
+        current.cancel(reason);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            while (booting == current) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return;   // the boot ends on its own shortly; start() then throws
+                }
+                wait(Math.max(1, left / 1_000_000));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Stops and starts the machine, keeping its disk. */
     @Override
-    public synchronized void restart() {
+    public void restart() {
         MachineLifecycle.require(config.name(), status(), MachineLifecycle.Action.RESTART);
         stop(STOP_TIMEOUT);
         start(config.bootTimeout());
@@ -348,6 +456,10 @@ final class LocalMachine implements MachineBackend {
     public synchronized void delete() {
         if (state == MachineState.DELETED) {
             return;
+        }
+        if (state == MachineState.BOOTING) {
+            state = MachineState.DELETED;   // what the boot sees when it winds down
+            cancelBoot("the machine was deleted", STOP_TIMEOUT);
         }
         cancelExpiry();
         RunningGuest current = guest;

@@ -46,4 +46,8 @@ interface MachineBackend {
 
     /** The host side of the machine's vsock; only a machine in this JVM has one to hand out. */
     VsockMuxer vsock();
+
+    /** {@code listener} runs each time the machine changes state by itself (its guest powered off or crashed). */
+    default void onStateChange(Runnable listener) {
+    }
 }

@@ -9,15 +9,25 @@ import java.util.Optional;
 /**
  * What {@link Machine#info()} tells about a machine at one moment: identity, state, resources,
  * network, and times; {@code id} is the stable id ({@link Machine#id()}). Ports are the bound ones (a host port 0 reads as the port chosen), empty
- * while the machine is stopped.
+ * while the machine is stopped. {@code lastStopReason} says why it last stopped (e.g. "stopped by
+ * the host", "the guest ended: POWER_OFF: ...", "boot failed: ..."); after a crash it starts with
+ * {@link #CRASHED} ({@link #crashed()}).
  */
 public record MachineInfo(String name, MachineState state, int cpus, int memoryMb, int diskMb, List<MountSpec> mounts,
                           Optional<String> address, List<PortSpec> ports, Map<String, String> metadata,
                           Instant createdAt, Optional<Instant> startedAt, Optional<Duration> bootDuration,
                           Optional<String> lastStopReason, String id) {
+    /** How {@link #lastStopReason()} begins when the guest crashed: a kernel panic, a triple fault, an unannounced reset. */
+    public static final String CRASHED = "crashed: ";
+
     public MachineInfo {
         mounts = List.copyOf(mounts);
         ports = List.copyOf(ports);
         metadata = Map.copyOf(metadata);
+    }
+
+    /** Whether the machine last stopped because its guest crashed; it is {@link MachineState#STOPPED} then. */
+    public boolean crashed() {
+        return lastStopReason.map(reason -> reason.startsWith(CRASHED)).orElse(false);
     }
 }

@@ -16,7 +16,7 @@ import static dev.flint.machine.MachineState.STOPPING;
  *
  * <pre>
  *   define ──> STOPPED ──start──> BOOTING ──agent ready──> RUNNING ──stop──> STOPPING ──> STOPPED
- *                 ^                  │ boot failed            │ power-off, crash, time to live
+ *                 ^                  │ boot failed, stop      │ power-off, crash, time to live
  *                 └──────────────────┴────────────────────────┘
  *   any state ──delete/close──> DELETED
  * </pre>
@@ -27,7 +27,7 @@ final class MachineLifecycle {
 
     private static final Map<Action, Set<MachineState>> LEGAL = Map.of(
             Action.START, EnumSet.of(STOPPED),
-            Action.STOP, EnumSet.of(RUNNING, STOPPED),
+            Action.STOP, EnumSet.of(RUNNING, BOOTING, STOPPED),   // a stop during a boot cancels it
             Action.RESTART, EnumSet.of(RUNNING, STOPPED),
             Action.EXEC, EnumSet.of(RUNNING),
             Action.DELETE, EnumSet.allOf(MachineState.class));

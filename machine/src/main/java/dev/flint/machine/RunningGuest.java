@@ -67,8 +67,12 @@ final class RunningGuest implements AutoCloseable {
         this.bridge = bridge;
     }
 
-    /** Boots and waits for the agent; on any failure releases what it made and says why. */
-    static RunningGuest boot(MachineConfig config, Optional<MachineDisk> disk, ConsoleLog console, Duration bootTimeout) {
+    /**
+     * Boots and waits for the agent; on any failure releases what it made and says why. A
+     * {@code cancel} (a stop during the boot) stops the VM, which ends the wait for the agent at once.
+     */
+    static RunningGuest boot(MachineConfig config, Optional<MachineDisk> disk, ConsoleLog console, Duration bootTimeout,
+                             BootCancel cancel) {
         Instant startedAt = Instant.now();
         long start = System.nanoTime();
         GuestImages.Images images = locateImages(config);
@@ -99,7 +103,12 @@ final class RunningGuest implements AutoCloseable {
             vm = VirtualMachine.start(new VmConfig(config.name(), config.kernel().orElse(images.vmlinux()),
                     Optional.of(config.initrd().orElse(images.initramfs())), cmdline, config.memoryMb(), config.cpus(),
                     console, attachers));
+            // However the VM ends, host streams (the agent's connect and hello among them) end with it.
+            vm.whenEnded(exit -> vsock.muxer().resetAll("the guest's VM ended (" + exit + ")"));
+            cancel.onCancel(vm::stop);
             AgentClient agent = connectAgent(config, vm, vsock, console, start, bootTimeout);
+            // Every call waiting on the agent fails the moment the VM ends, crash or not.
+            vm.whenEnded(exit -> agent.failAll(new IOException("the guest's VM ended (" + exit + ")")));
             Duration boot = Duration.ofNanos(System.nanoTime() - start);
             VsockUnixBridge bridge = config.vsockSocket().isPresent()
                     ? VsockUnixBridge.start(vsock.muxer(), config.vsockSocket().get()) : null;
@@ -161,9 +170,12 @@ final class RunningGuest implements AutoCloseable {
         IOException last = null;
         while (System.nanoTime() < deadline) {
             VmExit exit = vm.exitIfEnded();
+            if (exit != null && GuestEnding.crashed(exit)) {
+                throw new GuestCrashedException(GuestEnding.crashMessage(config.name(), exit, console));
+            }
             if (exit != null) {
                 throw new AgentUnavailableException("machine " + config.name() + " stopped while booting (" + exit
-                        + "); last console lines:\n" + console.tail(20), null);
+                        + "); last console lines:\n" + console.tail(GuestEnding.CONSOLE_LINES), null);
             }
             Duration left = Duration.ofNanos(deadline - System.nanoTime());
             Duration attempt = left.compareTo(CONNECT_ATTEMPT) < 0 ? left : CONNECT_ATTEMPT;
@@ -219,13 +231,19 @@ final class RunningGuest implements AutoCloseable {
         return devices.stream().filter(type::isInstance).map(type::cast).toList();
     }
 
-    /** Asks the agent to power off and waits up to {@code timeout}; stops the VM forcibly after that. */
+    /**
+     * Asks the agent to power off and waits up to {@code timeout}; stops the VM forcibly after
+     * that (its vCPUs are kicked out of KVM_RUN, spinning or not).
+     */
     void powerOff(Duration timeout) {
-        try {
-            agent.powerOff();
-        } catch (IOException | RuntimeException e) {
-            // The VM is stopped below either way.
-        }
+        // Sent aside: a hung guest that takes no more bytes must not hold the stop past its timeout.
+        Thread.ofVirtual().name("flint-" + vm.name() + "-poweroff").start(() -> {
+            try {
+                agent.powerOff();
+            } catch (IOException | RuntimeException e) {
+                // The VM is stopped below either way; its end resets the stream this write waits on.
+            }
+        });
         try {
             VmExit exit = vm.awaitExit(timeout);
             if (exit.reason() == VmExit.Reason.TIMEOUT) {

@@ -35,10 +35,18 @@ public final class FakeBackend implements MachineBackend {
         return new FakeBackend(id, config, createdAt);
     }
 
-    /** As a guest crash does: the machine reads as stopped from now on. */
+    private volatile Runnable onStateChange = () -> { };
+
+    /** As a guest crash does: the machine reads as stopped from now on, and says so to its listener at once. */
     public void crash() {
         state = MachineState.STOPPED;
-        lastStopReason = "the guest ended: crash";
+        lastStopReason = MachineInfo.CRASHED + "Kernel panic - not syncing: test";
+        onStateChange.run();
+    }
+
+    @Override
+    public void onStateChange(Runnable listener) {
+        onStateChange = listener;
     }
 
     @Override

@@ -126,9 +126,15 @@ class LocalEngineTest {
         try (Engine engine = fakes.persistent(home)) {
             Machine machine = engine.create(config("crashy"));
             fakes.backends.get(machine.id()).crash();
+            try (MachineStore store = MachineStore.open(home)) {   // recorded at once, before any call asks
+                StoredMachine row = store.get(machine.id()).orElseThrow();
+                assertEquals(MachineState.STOPPED, row.state());
+                assertTrue(row.info().crashed(), row.toString());
+            }
             MachinePage stopped = engine.list(MachineQuery.builder().state(MachineState.STOPPED).build());
             assertEquals(List.of("crashy"), names(stopped));
-            assertEquals("the guest ended: crash", stopped.machines().get(0).lastStopReason().orElseThrow());
+            assertEquals("crashed: Kernel panic - not syncing: test", stopped.machines().get(0).lastStopReason().orElseThrow());
+            assertTrue(stopped.machines().get(0).crashed());
             machine.start();
             assertEquals(List.of("crashy"), names(engine.list(MachineQuery.builder().state(MachineState.RUNNING).build())));
         }

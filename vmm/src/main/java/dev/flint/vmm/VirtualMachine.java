@@ -24,6 +24,7 @@ import dev.flint.vmm.devices.BusDevice;
 import dev.flint.vmm.devices.DeviceAttacher;
 import dev.flint.vmm.devices.DeviceContext;
 import dev.flint.vmm.devices.I8042;
+import dev.flint.vmm.devices.PowerOffNotice;
 import dev.flint.vmm.devices.Serial8250;
 import dev.flint.vmm.kvm.CpuidEntry;
 import dev.flint.vmm.kvm.Kvm;
@@ -50,6 +51,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 /**
  * One microVM booting a Linux kernel through the 64-bit boot protocol: KVM VM with in-kernel
@@ -63,8 +65,11 @@ import java.util.concurrent.TimeoutException;
  * keeps its eventfds and the guest memory until it returns: see {@link GuestMemory#closeAfter}).
  */
 public final class VirtualMachine implements AutoCloseable {
-    /** Arguments every Flint guest boots with (REFERENCE.md: what saves boot time). */
-    public static final String BASE_CMDLINE = "console=ttyS0 reboot=k panic=1 nomodule 8250.nr_uarts=1"
+    /**
+     * Arguments every Flint guest boots with (REFERENCE.md: what saves boot time). {@code panic=-1}
+     * resets at once on a kernel panic, which {@link VmExit#guestReset} reports as a crash.
+     */
+    public static final String BASE_CMDLINE = "console=ttyS0 reboot=k panic=-1 nomodule 8250.nr_uarts=1"
             + " i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd swiotlb=noforce cryptomgr.notests";
 
     private final VmConfig config;
@@ -85,6 +90,7 @@ public final class VirtualMachine implements AutoCloseable {
     private VmFd vm;
     private GuestMemory memory;
     private volatile long markerNanos = -1;
+    private volatile boolean powerOffAnnounced;
     private long firstRunNanos = -1;
     private boolean closed;
 
@@ -266,7 +272,8 @@ public final class VirtualMachine implements AutoCloseable {
         serial = new Serial8250(config.console(), () -> pulseIrq(Serial8250.COM1_IRQ));
         pio.register(Serial8250.COM1_BASE, Serial8250.PORT_COUNT, serial);
         pio.register(I8042.DATA_PORT, I8042.COMMAND_PORT - I8042.DATA_PORT + 1,
-                new I8042(() -> end(new VmExit(VmExit.Reason.POWER_OFF, "guest reset through the i8042"))));
+                new I8042(() -> end(VmExit.guestReset(powerOffAnnounced))));
+        mmio.register(PowerOffNotice.ADDRESS, 8, new PowerOffNotice(() -> powerOffAnnounced = true));
         mmio.register(BootMarker.ADDRESS, 8, new BootMarker(now -> {
             if (markerNanos < 0) {
                 markerNanos = now;
@@ -339,6 +346,15 @@ public final class VirtualMachine implements AutoCloseable {
         } catch (ExecutionException e) {
             throw new IllegalStateException("VM exit future failed", e.getCause());
         }
+    }
+
+    /**
+     * Runs {@code action} with the VM's ending as soon as it ends (at once if it has): on the thread
+     * that ended it, often a vCPU's, so the action must not block and must not {@link #close} the
+     * VM; hand longer work to another thread.
+     */
+    public void whenEnded(Consumer<VmExit> action) {
+        exit.thenAccept(action);
     }
 
     /** How the VM ended, or null while it runs. */

@@ -45,7 +45,9 @@ final class BootCommand {
 
             Exit status: 0 the guest powered off; 1 it crashed or was stopped; 2 bad arguments (a
             kernel or initramfs that cannot boot included); 3 this host cannot run guests (the
-            message says why); 124 timeout.
+            message says why); 124 timeout. A reset through the i8042 is a power-off only when the
+            init wrote byte 15 to 0xc0000008 right before it (Flint's init and agent do: devmem
+            0xc0000008 8 15); any other, a kernel panic's (panic=-1), is a crash.
             """;
 
     static final int EXIT_CRASH = 1;

@@ -38,7 +38,8 @@ final class ExecCommand {
             command was not found, 126 it could not be started (not executable, permission denied,
             a missing workdir); if the machine could not run it: 2 bad arguments, 4 no server, 5 no
             such machine or image, 6 not running, 7 the registry refused or failed, 8 the image store
-            is full, 125 the machine failed.
+            is full, 9 the guest crashed (a kernel panic; the message ends with its console tail),
+            125 the machine failed otherwise.
             """;
     static final String EXEC_USAGE = """
             Usage: flint exec MACHINE [OPTIONS] -- COMMAND [ARGS...]

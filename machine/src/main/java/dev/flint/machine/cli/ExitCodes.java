@@ -3,6 +3,7 @@ package dev.flint.machine.cli;
 import dev.flint.machine.ExecStartException;
 import dev.flint.machine.ExecTimeoutException;
 import dev.flint.machine.FlintException;
+import dev.flint.machine.GuestCrashedException;
 import dev.flint.machine.HostUnsupportedException;
 import dev.flint.machine.InvalidConfigException;
 import dev.flint.machine.MachineNotFoundException;
@@ -23,6 +24,8 @@ final class ExitCodes {
     static final int NO_SERVER = 4;
     static final int NOT_FOUND = 5;
     static final int WRONG_STATE = 6;
+    /** The guest crashed (a kernel panic) while the command waited; the message carries its console tail. */
+    static final int GUEST_CRASHED = 9;
     static final int TIMEOUT = 124;
     static final int MACHINE_FAILED = 125;
     /** The command could not be started (not executable, permission denied, a missing workdir...), as a shell's 126. */
@@ -34,7 +37,8 @@ final class ExitCodes {
     static final String TEXT = """
             Exit status: 0 done; 2 bad arguments or config; 3 this host cannot run machines; 4 no server
             (none given, unreachable, or it refused the token); 5 no such machine; 6 the machine is in
-            the wrong state (e.g. not running); 124 a timeout; 125 the machine failed otherwise.
+            the wrong state (e.g. not running); 9 the guest crashed (a kernel panic); 124 a timeout;
+            125 the machine failed otherwise.
             """;
 
     private ExitCodes() {
@@ -49,6 +53,7 @@ final class ExitCodes {
             case MachineStateException s -> WRONG_STATE;
             case ExecTimeoutException t -> TIMEOUT;
             case ExecStartException s -> s.commandNotFound() ? COMMAND_NOT_FOUND : CANNOT_RUN;
+            case GuestCrashedException c -> GUEST_CRASHED;
             case ServerUnavailableException s -> NO_SERVER;
             default -> MACHINE_FAILED;
         };

@@ -6,6 +6,7 @@ import dev.flint.machine.FlintException;
 import dev.flint.machine.InvalidConfigException;
 import dev.flint.machine.Machine;
 import dev.flint.machine.MachineInfo;
+import dev.flint.machine.MachineState;
 import dev.flint.machine.MachinePage;
 import dev.flint.machine.MachineQuery;
 import dev.flint.machine.wire.MachineJson;
@@ -22,7 +23,8 @@ final class ListCommand {
 
             Lists the server's machines, oldest first: a table, or JSON with --json. Without --limit it
             fetches every page; with --limit it prints one page and, when there are more, the cursor
-            of the next (on stderr for the table, as "nextCursor" in JSON).
+            of the next (on stderr for the table, as "nextCursor" in JSON). The table's STATE reads
+            "crashed" for a machine stopped by its guest's crash (a kernel panic); 'flint info' says why.
 
             Options:
               --state STATE         only machines in this state: running, stopped, booting, stopping
@@ -112,8 +114,13 @@ final class ListCommand {
                 "MEMORY", "CREATED"));
         for (MachineInfo info : machines) {
             text.append(String.format("%-20s %-24s %-9s %4d %5d MiB  %s%n", info.id(), info.name(),
-                    info.state().name().toLowerCase(), info.cpus(), info.memoryMb(), info.createdAt()));
+                    state(info), info.cpus(), info.memoryMb(), info.createdAt()));
         }
         return text.toString();
+    }
+
+    /** The state for people: a stopped machine whose guest crashed reads "crashed". */
+    static String state(MachineInfo info) {
+        return info.state() == MachineState.STOPPED && info.crashed() ? "crashed" : info.state().name().toLowerCase();
     }
 }

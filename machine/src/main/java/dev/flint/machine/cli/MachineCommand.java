@@ -116,7 +116,7 @@ final class MachineCommand {
         StringBuilder text = new StringBuilder();
         line(text, "id", info.id());
         line(text, "name", info.name());
-        line(text, "state", info.state().name().toLowerCase());
+        line(text, "state", ListCommand.state(info));
         line(text, "cpus", String.valueOf(info.cpus()));
         line(text, "memory", info.memoryMb() + " MiB");
         line(text, "disk", info.diskMb() == 0 ? "none (root in memory)" : info.diskMb() + " MiB");

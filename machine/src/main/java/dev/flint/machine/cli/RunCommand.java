@@ -7,6 +7,7 @@ import dev.flint.machine.ExecResult;
 import dev.flint.machine.ExecStartException;
 import dev.flint.machine.ExecTimeoutException;
 import dev.flint.machine.FlintException;
+import dev.flint.machine.GuestCrashedException;
 import dev.flint.machine.HostUnsupportedException;
 import dev.flint.machine.InvalidConfigException;
 import dev.flint.machine.Machine;
@@ -52,7 +53,9 @@ final class RunCommand {
 
             Exit status: COMMAND's exit code; 128+N if a signal N killed it; 124 timeout; 127
             COMMAND was not found, 126 it could not be started (not executable, permission denied,
-            a missing workdir); 2 bad arguments; 3 this host cannot run machines; 125 the machine failed; with --image
+            a missing workdir); 2 bad arguments; 3 this host cannot run machines; 9 the guest
+            crashed (a kernel panic: the message ends with its last console lines); 125 the machine
+            failed otherwise; with --image
             also 5 no such image, 7 the registry refused or failed, 8 the image store is full.
             """;
 
@@ -168,6 +171,9 @@ final class RunCommand {
         } catch (ImageException e) {
             err.println("flint: " + e.getMessage());
             return ImageCommands.exitCode(e);
+        } catch (GuestCrashedException e) {
+            err.println("flint: " + e.getMessage());
+            return ExitCodes.GUEST_CRASHED;
         } catch (FlintException e) {
             err.println("flint: " + e.getMessage());
             return EXIT_MACHINE;

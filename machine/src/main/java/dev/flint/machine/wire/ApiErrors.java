@@ -11,6 +11,7 @@ import dev.flint.machine.AgentUnavailableException;
 import dev.flint.machine.ExecStartException;
 import dev.flint.machine.ExecTimeoutException;
 import dev.flint.machine.FlintException;
+import dev.flint.machine.GuestCrashedException;
 import dev.flint.machine.HostUnsupportedException;
 import dev.flint.machine.InvalidConfigException;
 import dev.flint.machine.MachineNotFoundException;
@@ -41,6 +42,7 @@ public final class ApiErrors {
     /** The command did not start in the guest (no such program, a missing workdir...): 422. */
     public static final String EXEC_FAILED = "exec_failed";
     public static final String AGENT_UNAVAILABLE = "agent_unavailable";
+    public static final String GUEST_CRASHED = "guest_crashed";
     public static final String HOST_UNSUPPORTED = "host_unsupported";
     public static final String IMAGE_NOT_FOUND = "image_not_found";
     public static final String REGISTRY_FAILED = "registry_failed";
@@ -60,6 +62,7 @@ public final class ApiErrors {
             case ExecTimeoutException e -> EXEC_TIMEOUT;
             case ExecStartException e -> EXEC_FAILED;
             case AgentUnavailableException e -> AGENT_UNAVAILABLE;
+            case GuestCrashedException e -> GUEST_CRASHED;
             case HostUnsupportedException e -> HOST_UNSUPPORTED;
             case InvalidReferenceException e -> INVALID_REQUEST;
             case ImageNotFoundException e -> IMAGE_NOT_FOUND;
@@ -82,7 +85,7 @@ public final class ApiErrors {
             case EXEC_FAILED -> 422;
             case STATE_CONFLICT, NOT_RUNNING -> 409;
             case HOST_UNSUPPORTED -> 501;
-            case AGENT_UNAVAILABLE -> 503;
+            case AGENT_UNAVAILABLE, GUEST_CRASHED -> 503;
             case REGISTRY_FAILED -> 502;
             case IMAGE_STORE_FULL -> 507;
             default -> 500;
@@ -111,6 +114,7 @@ public final class ApiErrors {
             case EXEC_TIMEOUT -> new ExecTimeoutException(message);
             case EXEC_FAILED -> new ExecStartException(message, ExecFailedException.Step.OTHER, 0, "", "");
             case AGENT_UNAVAILABLE -> new AgentUnavailableException(message, null);
+            case GUEST_CRASHED -> new GuestCrashedException(message);
             case HOST_UNSUPPORTED -> new HostUnsupportedException(message, null);
             case IMAGE_NOT_FOUND -> new ImageNotFoundException(message);
             case IMAGE_STORE_FULL -> new ImageStoreFullException(message);

@@ -181,6 +181,7 @@ public final class MachineJson {
         info.startedAt().ifPresentOrElse(t -> json.put("startedAt", t.toString()), () -> json.putNull("startedAt"));
         info.bootDuration().ifPresentOrElse(d -> json.put("bootMs", d.toMillis()), () -> json.putNull("bootMs"));
         info.lastStopReason().ifPresentOrElse(r -> json.put("lastStopReason", r), () -> json.putNull("lastStopReason"));
+        json.put("crashed", info.crashed());
         if (config != null) {
             json.set("config", config(config));
         }

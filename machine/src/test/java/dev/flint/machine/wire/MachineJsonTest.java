@@ -47,6 +47,24 @@ class MachineJsonTest {
     }
 
     @Test
+    void aCrashedMachineSaysSoInItsJson() {
+        MachineInfo crashed = new MachineInfo("c", MachineState.STOPPED, 1, 128, 0, List.of(), Optional.empty(), List.of(),
+                Map.of(), Instant.EPOCH, Optional.empty(), Optional.empty(),
+                Optional.of(MachineInfo.CRASHED + "Kernel panic - not syncing: sysrq triggered crash"), "m-aaaaaaaaaaaaaaaa");
+        JsonNode json = MachineJson.parse(MachineJson.write(MachineJson.info(crashed, null)), "machine");
+        assertTrue(json.get("crashed").asBoolean());
+        assertEquals("crashed: Kernel panic - not syncing: sysrq triggered crash", json.get("lastStopReason").asText());
+        assertTrue(MachineJson.info(json).crashed());
+        MachineInfo stopped = new MachineInfo("s", MachineState.STOPPED, 1, 128, 0, List.of(), Optional.empty(), List.of(),
+                Map.of(), Instant.EPOCH, Optional.empty(), Optional.empty(), Optional.of("stopped by the host"),
+                "m-bbbbbbbbbbbbbbbb");
+        assertEquals(false, MachineJson.parse(MachineJson.write(MachineJson.info(stopped, null)), "machine")
+                .get("crashed").asBoolean(true));
+        assertEquals(503, ApiErrors.status(ApiErrors.code(new dev.flint.machine.GuestCrashedException("crashed"))));
+        assertTrue(ApiErrors.exception(ApiErrors.GUEST_CRASHED, "m crashed") instanceof dev.flint.machine.GuestCrashedException);
+    }
+
+    @Test
     void missingFieldsTakeTheBuildersDefaults() {
         MachineConfig config = MachineJson.config(MachineJson.parse("{\"name\":\"d\"}", "config"));
         assertEquals(MachineConfig.builder().name("d").build(), config);
