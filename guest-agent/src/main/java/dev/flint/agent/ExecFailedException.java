@@ -3,7 +3,6 @@ package dev.flint.agent;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.Locale;
 
 /**
  * The agent could not start the command (EXEC_FAILED): which step failed, its errno (number and
@@ -12,50 +11,12 @@ import java.util.Locale;
 public final class ExecFailedException extends IOException {
     private static final long serialVersionUID = 1L;
 
-    /** The step that failed, as PROTOCOL.md names it ("image-root" is {@link #IMAGE_ROOT}). */
-    public enum Step {
-        /** The agent refused the request itself (over a limit, too many processes...). */
-        REQUEST,
-        PIPE,
-        FORK,
-        /** Entering an image root: an overlay, a mount, pivot_root... */
-        IMAGE_ROOT,
-        CHDIR,
-        SETGROUPS,
-        SETGID,
-        SETUID,
-        /** execve: not found, not executable, argv too long... */
-        EXEC,
-        /** A step this client does not know (a newer agent). */
-        OTHER;
-
-        /** The step's name on the wire and in messages: "chdir", "image-root". */
-        public String wireName() {
-            return name().toLowerCase(Locale.ROOT).replace('_', '-');
-        }
-
-        public static Step of(String wireName) {
-            for (Step step : values()) {
-                if (step != OTHER && step.wireName().equals(wireName)) {
-                    return step;
-                }
-            }
-            return OTHER;
-        }
-    }
-
-    private final Step step;
-    private final int errno;
-    private final String errnoName;
-    private final String path;
+    private final StartFailure failure;
 
     /** {@code message} is the agent's, e.g. "chdir /srv: No such file or directory". */
-    public ExecFailedException(Step step, int errno, String errnoName, String path, String message) {
-        super(message + " (" + (errnoName.isEmpty() ? "" : errnoName + ", ") + "errno " + errno + ")");
-        this.step = step;
-        this.errno = errno;
-        this.errnoName = errnoName;
-        this.path = path;
+    public ExecFailedException(StartFailure failure, String message) {
+        super(message + failure.suffix());
+        this.failure = failure;
     }
 
     /**
@@ -72,7 +33,7 @@ public final class ExecFailedException extends IOException {
         String name = string(in, "errno name");
         String path = string(in, "path");
         String message = new String(payload, in.position(), in.remaining(), StandardCharsets.UTF_8);
-        return new ExecFailedException(Step.of(step), errno, name, path, message);
+        return new ExecFailedException(new StartFailure(StartFailure.Step.of(step), errno, name, path), message);
     }
 
     private static String string(ByteBuffer in, String what) throws ProtocolViolationException {
@@ -89,22 +50,8 @@ public final class ExecFailedException extends IOException {
         return text;
     }
 
-    public Step step() {
-        return step;
-    }
-
-    /** The errno number, as the guest's kernel gave it. */
-    public int errno() {
-        return errno;
-    }
-
-    /** The errno's name ("ENOENT"); "" when the agent did not know it. */
-    public String errnoName() {
-        return errnoName;
-    }
-
-    /** The path the step concerned: the workdir for {@link Step#CHDIR}, the program for {@link Step#EXEC}; "" when none. */
-    public String path() {
-        return path;
+    /** Which step failed, with its errno and path. */
+    public StartFailure failure() {
+        return failure;
     }
 }

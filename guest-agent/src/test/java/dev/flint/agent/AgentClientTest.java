@@ -156,8 +156,8 @@ class AgentClientTest {
         payload.get(bytes);
         agentSends(new Frame(Frame.EXEC_FAILED, exec.id(), bytes));
         var failed = assertInstanceOf(ExecFailedException.class, failureOf(call));
-        assertEquals(ExecFailedException.Step.CHDIR, failed.step());
-        assertEquals("/srv", failed.path());
+        assertEquals(StartFailure.Step.CHDIR, failed.failure().step());
+        assertEquals("/srv", failed.failure().path());
         assertEquals("chdir /srv: No such file or directory (ENOENT, errno 2)", failed.getMessage());
         CompletableFuture<ProcessResult> next = execInBackground(1024);
         Frame again = agentReceives();

@@ -130,25 +130,22 @@ class AgentIT {
     @Test
     void aMissingCommandFailsWithItsErrno() throws Exception {
         var e = assertThrows(ExecFailedException.class, () -> run("/no/such/command"));
-        assertStartFailure(e, ExecFailedException.Step.EXEC, 2, "ENOENT", "/no/such/command");
+        assertStartFailure(e, StartFailure.Step.EXEC, 2, "ENOENT", "/no/such/command");
         assertTrue(e.getMessage().contains("exec /no/such/command: No such file or directory (ENOENT, errno 2)"),
                 e.getMessage());
         assertEquals("next\n", run("echo", "next").stdoutText(), "the connection stays usable");
     }
 
-    private static void assertStartFailure(ExecFailedException e, ExecFailedException.Step step, int errno,
+    private static void assertStartFailure(ExecFailedException e, StartFailure.Step step, int errno,
                                            String errnoName, String path) {
-        assertEquals(step, e.step(), e.getMessage());
-        assertEquals(errno, e.errno(), e.getMessage());
-        assertEquals(errnoName, e.errnoName(), e.getMessage());
-        assertEquals(path, e.path(), e.getMessage());
+        assertEquals(new StartFailure(step, errno, errnoName, path), e.failure(), e.getMessage());
     }
 
     @Test
     void aFileThatIsNotExecutableFailsWithEacces() throws Exception {
         Path plain = Files.writeString(dir.resolve("plain.sh"), "#!/bin/sh\necho never\n");
         var e = assertThrows(ExecFailedException.class, () -> run(plain.toString()));
-        assertStartFailure(e, ExecFailedException.Step.EXEC, 13, "EACCES", plain.toString());
+        assertStartFailure(e, StartFailure.Step.EXEC, 13, "EACCES", plain.toString());
         assertTrue(e.getMessage().contains("Permission denied"), e.getMessage());
         assertEquals("next\n", run("echo", "next").stdoutText(), "the connection stays usable");
     }
@@ -161,7 +158,7 @@ class AgentIT {
         ExecRequest unchecked = new ExecRequest(List.of("echo", huge), java.util.Map.of("PATH", "/usr/bin:/bin"), "/",
                 0, 0, java.util.Optional.empty(), java.util.Optional.empty());
         var e = assertThrows(ExecFailedException.class, () -> client.exec(unchecked));
-        assertStartFailure(e, ExecFailedException.Step.REQUEST, 7, "E2BIG", "");
+        assertStartFailure(e, StartFailure.Step.REQUEST, 7, "E2BIG", "");
         assertTrue(e.getMessage().contains("argv[1] of 131072 bytes is over the limit of 131071"), e.getMessage());
         var tooMany = new ExecRequest(List.of("true"), java.util.stream.IntStream.range(0, 5000).boxed()
                 .collect(java.util.stream.Collectors.toMap(i -> "V" + i, i -> "1")), "/", 0, 0,
@@ -182,8 +179,8 @@ class AgentIT {
         }
         var e = assertThrows(ExecFailedException.class, () -> client.exec(ExecRequest.builder(argv)
                 .env("PATH", "/usr/bin:/bin").build()));
-        assertStartFailure(e, ExecFailedException.Step.EXEC, 7, "E2BIG", e.path());
-        assertTrue(e.path().matches("/(usr/)?bin/echo"), "the PATH match that exec refused: " + e.path());
+        assertStartFailure(e, StartFailure.Step.EXEC, 7, "E2BIG", e.failure().path());
+        assertTrue(e.failure().path().matches("/(usr/)?bin/echo"), "the PATH match that exec refused: " + e.failure().path());
         assertTrue(e.getMessage().contains("Argument list too long"), e.getMessage());
         assertEquals("next\n", run("echo", "next").stdoutText(), "the connection stays usable");
     }
@@ -360,10 +357,10 @@ class AgentIT {
         assertEquals("found on the PATH of the request\n", found.stdoutText(), found.stderrText());
         var missing = assertThrows(ExecFailedException.class, () -> client.exec(ExecRequest.builder(
                 List.of("flint-path-probe")).env("PATH", "/usr/bin:/bin").build()));
-        assertEquals(2, missing.errno(), missing.getMessage());
+        assertEquals(2, missing.failure().errno(), missing.getMessage());
         var notExecutable = assertThrows(ExecFailedException.class, () -> client.exec(ExecRequest.builder(
                 List.of("flint-not-executable")).env("PATH", bin + ":/nonexistent").build()));
-        assertEquals(13, notExecutable.errno(), notExecutable.getMessage());
+        assertEquals(13, notExecutable.failure().errno(), notExecutable.getMessage());
         assertEquals("/usr/bin/env\n", client.exec(ExecRequest.builder(List.of("sh", "-c", "command -v env"))
                 .env("PATH", "/usr/bin:/bin").build()).stdoutText());
         assertEquals("hi\n", client.exec(ExecRequest.builder(List.of("echo", "hi")).build()).stdoutText(),
@@ -374,7 +371,7 @@ class AgentIT {
     void aMissingWorkdirSaysSo() throws Exception {
         var e = assertThrows(ExecFailedException.class, () -> client.exec(ExecRequest.builder(List.of("true"))
                 .env("PATH", "/usr/bin:/bin").workdir("/no/such/dir").build()));
-        assertStartFailure(e, ExecFailedException.Step.CHDIR, 2, "ENOENT", "/no/such/dir");
+        assertStartFailure(e, StartFailure.Step.CHDIR, 2, "ENOENT", "/no/such/dir");
         assertTrue(e.getMessage().contains("chdir /no/such/dir: No such file or directory"), e.getMessage());
         assertEquals("next\n", run("echo", "next").stdoutText(), "the connection stays usable");
     }
@@ -477,13 +474,13 @@ class AgentIT {
         assertEquals(before, tree(lower));
         Path otherLower = buildImage("other");
         var twice = assertThrows(ExecFailedException.class, () -> inImage(otherLower, upper, "true"));
-        assertEquals(16, twice.errno(), twice.getMessage());
+        assertEquals(16, twice.failure().errno(), twice.getMessage());
         assertTrue(twice.getMessage().contains("already mounted over " + lower), twice.getMessage());
         assertEquals(mounts, mountCount(), "the persistent overlay is in the agent's own namespace");
         assertThrows(IllegalArgumentException.class, () -> inImage(lower, upper + "/../x", "true"));
         Path alias = Files.createSymbolicLink(dir.resolve("alias"), Path.of(upper));
         assertEquals(16, assertThrows(ExecFailedException.class, () -> inImage(otherLower, alias.toString(), "true"))
-                .errno(), "a symlink to an upper is that upper");
+                .failure().errno(), "a symlink to an upper is that upper");
         assertEquals("kept\n", inImage(lower, alias.toString(), "cat /kept").stdoutText());
     }
 

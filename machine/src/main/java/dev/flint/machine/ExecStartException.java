@@ -1,6 +1,6 @@
 package dev.flint.machine;
 
-import dev.flint.agent.ExecFailedException.Step;
+import dev.flint.agent.StartFailure;
 
 /**
  * The guest could not start the command: which step failed (chdir to the workdir, exec of the
@@ -10,40 +10,20 @@ import dev.flint.agent.ExecFailedException.Step;
  * found, else 126, as a shell does.
  */
 public final class ExecStartException extends FlintException {
-    private final Step step;
-    private final int errno;
-    private final String errnoName;
-    private final String path;
+    private final StartFailure failure;
 
-    public ExecStartException(String message, Step step, int errno, String errnoName, String path) {
+    public ExecStartException(String message, StartFailure failure) {
         super(message);
-        this.step = step;
-        this.errno = errno;
-        this.errnoName = errnoName;
-        this.path = path;
+        this.failure = failure;
     }
 
-    public Step step() {
-        return step;
+    /** Which step failed, with its errno and path. */
+    public StartFailure failure() {
+        return failure;
     }
 
-    /** The errno number, as the guest's kernel gave it. */
-    public int errno() {
-        return errno;
-    }
-
-    /** The errno's name ("ENOENT"); "" when unknown. */
-    public String errnoName() {
-        return errnoName;
-    }
-
-    /** The workdir for {@link Step#CHDIR}, the program for {@link Step#EXEC}; "" when the step has none. */
-    public String path() {
-        return path;
-    }
-
-    /** Exec found no such program (ENOENT): what a shell reports as "command not found". */
+    /** Exec found no such program: what a shell reports as "command not found" (exit 127). */
     public boolean commandNotFound() {
-        return step == Step.EXEC && ("ENOENT".equals(errnoName) || "ENOTDIR".equals(errnoName));
+        return failure.commandNotFound();
     }
 }

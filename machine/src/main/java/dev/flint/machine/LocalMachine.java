@@ -290,7 +290,7 @@ final class LocalMachine implements MachineBackend {
             String command = String.join(" ", argv);
             throw new ExecStartException("machine " + config.name() + " could not start "
                     + (command.length() > 200 ? command.substring(0, 200) + "..." : command) + ": " + e.getMessage(),
-                    e.step(), e.errno(), e.errnoName(), e.path());
+                    e.failure());
         } catch (IOException e) {
             throw agentFailure(e);
         } catch (InterruptedException e) {

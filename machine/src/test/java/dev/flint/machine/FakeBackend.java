@@ -1,5 +1,6 @@
 package dev.flint.machine;
 
+import dev.flint.agent.StartFailure;
 import dev.flint.virtio.vsock.VsockMuxer;
 
 import java.io.OutputStream;
@@ -129,11 +130,11 @@ public final class FakeBackend implements MachineBackend {
             case "hang" -> throw new ExecTimeoutException(argv, options.timeout().orElse(Duration.ofSeconds(1)), null);
             // As LocalMachine reports the agent's EXEC_FAILED: the machine runs on.
             case "missing" -> throw new ExecStartException("machine " + config.name() + " could not start missing: exec missing:"
-                    + " No such file or directory (ENOENT, errno 2)", dev.flint.agent.ExecFailedException.Step.EXEC, 2, "ENOENT",
-                    "missing");
+                    + " No such file or directory (ENOENT, errno 2)", new StartFailure(StartFailure.Step.EXEC, 2, "ENOENT",
+                    "missing"));
             case "noexec" -> throw new ExecStartException("machine " + config.name() + " could not start noexec: exec /bin/noexec:"
-                    + " Permission denied (EACCES, errno 13)", dev.flint.agent.ExecFailedException.Step.EXEC, 13, "EACCES",
-                    "/bin/noexec");
+                    + " Permission denied (EACCES, errno 13)", new StartFailure(StartFailure.Step.EXEC, 13, "EACCES",
+                    "/bin/noexec"));
             case "flood" -> {
                 for (int i = 0; i < 3; i++) {
                     onStdout.accept(new byte[1000]);

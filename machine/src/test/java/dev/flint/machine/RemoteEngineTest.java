@@ -105,17 +105,17 @@ class RemoteEngineTest {
     void aCommandThatCannotStartIsAnExecStartExceptionWith422AndTheMachineRunsOn() throws Exception {
         Machine machine = Machine.create(MachineConfig.builder().name("starts").build(), options);
         var missing = assertThrows(ExecStartException.class, () -> machine.exec(List.of("missing")));
-        assertEquals(dev.flint.agent.ExecFailedException.Step.EXEC, missing.step());
-        assertEquals(2, missing.errno());
-        assertEquals("ENOENT", missing.errnoName());
-        assertEquals("missing", missing.path());
+        assertEquals(dev.flint.agent.StartFailure.Step.EXEC, missing.failure().step());
+        assertEquals(2, missing.failure().errno());
+        assertEquals("ENOENT", missing.failure().errnoName());
+        assertEquals("missing", missing.failure().path());
         assertTrue(missing.commandNotFound());
         assertTrue(missing.getMessage().contains("exec missing: No such file or directory (ENOENT, errno 2)"),
                 missing.getMessage());
         var noexec = assertThrows(ExecStartException.class, () -> machine.exec(List.of("noexec"), ExecOptions.DEFAULT,
                 b -> { }, b -> { }));
-        assertEquals("EACCES", noexec.errnoName());
-        assertEquals("/bin/noexec", noexec.path());
+        assertEquals("EACCES", noexec.failure().errnoName());
+        assertEquals("/bin/noexec", noexec.failure().path());
         assertEquals(MachineState.RUNNING, machine.status(), "a command that did not start leaves the machine running");
         assertEquals("still\n", machine.exec(List.of("echo", "still")).stdout());
 

@@ -2,7 +2,7 @@ package dev.flint.machine.wire;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.flint.agent.ExecFailedException;
+import dev.flint.agent.StartFailure;
 import dev.flint.image.ImageException;
 import dev.flint.image.ImageNotFoundException;
 import dev.flint.image.ImageStoreFullException;
@@ -97,8 +97,8 @@ public final class ApiErrors {
         String code = error.path("code").asText();
         String message = error.path("message").asText();
         if (code.equals(EXEC_FAILED)) {
-            return new ExecStartException(message, ExecFailedException.Step.of(error.path("step").asText()),
-                    error.path("errno").asInt(), error.path("errnoName").asText(), error.path("path").asText());
+            return new ExecStartException(message, new StartFailure(StartFailure.Step.of(error.path("step").asText()),
+                    error.path("errno").asInt(), error.path("errnoName").asText(), error.path("path").asText()));
         }
         return exception(code, message);
     }
@@ -112,7 +112,7 @@ public final class ApiErrors {
             case NOT_RUNNING -> new MachineNotRunningException(message);
             case STATE_CONFLICT -> new MachineStateException(message);
             case EXEC_TIMEOUT -> new ExecTimeoutException(message);
-            case EXEC_FAILED -> new ExecStartException(message, ExecFailedException.Step.OTHER, 0, "", "");
+            case EXEC_FAILED -> new ExecStartException(message, StartFailure.UNKNOWN);
             case AGENT_UNAVAILABLE -> new AgentUnavailableException(message, null);
             case GUEST_CRASHED -> new GuestCrashedException(message);
             case HOST_UNSUPPORTED -> new HostUnsupportedException(message, null);
@@ -127,8 +127,9 @@ public final class ApiErrors {
     public static ObjectNode body(Throwable error) {
         ObjectNode json = body(code(error), error.getMessage());
         if (error instanceof ExecStartException e) {
-            ((ObjectNode) json.get("error")).put("step", e.step().wireName()).put("errno", e.errno())
-                    .put("errnoName", e.errnoName()).put("path", e.path());
+            StartFailure failure = e.failure();
+            ((ObjectNode) json.get("error")).put("step", failure.step().wireName()).put("errno", failure.errno())
+                    .put("errnoName", failure.errnoName()).put("path", failure.path());
         }
         return json;
     }
