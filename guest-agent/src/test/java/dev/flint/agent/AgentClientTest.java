@@ -19,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -194,5 +195,28 @@ class AgentClientTest {
         assertFalse(result.truncated());
         assertEquals("12345", result.stdoutText());
         assertThrows(IllegalArgumentException.class, () -> client.exec(ExecRequest.builder(List.of("true")).build(), 0));
+    }
+
+    @Test
+    void failAllEndsAnExecInFlightAndAPingAtOnceWithTheCause() throws Exception {
+        // The agent says hello and then never answers, as a crashed guest's.
+        CompletableFuture<ProcessResult> exec = execInBackground(1024);
+        CompletableFuture<Duration> ping = CompletableFuture.supplyAsync(() -> {
+            try {
+                return client.ping();
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        agentReceives();
+        agentReceives();   // both calls are waiting on the agent now
+        assertFalse(exec.isDone() || ping.isDone());
+
+        IOException crash = new IOException("the guest crashed");
+        client.failAll(crash);
+        assertSame(crash, failureOf(exec));
+        assertEquals("the guest crashed", failureOf(ping).getMessage());
+        IOException later = assertThrows(IOException.class, () -> client.exec(ExecRequest.builder(List.of("true")).build()));
+        assertEquals("the agent connection is gone: the guest crashed", later.getMessage());
     }
 }
