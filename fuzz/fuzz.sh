@@ -82,10 +82,13 @@ for t in "${chosen[@]}"; do
     mkdir -p "$inputs" "$work/corpus"
     printf 'flint fuzz: %s for %ss (seeds and crashers: %s)\n' "$t" "$seconds" "${inputs#"$ROOT"/}" >&2
     log=$work/jazzer.log
+    # Without JUnit's launcher on the class path Jazzer runs fuzzerTestOneInput standalone, where
+    # -max_total_time, --keep_going and -artifact_prefix apply (its JUnit mode would take @FuzzTest).
+    classpath=$(tr : '\n' <"$dir/target/fuzz-classpath.txt" | grep -v '/junit-platform-launcher-' | paste -sd: -)
     status=0
     (cd "$work" && "$JAVA_HOME/bin/java" -Xmx512m -XX:+EnableDynamicAgentLoading --enable-native-access=ALL-UNNAMED \
         --sun-misc-unsafe-memory-access=allow -Djava.util.logging.config.file=/dev/null \
-        -cp "$dir/target/test-classes:$dir/target/classes:$(cat "$dir/target/fuzz-classpath.txt")" \
+        -cp "$dir/target/test-classes:$dir/target/classes:$classpath" \
         com.code_intelligence.jazzer.Jazzer --target_class="$class" --instrumentation_includes='dev.flint.**' \
         --keep_going=20 --reproducer_path="$work" -artifact_prefix="$inputs/" \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
