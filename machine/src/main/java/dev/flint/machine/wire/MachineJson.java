@@ -202,8 +202,8 @@ public final class MachineJson {
         }
         return new MachineInfo(json.path("name").asText(), state(json.path("state").asText()), json.path("cpus").asInt(),
                 json.path("memoryMb").asInt(), json.path("diskMb").asInt(), mounts, text(json, "address"), ports,
-                stringMap(json, "metadata"), Instant.parse(json.path("createdAt").asText()),
-                text(json, "startedAt").map(Instant::parse), optionalLong(json, "bootMs").map(Duration::ofMillis),
+                stringMap(json, "metadata"), instant(json.path("createdAt").asText(), "createdAt"),
+                text(json, "startedAt").map(at -> instant(at, "startedAt")), optionalLong(json, "bootMs").map(Duration::ofMillis),
                 text(json, "lastStopReason"), json.path("id").asText());
     }
 
@@ -510,6 +510,15 @@ public final class MachineJson {
         throw new InvalidConfigException(field + " must be one of "
                 + java.util.Arrays.stream(type.getEnumConstants()).map(v -> v.name().toLowerCase(Locale.ROOT)).toList()
                 + ", got '" + text + "'");
+    }
+
+    private static Instant instant(String text, String field) {
+        try {
+            return Instant.parse(text);
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new InvalidConfigException(field + " must be an ISO-8601 instant (2026-01-31T12:00:00Z), got '"
+                    + text + "'");
+        }
     }
 
     private static InvalidConfigException missing(String field) {
