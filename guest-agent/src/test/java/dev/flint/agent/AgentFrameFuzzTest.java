@@ -1,7 +1,6 @@
 package dev.flint.agent;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.ByteArrayInputStream;
@@ -23,7 +22,7 @@ import java.util.concurrent.CountDownLatch;
  * {@link IOException}; the exec always ends (with a result or an IOException) once the stream
  * has ended: a reader thread that dies of anything else would leave it pending forever.
  * {@code ./flint fuzz agent-frames}; the unit tests replay
- * {@code AgentFrameFuzzTestInputs/replay} ({@code awaitingFix}: crashers of a bug fixed elsewhere).
+ * {@code AgentFrameFuzzTestInputs/replay}.
  */
 public class AgentFrameFuzzTest {
     private static final Duration ENDS_WITHIN = Duration.ofSeconds(2);
@@ -112,18 +111,6 @@ public class AgentFrameFuzzTest {
     @FuzzTest
     @Timeout(10)
     void replay(byte[] input) throws Exception {
-        fuzzerTestOneInput(input);
-    }
-
-    /**
-     * Crashers of a bug fixed on another branch: a short EXIT (or STARTED, EXEC_FAILED) payload
-     * throws BufferUnderflowException in the reader thread, which dies and leaves every exec pending.
-     */
-    @FuzzTest
-    @Timeout(10)
-    @Disabled("AgentClient's reader dies on a short frame payload (issue 12, helper 'exec': frame-length validation);"
-            + " enable once that is merged")
-    void awaitingFix(byte[] input) throws Exception {
         fuzzerTestOneInput(input);
     }
 }

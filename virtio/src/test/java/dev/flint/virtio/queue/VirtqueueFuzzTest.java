@@ -55,9 +55,12 @@ public class VirtqueueFuzzTest {
                 }
             }
         }
-        // Descriptors may alias, but each is at most RAM long and a chain at most the table long.
-        if (chain.readableLength() <= 16 * RAM) {
-            chain.readAll();
+        // Descriptors may alias: readAll must refuse a chain over its limit without reading it.
+        int limit = (int) (16 * RAM);
+        boolean fits = chain.readableLength() <= limit;
+        if (chain.readAll(limit).isPresent() != fits) {
+            throw new AssertionError("chain " + chain.head() + " of " + chain.readableLength()
+                    + " readable bytes: readAll(" + limit + ") " + (fits ? "refused it" : "read it"));
         }
     }
 

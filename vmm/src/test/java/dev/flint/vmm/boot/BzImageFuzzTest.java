@@ -1,7 +1,6 @@
 package dev.flint.vmm.boot;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
@@ -13,7 +12,7 @@ import java.nio.ByteOrder;
  * magic in place) through {@link KernelLoader}'s probe and load; the oracle is
  * {@link KernelFuzzing}'s.
  * {@code ./flint fuzz bzimage}; the unit tests replay
- * {@code BzImageFuzzTestInputs/replay} ({@code awaitingFix}: crashers of a bug fixed elsewhere).
+ * {@code BzImageFuzzTestInputs/replay}.
  */
 public class BzImageFuzzTest {
     public static void fuzzerTestOneInput(byte[] input) throws IOException {
@@ -27,14 +26,6 @@ public class BzImageFuzzTest {
     @FuzzTest
     @Timeout(10)
     void replay(byte[] input) throws IOException {
-        fuzzerTestOneInput(input);
-    }
-
-    /** Truncated kernels the probe passes: issue 12 item 6, fixed on the kernel-validation branch. */
-    @FuzzTest
-    @Timeout(10)
-    @Disabled("the probe checks the header only (issue 12 item 6, helper 'input'); enable once that is merged")
-    void awaitingFix(byte[] input) throws IOException {
         fuzzerTestOneInput(input);
     }
 }

@@ -1,7 +1,6 @@
 package dev.flint.vmm.boot;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
@@ -10,7 +9,7 @@ import java.io.IOException;
  * Fuzz target {@code elf-kernel}: ELF vmlinux files (the fuzzer's bytes behind the ELF magic)
  * through {@link KernelLoader}'s probe and load; the oracle is {@link KernelFuzzing}'s.
  * {@code ./flint fuzz elf-kernel}; the unit tests replay
- * {@code ElfKernelFuzzTestInputs/replay} ({@code awaitingFix}: crashers of a bug fixed elsewhere).
+ * {@code ElfKernelFuzzTestInputs/replay}.
  */
 public class ElfKernelFuzzTest {
     private static final byte[] MAGIC = {0x7f, 'E', 'L', 'F'};
@@ -24,14 +23,6 @@ public class ElfKernelFuzzTest {
     @FuzzTest
     @Timeout(10)
     void replay(byte[] input) throws IOException {
-        fuzzerTestOneInput(input);
-    }
-
-    /** Truncated kernels the probe passes: issue 12 item 6, fixed on the kernel-validation branch. */
-    @FuzzTest
-    @Timeout(10)
-    @Disabled("the probe checks the header only (issue 12 item 6, helper 'input'); enable once that is merged")
-    void awaitingFix(byte[] input) throws IOException {
         fuzzerTestOneInput(input);
     }
 }
