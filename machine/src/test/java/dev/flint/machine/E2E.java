@@ -48,9 +48,19 @@ final class E2E {
      * session (one emulated vCPU) that sees {@code includes} beside this checkout's builds.
      */
     static Result runScript(String script, int timeoutSeconds, String... includes) throws IOException, InterruptedException {
+        return runScript(script, timeoutSeconds, RIG_MEMORY_MB, includes);
+    }
+
+    /** The rig's memory unless a test asks for more: it holds the rootfs, the JVM and the guests. */
+    static final int RIG_MEMORY_MB = 3072;
+
+    /** {@link #runScript(String, int, String...)} in a rig of {@code rigMemoryMb} (a guest is refused more than its host has). */
+    static Result runScript(String script, int timeoutSeconds, int rigMemoryMb, String... includes)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         if (!nativeKvmCanBootLinux()) {
-            command.addAll(List.of(flint(), "rig", "--cpus", "1", "--timeout", Integer.toString(timeoutSeconds)));
+            command.addAll(List.of(flint(), "rig", "--cpus", "1", "--memory-mb", Integer.toString(rigMemoryMb),
+                    "--timeout", Integer.toString(timeoutSeconds)));
             for (String include : includes) {
                 command.addAll(List.of("--include", include));
             }

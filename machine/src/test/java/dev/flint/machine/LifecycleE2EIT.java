@@ -34,7 +34,8 @@ class LifecycleE2EIT {
                 "echo \"crash-seconds=$(( $(date +%s) - start ))\"",
                 flint + " run --network none --timeout 3 -- sh -c 'while :; do :; done'; echo \"spin-exit=$?\"");
 
-        E2E.Result result = E2E.runScript(script, 1200);
+        // 4096 MiB of guest needs a rig with more memory than that: a guest may not ask for more than its host has.
+        E2E.Result result = E2E.runScript(script, 1200, 5632);
 
         String output = result.output();
         assertEquals(0, result.exitCode(), "the rig ran the script:\n" + output);
