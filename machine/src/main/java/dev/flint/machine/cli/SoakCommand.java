@@ -24,7 +24,7 @@ final class SoakCommand {
             stop, start, and delete followed by a new machine. Every call has a deadline; every exec
             (echo) is checked. This process's open fds, threads and resident memory are sampled
             after the warm-up and again after the last delete: growth beyond the tolerances fails.
-            Prints the calls made, p50/p99 of create and exec, and the samples.
+            Prints the calls made, p50/p99 of create and exec after the warm-up, and the samples.
 
             Options:
               --minutes N          minutes of the concurrent mix, may be a fraction (default 1; 0 skips it)
@@ -108,7 +108,7 @@ final class SoakCommand {
                 s.cycles(), s.machines(), Latencies.format(s.mix()), s.seed(), s.deadline().toSeconds());
         out.printf("  calls: %d (%s)%n", result.totalCalls(), result.calls().entrySet().stream()
                 .map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", ")));
-        out.printf("  create %s; exec %s%n", result.creates().summary(), result.execs().summary());
+        out.printf("  after the warm-up: create %s; exec %s%n", result.creates().summary(), result.execs().summary());
         if (result.start() != null && result.end() != null) {
             ProcessSample a = result.start();
             ProcessSample b = result.end();
