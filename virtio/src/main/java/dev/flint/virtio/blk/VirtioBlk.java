@@ -25,7 +25,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * discard and write-zeroes. Data moves between the file and guest memory through
  * {@link FileChannel} on views of guest memory, without an intermediate copy, on the VM's
  * event loop. A request outside the disk, a short buffer or a write to a read-only disk
- * completes with the matching status and touches nothing.
+ * completes with the matching status and touches nothing; one the host fails (ENOSPC on a full
+ * host disk, EIO) completes with an I/O error, and the device serves the next request.
  */
 public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable {
     public static final int DEVICE_ID = 2;
