@@ -16,6 +16,7 @@ public final class Flint {
               boot     boot a microVM with Flint's guest kernel and stream its console
               doctor   check that machines work on this host and measure boot and exec times
               overhead measure the host memory the VMM adds per running idle machine
+              soak     many machine lifecycles at once; fails on a hang, a failed call or a leak
 
             OCI images (stored under $FLINT_HOME/images, shared by every machine):
               pull     pull an image from a registry: flint pull python:3.12
@@ -78,6 +79,7 @@ public final class Flint {
                 case "run" -> RunCommand.run(RunCommand.parse(rest), err);
                 case "doctor" -> DoctorCommand.run(rest, out, err);
                 case "overhead" -> OverheadCommand.run(rest, out, err);
+                case "soak" -> SoakCommand.run(rest, out, err);
                 case "serve" -> ServeCommand.run(ServeCommand.parse(rest, env), out, err);
                 case "pull", "images", "rmi", "prune", "load" -> ImageCommands.run(command, rest, out, err);
                 default -> throw new UsageException("unknown command: " + command);
@@ -125,6 +127,7 @@ public final class Flint {
             case "run" -> RunCommand.USAGE;
             case "doctor" -> DoctorCommand.USAGE;
             case "overhead" -> OverheadCommand.USAGE;
+            case "soak" -> SoakCommand.USAGE;
             case "serve" -> ServeCommand.USAGE;
             case "pull", "images", "rmi", "prune", "load" -> ImageCommands.usage(command);
             case "create" -> CreateCommand.USAGE;

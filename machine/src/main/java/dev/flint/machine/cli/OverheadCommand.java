@@ -5,10 +5,7 @@ import dev.flint.machine.Machine;
 import dev.flint.machine.MachineConfig;
 import dev.flint.machine.NetworkPolicy;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,11 +52,11 @@ final class OverheadCommand {
         try {
             idle("overhead-warmup", memoryMb).close();
             long threadsBefore = Thread.activeCount();
-            long rssBefore = residentBytes();
+            long rssBefore = ProcessSample.residentNow();
             for (int i = 0; i < count; i++) {
                 machines.add(idle("overhead-" + i, memoryMb));
             }
-            long rssAfter = residentBytes();
+            long rssAfter = ProcessSample.residentNow();
             long guest = machines.stream().mapToLong(m -> m.metrics().guestMemoryResidentBytes()).sum();
             long perMachine = (rssAfter - rssBefore - guest) / count;
             out.printf("overhead: %d idle machines of %d MiB: process RSS +%.1f MiB, of which guest pages %.1f MiB;"
@@ -79,19 +76,5 @@ final class OverheadCommand {
     private static Machine idle(String name, int memoryMb) {
         return Machine.create(MachineConfig.builder().name(name).memoryMb(memoryMb).network(NetworkPolicy.none())
                 .bootTimeout(Duration.ofMinutes(10)).build());
-    }
-
-    /** VmRSS of this process, from /proc/self/status. */
-    static long residentBytes() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.substring(6).replace("kB", "").strip()) * 1024;
-                }
-            }
-        } catch (IOException e) {
-            throw new FlintException("cannot read /proc/self/status to measure memory: " + e.getMessage(), e);
-        }
-        throw new FlintException("/proc/self/status has no VmRSS line; this host cannot measure memory this way");
     }
 }

@@ -25,13 +25,15 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * discard and write-zeroes. Data moves between the file and guest memory through
  * {@link FileChannel} on views of guest memory, without an intermediate copy, on the VM's
  * event loop. A request outside the disk, a short buffer or a write to a read-only disk
- * completes with the matching status and touches nothing.
+ * completes with the matching status and touches nothing; one the host fails (ENOSPC on a full
+ * host disk, EIO) completes with an I/O error, and the device serves the next request.
  */
 public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable {
     public static final int DEVICE_ID = 2;
     public static final int SECTOR = 512;
     private final LongAdder bytesRead = new LongAdder();
     private final LongAdder bytesWritten = new LongAdder();
+    private final LongAdder ioErrors = new LongAdder();
     static final long F_SEG_MAX = 1L << 2;
     static final long F_RO = 1L << 5;
     static final long F_FLUSH = 1L << 9;
@@ -74,6 +76,31 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
      * is what GET_ID answers, at most 20 bytes.
      */
     public VirtioBlk(Path image, boolean readOnly, String id) throws IOException {
+        this(idBytes(id), sizeOf(image), open(image, readOnly), readOnly);
+    }
+
+    /** Over an open image of {@code size} bytes: tests give it a channel whose host file system fails. */
+    VirtioBlk(FileChannel file, long size, boolean readOnly, String id) {
+        this(idBytes(id), size, file, readOnly);
+    }
+
+    private VirtioBlk(byte[] id, long size, FileChannel file, boolean readOnly) {
+        this.file = file;
+        this.readOnly = readOnly;
+        this.sectors = size / SECTOR;
+        this.id = id;
+        this.config = config();
+    }
+
+    private static byte[] idBytes(String id) {
+        byte[] bytes = id.getBytes(StandardCharsets.US_ASCII);
+        if (bytes.length > ID_BYTES) {
+            throw new IllegalArgumentException("disk id '" + id + "' is longer than " + ID_BYTES + " bytes");
+        }
+        return bytes;
+    }
+
+    private static long sizeOf(Path image) throws IOException {
         if (!Files.isRegularFile(image)) {
             throw new IOException("disk image " + image + " does not exist or is not a file");
         }
@@ -81,16 +108,12 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
         if (size == 0 || size % SECTOR != 0) {
             throw new IOException("disk image " + image + " is " + size + " bytes; it must be a non-empty multiple of 512");
         }
-        byte[] idBytes = id.getBytes(StandardCharsets.US_ASCII);
-        if (idBytes.length > ID_BYTES) {
-            throw new IllegalArgumentException("disk id '" + id + "' is longer than " + ID_BYTES + " bytes");
-        }
-        this.file = readOnly ? FileChannel.open(image, StandardOpenOption.READ)
+        return size;
+    }
+
+    private static FileChannel open(Path image, boolean readOnly) throws IOException {
+        return readOnly ? FileChannel.open(image, StandardOpenOption.READ)
                 : FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        this.readOnly = readOnly;
-        this.sectors = size / SECTOR;
-        this.id = idBytes;
-        this.config = config();
     }
 
     private byte[] config() {
@@ -113,6 +136,11 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
     /** Bytes the guest has written to the image. */
     public long bytesWritten() {
         return bytesWritten.sum();
+    }
+
+    /** Requests that failed on the host (a full or failing host disk) and were answered I/O error. */
+    public long ioErrors() {
+        return ioErrors.sum();
     }
 
     public long capacitySectors() {
@@ -174,11 +202,25 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
                 default -> S_UNSUPP;
             };
         } catch (IOException e) {
-            LOG.warning("block request failed: " + e.getMessage());
-            result = S_IOERR;
+            result = hostError(type, e);
         }
         chain.segment(status).set(JAVA_BYTE, status.length() - 1L, result);
         return written[0] + 1;
+    }
+
+    /**
+     * A host I/O error (ENOSPC on a full host disk, EIO) fails only this request, as a real
+     * disk's bad sector would: the guest sees S_IOERR and the device goes on. Logged at the
+     * 1st, 2nd, 4th, 8th... error, so a guest writing on to a full disk cannot flood the log.
+     */
+    private byte hostError(int type, IOException e) {
+        ioErrors.increment();
+        long count = ioErrors.sum();
+        if (Long.bitCount(count) == 1) {
+            LOG.warning("block request of type " + type + " failed on the host, answered I/O error (" + count
+                    + " so far): " + e.getMessage());
+        }
+        return S_IOERR;
     }
 
     private boolean inside(long sector, long bytes) {

@@ -10,8 +10,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 import java.util.Arrays;
 import java.util.List;
@@ -39,13 +41,20 @@ class VirtioBlkTest {
     private Path image;
 
     private VirtioBlk open(boolean readOnly) throws Exception {
+        return activate(new VirtioBlk(writeImage(), readOnly, "flint-disk-0"));
+    }
+
+    private Path writeImage() throws Exception {
         image = dir.resolve("disk.img");
         byte[] contents = new byte[SECTORS * 512];
         for (int i = 0; i < contents.length; i++) {
             contents[i] = (byte) (i / 512);
         }
-        Files.write(image, contents);
-        blk = new VirtioBlk(image, readOnly, "flint-disk-0");
+        return Files.write(image, contents);
+    }
+
+    private VirtioBlk activate(VirtioBlk device) {
+        blk = device;
         blk.activate(List.of(driver.queue(false)), VirtioDevice.F_VERSION_1, new VirtioDevice.DriverSignals() {
             @Override
             public void usedBuffers() {
@@ -124,6 +133,31 @@ class VirtioBlkTest {
         assertEquals(0x5a, file[10 * 512]);
         assertEquals(0x5a, file[12 * 512 - 1]);
         assertEquals(12, file[12 * 512], "the next sector is untouched");
+    }
+
+    @Test
+    void aFullHostDiskIsAnIoErrorForThatRequestAndTheDeviceGoesOn() throws Exception {
+        Path path = writeImage();
+        activate(new VirtioBlk(new FullDiskChannel(FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE),
+                1536), SECTORS * 512L, false, "flint-disk-0"));
+        byte[] data = new byte[1024];
+        Arrays.fill(data, (byte) 0x5a);
+        assertEquals(VirtioBlk.S_OK, submit(read(header(VirtioBlk.T_OUT, 2)), read(data), write(1)), "room for it");
+        assertEquals(VirtioBlk.S_IOERR, submit(read(header(VirtioBlk.T_OUT, 10)), read(data), write(1)),
+                "half fits, then ENOSPC");
+        assertEquals(VirtioBlk.S_IOERR, submit(read(header(VirtioBlk.T_WRITE_ZEROES, 0)), read(range(20, 1)), write(1)));
+        assertEquals(VirtioBlk.S_IOERR, submit(read(header(VirtioBlk.T_FLUSH, 0)), write(1)), "fsync lost the write-back");
+        assertEquals(0, broken.get(), "a host I/O error is the request's, not the device's");
+        assertEquals(3, blk.ioErrors());
+        int head = driver.chain(read(header(VirtioBlk.T_IN, 2)), write(512), write(1));
+        driver.publish(head);
+        blk.queueNotify(0);
+        assertEquals(0x5a, driver.read(driver.bufferOf(head + 1), 512)[511], "what was written before reads back");
+        assertEquals(VirtioBlk.S_OK, driver.read(driver.bufferOf(head + 2), 1)[0]);
+        byte[] file = Files.readAllBytes(path);
+        assertEquals(0x5a, file[10 * 512 + 511], "the part that fitted was written");
+        assertEquals(11, file[11 * 512], "nothing past the full disk");
+        assertEquals(20, file[20 * 512], "zeroes that did not fit left the range as it was");
     }
 
     @Test

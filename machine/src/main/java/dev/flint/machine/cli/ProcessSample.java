@@ -1,0 +1,53 @@
+package dev.flint.machine.cli;
+
+import dev.flint.machine.FlintException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+/**
+ * What this process holds, from /proc/self: open file descriptors, OS threads (every thread of
+ * the JVM, not only Java's), resident memory, and the Java heap in use after a GC. The fds are
+ * counted before the GC, so a channel left for a cleaner to close still shows as held.
+ */
+record ProcessSample(int fds, int threads, long residentBytes, long heapUsedBytes) {
+    private static final Path STATUS = Path.of("/proc/self/status");
+
+    static ProcessSample now() {
+        int fds = openFds();
+        int threads = (int) statusValue("Threads:");
+        long resident = statusValue("VmRSS:") * 1024;
+        System.gc();
+        Runtime runtime = Runtime.getRuntime();
+        return new ProcessSample(fds, threads, resident, runtime.totalMemory() - runtime.freeMemory());
+    }
+
+    /** VmRSS of this process, in bytes. */
+    static long residentNow() {
+        return statusValue("VmRSS:") * 1024;
+    }
+
+    private static int openFds() {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return (int) fds.count() - 1;   // the directory stream's own fd
+        } catch (IOException e) {
+            throw new FlintException("cannot list /proc/self/fd to count open files: " + e.getMessage(), e);
+        }
+    }
+
+    /** The number on the line of /proc/self/status starting with {@code key} (kB for sizes). */
+    private static long statusValue(String key) {
+        try {
+            for (String line : Files.readAllLines(STATUS)) {
+                if (line.startsWith(key)) {
+                    return Long.parseLong(line.substring(key.length()).replace("kB", "").strip());
+                }
+            }
+        } catch (IOException e) {
+            throw new FlintException("cannot read " + STATUS + " to measure this process: " + e.getMessage(), e);
+        }
+        throw new FlintException(STATUS + " has no " + key + " line; this host cannot measure a process this way");
+    }
+}
