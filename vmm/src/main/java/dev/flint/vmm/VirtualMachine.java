@@ -18,13 +18,12 @@ import dev.flint.vmm.cpu.CpuidNormalizer;
 import dev.flint.vmm.cpu.Lapic;
 import dev.flint.vmm.cpu.LongMode;
 import dev.flint.vmm.cpu.VcpuLimit;
-import dev.flint.vmm.devices.BootMarker;
 import dev.flint.vmm.devices.Bus;
 import dev.flint.vmm.devices.BusDevice;
 import dev.flint.vmm.devices.DeviceAttacher;
 import dev.flint.vmm.devices.DeviceContext;
+import dev.flint.vmm.devices.GuestSignal;
 import dev.flint.vmm.devices.I8042;
-import dev.flint.vmm.devices.PowerOffNotice;
 import dev.flint.vmm.devices.Serial8250;
 import dev.flint.vmm.kvm.CpuidEntry;
 import dev.flint.vmm.kvm.Kvm;
@@ -273,10 +272,11 @@ public final class VirtualMachine implements AutoCloseable {
         pio.register(Serial8250.COM1_BASE, Serial8250.PORT_COUNT, serial);
         pio.register(I8042.DATA_PORT, I8042.COMMAND_PORT - I8042.DATA_PORT + 1,
                 new I8042(() -> end(VmExit.guestReset(powerOffAnnounced))));
-        mmio.register(PowerOffNotice.ADDRESS, 8, new PowerOffNotice(() -> powerOffAnnounced = true));
-        mmio.register(BootMarker.ADDRESS, 8, new BootMarker(now -> {
+        mmio.register(GuestSignal.POWER_OFF_ADDRESS, 8,
+                new GuestSignal(GuestSignal.POWERING_OFF, () -> powerOffAnnounced = true));
+        mmio.register(GuestSignal.BOOT_ADDRESS, 8, new GuestSignal(GuestSignal.BOOTED, () -> {
             if (markerNanos < 0) {
-                markerNanos = now;
+                markerNanos = System.nanoTime();
             }
         }));
     }

@@ -6,7 +6,7 @@ public record VmExit(Reason reason, String detail) {
     public enum Reason {
         /**
          * The guest powered itself off: an i8042 reset (with {@code reboot=k}) that its init announced
-         * through {@link dev.flint.vmm.devices.PowerOffNotice}, or a shutdown event.
+         * through {@link dev.flint.vmm.devices.GuestSignal#POWER_OFF_ADDRESS}, or a shutdown event.
          */
         POWER_OFF,
         /** The guest halted a CPU with no interrupt controller to wake it. */
@@ -24,7 +24,7 @@ public record VmExit(Reason reason, String detail) {
 
     /**
      * The ending of a guest reset through the i8042: a power-off when the guest's init announced
-     * it ({@link dev.flint.vmm.devices.PowerOffNotice}), else a crash.
+     * it ({@link dev.flint.vmm.devices.GuestSignal#POWER_OFF_ADDRESS}), else a crash.
      */
     public static VmExit guestReset(boolean powerOffAnnounced) {
         return powerOffAnnounced

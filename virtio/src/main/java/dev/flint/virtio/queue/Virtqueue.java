@@ -18,8 +18,9 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
  * available ring, and the used ring the device fills. The guest's vCPUs touch the rings
  * concurrently, so the avail index is read with an acquire fence after it, the used index
  * written with a release fence before it, and full fences order our used index and our
- * avail_event against the driver's notification-suppression fields and its avail index (rings may sit in heap memory in tests, where only
- * unaligned plain access is allowed, hence fences rather than acquire/release accessors).
+ * avail_event against the driver's notification-suppression fields and its avail index (rings
+ * may sit in heap memory in tests, where only unaligned plain access is allowed, hence fences
+ * rather than acquire/release accessors).
  */
 public final class Virtqueue {
     static final int DESC_F_NEXT = 1;

@@ -9,14 +9,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-class PowerOffNoticeTest {
+class GuestSignalTest {
     private final Arena arena = Arena.ofAuto();
     private final AtomicInteger notices = new AtomicInteger();
     private final Bus bus = new Bus("MMIO");
 
-    PowerOffNoticeTest() {
-        bus.register(BootMarker.ADDRESS, 8, new BootMarker(now -> { }));
-        bus.register(PowerOffNotice.ADDRESS, 8, new PowerOffNotice(notices::incrementAndGet));
+    GuestSignalTest() {
+        bus.register(GuestSignal.BOOT_ADDRESS, 8, new GuestSignal(GuestSignal.BOOTED, () -> { }));
+        bus.register(GuestSignal.POWER_OFF_ADDRESS, 8, new GuestSignal(GuestSignal.POWERING_OFF, notices::incrementAndGet));
     }
 
     private void write(long address, int value) {
@@ -26,18 +26,18 @@ class PowerOffNoticeTest {
     }
 
     @Test
-    void theMagicByteAtItsAddressIsANotice() {
+    void thePowerOffByteAtItsAddressIsANotice() {
         write(0xc000_0008L, 15);
         assertEquals(1, notices.get());
     }
 
     @Test
     void theBootMarkerOtherValuesAndOtherOffsetsAreNot() {
-        write(BootMarker.ADDRESS, BootMarker.MAGIC);
-        write(BootMarker.ADDRESS, PowerOffNotice.MAGIC);   // the boot marker's byte, not the notice's
-        write(PowerOffNotice.ADDRESS, BootMarker.MAGIC);
-        write(PowerOffNotice.ADDRESS, 0);
-        write(PowerOffNotice.ADDRESS + 1, PowerOffNotice.MAGIC);
+        write(GuestSignal.BOOT_ADDRESS, GuestSignal.BOOTED);
+        write(GuestSignal.BOOT_ADDRESS, GuestSignal.POWERING_OFF);   // the boot marker's byte, not the notice's
+        write(GuestSignal.POWER_OFF_ADDRESS, GuestSignal.BOOTED);
+        write(GuestSignal.POWER_OFF_ADDRESS, 0);
+        write(GuestSignal.POWER_OFF_ADDRESS + 1, GuestSignal.POWERING_OFF);
         assertEquals(0, notices.get());
     }
 }

@@ -1,0 +1,48 @@
+package dev.flint.vmm.devices;
+
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+/**
+ * An MMIO byte the guest writes one value to, to tell the host something; the host runs its
+ * handler on the vCPU thread that wrote it.
+ * <ul>
+ * <li>{@link #BOOTED} at {@link #BOOT_ADDRESS}: Flint's init has started ({@code devmem
+ * 0xc0000000 8 123}); the host timestamps it, which splits boot time into "VMM and kernel" and
+ * "userspace".</li>
+ * <li>{@link #POWERING_OFF} at {@link #POWER_OFF_ADDRESS}: the guest's init powers off next
+ * ({@code devmem 0xc0000008 8 15}, then {@code reboot(2)}, which resets through the i8042 under
+ * {@code reboot=k}). It is how the VMM tells a power-off from a crash: a kernel panic (with
+ * {@code panic=-1}) resets through the same i8042 port at once, and a microVM has no pvpanic
+ * device to say so (Linux finds one only through ACPI or a device tree, neither of which a
+ * Flint guest has). A reset this byte did not announce is a crash.</li>
+ * </ul>
+ */
+public final class GuestSignal implements BusDevice {
+    public static final long BOOT_ADDRESS = 0xc000_0000L;
+    public static final int BOOTED = 123;
+    public static final long POWER_OFF_ADDRESS = BOOT_ADDRESS + 8;
+    public static final int POWERING_OFF = 15;
+
+    private final int value;
+    private final Runnable onSignal;
+
+    /** {@code onSignal} runs on each write of {@code value} to the byte at offset 0. */
+    public GuestSignal(int value, Runnable onSignal) {
+        this.value = value;
+        this.onSignal = onSignal;
+    }
+
+    @Override
+    public void read(long offset, MemorySegment data) {
+        data.fill((byte) 0);
+    }
+
+    @Override
+    public void write(long offset, MemorySegment data) {
+        if (offset == 0 && data.byteSize() >= 1 && Byte.toUnsignedInt(data.get(JAVA_BYTE, 0)) == value) {
+            onSignal.run();
+        }
+    }
+}
