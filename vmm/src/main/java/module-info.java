@@ -12,4 +12,5 @@ module dev.flint.vmm {
     exports dev.flint.vmm.cpu;
     exports dev.flint.vmm.devices;
     exports dev.flint.vmm.net;
+    exports dev.flint.vmm.snapshot;
 }

@@ -213,6 +213,11 @@ public final class AgentClient implements AutoCloseable {
         failAll(cause instanceof IOException io ? io : new IOException(cause.getMessage(), cause));
     }
 
+    /** Sets the guest's clock, reseeds its RNG and renames it (after a restore); contract, implemented by the snapshot work. */
+    public void renew(Renewal renewal) throws IOException, InterruptedException {
+        throw new UnsupportedOperationException("renew: not yet implemented");
+    }
+
     /**
      * Fails every pending call (processes waited on, pings) with {@code cause} at once, and every
      * later one: for the host that learned the guest is gone (it crashed, its VM ended) before the

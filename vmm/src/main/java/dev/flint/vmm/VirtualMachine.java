@@ -414,6 +414,40 @@ public final class VirtualMachine implements AutoCloseable {
         return config.name();
     }
 
+    // --- Snapshot API (contract for the machine layer; implemented by the snapshot work) ---
+
+    /** Parks every vCPU outside KVM_RUN and quiets the event loop; idempotent, from any thread. */
+    public void pause() {
+        throw new UnsupportedOperationException("pause: not yet implemented");
+    }
+
+    /** Undoes {@link #pause}; idempotent, from any thread. */
+    public void resume() {
+        throw new UnsupportedOperationException("resume: not yet implemented");
+    }
+
+    /** Whether the VM is paused. */
+    public boolean paused() {
+        return false;
+    }
+
+    /**
+     * Writes the paused VM to {@code directory}: {@code vm.state} (header, vCPU, VM and device
+     * state) and {@code memory} (the guest RAM, sparse). The VM stays paused.
+     */
+    public void snapshot(java.nio.file.Path directory) throws VmmException {
+        throw new UnsupportedOperationException("snapshot: not yet implemented");
+    }
+
+    /**
+     * A VM restored from {@code directory} with the devices of {@code config} (the same kinds, in
+     * the same order, as the VM that was saved), its memory mapped copy-on-write from the memory
+     * file; it runs when this returns.
+     */
+    public static VirtualMachine restore(VmConfig config, java.nio.file.Path directory) throws VmmException {
+        throw new UnsupportedOperationException("restore: not yet implemented");
+    }
+
     /** Stops the VM, joins its vCPU threads and releases every fd and the guest memory. */
     @Override
     public synchronized void close() {
