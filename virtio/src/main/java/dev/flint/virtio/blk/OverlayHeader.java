@@ -58,9 +58,9 @@ record OverlayHeader(long capacity, long baseMtimeNanos, byte[] baseFingerprint,
         return b.clear();
     }
 
-    /** Decodes and bounds the header of {@code overlay}; every field a corrupt file could hold is checked. */
+    /** Decodes and bounds the {@link #BYTES} of {@code b}, the end of {@code overlay}; every field a corrupt file could hold is checked. */
     static OverlayHeader decode(ByteBuffer b, Path overlay) throws IOException {
-        if (b.remaining() != BYTES || !Arrays.equals(MAGIC, 0, MAGIC.length, b.array(), 0, MAGIC.length)) {
+        if (!Arrays.equals(MAGIC, 0, MAGIC.length, b.array(), 0, MAGIC.length)) {
             throw corrupt(overlay, "no Flint overlay header at its end");
         }
         if (b.getInt(CRC_AT) != crc(b.array())) {

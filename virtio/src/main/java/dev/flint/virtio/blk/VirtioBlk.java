@@ -84,7 +84,8 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
 
     /**
      * Over {@code store} (an {@link OverlayStore} for a fork's own disk layer), whose capacity
-     * must be a non-empty multiple of 512 bytes; the device closes the store when it is closed.
+     * must be a non-empty multiple of 512 bytes; the device closes the store when it is closed
+     * (if this constructor throws, the caller still owns it).
      */
     public VirtioBlk(BlockStore store, boolean readOnly, String id) {
         this(idBytes(id), store, readOnly);
