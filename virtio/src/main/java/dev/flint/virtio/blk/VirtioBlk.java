@@ -22,9 +22,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * A block device (virtio 1.x, 5.2) over a {@link BlockStore}, a raw image file or a
  * copy-on-write overlay: reads, writes, flush, id, discard and write-zeroes. Data moves between
  * the store's files and guest memory through {@link FileChannel} on views of guest memory,
- * without an intermediate copy, on the VM's event loop. A request outside the disk, a short buffer or a write to a read-only disk
- * completes with the matching status and touches nothing; one the host fails (ENOSPC on a full
- * host disk, EIO) completes with an I/O error, and the device serves the next request.
+ * without an intermediate copy, on the VM's event loop. A request outside the disk, a short
+ * buffer or a write to a read-only disk completes with the matching status and touches nothing;
+ * one the host fails (ENOSPC on a full host disk, EIO) completes with an I/O error, and the
+ * device serves the next request.
  */
 public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable {
     public static final int DEVICE_ID = 2;
