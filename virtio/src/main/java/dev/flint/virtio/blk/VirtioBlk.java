@@ -9,9 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Logger;
@@ -21,12 +19,13 @@ import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
- * A block device backed by a raw image file (virtio 1.x, 5.2): reads, writes, flush, id,
- * discard and write-zeroes. Data moves between the file and guest memory through
- * {@link FileChannel} on views of guest memory, without an intermediate copy, on the VM's
- * event loop. A request outside the disk, a short buffer or a write to a read-only disk
- * completes with the matching status and touches nothing; one the host fails (ENOSPC on a full
- * host disk, EIO) completes with an I/O error, and the device serves the next request.
+ * A block device (virtio 1.x, 5.2) over a {@link BlockStore}, a raw image file or a
+ * copy-on-write overlay: reads, writes, flush, id, discard and write-zeroes. Data moves between
+ * the store's files and guest memory through {@link FileChannel} on views of guest memory,
+ * without an intermediate copy, on the VM's event loop. A request outside the disk, a short
+ * buffer or a write to a read-only disk completes with the matching status and touches nothing;
+ * one the host fails (ENOSPC on a full host disk, EIO) completes with an I/O error, and the
+ * device serves the next request.
  */
 public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable {
     public static final int DEVICE_ID = 2;
@@ -65,7 +64,7 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
     static final long MAX_TRANSFER = Integer.MAX_VALUE - 1;
     private static final Logger LOG = Logger.getLogger(VirtioBlk.class.getName());
 
-    private final FileChannel file;
+    private final BlockStore store;
     private final boolean readOnly;
     private final long sectors;
     private final byte[] id;
@@ -76,16 +75,29 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
      * is what GET_ID answers, at most 20 bytes.
      */
     public VirtioBlk(Path image, boolean readOnly, String id) throws IOException {
-        this(idBytes(id), sizeOf(image), open(image, readOnly), readOnly);
+        this(idBytes(id), RawImageStore.open(image, readOnly), readOnly);
     }
 
     /** Over an open image of {@code size} bytes: tests give it a channel whose host file system fails. */
     VirtioBlk(FileChannel file, long size, boolean readOnly, String id) {
-        this(idBytes(id), size, file, readOnly);
+        this(idBytes(id), new RawImageStore(file, size), readOnly);
     }
 
-    private VirtioBlk(byte[] id, long size, FileChannel file, boolean readOnly) {
-        this.file = file;
+    /**
+     * Over {@code store} (an {@link OverlayStore} for a fork's own disk layer), whose capacity
+     * must be a non-empty multiple of 512 bytes; the device closes the store when it is closed
+     * (if this constructor throws, the caller still owns it).
+     */
+    public VirtioBlk(BlockStore store, boolean readOnly, String id) {
+        this(idBytes(id), store, readOnly);
+    }
+
+    private VirtioBlk(byte[] id, BlockStore store, boolean readOnly) {
+        long size = store.capacity();
+        if (size <= 0 || size % SECTOR != 0) {
+            throw new IllegalArgumentException("a disk of " + size + " bytes; it must be a non-empty multiple of 512");
+        }
+        this.store = store;
         this.readOnly = readOnly;
         this.sectors = size / SECTOR;
         this.id = id;
@@ -98,22 +110,6 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
             throw new IllegalArgumentException("disk id '" + id + "' is longer than " + ID_BYTES + " bytes");
         }
         return bytes;
-    }
-
-    private static long sizeOf(Path image) throws IOException {
-        if (!Files.isRegularFile(image)) {
-            throw new IOException("disk image " + image + " does not exist or is not a file");
-        }
-        long size = Files.size(image);
-        if (size == 0 || size % SECTOR != 0) {
-            throw new IOException("disk image " + image + " is " + size + " bytes; it must be a non-empty multiple of 512");
-        }
-        return size;
-    }
-
-    private static FileChannel open(Path image, boolean readOnly) throws IOException {
-        return readOnly ? FileChannel.open(image, StandardOpenOption.READ)
-                : FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE);
     }
 
     private byte[] config() {
@@ -227,7 +223,7 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
         return sector >= 0 && bytes % SECTOR == 0 && sector <= sectors && bytes / SECTOR <= sectors - sector;
     }
 
-    /** Moves data between the image and the guest's buffers, straight through FileChannel. */
+    /** Moves data between the store and the guest's buffers, straight through FileChannel. */
     private byte transfer(DescriptorChain chain, List<DescriptorChain.Buffer> buffers, long sector, boolean write,
                           int[] written) throws IOException {
         long total = buffers.stream().mapToLong(b -> Integer.toUnsignedLong(b.length())).sum();
@@ -237,13 +233,13 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
         long position = sector * SECTOR;
         for (DescriptorChain.Buffer buffer : buffers) {
             ByteBuffer data = chain.segment(buffer).asByteBuffer();
-            while (data.hasRemaining()) {
-                int n = write ? file.write(data, position) : file.read(data, position);
-                if (n < 0) {
-                    throw new IOException("disk image ended early at byte " + position);
-                }
-                position += n;
+            long length = data.remaining();
+            if (write) {
+                store.write(position, data);
+            } else {
+                store.read(position, data);
             }
+            position += length;
         }
         if (!write) {
             written[0] = (int) total;
@@ -253,7 +249,7 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
     }
 
     private byte flush() throws IOException {
-        file.force(false);
+        store.flush();
         return S_OK;
     }
 
@@ -286,14 +282,14 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
 
     private void writeZeros(long position, long length) throws IOException {
         ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(length, 1 << 20));
-        for (long done = 0; done < length; ) {
+        for (long done = 0; done < length; done += zeros.limit()) {
             zeros.clear().limit((int) Math.min(zeros.capacity(), length - done));
-            done += file.write(zeros, position + done);
+            store.write(position + done, zeros);
         }
     }
 
     @Override
     public void close() throws IOException {
-        file.close();
+        store.close();
     }
 }

@@ -136,6 +136,37 @@ class VirtioBlkTest {
     }
 
     @Test
+    void onAnOverlayTheGuestReadsItsWritesAndTheBaseIsLeftAlone() throws Exception {
+        byte[] before = Files.readAllBytes(writeImage());
+        Path overlay = dir.resolve("fork.ovl");
+        activate(new VirtioBlk(OverlayStore.create(image, overlay), false, "flint-disk-0"));
+        byte[] data = new byte[1024];
+        Arrays.fill(data, (byte) 0x5a);
+        assertEquals(VirtioBlk.S_OK, submit(read(header(VirtioBlk.T_OUT, 10)), read(data), write(1)));
+        assertEquals(VirtioBlk.S_OK, submit(read(header(VirtioBlk.T_WRITE_ZEROES, 0)), read(range(20, 1)), write(1)));
+        assertEquals(VirtioBlk.S_OK, submit(read(header(VirtioBlk.T_FLUSH, 0)), write(1)));
+        int head = driver.chain(read(header(VirtioBlk.T_IN, 9)), write(512), write(1024), write(1));
+        driver.publish(head);
+        blk.queueNotify(0);
+        assertEquals(512 + 1024 + 1, driver.used().get(0).length());
+        assertEquals(9, driver.read(driver.bufferOf(head + 1), 512)[511], "sector 9 from the base");
+        assertEquals(0x5a, driver.read(driver.bufferOf(head + 2), 1024)[1023], "sectors 10 and 11 from the overlay");
+        assertEquals(VirtioBlk.S_OK, driver.read(driver.bufferOf(head + 3), 1)[0]);
+        assertEquals(VirtioBlk.S_IOERR, submit(read(header(VirtioBlk.T_OUT, SECTORS - 1)), read(data), write(1)),
+                "bounded by the base's capacity");
+        blk.close();
+        blk = null;
+        assertArrayEquals(before, Files.readAllBytes(image), "the base is never written");
+        try (OverlayStore reopened = OverlayStore.open(overlay)) {
+            ByteBuffer disk = ByteBuffer.allocate(SECTORS * 512);
+            reopened.read(0, disk);
+            assertEquals(0x5a, disk.get(10 * 512));
+            assertEquals(0, disk.get(20 * 512 + 1));
+            assertEquals(21, disk.get(21 * 512));
+        }
+    }
+
+    @Test
     void aFullHostDiskIsAnIoErrorForThatRequestAndTheDeviceGoesOn() throws Exception {
         Path path = writeImage();
         activate(new VirtioBlk(new FullDiskChannel(FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE),

@@ -1,0 +1,31 @@
+package dev.flint.virtio.blk;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * The bytes behind a block device: a raw image file ({@link RawImageStore}) or a copy-on-write
+ * layer over one ({@link OverlayStore}). Offsets are bytes from the start of the disk; every
+ * range must lie inside {@link #capacity()} (the device checks the guest's requests first; a
+ * store checks again and throws {@link IndexOutOfBoundsException}). Used from one thread, the
+ * device's event loop.
+ */
+public interface BlockStore extends AutoCloseable {
+    /** Size of the disk in bytes: fixed for the store's life. */
+    long capacity();
+
+    /** Fills all of {@code dst}'s remaining bytes with the disk's bytes from {@code offset}. */
+    void read(long offset, ByteBuffer dst) throws IOException;
+
+    /**
+     * Writes all of {@code src}'s remaining bytes at {@code offset}. They may sit in the host's
+     * page cache until {@link #flush()}; a failure part way leaves the range partly written.
+     */
+    void write(long offset, ByteBuffer src) throws IOException;
+
+    /** Makes every write before it durable: after it returns, a host crash loses none of them. */
+    void flush() throws IOException;
+
+    @Override
+    void close() throws IOException;
+}
