@@ -147,6 +147,12 @@ public final class GuestMemory implements AutoCloseable {
      * vCPU must be paused and every device quiet meanwhile.
      */
     public MemoryFile.Written writeTo(Path file) throws IOException {
+        synchronized (this) {
+            if (closed) {
+                throw new IllegalStateException("guest memory (" + (size() >> 20) + " MiB) is closed; it cannot be written to "
+                        + file);
+            }
+        }
         return MemoryFile.write(this, file);
     }
 

@@ -71,7 +71,7 @@ final class TouchedPages {
             entries.clear().limit(count * Long.BYTES);
             long position = (firstPage + done) * Long.BYTES;
             while (entries.hasRemaining()) {
-                if (pagemap.read(entries, position + entries.position()) < 0) {
+                if (pagemap.read(entries, position + entries.position()) <= 0) {
                     throw new IOException("/proc/self/pagemap ended inside guest memory");
                 }
             }

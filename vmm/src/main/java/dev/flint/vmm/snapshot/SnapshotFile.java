@@ -67,6 +67,22 @@ public final class SnapshotFile {
     }
 
     /**
+     * Removes {@code dir/vm.state}, if any, durably: the first step of replacing a snapshot in
+     * place, so that a crash before the new {@code vm.state} is written leaves no snapshot rather
+     * than the old state beside the new memory file.
+     */
+    public static void invalidate(Path dir) throws SnapshotException {
+        try {
+            if (Files.deleteIfExists(dir.resolve(STATE_FILE))) {
+                AtomicFile.syncDirectory(dir);
+            }
+        } catch (IOException e) {
+            throw new SnapshotException("could not remove the old snapshot " + dir.resolve(STATE_FILE) + ": " + e
+                    + "; check that the directory is writable", e);
+        }
+    }
+
+    /**
      * Reads {@code dir/vm.state} and checks it and the memory file beside it, for a restore on a
      * host whose CPUID vendor is {@code hostVendor}.
      */

@@ -41,7 +41,8 @@ public final class AtomicFile {
         syncDirectory(directory);
     }
 
-    private static void syncDirectory(Path directory) {
+    /** fsyncs {@code directory}, so that a rename or a delete in it survives a crash. */
+    public static void syncDirectory(Path directory) {
         try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
             channel.force(true);
         } catch (IOException e) {

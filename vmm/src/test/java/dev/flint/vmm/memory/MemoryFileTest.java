@@ -145,6 +145,15 @@ class MemoryFileTest {
     }
 
     @Test
+    void closedMemoryCannotBeWritten() throws Exception {
+        GuestMemory memory = GuestMemory.mapAnonymous(LAYOUT);
+        memory.close();
+        Path file = dir.resolve("memory");
+        assertThrows(IllegalStateException.class, () -> memory.writeTo(file));
+        assertTrue(Files.notExists(file));
+    }
+
+    @Test
     void heapMemoryIsWrittenSparselyToo() throws Exception {
         GuestMemory memory = GuestMemory.onHeap(List.of(new MemoryRange(0, 1 << 20)));
         fill(memory, 0x4000, (byte) 9);

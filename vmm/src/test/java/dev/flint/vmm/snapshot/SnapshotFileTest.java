@@ -67,6 +67,15 @@ class SnapshotFileTest {
     }
 
     @Test
+    void anInvalidatedSnapshotIsNoSnapshotAndItsMemoryFileStays() throws Exception {
+        writeSnapshot();
+        SnapshotFile.invalidate(dir);
+        assertMessage("there is no snapshot in " + dir);
+        assertTrue(Files.exists(dir.resolve("memory")));
+        SnapshotFile.invalidate(dir); // nothing left to remove: no error
+    }
+
+    @Test
     void aDirectoryWithoutVmStateIsNoSnapshot() {
         assertMessage("there is no snapshot in " + dir + ": it has no vm.state");
     }
