@@ -19,8 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>{@link #mapAnonymous} backs each region with an anonymous {@code MAP_NORESERVE} mapping,
  * so untouched guest pages cost the host nothing; {@link #mapPrivate} maps a memory file that
  * {@link #writeTo} wrote (a snapshot's), lazily and copy-on-write; {@link #onHeap} backs them
- * with Java arrays for tests. Every access is bounds-checked against one region: a guest address that is not
- * RAM, or a range that runs past its region, is an {@link IllegalArgumentException}.
+ * with Java arrays for tests. Every access is bounds-checked against one region: a guest address
+ * that is not RAM, or a range that runs past its region, is an {@link IllegalArgumentException}.
  *
  * <p>The mapping belongs to a shared {@link Arena} whose close unmaps it, so every segment handed
  * out (regions, slices, their byte buffers) is bound to the mapping's lifetime: an access after
