@@ -24,6 +24,7 @@ manifest     image        dev.flint.image.registry.ManifestFuzzTest
 layer-tar    image        dev.flint.image.tree.LayerIndexFuzzTest
 elf-kernel   vmm          dev.flint.vmm.boot.ElfKernelFuzzTest
 bzimage      vmm          dev.flint.vmm.boot.BzImageFuzzTest
+snapshot     vmm          dev.flint.vmm.snapshot.SnapshotFileFuzzTest
 "
 
 usage() {

@@ -2,9 +2,12 @@ package dev.flint.vmm.memory;
 
 import dev.flint.vmm.sys.ErrnoException;
 import dev.flint.vmm.sys.Libc;
+import dev.flint.vmm.sys.LibcFs;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
@@ -14,9 +17,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The guest's physical RAM: a few regions of host memory at guest-physical addresses.
  *
  * <p>{@link #mapAnonymous} backs each region with an anonymous {@code MAP_NORESERVE} mapping,
- * so untouched guest pages cost the host nothing; {@link #onHeap} backs them with Java arrays
- * for tests. Every access is bounds-checked against one region: a guest address that is not
- * RAM, or a range that runs past its region, is an {@link IllegalArgumentException}.
+ * so untouched guest pages cost the host nothing; {@link #mapPrivate} maps a memory file that
+ * {@link #writeTo} wrote (a snapshot's), lazily and copy-on-write; {@link #onHeap} backs them
+ * with Java arrays for tests. Every access is bounds-checked against one region: a guest address
+ * that is not RAM, or a range that runs past its region, is an {@link IllegalArgumentException}.
  *
  * <p>The mapping belongs to a shared {@link Arena} whose close unmaps it, so every segment handed
  * out (regions, slices, their byte buffers) is bound to the mapping's lifetime: an access after
@@ -43,11 +47,14 @@ public final class GuestMemory implements AutoCloseable {
     private final List<Region> regions;
     /** Owns the mappings (null for heap memory); closing it unmaps them. */
     private final Arena arena;
+    /** The memory file the regions are mapped from, open for as long as they are; -1 for anonymous memory. */
+    private final int backingFd;
     private boolean closed;
 
-    private GuestMemory(List<Region> regions, Arena arena) {
+    private GuestMemory(List<Region> regions, Arena arena, int backingFd) {
         this.regions = List.copyOf(regions);
         this.arena = arena;
+        this.backingFd = backingFd;
     }
 
     /** Maps one anonymous, lazily-populated region per range of {@code layout}. */
@@ -67,7 +74,55 @@ public final class GuestMemory implements AutoCloseable {
             arena.close();
             throw e;
         }
-        return new GuestMemory(regions, arena);
+        return new GuestMemory(regions, arena, -1);
+    }
+
+    /**
+     * Maps {@code memoryFile} (as {@link #writeTo} wrote it) as guest RAM of {@code layout}: region
+     * i from the file at the sum of the sizes before it, {@code MAP_PRIVATE | MAP_NORESERVE}, so a
+     * page is read from the file when the guest first touches it and a write copies it: nothing
+     * the guest does reaches the file. The file must never change while it is mapped (a page past
+     * a truncated end is a SIGBUS of the whole JVM): it is replaced only by renaming a new file
+     * over it, which leaves this mapping the old one.
+     *
+     * @throws IllegalArgumentException when the file's size is not the layout's, or a region is not
+     *                                  a whole number of pages (the file offsets must be page-aligned)
+     */
+    public static GuestMemory mapPrivate(Path memoryFile, List<MemoryRange> layout) throws ErrnoException {
+        long size = 0;
+        for (MemoryRange range : layout) {
+            if (range.size() % TouchedPages.PAGE != 0) {
+                throw new IllegalArgumentException("guest memory region " + range + " is not a whole number of "
+                        + TouchedPages.PAGE + "-byte pages, so it cannot be mapped from a file");
+            }
+            size += range.size();
+        }
+        int fd = ErrnoException.check("open(" + memoryFile + ")",
+                Libc.open(memoryFile.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC));
+        Arena arena = Arena.ofShared();
+        MemorySegment.NULL.reinterpret(arena, unused -> Libc.close(fd));
+        List<Region> regions = new ArrayList<>();
+        try {
+            long fileSize = ErrnoException.check("lseek(" + memoryFile + ", SEEK_END)", LibcFs.lseek(fd, 0, LibcFs.SEEK_END));
+            if (fileSize != size) {
+                throw new IllegalArgumentException("memory file " + memoryFile + " holds " + fileSize
+                        + " bytes, the memory layout needs " + size + ": it is not this machine's memory");
+            }
+            long offset = 0;
+            for (MemoryRange range : layout) {
+                long length = range.size();
+                long address = Libc.mmap(length, Libc.PROT_READ | Libc.PROT_WRITE,
+                        Libc.MAP_PRIVATE | Libc.MAP_NORESERVE, fd, offset);
+                ErrnoException.check("mmap(" + (length >> 20) + " MiB of " + memoryFile + " at " + offset + ")", address);
+                MemorySegment host = MemorySegment.ofAddress(address).reinterpret(length, arena, unused -> Libc.munmap(address, length));
+                regions.add(new Region(range.start(), length, host));
+                offset += length;
+            }
+        } catch (ErrnoException | RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+        return new GuestMemory(regions, arena, fd);
     }
 
     /** Heap-backed memory for tests: no native access needed. */
@@ -79,11 +134,31 @@ public final class GuestMemory implements AutoCloseable {
             }
             regions.add(new Region(range.start(), range.size(), MemorySegment.ofArray(new byte[(int) range.size()])));
         }
-        return new GuestMemory(regions, null);
+        return new GuestMemory(regions, null, -1);
     }
 
     public List<Region> regions() {
         return regions;
+    }
+
+    /**
+     * Writes the memory to {@code file} as {@link MemoryFile} describes: sparse, only the pages
+     * that hold data, into a new file renamed over any old one (which a VM may still map). Every
+     * vCPU must be paused and every device quiet meanwhile.
+     */
+    public MemoryFile.Written writeTo(Path file) throws IOException {
+        synchronized (this) {
+            if (closed) {
+                throw new IllegalStateException("guest memory (" + (size() >> 20) + " MiB) is closed; it cannot be written to "
+                        + file);
+            }
+        }
+        return MemoryFile.write(this, file);
+    }
+
+    /** The memory file's fd the regions are mapped from, or -1. */
+    int backingFd() {
+        return backingFd;
     }
 
     /** Total bytes of RAM. */

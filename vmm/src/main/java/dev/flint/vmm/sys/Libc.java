@@ -160,9 +160,14 @@ public final class Libc {
 
     /** {@code mmap(NULL, length, prot, flags, fd, 0)}: the mapping's address or {@code -errno}. */
     public static long mmap(long length, int prot, int flags, int fd) {
+        return mmap(length, prot, flags, fd, 0);
+    }
+
+    /** {@code mmap(NULL, length, prot, flags, fd, offset)} ({@code offset} page-aligned): the address or {@code -errno}. */
+    public static long mmap(long length, int prot, int flags, int fd, long offset) {
         try {
             MemorySegment state = callState();
-            return result((long) MMAP.invokeExact(state, 0L, length, prot, flags, fd, 0L), state);
+            return result((long) MMAP.invokeExact(state, 0L, length, prot, flags, fd, offset), state);
         } catch (Throwable t) {
             throw linkageFailure("mmap", t);
         }
