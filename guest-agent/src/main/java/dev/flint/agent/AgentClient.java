@@ -164,10 +164,7 @@ public final class AgentClient implements AutoCloseable {
      * @throws IOException when the agent did not answer in time or the connection is gone
      */
     public void renew(Renewal renewal) throws IOException, InterruptedException {
-        Frame answer = call(Frame.RENEW, renewal.encode(), frame -> frame);
-        if (answer.type() == Frame.RENEW_FAILED) {
-            throw RenewFailedException.decode(answer.payload());
-        }
+        call(Frame.RENEW, renewal.encode(), frame -> frame);
     }
 
     /**
@@ -184,6 +181,9 @@ public final class AgentClient implements AutoCloseable {
             send(new Frame(request, id, payload));
             return result.get(ANSWER_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof RenewFailedException failed) {
+                throw failed;
+            }
             throw new IOException(e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {
             throw new IOException("the agent did not answer a " + Frame.name(request) + " within "
@@ -223,7 +223,12 @@ public final class AgentClient implements AutoCloseable {
                         throw new ProtocolViolationException(Frame.name(frame.type()) + " frame for id " + frame.id()
                                 + ", which waits for the answer to a " + Frame.name(call.request()));
                     }
-                    if (call != null) {
+                    // Decoded here, so that a malformed one closes the connection like any violation.
+                    RenewFailedException failed = frame.type() == Frame.RENEW_FAILED
+                            ? RenewFailedException.decode(frame.payload()) : null;
+                    if (call != null && failed != null) {
+                        call.answer().completeExceptionally(failed);
+                    } else if (call != null) {
                         call.answer().complete(frame);
                     }
                     continue;

@@ -31,6 +31,10 @@ public final class ExecLimits {
     /** What {@link AgentClient#exec} keeps of each of stdout and stderr by default: 64 MiB. */
     public static final int DEFAULT_MAX_OUTPUT = 64 << 20;
 
+    /** One RFC 1123 label, and a hostname of them: {@link #checkHostname}. */
+    private static final String LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+    private static final String HOSTNAME = LABEL + "(?:\\." + LABEL + ")*";
+
     private ExecLimits() {
     }
 
@@ -100,9 +104,6 @@ public final class ExecLimits {
                     + abbreviated(hostname) + "'");
         }
     }
-
-    private static final String LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
-    private static final String HOSTNAME = LABEL + "(?:\\." + LABEL + ")*";
 
     /** The UTF-8 length of {@code text}, without encoding it. */
     static long utf8Length(String text) {
