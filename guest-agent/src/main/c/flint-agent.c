@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/random.h>
 #include <linux/vm_sockets.h>
 #include <net/if.h>
 #include <net/route.h>
@@ -42,7 +43,7 @@
 #include <unistd.h>
 
 #define AGENT_VERSION "0.1.0"
-#define PROTOCOL_VERSION 2
+#define PROTOCOL_VERSION 3
 #define DEFAULT_PORT 1024
 #define MAX_CONNECTIONS 16
 #define MAX_PROCESSES 64
@@ -57,6 +58,10 @@
 #define MAX_GROUPS 64
 #define MAX_IMAGE_PATH 1023 /* lower and upper: three fit in one page of overlayfs options */
 #define MAX_OVERLAYS 64
+#define MIN_RENEW_ENTROPY 32  /* RENEW's entropy: at least a full 256-bit key for the kernel's RNG */
+#define MAX_RENEW_ENTROPY 512 /* and at most this much */
+#define MAX_HOSTNAME 64       /* HOST_NAME_MAX */
+_Static_assert(MAX_HOSTNAME == HOST_NAME_MAX, "RENEW's hostname limit is the kernel's");
 /* Where a child with a fresh upper mounts its own tmpfs, in its own mount namespace: only this
  * empty directory is ever seen outside it. */
 #define EXEC_SCRATCH "/run/flint/exec"
@@ -66,7 +71,7 @@
 enum {
     HELLO = 1, EXEC = 2, STARTED = 3, EXEC_FAILED = 4, STDIN_DATA = 5, STDIN_CLOSE = 6,
     STDOUT_DATA = 7, STDERR_DATA = 8, EXIT = 9, KILL = 10, PING = 11, PONG = 12,
-    POWEROFF = 13, ERROR = 14
+    POWEROFF = 13, ERROR = 14, RENEW = 15, RENEWED = 16, RENEW_FAILED = 17
 };
 
 struct buffer {
@@ -829,6 +834,143 @@ static void power_off(void) {
     exit(0);
 }
 
+/* ---- renewal after a restore ------------------------------------------------------------ */
+
+/*
+ * A hostname RENEW may set: 1 to 64 bytes of dot-separated labels of 1 to 63 letters, digits and
+ * '-', none starting or ending with '-' (RFC 1123; the host checks the same).
+ */
+static int hostname_ok(const char *name) {
+    if (strlen(name) > MAX_HOSTNAME) return 0;
+    for (const char *label = name;;) {
+        size_t length = strspn(label, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
+        if (!length || length > 63 || label[0] == '-' || label[length - 1] == '-') return 0;
+        if (!label[length]) return 1;
+        if (label[length] != '.') return 0;
+        label += length + 1;
+    }
+}
+
+/* One step of RENEW that failed (PROTOCOL.md, Renewal): its name, errno and what it did. */
+struct renew_failure {
+    int err;
+    const char *step;
+    char detail[128];
+};
+
+struct renew_result {
+    int count;
+    struct renew_failure failures[5];
+};
+
+static void renew_fail(struct renew_result *r, int err, const char *step, const char *format, ...) {
+    struct renew_failure *f = &r->failures[r->count++];
+    va_list args;
+    va_start(args, format);
+    f->err = err;
+    f->step = step;
+    vsnprintf(f->detail, sizeof f->detail, format, args);
+    va_end(args);
+}
+
+/* RENEWED when every step worked, else RENEW_FAILED: u32 count, then per failed step u32 errno,
+ * string step, string errno name, string "DETAIL: strerror". */
+static void send_renewal(struct connection *c, uint32_t id, const struct renew_result *r) {
+    if (!r->count) {
+        send_frame(c, RENEWED, id, NULL, 0);
+        return;
+    }
+    uint8_t payload[4 + 5 * (4 + 4 + 16 + 4 + 64 + 4 + 128 + 128)];
+    put_u32(payload, (uint32_t) r->count);
+    size_t n = 4;
+    for (int i = 0; i < r->count; i++) {
+        const struct renew_failure *f = &r->failures[i];
+        const char *name = strerrorname_np(f->err);
+        char errno_name[64], message[256];
+        snprintf(errno_name, sizeof errno_name, "%s", name ? name : "");
+        snprintf(message, sizeof message, "%s: %s", f->detail, strerror(f->err));
+        put_u32(payload + n, (uint32_t) f->err);
+        n += 4;
+        n += put_string(payload + n, f->step);
+        n += put_string(payload + n, errno_name);
+        n += put_string(payload + n, message);
+    }
+    send_frame(c, RENEW_FAILED, id, payload, n);
+}
+
+/* An ioctl on /dev/urandom, which takes the random driver's ioctls as /dev/random does. */
+static int random_ioctl(unsigned long request, void *argument) {
+    int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int result = ioctl(fd, request, argument);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return result;
+}
+
+/*
+ * RENEW payload (PROTOCOL.md): u64 seconds and u32 nanoseconds of the host's wall clock since
+ * the epoch, u32 length + 32 to 512 bytes of entropy, string hostname (empty: keep it). A guest
+ * restored from a snapshot has its clock, its RNG state and (for a clone) its name from the
+ * moment of the snapshot: every step is tried even when an earlier one failed, because a clone
+ * whose clock could not be set must still not share its RNG with its siblings.
+ */
+static void renew(struct connection *c, uint32_t id, const uint8_t *payload, size_t n) {
+    struct reader r = {payload, n, 0, ""};
+    struct renew_result result = {0};
+    uint64_t seconds = (uint64_t) read_u32(&r) << 32;
+    seconds |= read_u32(&r);
+    uint32_t nanoseconds = read_u32(&r);
+    uint32_t entropy_length = read_u32(&r);
+    const uint8_t *entropy = r.p;
+    if (!r.bad && (entropy_length < MIN_RENEW_ENTROPY || entropy_length > MAX_RENEW_ENTROPY)) {
+        r.bad = 1;
+        snprintf(r.limit, sizeof r.limit, "entropy of %u bytes is outside the limits of %d to %d bytes",
+                 entropy_length, MIN_RENEW_ENTROPY, MAX_RENEW_ENTROPY);
+    } else if (!r.bad && entropy_length > r.left) {
+        r.bad = 1;
+    } else if (!r.bad) {
+        r.p += entropy_length;
+        r.left -= entropy_length;
+    }
+    char *hostname = r.bad ? NULL : read_string(&r, MAX_HOSTNAME, "hostname");
+    if (r.bad || r.left) {
+        if (*r.limit) renew_fail(&result, E2BIG, "request", "%s", r.limit);
+        else renew_fail(&result, EINVAL, "request", "malformed RENEW request");
+    } else if (seconds > INT64_MAX || nanoseconds >= 1000000000) {
+        renew_fail(&result, EINVAL, "request", "wall clock %llu.%u is not a time", (unsigned long long) seconds,
+                   nanoseconds);
+    } else if (*hostname && !hostname_ok(hostname)) {
+        renew_fail(&result, EINVAL, "request", "hostname is not 1-64 bytes of dot-separated labels of letters, "
+                   "digits and '-'");
+    } else {
+        struct timespec wall = {.tv_sec = (time_t) seconds, .tv_nsec = nanoseconds};
+        if (clock_settime(CLOCK_REALTIME, &wall))
+            renew_fail(&result, errno, "clock", "set the clock to %llu.%09u", (unsigned long long) seconds, nanoseconds);
+        /* Credited in full (8 bits a byte): the host's bytes come from its own CSPRNG. */
+        struct rand_pool_info *pool = malloc(sizeof *pool + entropy_length);
+        if (!pool) {
+            renew_fail(&result, ENOMEM, "entropy", "allocate %u bytes", entropy_length);
+        } else {
+            pool->entropy_count = 8 * (int) entropy_length;
+            pool->buf_size = (int) entropy_length;
+            memcpy(pool->buf, entropy, entropy_length);
+            if (random_ioctl(RNDADDENTROPY, pool))
+                renew_fail(&result, errno, "entropy", "add %u bytes of entropy to /dev/urandom", entropy_length);
+            explicit_bzero(pool->buf, entropy_length);
+            free(pool);
+        }
+        /* Without this the kernel keeps handing out keys from its old state, the same in every
+         * clone, until its next scheduled reseed (minutes). Since Linux 4.17. */
+        if (random_ioctl(RNDRESEEDCRNG, NULL)) renew_fail(&result, errno, "reseed", "reseed the kernel's RNG");
+        if (*hostname && sethostname(hostname, strlen(hostname)))
+            renew_fail(&result, errno, "hostname", "set the hostname to %s", hostname);
+    }
+    free(hostname);
+    send_renewal(c, id, &result);
+}
+
 static void handle_frame(struct connection *c, int type, uint32_t id, const uint8_t *payload, size_t n) {
     struct process *p = find_process(c, id);
     switch (type) {
@@ -855,6 +997,9 @@ static void handle_frame(struct connection *c, int type, uint32_t id, const uint
     case POWEROFF:
         power_off();
         break;
+    case RENEW:
+        renew(c, id, payload, n);
+        break;
     default:
         send_error(c, ERROR, id, EINVAL, "unknown frame type");
         break;
@@ -869,7 +1014,10 @@ static void handle_input(struct connection *c) {
         return;
     }
     if (n < 0) return;
-    buffer_append(&c->in, chunk, (size_t) n);
+    if (buffer_append(&c->in, chunk, (size_t) n)) {
+        c->closing = 1;
+        return;
+    }
     while (c->in.length >= 9) {
         uint32_t length = get_u32(c->in.data);
         if (length > MAX_FRAME) {

@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /**
  * The host side of Flint's exec protocol over any byte channel (a vsock stream to a guest, a
@@ -19,18 +20,24 @@ import java.util.concurrent.atomic.AtomicInteger;
  * reader thread routes frames to them by id.
  */
 public final class AgentClient implements AutoCloseable {
-    public static final int PROTOCOL_VERSION = 2;
+    public static final int PROTOCOL_VERSION = 3;
     /** How long after its timeout a process may take to report its death before we give up on it. */
     static final Duration KILL_GRACE = Duration.ofSeconds(5);
     static final int SIGKILL = 9;
+    /** How long a ping or a renewal waits for the agent's answer. */
+    static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(10);
 
     private final ByteChannel channel;
     private final String agentVersion;
     private final Map<Integer, ExecHandle> processes = new ConcurrentHashMap<>();
-    private final Map<Integer, CompletableFuture<Long>> pings = new ConcurrentHashMap<>();
+    private final Map<Integer, Call> calls = new ConcurrentHashMap<>();
     private final AtomicInteger nextId = new AtomicInteger(1);
     private final Object writeLock = new Object();
     private volatile IOException failure;
+
+    /** A request (PING, RENEW) waiting for the agent's answer to its id. */
+    private record Call(int request, CompletableFuture<Frame> answer) {
+    }
 
     private AgentClient(ByteChannel channel, String agentVersion) {
         this.channel = channel;
@@ -142,19 +149,47 @@ public final class AgentClient implements AutoCloseable {
 
     /** Round trip of a PING to the agent. */
     public Duration ping() throws IOException, InterruptedException {
-        int id = nextId.getAndIncrement();
-        CompletableFuture<Long> pong = new CompletableFuture<>();
-        pings.put(id, pong);
         long start = System.nanoTime();
-        send(new Frame(Frame.PING, id, new byte[0]));
+        long arrived = call(Frame.PING, new byte[0], frame -> System.nanoTime());
+        return Duration.ofNanos(arrived - start);
+    }
+
+    /**
+     * Sets the guest's wall clock, mixes the entropy into its kernel's RNG and reseeds it, and
+     * renames it when the renewal has a hostname: what a guest restored from a snapshot needs
+     * before any user command runs (PROTOCOL.md, "Renewal"). Waits at most
+     * {@link #ANSWER_TIMEOUT} for the agent's answer.
+     *
+     * @throws RenewFailedException when a step failed in the guest (the others were done), naming each with its errno
+     * @throws IOException when the agent did not answer in time or the connection is gone
+     */
+    public void renew(Renewal renewal) throws IOException, InterruptedException {
+        call(Frame.RENEW, renewal.encode(), frame -> frame);
+    }
+
+    /**
+     * Sends a request frame under a new id and waits for its answer; {@code onAnswer} runs on
+     * the reader thread as the answer arrives (so a ping measures its arrival, not our wake-up).
+     */
+    private <T> T call(int request, byte[] payload, Function<Frame, T> onAnswer)
+            throws IOException, InterruptedException {
+        int id = nextId.getAndIncrement();
+        CompletableFuture<Frame> answer = new CompletableFuture<>();
+        CompletableFuture<T> result = answer.thenApply(onAnswer);
+        calls.put(id, new Call(request, answer));
         try {
-            return Duration.ofNanos(pong.get(10, TimeUnit.SECONDS) - start);
+            send(new Frame(request, id, payload));
+            return result.get(ANSWER_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof RenewFailedException failed) {
+                throw failed;
+            }
             throw new IOException(e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {
-            throw new IOException("the agent did not answer a ping within 10 s");
+            throw new IOException("the agent did not answer a " + Frame.name(request) + " within "
+                    + ANSWER_TIMEOUT.toSeconds() + " s");
         } finally {
-            pings.remove(id);
+            calls.remove(id);
         }
     }
 
@@ -181,10 +216,20 @@ public final class AgentClient implements AutoCloseable {
             while (true) {
                 Frame frame = Frame.read(channel);
                 frame.checkFromAgent();
-                if (frame.type() == Frame.PONG) {
-                    CompletableFuture<Long> pong = pings.get(frame.id());
-                    if (pong != null) {
-                        pong.complete(System.nanoTime());
+                int request = Frame.answers(frame.type());
+                if (request >= 0) {
+                    Call call = calls.get(frame.id());
+                    if (call != null && call.request() != request) {
+                        throw new ProtocolViolationException(Frame.name(frame.type()) + " frame for id " + frame.id()
+                                + ", which waits for the answer to a " + Frame.name(call.request()));
+                    }
+                    // Decoded here, so that a malformed one closes the connection like any violation.
+                    RenewFailedException failed = frame.type() == Frame.RENEW_FAILED
+                            ? RenewFailedException.decode(frame.payload()) : null;
+                    if (call != null && failed != null) {
+                        call.answer().completeExceptionally(failed);
+                    } else if (call != null) {
+                        call.answer().complete(frame);
                     }
                     continue;
                 }
@@ -208,25 +253,20 @@ public final class AgentClient implements AutoCloseable {
         }
     }
 
-    /** Ends every pending call (processes and pings) with {@code cause}; later calls fail with it too. */
+    /** Ends every pending call (processes, pings, renewals) with {@code cause}; later calls fail with it too. */
     private void failPending(Throwable cause) {
         failAll(cause instanceof IOException io ? io : new IOException(cause.getMessage(), cause));
     }
 
-    /** Sets the guest's clock, reseeds its RNG and renames it (after a restore); contract, implemented by the snapshot work. */
-    public void renew(Renewal renewal) throws IOException, InterruptedException {
-        throw new UnsupportedOperationException("renew: not yet implemented");
-    }
-
     /**
-     * Fails every pending call (processes waited on, pings) with {@code cause} at once, and every
+     * Fails every pending call (processes waited on, pings, renewals) with {@code cause} at once, and every
      * later one: for the host that learned the guest is gone (it crashed, its VM ended) before the
      * connection says so. The first failure a call sees is the one it keeps.
      */
     public void failAll(IOException cause) {
         failure = cause;
         processes.values().forEach(handle -> handle.connectionLost(cause));
-        pings.values().forEach(pong -> pong.completeExceptionally(cause));
+        calls.values().forEach(call -> call.answer().completeExceptionally(cause));
     }
 
     /** Closes the connection; processes still running in the guest are killed by the agent. */

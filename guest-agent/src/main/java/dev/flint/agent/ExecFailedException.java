@@ -29,25 +29,11 @@ public final class ExecFailedException extends IOException {
             throw new ProtocolViolationException("EXEC_FAILED payload of " + payload.length + " bytes, no errno");
         }
         int errno = in.getInt();
-        String step = string(in, "step");
-        String name = string(in, "errno name");
-        String path = string(in, "path");
+        String step = Frame.string(in, "EXEC_FAILED", "step");
+        String name = Frame.string(in, "EXEC_FAILED", "errno name");
+        String path = Frame.string(in, "EXEC_FAILED", "path");
         String message = new String(payload, in.position(), in.remaining(), StandardCharsets.UTF_8);
         return new ExecFailedException(new StartFailure(StartFailure.Step.of(step), errno, name, path), message);
-    }
-
-    private static String string(ByteBuffer in, String what) throws ProtocolViolationException {
-        if (in.remaining() < 4) {
-            throw new ProtocolViolationException("EXEC_FAILED payload ends before its " + what);
-        }
-        int length = in.getInt();
-        if (length < 0 || length > in.remaining()) {
-            throw new ProtocolViolationException("EXEC_FAILED " + what + " of " + Integer.toUnsignedString(length)
-                    + " bytes, more than the " + in.remaining() + " left in its payload");
-        }
-        String text = new String(in.array(), in.position(), length, StandardCharsets.UTF_8);
-        in.position(in.position() + length);
-        return text;
     }
 
     /** Which step failed, with its errno and path. */

@@ -22,8 +22,18 @@ public final class ExecLimits {
     public static final int MAX_GROUPS = 64;
     /** Bytes of an image root's lower or upper path (they go into overlayfs mount options). */
     public static final int MAX_IMAGE_PATH = 1023;
+    /** Bytes of entropy a {@link Renewal} carries, at least: a full 256-bit key for the guest's RNG. */
+    public static final int MIN_RENEW_ENTROPY = 32;
+    /** Bytes of entropy a {@link Renewal} carries, at most. */
+    public static final int MAX_RENEW_ENTROPY = 512;
+    /** Bytes of a hostname: the kernel's HOST_NAME_MAX. */
+    public static final int MAX_HOSTNAME = 64;
     /** What {@link AgentClient#exec} keeps of each of stdout and stderr by default: 64 MiB. */
     public static final int DEFAULT_MAX_OUTPUT = 64 << 20;
+
+    /** One RFC 1123 label, and a hostname of them: {@link #checkHostname}. */
+    private static final String LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+    private static final String HOSTNAME = LABEL + "(?:\\." + LABEL + ")*";
 
     private ExecLimits() {
     }
@@ -72,6 +82,26 @@ public final class ExecLimits {
         long bytes = utf8Length(workdir);
         if (bytes > MAX_WORKDIR) {
             throw new IllegalArgumentException("workdir is " + bytes + " bytes; the limit is " + MAX_WORKDIR + " (PATH_MAX)");
+        }
+    }
+
+    /** Between {@link #MIN_RENEW_ENTROPY} and {@link #MAX_RENEW_ENTROPY} bytes. */
+    public static void checkRenewEntropy(int bytes) {
+        if (bytes < MIN_RENEW_ENTROPY || bytes > MAX_RENEW_ENTROPY) {
+            throw new IllegalArgumentException("a renewal carries " + MIN_RENEW_ENTROPY + " to " + MAX_RENEW_ENTROPY
+                    + " bytes of entropy, got " + bytes);
+        }
+    }
+
+    /**
+     * A hostname the agent sets (RFC 1123): at most {@link #MAX_HOSTNAME} bytes of dot-separated
+     * labels, each 1 to 63 ASCII letters, digits or '-', not starting or ending with '-'.
+     */
+    public static void checkHostname(String hostname) {
+        if (hostname.length() > MAX_HOSTNAME || !hostname.matches(HOSTNAME)) {
+            throw new IllegalArgumentException("hostname must be at most " + MAX_HOSTNAME + " bytes of dot-separated"
+                    + " labels of 1-63 letters, digits or '-' (not at either end of a label), got '"
+                    + abbreviated(hostname) + "'");
         }
     }
 

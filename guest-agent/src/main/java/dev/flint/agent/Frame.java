@@ -4,6 +4,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
+import java.nio.charset.StandardCharsets;
 
 /**
  * One protocol frame: {@code u32 payload length, u8 type, u32 process id, payload}, big-endian
@@ -28,6 +29,9 @@ public record Frame(int type, int id, byte[] payload) {
     public static final int PONG = 12;
     public static final int POWEROFF = 13;
     public static final int ERROR = 14;
+    public static final int RENEW = 15;
+    public static final int RENEWED = 16;
+    public static final int RENEW_FAILED = 17;
 
     public Frame {
         if (payload.length > MAX_PAYLOAD) {
@@ -46,6 +50,8 @@ public record Frame(int type, int id, byte[] payload) {
             case EXEC_FAILED -> payload.length >= 16 ? null : "at least 16";
             case EXIT -> payload.length == 8 ? null : "8";
             case ERROR -> payload.length >= 4 ? null : "at least 4";
+            case RENEWED -> payload.length == 0 ? null : "0";
+            case RENEW_FAILED -> payload.length >= 4 ? null : "at least 4";
             case STDOUT, STDERR, PONG -> null;
             default -> throw new ProtocolViolationException("a frame of type " + type + " (for id " + id
                     + "), which the agent never sends");
@@ -56,9 +62,23 @@ public record Frame(int type, int id, byte[] payload) {
         }
     }
 
-    private static String name(int type) {
+    /** The request a frame from the agent answers (PING for PONG, RENEW for RENEWED...), else -1. */
+    static int answers(int type) {
+        return switch (type) {
+            case PONG -> PING;
+            case RENEWED, RENEW_FAILED -> RENEW;
+            default -> -1;
+        };
+    }
+
+    static String name(int type) {
         return switch (type) {
             case HELLO -> "HELLO";
+            case PING -> "PING";
+            case PONG -> "PONG";
+            case RENEW -> "RENEW";
+            case RENEWED -> "RENEWED";
+            case RENEW_FAILED -> "RENEW_FAILED";
             case STARTED -> "STARTED";
             case EXEC_FAILED -> "EXEC_FAILED";
             case EXIT -> "EXIT";
@@ -72,6 +92,24 @@ public record Frame(int type, int id, byte[] payload) {
         ByteBuffer buffer = ByteBuffer.allocate(HEADER + payload.length);
         buffer.putInt(payload.length).put((byte) type).putInt(id).put(payload);
         return buffer.flip();
+    }
+
+    /**
+     * A {@code u32 length + UTF-8} string in a payload from the agent, for {@code field} of
+     * frame type {@code frame}; a length running past the payload is a protocol violation.
+     */
+    static String string(ByteBuffer in, String frame, String field) throws ProtocolViolationException {
+        if (in.remaining() < 4) {
+            throw new ProtocolViolationException(frame + " payload ends before its " + field);
+        }
+        int length = in.getInt();
+        if (length < 0 || length > in.remaining()) {
+            throw new ProtocolViolationException(frame + " " + field + " of " + Integer.toUnsignedString(length)
+                    + " bytes, more than the " + in.remaining() + " left in its payload");
+        }
+        String text = new String(in.array(), in.arrayOffset() + in.position(), length, StandardCharsets.UTF_8);
+        in.position(in.position() + length);
+        return text;
     }
 
     /** Reads one whole frame; {@link EOFException} when the stream ends between frames. */

@@ -166,6 +166,87 @@ class AgentClientTest {
         assertEquals(0, next.get(10, TimeUnit.SECONDS).exitCode());
     }
 
+    private CompletableFuture<Void> renewInBackground(Renewal renewal) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                client.renew(renewal);
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+    }
+
+    @Test
+    void renewSendsOneRenewFrameAndReturnsOnRenewed() throws Exception {
+        Renewal renewal = Renewal.now(java.util.Optional.of("clone-1"));
+        CompletableFuture<Void> call = renewInBackground(renewal);
+        Frame renew = agentReceives();
+        assertEquals(Frame.RENEW, renew.type());
+        assertArrayEquals(renewal.encode(), renew.payload());
+        agentSends(new Frame(Frame.RENEWED, renew.id() + 1, new byte[0]));   // nobody's: ignored
+        assertFalse(call.isDone());
+        agentSends(new Frame(Frame.RENEWED, renew.id(), new byte[0]));
+        call.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void renewFailedNamesEachStepAndTheClientStaysUsable() throws Exception {
+        CompletableFuture<Void> call = renewInBackground(Renewal.now(java.util.Optional.empty()));
+        Frame renew = agentReceives();
+        agentSends(new Frame(Frame.RENEW_FAILED, renew.id(), RenewalTest.renewFailed(
+                1, "clock", "EPERM", "set the clock to 1.000000000: Operation not permitted")));
+        var failed = assertInstanceOf(RenewFailedException.class, failureOf(call));
+        assertEquals(RenewFailedException.Step.CLOCK, failed.failures().getFirst().step());
+        assertTrue(failed.getMessage().endsWith("clock: set the clock to 1.000000000: Operation not permitted"
+                + " (EPERM, errno 1)"), failed.getMessage());
+        CompletableFuture<Void> next = renewInBackground(Renewal.now(java.util.Optional.empty()));
+        agentSends(new Frame(Frame.RENEWED, agentReceives().id(), new byte[0]));
+        next.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aMalformedRenewAnswerIsAViolationThatEndsTheConnection() throws Exception {
+        CompletableFuture<Void> renew = renewInBackground(Renewal.now(java.util.Optional.empty()));
+        Frame sent = agentReceives();
+        CompletableFuture<ProcessResult> exec = execInBackground(1024);
+        agentReceives();
+        agentSends(new Frame(Frame.RENEW_FAILED, sent.id(), ByteBuffer.allocate(8).putInt(1).putInt(7).array()));
+        Throwable cause = failureOf(renew);
+        assertTrue(cause.getMessage().contains("protocol violation from the agent: RENEW_FAILED payload ends before its step"),
+                cause.getMessage());
+        assertInstanceOf(ProtocolViolationException.class, failureOf(exec), "every pending call ends");
+    }
+
+    @Test
+    void anAnswerOfTheWrongKindIsAViolation() throws Exception {
+        CompletableFuture<Void> renew = renewInBackground(Renewal.now(java.util.Optional.empty()));
+        agentSends(new Frame(Frame.PONG, agentReceives().id(), new byte[0]));
+        assertTrue(failureOf(renew).getMessage().contains("PONG frame for id 1, which waits for the answer to a RENEW"));
+        CompletableFuture<Void> again = CompletableFuture.runAsync(() -> {
+            try {
+                client.renew(Renewal.now(java.util.Optional.empty()));
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        assertTrue(failureOf(again).getMessage().contains("the agent connection is gone"));
+    }
+
+    @Test
+    void aRenewedWithAPayloadIsAViolation() throws Exception {
+        CompletableFuture<Void> renew = renewInBackground(Renewal.now(java.util.Optional.empty()));
+        agentSends(new Frame(Frame.RENEWED, agentReceives().id(), new byte[1]));
+        assertTrue(failureOf(renew).getMessage().contains("RENEWED frame for id 1 with a payload of 1 bytes; it has 0"));
+    }
+
+    @Test
+    void aRenewPendingWhenTheConnectionEndsFailsAtOnce() throws Exception {
+        CompletableFuture<Void> renew = renewInBackground(Renewal.now(java.util.Optional.empty()));
+        agentReceives();
+        toHost.sink().close();
+        assertInstanceOf(IOException.class, failureOf(renew));
+    }
+
     @Test
     void collectedOutputStopsAtTheCapAndSaysSo() throws Exception {
         CompletableFuture<ProcessResult> call = execInBackground(1000);

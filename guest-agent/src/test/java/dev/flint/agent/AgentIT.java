@@ -17,7 +17,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -60,25 +62,43 @@ class AgentIT {
 
     /** Starts the agent through {@code sh -c "SETUP exec agent ..."}, SETUP being e.g. a ulimit. */
     private void startAgent(String setup) throws Exception {
+        startAgent(setup, "");
+    }
+
+    /**
+     * Starts the agent through {@code sh -c "SETUP exec LAUNCHER agent ..."}, LAUNCHER being a
+     * program that execs the agent in the same process (unshare).
+     */
+    private void startAgent(String setup, String launcher) throws Exception {
         Path binary = buildAgent();
         Path socket = dir.resolve("agent.sock");
         Files.deleteIfExists(socket);
-        agent = new ProcessBuilder("sh", "-c", setup + " exec \"$0\" --listen \"unix:$1\"", binary.toString(),
-                socket.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile()).start();
+        agent = new ProcessBuilder("sh", "-c", setup + " exec " + launcher + " \"$0\" --listen \"unix:$1\"",
+                binary.toString(), socket.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile()).start();
         // The socket file appears at bind, a moment before the agent listens: retry a refused connect.
         for (int attempt = 0; ; attempt++) {
-            SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
             try {
-                channel.connect(UnixDomainSocketAddress.of(socket));
-                client = AgentClient.connect(channel, Duration.ofSeconds(5));
+                client = connectAgain();
                 return;
             } catch (java.net.SocketException e) {
-                channel.close();
                 if (attempt == 200) {
                     throw e;
                 }
                 Thread.sleep(10);
             }
+        }
+    }
+
+    /** A new connection to the running agent. */
+    private AgentClient connectAgain() throws IOException {
+        SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            channel.connect(UnixDomainSocketAddress.of(dir.resolve("agent.sock")));
+            return AgentClient.connect(channel, Duration.ofSeconds(5));
+        } catch (IOException e) {
+            channel.close();
+            throw e;
         }
     }
 
@@ -156,13 +176,13 @@ class AgentIT {
         String huge = "x".repeat(ExecLimits.MAX_STRING + 1);
         assertThrows(IllegalArgumentException.class, () -> ExecRequest.builder(List.of("echo", huge)));
         ExecRequest unchecked = new ExecRequest(List.of("echo", huge), java.util.Map.of("PATH", "/usr/bin:/bin"), "/",
-                0, 0, java.util.Optional.empty(), java.util.Optional.empty());
+                0, 0, Optional.empty(), Optional.empty());
         var e = assertThrows(ExecFailedException.class, () -> client.exec(unchecked));
         assertStartFailure(e, StartFailure.Step.REQUEST, 7, "E2BIG", "");
         assertTrue(e.getMessage().contains("argv[1] of 131072 bytes is over the limit of 131071"), e.getMessage());
         var tooMany = new ExecRequest(List.of("true"), java.util.stream.IntStream.range(0, 5000).boxed()
                 .collect(java.util.stream.Collectors.toMap(i -> "V" + i, i -> "1")), "/", 0, 0,
-                java.util.Optional.empty(), java.util.Optional.empty());
+                Optional.empty(), Optional.empty());
         var many = assertThrows(ExecFailedException.class, () -> client.exec(tooMany));
         assertTrue(many.getMessage().contains("5000 env entries are over the limit of 4096"), many.getMessage());
         assertEquals("next\n", run("echo", "next").stdoutText(), "the connection stays usable");
@@ -496,6 +516,203 @@ class AgentIT {
             Frame reply = Frame.read(raw);
             assertEquals(Frame.EXEC_FAILED, reply.type());
             assertEquals(22, java.nio.ByteBuffer.wrap(reply.payload()).getInt());
+        }
+    }
+
+    /**
+     * The agent in a UTS namespace of its own, so that sethostname renames only it, and without
+     * {@code capabilities} ("-sys_time"): the tests run as root, and an agent with CAP_SYS_TIME
+     * would set this host's clock. CAP_SYS_ADMIN kept, its RNG ioctls mix 64 random bytes into
+     * this host's pool and reseed it, which does no harm.
+     */
+    private void startAgentWithout(String capabilities) throws Exception {
+        Process probe;
+        try {
+            probe = new ProcessBuilder("unshare", "--uts", "setpriv", "--bounding-set", capabilities, "true")
+                    .redirectErrorStream(true).start();
+        } catch (IOException e) {
+            probe = null;
+        }
+        assumeTrue(probe != null && probe.waitFor() == 0, "needs root, unshare --uts and setpriv (util-linux)");
+        stopAgent();
+        startAgent("", "unshare --uts setpriv --bounding-set " + capabilities);
+    }
+
+    private static void assertRenewFailure(RenewFailedException.Failure failure, RenewFailedException.Step step,
+                                           String messageStart) {
+        assertEquals(step, failure.step(), failure.toString());
+        assertEquals(1, failure.errno(), failure.toString());
+        assertEquals("EPERM", failure.errnoName());
+        assertTrue(failure.message().startsWith(messageStart) && failure.message().endsWith(": Operation not permitted"),
+                failure.message());
+    }
+
+    private static String clockMessage(Renewal renewal) {
+        return "set the clock to " + renewal.wallClock().getEpochSecond() + "."
+                + String.format("%09d", renewal.wallClock().getNano());
+    }
+
+    @Test
+    void renewAddsEntropyReseedsAndRenamesWhereOnlyTheClockIsNotAllowed() throws Exception {
+        startAgentWithout("-sys_time");
+        String hostsName = hostsName();
+        Renewal renewal = Renewal.now(Optional.of("renewed-clone"));
+        var e = assertThrows(RenewFailedException.class, () -> client.renew(renewal));
+        assertEquals(1, e.failures().size(), "entropy, reseed and hostname worked: " + e.getMessage());
+        assertRenewFailure(e.failures().getFirst(), RenewFailedException.Step.CLOCK, clockMessage(renewal));
+        assertEquals("the guest's agent could not renew it: clock: " + clockMessage(renewal)
+                + ": Operation not permitted (EPERM, errno 1)", e.getMessage());
+        assertEquals("renewed-clone\n", run("cat", "/proc/sys/kernel/hostname").stdoutText(),
+                "later processes see the new name");
+        assertEquals(hostsName, hostsName(), "only the agent's namespace was renamed");
+
+        var kept = assertThrows(RenewFailedException.class, () -> client.renew(Renewal.now(Optional.empty())));
+        assertEquals(List.of(RenewFailedException.Step.CLOCK), kept.failures().stream()
+                .map(RenewFailedException.Failure::step).toList());
+        assertEquals("renewed-clone\n", run("cat", "/proc/sys/kernel/hostname").stdoutText(), "no hostname: kept");
+    }
+
+    @Test
+    void renewTriesEveryStepAndNamesEachThatFailedWithItsErrno() throws Exception {
+        startAgentWithout("-sys_time,-sys_admin");
+        Renewal renewal = Renewal.now(Optional.of("not-allowed"));
+        var e = assertThrows(RenewFailedException.class, () -> client.renew(renewal));
+        assertEquals(4, e.failures().size(), e.getMessage());
+        assertRenewFailure(e.failures().get(0), RenewFailedException.Step.CLOCK, clockMessage(renewal));
+        assertRenewFailure(e.failures().get(1), RenewFailedException.Step.ENTROPY, "add 64 bytes of entropy to /dev/urandom");
+        assertRenewFailure(e.failures().get(2), RenewFailedException.Step.RESEED, "reseed the kernel's RNG");
+        assertRenewFailure(e.failures().get(3), RenewFailedException.Step.HOSTNAME, "set the hostname to not-allowed");
+        assertTrue(e.getMessage().contains("(EPERM, errno 1); entropy: add 64 bytes"), e.getMessage());
+        assertEquals("after\n", run("echo", "after").stdoutText(), "the connection goes on");
+    }
+
+    /** A RENEW the host's checks would refuse, as raw bytes: nothing is done, the connection goes on. */
+    @Test
+    void theAgentRefusesARenewOverItsLimitsWithoutTryingAnyStep() throws Exception {
+        startAgentWithout("-sys_time");
+        byte[] good = new Renewal(java.time.Instant.ofEpochSecond(1_800_000_000L, 5), new byte[32],
+                Optional.of("good")).encode();
+        byte[] tooMuch = java.nio.ByteBuffer.allocate(8 + 4 + 4 + 513 + 4).putLong(1_800_000_000L).putInt(0)
+                .putInt(513).put(new byte[513]).putInt(0).array();
+        byte[] badName = good.clone();
+        badName[badName.length - 2] = '_';                                   // "go_d"
+        byte[] badNanos = good.clone();
+        java.nio.ByteBuffer.wrap(badNanos).putInt(8, 1_000_000_000);
+        byte[] trailing = java.util.Arrays.copyOf(good, good.length + 1);
+        byte[] hugeLength = java.util.Arrays.copyOf(good, 16);
+        java.nio.ByteBuffer.wrap(hugeLength).putInt(12, 64);                  // more entropy than the payload holds
+        try (SocketChannel raw = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            raw.connect(UnixDomainSocketAddress.of(dir.resolve("agent.sock")));
+            Frame hello = Frame.read(raw);
+            assertEquals(Frame.HELLO, hello.type());
+            assertEquals(3, java.nio.ByteBuffer.wrap(hello.payload()).getShort(), "protocol 3 has RENEW");
+            assertRefused(raw, tooMuch, 7, "entropy of 513 bytes is outside the limits of 32 to 512 bytes");
+            assertRefused(raw, badName, 22, "hostname is not 1-64 bytes of dot-separated labels");
+            assertRefused(raw, badNanos, 22, "wall clock 1800000000.1000000000 is not a time");
+            assertRefused(raw, trailing, 22, "malformed RENEW request");
+            assertRefused(raw, hugeLength, 22, "malformed RENEW request");
+        }
+        assertEquals(hostsName(), run("cat", "/proc/sys/kernel/hostname").stdoutText(), "no step was tried");
+    }
+
+    private static String hostsName() throws IOException {
+        return Files.readString(Path.of("/proc/sys/kernel/hostname"));
+    }
+
+    private static void assertRefused(SocketChannel raw, byte[] payload, int errno, String messageStart) throws Exception {
+        raw.write(new Frame(Frame.RENEW, 9, payload).encode());
+        Frame reply = Frame.read(raw);
+        assertEquals(Frame.RENEW_FAILED, reply.type());
+        assertEquals(9, reply.id());
+        reply.checkFromAgent();
+        RenewFailedException.Failure failure = RenewFailedException.decode(reply.payload()).failures().getFirst();
+        assertEquals(1, RenewFailedException.decode(reply.payload()).failures().size());
+        assertEquals(RenewFailedException.Step.REQUEST, failure.step());
+        assertEquals(errno, failure.errno(), failure.toString());
+        assertTrue(failure.message().startsWith(messageStart), failure.message());
+    }
+
+    /**
+     * Starts a shell printing on {@code on} and waits until its output flows; its pid. It ignores
+     * SIGPIPE and goes on when its output is gone: only the agent's kill ends it.
+     */
+    private static long streaming(AgentClient on) throws Exception {
+        CountDownLatch flowing = new CountDownLatch(16);
+        ExecHandle yes = on.start(ExecRequest.builder(List.of("sh", "-c",
+                        "trap '' PIPE; while :; do echo output nobody reads || sleep 0.01; done"))
+                .env("PATH", "/usr/bin:/bin").build(), new OutputListener() {
+                    @Override
+                    public void stdout(byte[] chunk) {
+                        flowing.countDown();
+                    }
+
+                    @Override
+                    public void stderr(byte[] chunk) {
+                    }
+                });
+        assertTrue(flowing.await(10, TimeUnit.SECONDS), "yes printed");
+        return yes.pid();
+    }
+
+    /**
+     * What a vsock transport reset (a restored guest) does to the agent: every connection dies
+     * under it while its processes print. Closing our side with their output unread makes the
+     * agent's reads fail with ECONNRESET and its writes with EPIPE. Each connection's processes
+     * are killed (no host can reattach to them), the agent goes on, and every slot is free again.
+     */
+    @Test
+    void afterEveryConnectionDiesMidExecTheAgentServesAsManyNewOnesAndRenews() throws Exception {
+        startAgentWithout("-sys_time");
+        List<AgentClient> clients = new ArrayList<>(List.of(client));
+        for (int i = 1; i < 16; i++) {
+            clients.add(connectAgain());
+        }
+        List<Long> pids = new ArrayList<>();
+        for (AgentClient each : clients) {
+            pids.add(streaming(each));
+        }
+        clients.forEach(AgentClient::close);
+        for (long pid : pids) {
+            assertGone(pid);
+        }
+        List<AgentClient> after = new ArrayList<>();
+        try {
+            for (int i = 0; i < 16; i++) {
+                after.add(connectAgain());   // a slot still held by a dead connection would refuse the 16th
+            }
+            for (AgentClient each : after) {
+                assertEquals("again\n", each.exec(ExecRequest.builder(List.of("echo", "again"))
+                        .env("PATH", "/usr/bin:/bin").build()).stdoutText());
+            }
+            client = after.getLast();
+            var e = assertThrows(RenewFailedException.class, () -> client.renew(Renewal.now(Optional.of("after-reset"))));
+            assertEquals(RenewFailedException.Step.CLOCK, e.failures().getFirst().step());
+            assertEquals("after-reset\n", run("cat", "/proc/sys/kernel/hostname").stdoutText());
+        } finally {
+            after.forEach(AgentClient::close);
+        }
+    }
+
+    @Test
+    void aConnectionClosedWhileItsProcessPrintsLeavesTheOthersRunning() throws Exception {
+        AgentClient other = connectAgain();
+        try {
+            CompletableFuture<ProcessResult> survivor = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return other.exec(ExecRequest.builder(List.of("sh", "-c", "sleep 1; echo survived"))
+                            .env("PATH", "/usr/bin:/bin").build());
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            long pid = streaming(client);
+            client.close();
+            assertGone(pid);
+            assertEquals("survived\n", survivor.get(10, TimeUnit.SECONDS).stdoutText());
+            assertEquals("still\n", other.exec(ExecRequest.builder(List.of("echo", "still")).env("PATH", "/usr/bin:/bin")
+                    .build()).stdoutText());
+        } finally {
+            other.close();
         }
     }
 

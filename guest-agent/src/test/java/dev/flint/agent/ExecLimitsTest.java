@@ -20,7 +20,7 @@ class ExecLimitsTest {
     void theAgentsDefinesAreTheseLimits() throws Exception {
         String source = Files.readString(Path.of(System.getProperty("flint.agent.source", "src/main/c/flint-agent.c")));
         Map<String, Integer> defines = new LinkedHashMap<>();
-        Matcher define = Pattern.compile("(?m)^#define (MAX_\\w+) (\\d+)").matcher(source);
+        Matcher define = Pattern.compile("(?m)^#define (M(?:AX|IN)_\\w+) (\\d+)").matcher(source);
         while (define.find()) {
             defines.put(define.group(1), Integer.parseInt(define.group(2)));
         }
@@ -31,6 +31,10 @@ class ExecLimitsTest {
         assertEquals(ExecLimits.MAX_WORKDIR, defines.get("MAX_WORKDIR"));
         assertEquals(ExecLimits.MAX_GROUPS, defines.get("MAX_GROUPS"));
         assertEquals(ExecLimits.MAX_IMAGE_PATH, defines.get("MAX_IMAGE_PATH"));
+        assertEquals(ExecLimits.MIN_RENEW_ENTROPY, defines.get("MIN_RENEW_ENTROPY"));
+        assertEquals(ExecLimits.MAX_RENEW_ENTROPY, defines.get("MAX_RENEW_ENTROPY"));
+        assertEquals(ExecLimits.MAX_HOSTNAME, defines.get("MAX_HOSTNAME"));
+        assertEquals(AgentClient.PROTOCOL_VERSION, Integer.parseInt(source.replaceAll("(?s).*\n#define PROTOCOL_VERSION (\\d+)\n.*", "$1")));
     }
 
     private static String refused(Runnable build) {
