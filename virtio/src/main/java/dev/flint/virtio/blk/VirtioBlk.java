@@ -2,6 +2,9 @@ package dev.flint.virtio.blk;
 
 import dev.flint.virtio.RequestQueueDevice;
 import dev.flint.virtio.queue.DescriptorChain;
+import dev.flint.vmm.snapshot.SnapshotException;
+import dev.flint.vmm.snapshot.StateInput;
+import dev.flint.vmm.snapshot.StateOutput;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -12,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Logger;
@@ -150,6 +154,30 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
     @Override
     public int deviceId() {
         return DEVICE_ID;
+    }
+
+    @Override
+    public void saveState(StateOutput out) {
+        new VirtioBlkState(sectors, readOnly, id).write(out);
+    }
+
+    /** Refuses a disk that is not the one the guest knew: another size, read-only flag or id. */
+    @Override
+    public void restoreState(StateInput in) throws SnapshotException {
+        VirtioBlkState saved = VirtioBlkState.read(in);
+        String disk = "disk '" + new String(id, StandardCharsets.US_ASCII) + "'";
+        if (saved.capacitySectors() != sectors) {
+            throw new SnapshotException(disk + " changed size since the snapshot: it had " + saved.capacitySectors()
+                    + " sectors, its image now has " + sectors + "; restore with the image as it was at the snapshot");
+        }
+        if (saved.readOnly() != readOnly) {
+            throw new SnapshotException(disk + " was " + (saved.readOnly() ? "read-only" : "writable")
+                    + " at the snapshot; attach it the same way to restore");
+        }
+        if (!Arrays.equals(saved.id(), id)) {
+            throw new SnapshotException(disk + " had the id '" + new String(saved.id(), StandardCharsets.US_ASCII)
+                    + "' at the snapshot; attach the disks in the same order with the same ids");
+        }
     }
 
     @Override
