@@ -145,6 +145,21 @@ class ImageShareSnapshotTest {
     }
 
     @Test
+    void theShareStateRoundTripsAndBoundsItsCounts() throws SnapshotException {
+        ImageShareState state = new ImageShareState(List.of(new ImageShareState.Tree(3, "alpine")),
+                List.of(new ImageShareState.Handle(7, ROOT, true)), 9);
+        StateOutput out = new StateOutput();
+        state.write(out);
+        StateInput in = new StateInput(out.toByteArray(), "image share");
+        assertEquals(state, ImageShareState.read(in));
+        in.expectEnd();
+        StateOutput tooMany = new StateOutput().writeInt(0).writeInt(ImageHandles.MAX_OPEN + 1);
+        assertThrows(SnapshotException.class, () -> ImageShareState.read(new StateInput(tooMany.toByteArray(), "image share")));
+        StateOutput badIndex = new StateOutput().writeInt(1).writeInt(0);
+        assertThrows(SnapshotException.class, () -> ImageShareState.read(new StateInput(badIndex.toByteArray(), "image share")));
+    }
+
+    @Test
     void corruptHandlesAreRefused() throws SnapshotException {
         List<ImageShareState.Tree> trees = List.of(new ImageShareState.Tree(1, "other"), new ImageShareState.Tree(2, "alpine"));
         ImageTreeFs restored = VirtioFs.forImages("flint-images");
