@@ -2,6 +2,9 @@ package dev.flint.virtio;
 
 import dev.flint.virtio.queue.Virtqueue;
 import dev.flint.vmm.devices.DeviceContext;
+import dev.flint.vmm.snapshot.SnapshotException;
+import dev.flint.vmm.snapshot.StateInput;
+import dev.flint.vmm.snapshot.StateOutput;
 import dev.flint.vmm.sys.ErrnoException;
 
 import java.lang.foreign.MemorySegment;
@@ -55,6 +58,34 @@ public interface VirtioDevice {
 
     /** Called once when the device is attached to a VM, for devices with host-side work to schedule on the event loop. */
     default void attached(DeviceContext context) throws ErrnoException {
+    }
+
+    /**
+     * Writes the device's own state for a snapshot (what its transport does not hold: config,
+     * identity), with the vCPUs parked and the event loop quiet. By default a device cannot be
+     * snapshotted.
+     */
+    default void saveState(StateOutput out) throws SnapshotException {
+        throw new SnapshotException("virtio device " + deviceId() + " cannot be saved in a snapshot");
+    }
+
+    /**
+     * Takes what {@link #saveState} wrote, in a new device whose transport has restored its queues
+     * (so {@link #activate} already ran if the driver had activated the device), before any vCPU
+     * runs; the transport then notifies every queue once. A state that does not fit this device
+     * (another disk size, MAC, CID) is refused with a message saying what differs.
+     */
+    default void restoreState(StateInput in) throws SnapshotException {
+        throw new SnapshotException("virtio device " + deviceId() + " cannot be restored from a snapshot");
+    }
+
+    /**
+     * How many chains the device has popped from queue {@code index} and holds without returning
+     * them (an rx buffer waiting for data): the most recent ones it popped. A snapshot gives them
+     * back to the ring, so that the restored device takes them again.
+     */
+    default int heldChains(int index) {
+        return 0;
     }
 
     /** How a device tells the driver something happened. */

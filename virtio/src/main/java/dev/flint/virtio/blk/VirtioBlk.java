@@ -2,6 +2,9 @@ package dev.flint.virtio.blk;
 
 import dev.flint.virtio.RequestQueueDevice;
 import dev.flint.virtio.queue.DescriptorChain;
+import dev.flint.vmm.snapshot.SnapshotException;
+import dev.flint.vmm.snapshot.StateInput;
+import dev.flint.vmm.snapshot.StateOutput;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -10,6 +13,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Logger;
@@ -149,6 +153,30 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
     }
 
     @Override
+    public void saveState(StateOutput out) {
+        new VirtioBlkState(sectors, readOnly, id).write(out);
+    }
+
+    /** Refuses a disk that is not the one the guest knew: another size, read-only flag or id. */
+    @Override
+    public void restoreState(StateInput in) throws SnapshotException {
+        VirtioBlkState saved = VirtioBlkState.read(in);
+        String disk = "disk '" + new String(id, StandardCharsets.US_ASCII) + "'";
+        if (saved.capacitySectors() != sectors) {
+            throw new SnapshotException(disk + " changed size since the snapshot: it had " + saved.capacitySectors()
+                    + " sectors, its image now has " + sectors + "; restore with the image as it was at the snapshot");
+        }
+        if (saved.readOnly() != readOnly) {
+            throw new SnapshotException(disk + " was " + (saved.readOnly() ? "read-only" : "writable")
+                    + " at the snapshot; attach it the same way to restore");
+        }
+        if (!Arrays.equals(saved.id(), id)) {
+            throw new SnapshotException(disk + " had the id '" + new String(saved.id(), StandardCharsets.US_ASCII)
+                    + "' at the snapshot; attach the disks in the same order with the same ids");
+        }
+    }
+
+    @Override
     public long features() {
         return F_VERSION_1 | F_SEG_MAX | F_FLUSH | (readOnly ? F_RO : F_DISCARD | F_WRITE_ZEROES);
     }
@@ -257,7 +285,7 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
         if (in.isEmpty() || Integer.toUnsignedLong(in.get(0).length()) < ID_BYTES) {
             return S_IOERR;
         }
-        MemorySegment.copy(java.util.Arrays.copyOf(id, ID_BYTES), 0, chain.segment(in.get(0)), JAVA_BYTE, 0, ID_BYTES);
+        MemorySegment.copy(Arrays.copyOf(id, ID_BYTES), 0, chain.segment(in.get(0)), JAVA_BYTE, 0, ID_BYTES);
         written[0] = ID_BYTES;
         return S_OK;
     }

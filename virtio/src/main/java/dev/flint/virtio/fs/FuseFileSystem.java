@@ -1,5 +1,8 @@
 package dev.flint.virtio.fs;
 
+import dev.flint.vmm.snapshot.SnapshotException;
+import dev.flint.vmm.snapshot.StateInput;
+import dev.flint.vmm.snapshot.StateOutput;
 import dev.flint.vmm.sys.ErrnoException;
 
 /**
@@ -27,4 +30,10 @@ interface FuseFileSystem extends AutoCloseable {
     /** Releases what the file system holds on the host. */
     @Override
     void close();
+
+    /** Writes the node ids and handles the guest holds, for a snapshot. */
+    void saveState(StateOutput out) throws SnapshotException;
+
+    /** Takes what {@link #saveState} wrote, in a new file system, before the guest runs. */
+    void restoreState(StateInput in) throws SnapshotException;
 }

@@ -1,6 +1,9 @@
 package dev.flint.virtio.fs;
 
 import dev.flint.virtio.queue.DescriptorChain;
+import dev.flint.vmm.snapshot.SnapshotException;
+import dev.flint.vmm.snapshot.StateInput;
+import dev.flint.vmm.snapshot.StateOutput;
 import dev.flint.vmm.sys.ErrnoException;
 
 import java.util.logging.Level;
@@ -89,6 +92,17 @@ final class FuseServer implements AutoCloseable {
     void reset() {
         fileSystem.forgetAll();
         session.destroy();
+    }
+
+    /** The FUSE session, then the file system's node ids and handles. */
+    void saveState(StateOutput out) throws SnapshotException {
+        fileSystem.saveState(out);
+        session.write(out);
+    }
+
+    void restoreState(StateInput in) throws SnapshotException {
+        fileSystem.restoreState(in);
+        session.restore(in);
     }
 
     /** Closes what the file system holds open on the host. */

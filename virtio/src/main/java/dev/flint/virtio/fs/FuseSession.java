@@ -1,5 +1,8 @@
 package dev.flint.virtio.fs;
 
+import dev.flint.vmm.snapshot.SnapshotException;
+import dev.flint.vmm.snapshot.StateInput;
+import dev.flint.vmm.snapshot.StateOutput;
 import dev.flint.vmm.sys.ErrnoException;
 
 import java.nio.ByteBuffer;
@@ -68,6 +71,26 @@ final class FuseSession {
                 .putShort(28, (short) MAX_PAGES_COUNT);
         reply.payload("FUSE_INIT", out.array());
         initialized = true;
+    }
+
+    /**
+     * Whether INIT ran, and the largest write it announced: what a snapshot saves (the rest of
+     * the INIT reply is derived from the guest's INIT and fixed by this server, which the guest
+     * keeps).
+     */
+    void write(StateOutput out) {
+        out.writeBoolean(initialized).writeInt(MAX_WRITE);
+    }
+
+    /** Takes a saved session; refuses one whose guest was promised another max_write. */
+    void restore(StateInput in) throws SnapshotException {
+        boolean wasInitialized = in.readBoolean();
+        int maxWrite = in.readInt();
+        if (wasInitialized && maxWrite != MAX_WRITE) {
+            throw new SnapshotException("the guest's FUSE session was set up with max_write " + maxWrite
+                    + ", this Flint serves " + MAX_WRITE + "; restore with the Flint version that took the snapshot");
+        }
+        initialized = wasInitialized;
     }
 
     /** DESTROY: the guest unmounted; a new INIT may follow. */

@@ -1,5 +1,8 @@
 package dev.flint.virtio.fs;
 
+import dev.flint.vmm.snapshot.SnapshotException;
+import dev.flint.vmm.snapshot.StateInput;
+import dev.flint.vmm.snapshot.StateOutput;
 import dev.flint.vmm.sys.ErrnoException;
 
 import java.nio.file.Path;
@@ -9,6 +12,7 @@ import java.nio.file.Path;
  * node's {@code O_PATH} fd (see {@link HostTree}), so the guest can never reach outside it.
  */
 final class HostFileSystem implements FuseFileSystem {
+    private final Path directory;
     private final HostTree tree;
     private final NodeOperations nodes;
     private final NamespaceOperations names;
@@ -25,11 +29,32 @@ final class HostFileSystem implements FuseFileSystem {
 
     /** Serves {@code directory} with other caps on nodes and handles (tests). */
     HostFileSystem(Path directory, boolean readOnly, int maxNodes, int maxHandles) throws ErrnoException {
+        this.directory = directory;
         this.tree = new HostTree(directory, readOnly, maxNodes, maxHandles);
         this.nodes = new NodeOperations(tree);
         this.names = new NamespaceOperations(tree);
         this.files = new FileOperations(tree);
         this.directories = new DirectoryOperations(tree);
+    }
+
+    /**
+     * Refused. The guest's node ids and open files here are host file descriptors ({@code O_PATH}
+     * fds keyed by device and inode, open fds with their flags); a new process cannot get the same
+     * files back for sure: by path, a file renamed, replaced or deleted on the host meanwhile (or
+     * one the guest holds open after unlinking it) would come back as another file or not at all,
+     * and the guest would read or write the wrong data under an id it trusts. Refusing is the one
+     * safe answer; image shares and disks snapshot.
+     */
+    @Override
+    public void saveState(StateOutput out) throws SnapshotException {
+        throw new SnapshotException("the virtio-fs share of host directory " + directory + " cannot be saved in a"
+                + " snapshot: its open files are host file descriptors a restored VM cannot get back for sure;"
+                + " share the data as an image or a disk, or leave the share out of a VM you snapshot");
+    }
+
+    @Override
+    public void restoreState(StateInput in) throws SnapshotException {
+        throw new SnapshotException("a virtio-fs share of a host directory cannot be restored from a snapshot");
     }
 
     @Override

@@ -32,6 +32,12 @@ final class ImageDirectoryListing {
     void opendir(FuseRequest request, FuseReply reply) throws ErrnoException {
         request.struct("fuse_open_in", 8);
         ImageNode directory = nodes.directory("FUSE_OPENDIR", request.header().nodeId());
+        ImageHandles.Handle handle = handles.open("FUSE_OPENDIR", directory, listing(directory));
+        reply.payload("FUSE_OPENDIR", FuseEncoding.openOut(handle.id(), 0));
+    }
+
+    /** What a directory handle lists: ".", "..", then the trees (the root's) or the directory's entries. */
+    List<ImageHandles.Listed> listing(ImageNode directory) {
         List<ImageHandles.Listed> listing = new ArrayList<>();
         listing.add(new ImageHandles.Listed(DOT, directory));
         listing.add(new ImageHandles.Listed(DOT_DOT, nodes.parent(directory)));
@@ -46,8 +52,7 @@ final class ImageDirectoryListing {
                         ImageNode.of(directory.tree(), child.getValue())));
             }
         }
-        ImageHandles.Handle handle = handles.open("FUSE_OPENDIR", directory, listing);
-        reply.payload("FUSE_OPENDIR", FuseEncoding.openOut(handle.id(), 0));
+        return listing;
     }
 
     /** RELEASEDIR: {@code fuse_release_in} (24 bytes). */

@@ -1,9 +1,15 @@
 package dev.flint.virtio.fs;
 
+import dev.flint.vmm.snapshot.SnapshotException;
+import dev.flint.vmm.snapshot.StateInput;
+import dev.flint.vmm.snapshot.StateOutput;
 import dev.flint.vmm.sys.ErrnoException;
 import dev.flint.vmm.sys.LibcFs;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 
 /**
  * The read-only file system of an image share: a synthetic root (0555 root:root) whose entries
@@ -141,6 +147,47 @@ final class ImageFileSystem implements FuseFileSystem {
         int block = (int) ImageNode.BLOCK_SIZE;
         reply.payload("FUSE_STATFS", FuseEncoding.statfsOut((bytes + block - 1) / block, 0, 0, files, 0, block,
                 STATFS_NAME_LENGTH, block));
+    }
+
+    @Override
+    public void saveState(StateOutput out) {
+        List<ImageShareState.Handle> open = new ArrayList<>();
+        for (ImageHandles.Handle handle : handles.all()) {
+            open.add(new ImageShareState.Handle(handle.id(), handle.node().nodeId(), handle.directory()));
+        }
+        open.sort(Comparator.comparingLong(ImageShareState.Handle::id));
+        new ImageShareState(nodes.trees().captureState(), open, handles.nextId()).write(out);
+    }
+
+    /**
+     * Gives the trees their saved indices (so every node id the guest holds names the same node)
+     * and opens every saved handle again under its id: a file's reads need no host fd, a
+     * directory's listing is taken again.
+     */
+    @Override
+    public void restoreState(StateInput in) throws SnapshotException {
+        ImageShareState state = ImageShareState.read(in);
+        nodes.trees().restoreState(state.trees());
+        List<ImageHandles.Handle> restored = new ArrayList<>();
+        for (ImageShareState.Handle saved : state.handles()) {
+            if (saved.id() < 1 || saved.id() >= state.nextHandle()) {
+                throw new SnapshotException("the saved image share has handle " + saved.id() + " outside 1.."
+                        + (state.nextHandle() - 1) + "; the snapshot is corrupt");
+            }
+            ImageNode node;
+            try {
+                node = nodes.get("restore", saved.nodeId());
+            } catch (ErrnoException e) {
+                throw new SnapshotException("the guest had node " + saved.nodeId() + " of the image share open,"
+                        + " which the published trees do not hold; publish the same image trees before restoring");
+            }
+            if (saved.directory() != node.isDirectory()) {
+                throw new SnapshotException("the saved image share opened node " + saved.nodeId() + " as a "
+                        + (saved.directory() ? "directory" : "file") + "; it is not one: the trees differ");
+            }
+            restored.add(new ImageHandles.Handle(saved.id(), node, saved.directory() ? directories.listing(node) : null));
+        }
+        handles.restore(restored, state.nextHandle());
     }
 
     @Override

@@ -49,6 +49,22 @@ final class ImageHandles {
         handles.remove(fh);
     }
 
+    /** Every open handle, for a snapshot. */
+    List<Handle> all() {
+        return List.copyOf(handles.values());
+    }
+
+    long nextId() {
+        return nextId;
+    }
+
+    /** Replaces every handle with {@code restored}, handing out ids from {@code next} on (a restore). */
+    void restore(List<Handle> restored, long next) {
+        handles.clear();
+        restored.forEach(h -> handles.put(h.id(), h));
+        nextId = next;
+    }
+
     int size() {
         return handles.size();
     }

@@ -3,6 +3,9 @@ package dev.flint.virtio.fs;
 import dev.flint.image.tree.ImageTree;
 import dev.flint.virtio.VirtioDevice;
 import dev.flint.virtio.queue.Virtqueue;
+import dev.flint.vmm.snapshot.SnapshotException;
+import dev.flint.vmm.snapshot.StateInput;
+import dev.flint.vmm.snapshot.StateOutput;
 
 import java.lang.foreign.MemorySegment;
 import java.util.List;
@@ -97,6 +100,25 @@ public final class ImageTreeFs implements VirtioDevice, AutoCloseable {
     @Override
     public void reset() {
         device.reset();
+    }
+
+    /**
+     * The FUSE session, the index each tree was published under and the guest's open handles:
+     * node ids are the trees' own, so a guest that had files or directories of an image open
+     * goes on reading them after a restore.
+     */
+    @Override
+    public void saveState(StateOutput out) throws SnapshotException {
+        device.saveState(out);
+    }
+
+    /**
+     * Takes a saved share; publish the same trees under the same names first (in any order), or
+     * the restore names the one missing.
+     */
+    @Override
+    public void restoreState(StateInput in) throws SnapshotException {
+        device.restoreState(in);
     }
 
     /** Closes every layer tar the share opened; it serves nothing afterwards. */

@@ -2,7 +2,13 @@ package dev.flint.virtio.fs;
 
 import dev.flint.image.tree.ImageTree;
 
+import dev.flint.vmm.snapshot.SnapshotException;
+
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -33,7 +39,7 @@ final class PublishedTrees {
      * Offers {@code tree} as {@code name}. Publishing the same tree again is a no-op; another
      * tree under a name already taken is refused, since the guest may still be using the first.
      */
-    void publish(String name, ImageTree tree) {
+    synchronized void publish(String name, ImageTree tree) {
         checkName(name);
         PublishedTree existing = byName.get(name);
         if (existing != null) {
@@ -70,6 +76,48 @@ final class PublishedTrees {
             throw new IllegalArgumentException("image tree name '" + name + "' must be 1 to " + MAX_NAME_BYTES
                     + " bytes of UTF-8, not '.' or '..', without '/' or NUL");
         }
+    }
+
+    /** Each published tree's index and name, for a snapshot. */
+    synchronized List<ImageShareState.Tree> captureState() {
+        List<ImageShareState.Tree> saved = new ArrayList<>();
+        byIndex.values().stream().sorted(Comparator.comparingInt(PublishedTree::index))
+                .forEach(t -> saved.add(new ImageShareState.Tree(t.index(), t.name())));
+        return saved;
+    }
+
+    /**
+     * Gives each saved tree its saved index again, so the node ids the guest holds name the same
+     * nodes. The caller publishes every saved name (in any order) before the restore; trees it
+     * published beyond those get indices after the saved ones. Called before the guest runs.
+     */
+    synchronized void restoreState(List<ImageShareState.Tree> saved) throws SnapshotException {
+        Map<Integer, PublishedTree> indexed = new HashMap<>();
+        for (ImageShareState.Tree tree : saved) {
+            PublishedTree published = byName.get(tree.name());
+            if (published == null) {
+                throw new SnapshotException("image tree '" + tree.name() + "' was published in the image share at the"
+                        + " snapshot but is not now; publish the same image trees before restoring");
+            }
+            if (indexed.put(tree.index(), new PublishedTree(tree.index(), tree.name(), published.tree())) != null) {
+                throw new SnapshotException("the saved image share gives index " + tree.index() + " to two trees;"
+                        + " the snapshot is corrupt");
+            }
+        }
+        int next = indexed.keySet().stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
+        for (PublishedTree published : new TreeMap<>(byName).values()) {
+            if (indexed.values().stream().noneMatch(t -> t.name().equals(published.name()))) {
+                indexed.put(next, new PublishedTree(next, published.name(), published.tree()));
+                next++;
+            }
+        }
+        byIndex.clear();
+        byName.clear();
+        for (PublishedTree tree : indexed.values()) {
+            byIndex.put(tree.index(), tree);
+            byName.put(tree.name(), tree);
+        }
+        nextIndex.set(next);
     }
 
     boolean isPublished(String name) {

@@ -3,6 +3,9 @@ package dev.flint.virtio.fs;
 import dev.flint.virtio.VirtioDevice;
 import dev.flint.virtio.queue.Virtqueue;
 import dev.flint.virtio.queue.VirtqueueException;
+import dev.flint.vmm.snapshot.SnapshotException;
+import dev.flint.vmm.snapshot.StateInput;
+import dev.flint.vmm.snapshot.StateOutput;
 import dev.flint.vmm.sys.ErrnoException;
 
 import java.io.IOException;
@@ -163,6 +166,27 @@ public final class VirtioFs implements VirtioDevice, AutoCloseable {
             queues = null;
             driver.deviceBroken();
         }
+    }
+
+    /**
+     * The tag, then the FUSE session and the file system's node ids and open handles. A share
+     * of images saves them (see {@link ImageTreeFs}); a share of a host directory refuses, with
+     * an error that says why ({@code HostFileSystem#saveState}).
+     */
+    @Override
+    public synchronized void saveState(StateOutput out) throws SnapshotException {
+        out.writeString(tag);
+        server.saveState(out);
+    }
+
+    @Override
+    public synchronized void restoreState(StateInput in) throws SnapshotException {
+        String saved = in.readString(TAG_BYTES);
+        if (!saved.equals(tag)) {
+            throw new SnapshotException("virtio-fs share '" + saved + "' at the snapshot is '" + tag
+                    + "' now; attach the shares in the same order with the same tags");
+        }
+        server.restoreState(in);
     }
 
     /** The guest reset the device: queues, open handles and node ids are dropped; the share stays open. */

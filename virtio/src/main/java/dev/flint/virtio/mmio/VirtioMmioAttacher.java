@@ -5,6 +5,9 @@ import dev.flint.vmm.devices.BusDevice;
 import dev.flint.vmm.devices.DeviceAttacher;
 import dev.flint.vmm.devices.DeviceContext;
 import dev.flint.vmm.memory.GuestMemory;
+import dev.flint.vmm.snapshot.SnapshotException;
+import dev.flint.vmm.snapshot.StateInput;
+import dev.flint.vmm.snapshot.StateOutput;
 import dev.flint.vmm.sys.ErrnoException;
 import dev.flint.vmm.sys.EventFd;
 
@@ -17,10 +20,16 @@ import java.util.OptionalLong;
  * piece of device work on the event loop (queue notifications and the host-side work the device
  * schedules through {@link DeviceContext#onSignal}) runs through
  * {@link VirtioMmioTransport#run}, so a device that throws fails alone.
+ *
+ * <p>A snapshot saves one section named after the device type ({@code virtio-blk}): the
+ * transport's state, then the device's own ({@link VirtioDevice#saveState}). Restoring it into a
+ * new attacher (attached in the same order, so to the same slot) rebuilds the queues, hands the
+ * device its state, serves every queue once and raises a pending interrupt again.
  */
 public final class VirtioMmioAttacher implements DeviceAttacher {
     private final VirtioDevice device;
     private volatile EventFd interrupt;
+    private volatile VirtioMmioTransport transport;
 
     public VirtioMmioAttacher(VirtioDevice device) {
         this.device = device;
@@ -31,6 +40,7 @@ public final class VirtioMmioAttacher implements DeviceAttacher {
         VirtioMmioTransport transport = new VirtioMmioTransport(device, context.memory(), this::raise, queue -> {
             // Only a queue index without an ioeventfd gets here: the driver named a queue we lack.
         });
+        this.transport = transport;
         DeviceContext.MmioSlot slot = context.attachMmio(transport);
         interrupt = context.interruptLine(slot.gsi());
         for (int queue = 0; queue < device.queueCount(); queue++) {
@@ -40,6 +50,52 @@ public final class VirtioMmioAttacher implements DeviceAttacher {
         }
         context.appendKernelArgs(VirtioMmioTransport.kernelArg(slot.base(), slot.gsi()));
         device.attached(new ContainedContext(context, transport));
+    }
+
+    @Override
+    public String deviceName() {
+        return VirtioMmioTransport.name(device.deviceId());
+    }
+
+    @Override
+    public void saveState(StateOutput out) throws SnapshotException {
+        save(attached(), out);
+    }
+
+    @Override
+    public void restoreState(StateInput in) throws SnapshotException {
+        restore(attached(), in);
+    }
+
+    /** Writes {@code transport}'s section: its state, then its device's own state. */
+    static void save(VirtioMmioTransport transport, StateOutput out) throws SnapshotException {
+        StateOutput own = new StateOutput();
+        transport.device().saveState(own);
+        VirtioMmioState state = transport.captureState();
+        out.writeSection(transport.name(), section -> {
+            state.write(section);
+            section.writeBytes(own.toByteArray());
+        });
+    }
+
+    /** Reads what {@link #save} wrote into a new {@code transport} and its device, and resumes them. */
+    static void restore(VirtioMmioTransport transport, StateInput in) throws SnapshotException {
+        StateInput section = in.readSection(transport.name());
+        VirtioMmioState state = VirtioMmioState.read(section);
+        StateInput own = new StateInput(section.readBytes(section.remaining()), transport.name() + " device");
+        section.expectEnd();
+        transport.restoreState(state);
+        transport.device().restoreState(own);
+        own.expectEnd();
+        transport.resumeAfterRestore();
+    }
+
+    private VirtioMmioTransport attached() throws SnapshotException {
+        VirtioMmioTransport attached = transport;
+        if (attached == null) {
+            throw new SnapshotException(deviceName() + " is not attached to a VM");
+        }
+        return attached;
     }
 
     /** The VM's context, with the device's own event-loop work run through its transport. */

@@ -3,8 +3,10 @@ package dev.flint.virtio.mmio;
 import dev.flint.virtio.VirtioDevice;
 import dev.flint.virtio.queue.Virtqueue;
 import dev.flint.virtio.queue.VirtqueueException;
+import dev.flint.virtio.queue.VirtqueueState;
 import dev.flint.vmm.devices.BusDevice;
 import dev.flint.vmm.memory.GuestMemory;
+import dev.flint.vmm.snapshot.SnapshotException;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -81,6 +83,8 @@ public final class VirtioMmioTransport implements BusDevice {
     private final Runnable raiseInterrupt;
     private final AtomicInteger interruptStatus = new AtomicInteger();
     private final List<QueueSetup> queues = new ArrayList<>();
+    /** The queues the device was activated with (DRIVER_OK); empty before, and after a reset. */
+    private List<Virtqueue> active = List.of();
     private IntConsumer notifier;
     /** Set when the device failed (the status register's DEVICE_NEEDS_RESET); cleared by the driver's reset. */
     private final AtomicBoolean failed = new AtomicBoolean();
@@ -269,13 +273,18 @@ public final class VirtioMmioTransport implements BusDevice {
 
     /** The device's type, for log lines. */
     public String name() {
-        return switch (device.deviceId()) {
+        return name(device.deviceId());
+    }
+
+    /** The name of virtio device type {@code deviceId}. */
+    static String name(int deviceId) {
+        return switch (deviceId) {
             case 1 -> "virtio-net";
             case 2 -> "virtio-blk";
             case 4 -> "virtio-rng";
             case 19 -> "virtio-vsock";
             case 26 -> "virtio-fs";
-            default -> "virtio device " + device.deviceId();
+            default -> "virtio device " + deviceId;
         };
     }
 
@@ -294,7 +303,12 @@ public final class VirtioMmioTransport implements BusDevice {
             needsReset();
             return;
         }
-        run(() -> device.activate(ready, driverFeatures, new VirtioDevice.DriverSignals() {
+        active = List.copyOf(ready);
+        run(() -> device.activate(ready, driverFeatures, signals()));
+    }
+
+    private VirtioDevice.DriverSignals signals() {
+        return new VirtioDevice.DriverSignals() {
             @Override
             public void usedBuffers() {
                 VirtioMmioTransport.this.usedBuffers();
@@ -304,7 +318,7 @@ public final class VirtioMmioTransport implements BusDevice {
             public void deviceBroken() {
                 needsReset();
             }
-        }));
+        };
     }
 
     /** Sets the used-buffer interrupt status and signals the interrupt line. */
@@ -342,6 +356,107 @@ public final class VirtioMmioTransport implements BusDevice {
         queueSel = 0;
         interruptStatus.set(0);
         resetQueues();
+        active = List.of();
+    }
+
+    /**
+     * The transport's state for a snapshot, taken with the vCPUs parked and the event loop quiet.
+     * Chains the device holds popped but unreturned ({@link VirtioDevice#heldChains}) are given
+     * back to their ring, so the restored device takes them again.
+     */
+    public synchronized VirtioMmioState captureState() {
+        List<VirtioMmioState.Queue> saved = new ArrayList<>();
+        for (int i = 0; i < queues.size(); i++) {
+            QueueSetup queue = queues.get(i);
+            VirtqueueState indices = i < active.size() ? active.get(i).captureState(device.heldChains(i)) : null;
+            saved.add(new VirtioMmioState.Queue(queue.size, queue.ready, queue.desc, queue.driver, queue.device, indices));
+        }
+        return new VirtioMmioState(status, failed.get(), deviceFeaturesSel, driverFeaturesSel, driverFeatures, queueSel,
+                interruptStatus.get(), saved);
+    }
+
+    /**
+     * Takes a saved state into this new transport, attached over the restored guest memory and
+     * not yet seen by any vCPU: the registers, and for a device the driver had activated, new
+     * queues over the same rings carrying on from the saved indices, handed to the device's
+     * {@link VirtioDevice#activate}. A state that does not fit (another queue count, features
+     * the device does not offer, a queue outside guest memory or over the device's size) is
+     * refused and leaves the device unactivated. Call {@link #resumeAfterRestore} once the
+     * device took its own state.
+     */
+    public synchronized void restoreState(VirtioMmioState state) throws SnapshotException {
+        if (state.queues().size() != device.queueCount()) {
+            throw new SnapshotException(name() + " was saved with " + state.queues().size() + " queues but has "
+                    + device.queueCount() + ": the snapshot is of another device");
+        }
+        if ((state.status() & STATUS_FEATURES_OK) != 0 && (state.driverFeatures() & ~offeredFeatures()) != 0) {
+            throw new SnapshotException(String.format("%s: the guest accepted features 0x%x but the device offers"
+                    + " only 0x%x: restore with the device configured as at the snapshot", name(),
+                    state.driverFeatures(), offeredFeatures()));
+        }
+        boolean activated = state.queues().stream().anyMatch(q -> q.active() != null);
+        if (activated && (state.queues().stream().anyMatch(q -> q.active() == null)
+                || (state.status() & (STATUS_FEATURES_OK | STATUS_DRIVER_OK)) != (STATUS_FEATURES_OK | STATUS_DRIVER_OK))) {
+            throw new SnapshotException(name() + ": the saved state has active queues but the driver had not"
+                    + " set every queue up and DRIVER_OK; the snapshot is corrupt");
+        }
+        List<Virtqueue> restored = new ArrayList<>();
+        boolean eventIdx = (state.driverFeatures() & VirtioDevice.F_RING_EVENT_IDX) != 0;
+        for (int i = 0; activated && i < state.queues().size(); i++) {
+            VirtioMmioState.Queue queue = state.queues().get(i);
+            if (queue.size() > device.maxQueueSize()) {
+                throw new SnapshotException(name() + " queue " + i + " was saved with " + queue.size()
+                        + " entries, over the device's " + device.maxQueueSize() + "; the snapshot is corrupt");
+            }
+            try {
+                Virtqueue virtqueue = new Virtqueue(memory, queue.size(), queue.desc(), queue.driver(), queue.device(), eventIdx);
+                virtqueue.applyState(queue.active());
+                restored.add(virtqueue);
+            } catch (VirtqueueException e) {
+                throw new SnapshotException(name() + " queue " + i + " cannot be restored: " + e.getMessage()
+                        + "; the snapshot is corrupt or of another machine");
+            }
+        }
+        for (int i = 0; i < queues.size(); i++) {
+            VirtioMmioState.Queue saved = state.queues().get(i);
+            QueueSetup queue = queues.get(i);
+            queue.size = saved.size();
+            queue.ready = saved.ready();
+            queue.desc = saved.desc();
+            queue.driver = saved.driver();
+            queue.device = saved.device();
+        }
+        status = state.status();
+        failed.set(state.failed());
+        deviceFeaturesSel = state.deviceFeaturesSel();
+        driverFeaturesSel = state.driverFeaturesSel();
+        driverFeatures = state.driverFeatures();
+        queueSel = state.queueSel();
+        interruptStatus.set(state.interruptStatus());
+        active = List.copyOf(restored);
+        if (activated) {
+            try {
+                device.activate(restored, driverFeatures, signals());
+            } catch (RuntimeException e) {
+                throw new SnapshotException(name() + " refused its restored queues: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * After a restore, before the vCPUs run: serves every queue once, since a notification the
+     * guest sent while the snapshot was taken is gone with the old process (Firecracker #5969: a
+     * tx queue that hung after restore), and raises the interrupt again if the driver had not
+     * acknowledged it.
+     */
+    public void resumeAfterRestore() {
+        for (int i = 0; i < active.size(); i++) {
+            int index = i;
+            run(() -> device.queueNotify(index));
+        }
+        if (interruptStatus.get() != 0) {
+            raiseInterrupt.run();
+        }
     }
 
     /** Replaces where register-path notifications go (the VMM points them at the event loop). */

@@ -5,6 +5,9 @@ import dev.flint.virtio.queue.DescriptorChain;
 import dev.flint.virtio.queue.Virtqueue;
 import dev.flint.virtio.queue.VirtqueueException;
 import dev.flint.vmm.devices.DeviceContext;
+import dev.flint.vmm.snapshot.SnapshotException;
+import dev.flint.vmm.snapshot.StateInput;
+import dev.flint.vmm.snapshot.StateOutput;
 import dev.flint.vmm.sys.ErrnoException;
 import dev.flint.vmm.sys.EventFd;
 
@@ -133,6 +136,27 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
             long at = offset + i;
             data.set(JAVA_BYTE, i, at >= 0 && at < config.length ? config[(int) at] : 0);
         }
+    }
+
+    @Override
+    public void saveState(StateOutput out) {
+        new VirtioNetState(mac).write(out);
+    }
+
+    /** Refuses another MAC: the guest's addresses and the backend's DHCP lease are bound to it. */
+    @Override
+    public void restoreState(StateInput in) throws SnapshotException {
+        VirtioNetState saved = VirtioNetState.read(in);
+        if (!saved.mac().equals(mac)) {
+            throw new SnapshotException("virtio-net had the MAC address " + saved.mac() + " at the snapshot, not "
+                    + mac + "; restore with the same MAC");
+        }
+    }
+
+    /** The merged rx buffers held for a frame still being gathered are given back to the ring. */
+    @Override
+    public synchronized int heldChains(int index) {
+        return index == RX ? heldRx.size() : 0;
     }
 
     @Override

@@ -67,6 +67,40 @@ public final class Virtqueue {
         return size;
     }
 
+    /**
+     * The queue's own indices for a snapshot, with the last {@code held} chains the device popped
+     * but has not returned given back to the ring: the restored device pops them again (a chain
+     * a device holds, such as an rx buffer waiting for data, is lost with the old process).
+     */
+    public VirtqueueState captureState(int held) {
+        if (held < 0 || held > ((nextAvail - nextUsed) & 0xffff)) {
+            throw new IllegalArgumentException("a queue with " + ((nextAvail - nextUsed) & 0xffff)
+                    + " chains out cannot give back " + held);
+        }
+        return new VirtqueueState((nextAvail - held) & 0xffff, nextUsed, signalledUsed, signalledValid);
+    }
+
+    /**
+     * Takes a saved state into this new queue over the restored guest memory. The used index the
+     * device last published must be the one in the used ring, and no more chains may be out than
+     * the queue holds: otherwise the state belongs to other memory.
+     */
+    public void applyState(VirtqueueState state) {
+        int published = Short.toUnsignedInt(used.get(JAVA_SHORT_UNALIGNED, 2));
+        if (published != state.nextUsed()) {
+            throw new VirtqueueException("the saved used index " + state.nextUsed() + " is not the used ring's "
+                    + published);
+        }
+        if (((state.nextAvail() - state.nextUsed()) & 0xffff) > size) {
+            throw new VirtqueueException("the saved state has " + ((state.nextAvail() - state.nextUsed()) & 0xffff)
+                    + " chains out in a queue of " + size);
+        }
+        nextAvail = state.nextAvail();
+        nextUsed = state.nextUsed();
+        signalledUsed = state.signalledUsed();
+        signalledValid = state.signalledValid();
+    }
+
     private int availIdx() {
         int index = Short.toUnsignedInt(avail.get(JAVA_SHORT_UNALIGNED, 2));
         VarHandle.acquireFence();

@@ -2,6 +2,8 @@ package dev.flint.virtio.rng;
 
 import dev.flint.virtio.RequestQueueDevice;
 import dev.flint.virtio.queue.DescriptorChain;
+import dev.flint.vmm.snapshot.StateInput;
+import dev.flint.vmm.snapshot.StateOutput;
 
 import java.lang.foreign.MemorySegment;
 import java.security.SecureRandom;
@@ -29,6 +31,15 @@ public final class VirtioRng extends RequestQueueDevice {
     @Override
     public int deviceId() {
         return DEVICE_ID;
+    }
+
+    /** Nothing beyond what the transport saves: the device keeps no state of its own. */
+    @Override
+    public void saveState(StateOutput out) {
+    }
+
+    @Override
+    public void restoreState(StateInput in) {
     }
 
     @Override

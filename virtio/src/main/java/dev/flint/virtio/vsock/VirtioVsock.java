@@ -5,6 +5,9 @@ import dev.flint.virtio.queue.DescriptorChain;
 import dev.flint.virtio.queue.Virtqueue;
 import dev.flint.virtio.queue.VirtqueueException;
 import dev.flint.vmm.devices.DeviceContext;
+import dev.flint.vmm.snapshot.SnapshotException;
+import dev.flint.vmm.snapshot.StateInput;
+import dev.flint.vmm.snapshot.StateOutput;
 import dev.flint.vmm.sys.ErrnoException;
 import dev.flint.vmm.sys.EventFd;
 
@@ -104,6 +107,34 @@ public final class VirtioVsock implements VirtioDevice {
         for (int i = 0; i < data.byteSize(); i++) {
             data.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, offset + i < 8 ? config[(int) offset + i] : 0);
         }
+    }
+
+    /** The guest CID: the only state of the device's own, since no stream survives a restore. */
+    @Override
+    public void saveState(StateOutput out) {
+        out.writeLong(guestCid);
+    }
+
+    /**
+     * Checks the CID and ends every connection: host streams from before the snapshot are reset
+     * (a restore in a new process has none) and, once the transport restored the queues, the
+     * guest gets VIRTIO_VSOCK_EVENT_TRANSPORT_RESET, on which it drops its connections and keeps
+     * its listeners. Host code connects again after the restore.
+     */
+    @Override
+    public void restoreState(StateInput in) throws SnapshotException {
+        long saved = in.readLong();
+        if (saved != guestCid) {
+            throw new SnapshotException("virtio-vsock had the guest CID " + saved + " at the snapshot, not "
+                    + guestCid + "; restore with the same CID");
+        }
+        transportReset();
+    }
+
+    /** An rx buffer popped while waiting for a packet is given back to the ring. */
+    @Override
+    public synchronized int heldChains(int index) {
+        return index == RX && pendingRx != null ? 1 : 0;
     }
 
     @Override

@@ -18,6 +18,8 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * device to say so (Linux finds one only through ACPI or a device tree, neither of which a
  * Flint guest has). A reset this byte did not announce is a crash.</li>
  * </ul>
+ * Each remembers whether its value was written ({@link #seen}), which a snapshot saves: a guest
+ * restored after it announced its power-off still powers off, not crashes.
  */
 public final class GuestSignal implements BusDevice {
     public static final long BOOT_ADDRESS = 0xc000_0000L;
@@ -27,6 +29,7 @@ public final class GuestSignal implements BusDevice {
 
     private final int value;
     private final Runnable onSignal;
+    private volatile boolean seen;
 
     /** {@code onSignal} runs on each write of {@code value} to the byte at offset 0. */
     public GuestSignal(int value, Runnable onSignal) {
@@ -42,7 +45,22 @@ public final class GuestSignal implements BusDevice {
     @Override
     public void write(long offset, MemorySegment data) {
         if (offset == 0 && data.byteSize() >= 1 && Byte.toUnsignedInt(data.get(JAVA_BYTE, 0)) == value) {
+            seen = true;
             onSignal.run();
         }
+    }
+
+    /** Whether the guest has written the value (since the VM was made or restored with it seen). */
+    public boolean seen() {
+        return seen;
+    }
+
+    public GuestSignalState captureState() {
+        return new GuestSignalState(seen);
+    }
+
+    /** Takes a saved state; the handler does not run again (the guest wrote before the snapshot). */
+    public void applyState(GuestSignalState state) {
+        seen = state.seen();
     }
 }

@@ -7,7 +7,8 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 /**
  * The i8042 keyboard controller, only as far as a guest booted with {@code reboot=k} needs: its
  * status reads "input buffer empty", and the CPU-reset command (0xFE on port 0x64) ends the VM.
- * Flint's guests power off this way, as Firecracker's do.
+ * Flint's guests power off this way, as Firecracker's do. It holds no state (its registers read
+ * as constants), so a snapshot saves nothing for it: a restored VM makes a new one.
  */
 public final class I8042 implements BusDevice {
     public static final int DATA_PORT = 0x60;

@@ -82,6 +82,38 @@ public final class Serial8250 implements BusDevice {
         }
     }
 
+    /** The UART's state, for a snapshot (taken with every vCPU parked). */
+    public synchronized Serial8250State captureState() {
+        byte[] unread = new byte[input.size()];
+        int i = 0;
+        for (byte b : input) {
+            unread[i++] = b;
+        }
+        return new Serial8250State(ier, lcr, mcr, scr, fcr, divisorLow, divisorHigh, thrEmptyPending, unread);
+    }
+
+    /**
+     * Takes a saved state, before any vCPU runs. An interrupt the guest had not yet taken is
+     * raised again: the edge it saw before the snapshot is gone with the old interrupt line.
+     */
+    public synchronized void applyState(Serial8250State state) {
+        ier = state.ier() & 0x0f;
+        lcr = state.lcr();
+        mcr = state.mcr();
+        scr = state.scr();
+        fcr = state.fcr();
+        divisorLow = state.divisorLow();
+        divisorHigh = state.divisorHigh();
+        thrEmptyPending = state.thrEmptyPending();
+        input.clear();
+        for (byte b : state.input()) {
+            input.add(b);
+        }
+        if ((interruptIdentification(false) & IIR_NONE) == 0) {
+            irq.trigger();
+        }
+    }
+
     private boolean dlab() {
         return (lcr & LCR_DLAB) != 0;
     }
@@ -90,7 +122,7 @@ public final class Serial8250 implements BusDevice {
         return switch (offset) {
             case DATA -> dlab() ? divisorLow : (input.isEmpty() ? 0 : Byte.toUnsignedInt(input.poll()));
             case IER -> dlab() ? divisorHigh : ier;
-            case IIR_FCR -> interruptIdentification();
+            case IIR_FCR -> interruptIdentification(true);
             case LCR -> lcr;
             case MCR -> mcr;
             case LSR -> LSR_THR_EMPTY | LSR_TRANSMITTER_EMPTY | (input.isEmpty() ? 0 : LSR_DATA_READY);
@@ -100,14 +132,16 @@ public final class Serial8250 implements BusDevice {
         };
     }
 
-    /** Reports the highest-priority pending interrupt; reading a THR-empty report clears it. */
-    private int interruptIdentification() {
+    /** Reports the highest-priority pending interrupt; a guest's read ({@code acknowledge}) of a THR-empty report clears it. */
+    private int interruptIdentification(boolean acknowledge) {
         int fifo = (fcr & FCR_FIFO_ENABLE) != 0 ? IIR_FIFO_ENABLED : 0;
         if ((ier & IER_RX_DATA) != 0 && !input.isEmpty()) {
             return fifo | IIR_RX_DATA;
         }
         if ((ier & IER_THR_EMPTY) != 0 && thrEmptyPending) {
-            thrEmptyPending = false;
+            if (acknowledge) {
+                thrEmptyPending = false;
+            }
             return fifo | IIR_THR_EMPTY;
         }
         return fifo | IIR_NONE;
