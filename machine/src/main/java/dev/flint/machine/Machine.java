@@ -163,7 +163,16 @@ public final class Machine implements AutoCloseable {
      * its RNG before any command runs; waits up to the config's boot timeout for its agent.
      */
     public void resume() {
-        backend.resume(backend.config().bootTimeout());
+        resume(backend.config().bootTimeout());
+    }
+
+    /** As {@link #resume()}, waiting up to {@code timeout} for the agent. */
+    public void resume(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new InvalidConfigException("resume timeout must be positive, got " + timeout);
+        }
+        backend.resume(timeout);
     }
 
     /**

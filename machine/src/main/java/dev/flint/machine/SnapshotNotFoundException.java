@@ -6,7 +6,8 @@ public final class SnapshotNotFoundException extends FlintException {
         super(message);
     }
 
-    static SnapshotNotFoundException of(String name) {
+    /** The error for snapshot {@code name}, saying how to see which exist. */
+    public static SnapshotNotFoundException of(String name) {
         return new SnapshotNotFoundException("no snapshot named '" + name + "' (deleted, or never taken);"
                 + " list the snapshots to see which exist");
     }
