@@ -83,8 +83,9 @@ final class LocalMachine implements MachineBackend {
 
     /**
      * A machine {@link MachineState#PAUSED} when its directory holds a saved guest of this id
-     * (a pause before the server restarted, or a machine made from a snapshot), else stopped; a
-     * saved guest of an earlier machine of the same name is removed.
+     * (a pause before the server restarted, or a machine made from a snapshot), else stopped. A
+     * saved guest of an earlier machine of the same name is removed when this machine holds the
+     * directory's lock (its own disk); a diskless machine of that name in another JVM may still own it.
      */
     LocalMachine(String id, MachineConfig config, Optional<MachineDisk> disk, Optional<ImageRootfs> image,
                  ConsoleLog console, Instant createdAt, Booter booter, Restorer restorer) {
@@ -100,7 +101,7 @@ final class LocalMachine implements MachineBackend {
         if (saved.isPresent()) {
             state = MachineState.PAUSED;
             lastStopReason = "paused";
-        } else {
+        } else if (disk.isPresent()) {
             removePaused();
         }
         this.mac = saved.map(SavedGuest::mac).orElse(SavedGuest.macOf(id));
@@ -115,6 +116,13 @@ final class LocalMachine implements MachineBackend {
         try {
             SnapshotStore.deleteTree(pausedDirectory());
             SnapshotStore.deleteTree(pausedDirectory().resolveSibling(PAUSED + ".partial"));
+            if (disk.isEmpty()) {
+                try {
+                    Files.deleteIfExists(pausedDirectory().getParent());   // a diskless machine's directory held only that
+                } catch (java.nio.file.DirectoryNotEmptyException e) {
+                    // Something else lives there (a retained disk of an earlier machine): it stays.
+                }
+            }
         } catch (IOException e) {
             // Only this machine's id can resume it; a leftover is removed by the next machine of this name.
         }
@@ -221,6 +229,7 @@ final class LocalMachine implements MachineBackend {
         try {
             current.saveTo(partial.resolve(SnapshotStore.VM));
             new SavedGuest(id, mac, target.resolve(SnapshotStore.VM), Optional.empty()).write(partial);
+            SnapshotStore.deleteTree(target);   // a leftover of an earlier machine of this name
             Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
             removePaused();
@@ -650,8 +659,8 @@ final class LocalMachine implements MachineBackend {
             guest = null;
         }
         state = MachineState.DELETED;
+        SnapshotStore.release(id, config.name());   // before the directory that names the origin goes
         removePaused();
-        SnapshotStore.release(id, config.name());
         disk.ifPresent(d -> {
             if (config.retainDisk()) {
                 d.close();

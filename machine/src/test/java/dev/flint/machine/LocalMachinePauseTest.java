@@ -90,11 +90,12 @@ class LocalMachinePauseTest {
     }
 
     @Test
-    void aSavedGuestOfAnotherMachineOfTheSameNameIsRemoved() throws Exception {
+    void aSavedGuestOfAnotherMachineOfTheSameNameIsNotResumed() throws Exception {
         save("m-bbbbbbbbbbbbbbbb", Optional.empty());
         LocalMachine machine = machine(ID, new AtomicReference<>());
         assertEquals(MachineState.STOPPED, machine.status());
-        assertFalse(Files.exists(paused()));
+        assertThrows(MachineStateException.class, () -> machine.resume(Duration.ofSeconds(1)));
+        assertTrue(Files.exists(paused()), "a diskless machine holds no lock on the directory: another JVM's may own it");
     }
 
     @Test
