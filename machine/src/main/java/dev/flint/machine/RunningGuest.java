@@ -122,7 +122,7 @@ final class RunningGuest implements AutoCloseable {
      */
     static RunningGuest boot(MachineConfig config, Optional<MachineDisk> disk, MacAddress mac, ConsoleLog console,
                              Duration bootTimeout, BootCancel cancel) {
-        return launch(config, disk, mac, console, bootTimeout, cancel, null, null);
+        return launch(config, disk, mac, console, bootTimeout, cancel, null, Optional.empty());
     }
 
     /**
