@@ -13,8 +13,19 @@ public interface Engine extends AutoCloseable {
     /** Creates a machine and boots it unless the config says {@code start(false)}. */
     Machine create(MachineConfig config);
 
-    /** A handle on an existing machine, by id (preferred) or name. */
+    /** A handle on an existing machine, by id (preferred) or name; a paused machine stays paused (see {@link Machine#connect}). */
     Machine connect(String idOrName);
+
+    /** The named snapshots ({@link Machine#snapshot(String)}) where this engine keeps them, by name. */
+    java.util.List<SnapshotInfo> snapshots();
+
+    /**
+     * Deletes snapshot {@code name}.
+     *
+     * @throws SnapshotNotFoundException if there is none
+     * @throws MachineStateException while machines made from it exist
+     */
+    void deleteSnapshot(String name);
 
     /** One page of the machines {@code query} selects, oldest first. */
     MachinePage list(MachineQuery query);

@@ -77,6 +77,39 @@ final class HostedMachine implements MachineBackend {
     }
 
     @Override
+    public void pause() {
+        try {
+            backend.pause();
+        } finally {
+            record();
+        }
+    }
+
+    @Override
+    public void resume(Duration timeout) {
+        try {
+            backend.resume(timeout);
+        } finally {
+            record();
+        }
+    }
+
+    @Override
+    public void snapshot(String name) {
+        engine.snapshot(backend, name);
+    }
+
+    @Override
+    public List<Machine> fork(List<String> names) {
+        return engine.fork(backend, names);
+    }
+
+    @Override
+    public void saveSnapshot(java.nio.file.Path directory, String name) {
+        backend.saveSnapshot(directory, name);
+    }
+
+    @Override
     public void delete() {
         if (backend.status() == MachineState.DELETED) {
             return;

@@ -4,6 +4,7 @@ import dev.flint.machine.wire.MachineJson;
 
 import java.io.OutputStream;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -57,14 +58,36 @@ final class LocalEngine implements Engine {
         return create(config, null, config.startOnCreate());
     }
 
-    /** Creates (and boots, if {@code start}) a machine; a failed boot deletes it again and rethrows. */
+    /**
+     * Creates (and boots, if {@code start}) a machine; a failed boot deletes it again and rethrows.
+     * A config {@link MachineConfig#snapshot() from a snapshot} makes it from that snapshot.
+     */
     Machine create(MachineConfig config, OutputStream consoleCopy, boolean start) {
+        if (config.snapshot().isPresent()) {
+            Path origin = SnapshotStore.atHome().named(config.snapshot().get());
+            return create(SnapshotStore.record(origin).configFor(config), consoleCopy, start, Optional.of(origin));
+        }
+        return create(config, consoleCopy, start, Optional.empty());
+    }
+
+    /**
+     * Creates a machine; from {@code origin} (a snapshot directory) it is made paused there, and
+     * its start is the restore.
+     */
+    private Machine create(MachineConfig config, OutputStream consoleCopy, boolean start, Optional<Path> origin) {
         reserveName(config.name());
         Machine machine;
         try {
             String id = MachineId.next();
             Instant createdAt = Instant.now();
-            MachineBackend backend = factory.define(id, config, createdAt, consoleCopy);
+            origin.ifPresent(dir -> SnapshotStore.atHome().prepareMachine(dir, id, config, LocalMachine.forkDisks));
+            MachineBackend backend;
+            try {
+                backend = factory.define(id, config, createdAt, consoleCopy);
+            } catch (RuntimeException e) {
+                SnapshotStore.release(id, config.name());
+                throw e;
+            }
             try {
                 machine = new Machine(register(id, config, createdAt, backend));
             } catch (RuntimeException e) {
@@ -76,7 +99,11 @@ final class LocalEngine implements Engine {
         }
         if (start) {
             try {
-                machine.start();
+                if (machine.status() == MachineState.PAUSED) {
+                    machine.resume();
+                } else {
+                    machine.start();
+                }
             } catch (RuntimeException e) {
                 try {
                     machine.delete();
@@ -87,6 +114,75 @@ final class LocalEngine implements Engine {
             }
         }
         return machine;
+    }
+
+    /**
+     * Writes snapshot {@code name} of {@code machine} aside and renames it into place, so a
+     * failure leaves no snapshot of that name.
+     */
+    void snapshot(MachineBackend machine, String name) {
+        SnapshotStore snapshots = SnapshotStore.atHome();
+        Path partial = snapshots.begin(name);
+        try {
+            machine.saveSnapshot(partial, name);
+        } catch (RuntimeException e) {
+            snapshots.abandon(partial);
+            throw e;
+        }
+        snapshots.commit(partial);
+    }
+
+    /**
+     * Clones {@code parent}: one snapshot of it (the parent pauses for as long as the save takes,
+     * then runs on), and every clone restored from that snapshot's one memory file, mapped
+     * copy-on-write, so the host holds the shared pages once. Each clone has its own id, name,
+     * hostname and disk ({@link ForkDisks#branch}). The snapshot goes with the last clone. A clone
+     * that cannot start undoes the whole fork.
+     */
+    List<Machine> fork(MachineBackend parent, List<String> names) {
+        MachineLifecycle.require(parent.config().name(), parent.status(), MachineLifecycle.Action.FORK);
+        List<MachineConfig> configs = names.stream().map(n -> parent.config().renamed(n)).toList();
+        SnapshotStore snapshots = SnapshotStore.atHome();
+        Path partial = snapshots.beginFork(parent.id());
+        try {
+            parent.saveSnapshot(partial, "fork-of-" + parent.config().name());
+        } catch (RuntimeException e) {
+            snapshots.abandon(partial);
+            throw e;
+        }
+        Path origin = snapshots.commit(partial);
+        List<Machine> clones = new ArrayList<>();
+        try {
+            for (MachineConfig config : configs) {
+                clones.add(create(config, null, true, Optional.of(origin)));
+            }
+        } catch (RuntimeException e) {
+            for (Machine clone : clones) {
+                try {
+                    clone.delete();
+                } catch (RuntimeException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+            }
+            if (clones.isEmpty()) {
+                snapshots.abandon(origin);
+            }
+            throw e;
+        }
+        return clones;
+    }
+
+    /** The named snapshots on this host. */
+    @Override
+    public List<SnapshotInfo> snapshots() {
+        requireOpen();
+        return SnapshotStore.atHome().list();
+    }
+
+    @Override
+    public void deleteSnapshot(String name) {
+        requireOpen();
+        SnapshotStore.atHome().delete(name);
     }
 
     private synchronized void reserveName(String name) {
@@ -155,9 +251,11 @@ final class LocalEngine implements Engine {
         store.updateHost(row.id(), self);
         HostedMachine machine = new HostedMachine(this, backend);
         hosted.put(row.id(), new Hosted(row.seq(), machine));
-        if (row.state() != MachineState.STOPPED) {
-            store.updateState(row.id(), MachineState.STOPPED, Optional.empty(),
-                    Optional.of("its host process " + row.hostPid().orElse(-1) + " ended; taken over stopped"));
+        MachineState now = backend.status();   // PAUSED when its saved guest is there, else STOPPED
+        if (row.state() != now) {
+            store.updateState(row.id(), now, Optional.empty(), Optional.of(now == MachineState.PAUSED ? "paused"
+                    : row.state() == MachineState.PAUSED ? "its saved state was lost; taken over stopped"
+                    : "its host process " + row.hostPid().orElse(-1) + " ended; taken over stopped"));
         }
         return machine;
     }
@@ -256,7 +354,8 @@ final class LocalEngine implements Engine {
                 // The VM ends with this process either way; the row below says it is stopped.
             }
             if (store != null) {
-                store.updateState(machine.id(), MachineState.STOPPED, Optional.empty(),
+                boolean paused = machine.status() == MachineState.PAUSED;   // its saved guest outlives the server
+                store.updateState(machine.id(), paused ? MachineState.PAUSED : MachineState.STOPPED, Optional.empty(),
                         Optional.of(machine.info().lastStopReason().orElse("the server shut down")));
                 store.updateHost(machine.id(), null);
             }

@@ -12,6 +12,9 @@ import dev.flint.vmm.VmExit;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -30,6 +33,13 @@ import java.util.function.Consumer;
 final class LocalMachine implements MachineBackend {
     private static final int CONSOLE_BYTES = 64 * 1024;
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+    /** The directory under the machine's own where a paused machine's VM is saved. */
+    static final String PAUSED = "paused";
+    /**
+     * How snapshots freeze the machine's disk and machines made from them get theirs: the seam
+     * the block layer's copy-on-write overlay plugs into (a sparse copy until then).
+     */
+    static volatile ForkDisks forkDisks = ForkDisks.SPARSE_COPY;
 
     private final String id;
     private final MachineConfig config;
@@ -44,7 +54,10 @@ final class LocalMachine implements MachineBackend {
     /** The message calls get after the guest crashed, until the next start; null otherwise. */
     private volatile String crashMessage;
     private volatile Runnable onStateChange = () -> { };
+    /** The MAC of the network device: {@link SavedGuest#macOf} for a boot, the saved guest's for a restore. */
+    private volatile dev.flint.virtio.net.MacAddress mac;
     private final Booter booter;
+    private final Restorer restorer;
     /** The boot in progress, which a stop or delete cancels; null when none runs. Guarded by this. */
     private BootCancel booting;
     private ScheduledFuture<?> expiry;
@@ -52,12 +65,30 @@ final class LocalMachine implements MachineBackend {
     /** How a start boots the guest: {@link RunningGuest#boot}, or a fake in tests. */
     @FunctionalInterface
     interface Booter {
-        RunningGuest boot(MachineConfig config, Optional<MachineDisk> disk, ConsoleLog console, Duration bootTimeout,
-                          BootCancel cancel);
+        RunningGuest boot(MachineConfig config, Optional<MachineDisk> disk, dev.flint.virtio.net.MacAddress mac,
+                          ConsoleLog console, Duration bootTimeout, BootCancel cancel);
+    }
+
+    /** How a resume restores the guest: {@link RunningGuest#restore}, or a fake in tests. */
+    @FunctionalInterface
+    interface Restorer {
+        RunningGuest restore(MachineConfig config, Optional<MachineDisk> disk, dev.flint.virtio.net.MacAddress mac,
+                             ConsoleLog console, Duration timeout, Path vmState, Optional<String> hostname);
     }
 
     LocalMachine(String id, MachineConfig config, Optional<MachineDisk> disk, Optional<ImageRootfs> image,
                  ConsoleLog console, Instant createdAt, Booter booter) {
+        this(id, config, disk, image, console, createdAt, booter, RunningGuest::restore);
+    }
+
+    /**
+     * A machine {@link MachineState#PAUSED} when its directory holds a saved guest of this id
+     * (a pause before the server restarted, or a machine made from a snapshot), else stopped. A
+     * saved guest of an earlier machine of the same name is removed when this machine holds the
+     * directory's lock (its own disk); a diskless machine of that name in another JVM may still own it.
+     */
+    LocalMachine(String id, MachineConfig config, Optional<MachineDisk> disk, Optional<ImageRootfs> image,
+                 ConsoleLog console, Instant createdAt, Booter booter, Restorer restorer) {
         this.id = id;
         this.config = config;
         this.disk = disk;
@@ -65,6 +96,36 @@ final class LocalMachine implements MachineBackend {
         this.console = console;
         this.createdAt = createdAt;
         this.booter = booter;
+        this.restorer = restorer;
+        Optional<SavedGuest> saved = SavedGuest.read(pausedDirectory()).filter(g -> g.machineId().equals(id));
+        if (saved.isPresent()) {
+            state = MachineState.PAUSED;
+            lastStopReason = "paused";
+        } else if (disk.isPresent()) {
+            removePaused();
+        }
+        this.mac = saved.map(SavedGuest::mac).orElse(SavedGuest.macOf(id));
+    }
+
+    private Path pausedDirectory() {
+        return FlintHome.machineDirectory(config.name()).resolve(PAUSED);
+    }
+
+    /** Drops the saved guest (after a resume, a stop or a delete): the restored VM maps what it needs. */
+    private void removePaused() {
+        try {
+            SnapshotStore.deleteTree(pausedDirectory());
+            SnapshotStore.deleteTree(pausedDirectory().resolveSibling(PAUSED + ".partial"));
+            if (disk.isEmpty()) {
+                try {
+                    Files.deleteIfExists(pausedDirectory().getParent());   // a diskless machine's directory held only that
+                } catch (java.nio.file.DirectoryNotEmptyException e) {
+                    // Something else lives there (a retained disk of an earlier machine): it stays.
+                }
+            }
+        } catch (IOException e) {
+            // Only this machine's id can resume it; a leftover is removed by the next machine of this name.
+        }
     }
 
     /**
@@ -97,7 +158,8 @@ final class LocalMachine implements MachineBackend {
         RunningGuest booted = null;
         RuntimeException failure = null;
         try {
-            booted = booter.boot(config, disk, console, bootTimeout, cancel);
+            mac = SavedGuest.macOf(id);   // a cold boot: the guest reads its MAC afresh
+            booted = booter.boot(config, disk, mac, console, bootTimeout, cancel);
             image.ifPresent(booted::publish);
         } catch (RuntimeException e) {
             failure = e;
@@ -111,13 +173,7 @@ final class LocalMachine implements MachineBackend {
         notifyAll();   // a stop or delete waiting for the boot to end
         String cancelled = cancel.reason();
         if (failure == null && cancelled == null) {
-            guest = booted;
-            state = MachineState.RUNNING;
-            lastStopReason = null;
-            // The machine learns of its guest's end by itself (a crash, a power-off from inside).
-            booted.vm.whenEnded(exit -> Thread.ofVirtual().name("flint-" + config.name() + "-ended")
-                    .start(() -> guestEnded(booted, true)));
-            config.timeout().ifPresent(ttl -> expiry = Expiry.schedule(ttl, () -> expire(ttl)));
+            runs(booted);
             return;
         }
         if (booted != null) {
@@ -138,6 +194,111 @@ final class LocalMachine implements MachineBackend {
         }
         lastStopReason = "boot failed: " + failure.getMessage();
         throw failure;
+    }
+
+    /** The machine runs {@code booted} (booted or restored): watched for its end, its time to live running. */
+    private void runs(RunningGuest booted) {
+        guest = booted;
+        state = MachineState.RUNNING;
+        lastStopReason = null;
+        // The machine learns of its guest's end by itself (a crash, a power-off from inside).
+        booted.vm.whenEnded(exit -> Thread.ofVirtual().name("flint-" + config.name() + "-ended")
+                .start(() -> guestEnded(booted, true)));
+        config.timeout().ifPresent(ttl -> expiry = Expiry.schedule(ttl, () -> expire(ttl)));
+    }
+
+    /**
+     * Pauses the guest and saves it (VM state, memory, and which MAC it holds) to the machine's
+     * {@code paused} directory, written aside and renamed into place, then releases the VM: its
+     * threads, fds and memory. The disk stays as the guest left it. A failed save lets the guest
+     * run on and says why.
+     */
+    @Override
+    public synchronized void pause() {
+        MachineLifecycle.require(config.name(), status(), MachineLifecycle.Action.PAUSE);
+        RunningGuest current = guest;
+        Path target = pausedDirectory();
+        Path partial = target.resolveSibling(PAUSED + ".partial");
+        try {
+            SnapshotStore.deleteTree(partial);
+            Files.createDirectories(partial);
+        } catch (IOException e) {
+            throw new FlintException("machine " + config.name() + " could not be paused: cannot write " + partial + ": "
+                    + e.getMessage(), e);
+        }
+        try {
+            current.saveTo(partial.resolve(SnapshotStore.VM));
+            new SavedGuest(id, mac, target.resolve(SnapshotStore.VM), Optional.empty()).write(partial);
+            SnapshotStore.deleteTree(target);   // a leftover of an earlier machine of this name
+            Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException e) {
+            removePaused();
+            current.resumeVm();
+            throw new FlintException("machine " + config.name() + " could not be paused (it runs on): " + e.getMessage(), e);
+        }
+        cancelExpiry();
+        guest = null;   // before the close: the VM's end is this pause, not a crash
+        state = MachineState.PAUSED;
+        lastStopReason = "paused";
+        current.close();
+    }
+
+    /**
+     * Restores the saved guest with the devices a boot has (same MAC), reconnects its agent and
+     * renews it (clock, entropy, and a new machine's hostname) before any command; then the
+     * saved directory is removed. A failed restore leaves the machine paused, saved as it was.
+     */
+    @Override
+    public synchronized void resume(Duration timeout) {
+        MachineLifecycle.require(config.name(), status(), MachineLifecycle.Action.RESUME);
+        SavedGuest saved = SavedGuest.read(pausedDirectory()).filter(g -> g.machineId().equals(id))
+                .orElseThrow(() -> new FlintException("machine " + config.name() + " is paused but its saved state in "
+                        + pausedDirectory() + " is gone or unreadable; stop() it and start() it again"));
+        if (!Files.isDirectory(saved.vmState())) {
+            throw new FlintException("machine " + config.name() + " cannot resume: its saved VM " + saved.vmState()
+                    + " is gone (was the snapshot it was made from deleted?); stop() it and start() it again");
+        }
+        RunningGuest restored;
+        try {
+            restored = restorer.restore(config, disk, saved.mac(), console, timeout, saved.vmState(), saved.hostname());
+            image.ifPresent(restored::publish);
+        } catch (RuntimeException e) {
+            lastStopReason = "paused; the last resume failed: " + e.getMessage();
+            throw e;
+        }
+        mac = saved.mac();
+        crashMessage = null;
+        removePaused();
+        runs(restored);
+    }
+
+    /**
+     * Writes this running machine's snapshot into {@code directory} ({@link SnapshotStore}'s
+     * layout): pauses the guest, saves the VM, freezes the disk, and lets it run on.
+     */
+    @Override
+    public synchronized void saveSnapshot(Path directory, String name) {
+        MachineLifecycle.require(config.name(), status(), MachineLifecycle.Action.SNAPSHOT);
+        if (config.rootfs().filter(Files::isRegularFile).isPresent()) {
+            throw new InvalidConfigException("machine " + config.name() + " boots the rootfs image " + config.rootfs().get()
+                    + " in place, which a snapshot cannot hold; give rootfs a directory (Flint then makes the image)");
+        }
+        if (config.disks().stream().anyMatch(d -> !d.readOnly())) {
+            throw new InvalidConfigException("machine " + config.name() + " has a writable extra disk, which machines made"
+                    + " from a snapshot would share; attach extra disks read-only to snapshot it");
+        }
+        RunningGuest current = guest;
+        current.saveTo(directory.resolve(SnapshotStore.VM));
+        try {
+            if (disk.isPresent()) {
+                forkDisks.freeze(disk.get().image(), directory.resolve(SnapshotStore.DISK));
+            }
+            SnapshotStore.writeRecord(directory, name, config, mac);
+        } catch (IOException e) {
+            throw new FlintException("machine " + config.name() + " could not be snapshotted: " + e.getMessage(), e);
+        } finally {
+            current.resumeVm();
+        }
     }
 
     /**
@@ -170,9 +331,19 @@ final class LocalMachine implements MachineBackend {
     }
 
     private void expire(Duration ttl) {
-        if (status() == MachineState.RUNNING) {
-            stop(STOP_TIMEOUT, "its time to live of " + ttl.toSeconds() + " s ran out");
+        if (status() != MachineState.RUNNING) {
+            return;
         }
+        if (config.onTimeout() == TimeoutAction.PAUSE) {
+            try {
+                pause();
+                onStateChange.run();
+                return;
+            } catch (RuntimeException e) {
+                // Not saved: the time to live still ends the machine, by a stop.
+            }
+        }
+        stop(STOP_TIMEOUT, "its time to live of " + ttl.toSeconds() + " s ran out");
     }
 
     @Override
@@ -359,8 +530,19 @@ final class LocalMachine implements MachineBackend {
         return new AgentUnavailableException("lost the agent of machine " + config.name() + ": " + e.getMessage(), e);
     }
 
-    /** The running guest, or a clear error naming the state the machine is in. */
+    /**
+     * The running guest, or a clear error naming the state the machine is in. A paused machine
+     * resumes: whoever holds a handle runs commands without minding a time to live that paused it.
+     */
     private RunningGuest running() {
+        if (status() == MachineState.PAUSED) {
+            synchronized (this) {
+                if (state == MachineState.PAUSED) {
+                    resume(config.bootTimeout());
+                    onStateChange.run();
+                }
+            }
+        }
         MachineState current = status();
         RunningGuest running = guest;
         MachineLifecycle.require(config.name(), running == null ? MachineState.STOPPED : current, MachineLifecycle.Action.EXEC);
@@ -400,6 +582,12 @@ final class LocalMachine implements MachineBackend {
         MachineLifecycle.require(config.name(), status(), MachineLifecycle.Action.STOP);
         if (state == MachineState.BOOTING) {
             cancelBoot(reason, timeout);
+            return;
+        }
+        if (state == MachineState.PAUSED) {
+            removePaused();   // what the guest had not synced to its disk goes with it
+            state = MachineState.STOPPED;
+            lastStopReason = reason + " while paused; its saved memory was dropped";
             return;
         }
         RunningGuest current = guest;
@@ -471,6 +659,8 @@ final class LocalMachine implements MachineBackend {
             guest = null;
         }
         state = MachineState.DELETED;
+        SnapshotStore.release(id, config.name());   // before the directory that names the origin goes
+        removePaused();
         disk.ifPresent(d -> {
             if (config.retainDisk()) {
                 d.close();

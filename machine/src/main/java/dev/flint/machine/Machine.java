@@ -38,6 +38,8 @@ public final class Machine implements AutoCloseable {
     /** The vsock port Flint's agent listens on. */
     public static final int AGENT_PORT = 1024;
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+    /** The most clones one {@link #fork} makes. */
+    public static final int MAX_FORK = 64;
 
     private final MachineBackend backend;
 
@@ -78,7 +80,11 @@ public final class Machine implements AutoCloseable {
      * @throws MachineNotFoundException if there is none
      */
     public static Machine connect(String idOrName, ConnectOptions options) {
-        return Engine.open(options).connect(idOrName);
+        Machine machine = Engine.open(options).connect(idOrName);
+        if (machine.status() == MachineState.PAUSED) {
+            machine.resume();   // who connects means to use it; info() and list() read a paused machine as it is
+        }
+        return machine;
     }
 
     /** One page of the machines {@code query} selects, oldest first; {@link MachinePage#nextCursor()} fetches the next. */
@@ -138,6 +144,72 @@ public final class Machine implements AutoCloseable {
     /** Stops and starts the machine, keeping its disk. */
     public void restart() {
         backend.restart();
+    }
+
+    /**
+     * Saves the running guest (memory, vCPUs, devices) under the machine's directory and releases
+     * its VM (threads, fds, memory): {@link MachineState#PAUSED}, costing only disk, until
+     * {@link #resume()}. A paused machine survives a restart of the server that hosts it. Any call
+     * that needs the guest ({@link #exec}, {@link #run}, {@link #metrics}, {@link #connect})
+     * resumes it first; {@link #info()} and {@link #status()} do not. {@link #stop()} of a paused
+     * machine drops the saved memory (what the guest had not synced to its disk is lost).
+     */
+    public void pause() {
+        backend.pause();
+    }
+
+    /**
+     * Restores a paused machine as it was, with its clock set to now and fresh entropy given to
+     * its RNG before any command runs; waits up to the config's boot timeout for its agent.
+     */
+    public void resume() {
+        resume(backend.config().bootTimeout());
+    }
+
+    /** As {@link #resume()}, waiting up to {@code timeout} for the agent. */
+    public void resume(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new InvalidConfigException("resume timeout must be positive, got " + timeout);
+        }
+        backend.resume(timeout);
+    }
+
+    /**
+     * Saves the running machine as snapshot {@code name} (its memory, devices, config and its disk
+     * as it is now); the machine pauses for as long as that takes, then runs on. A machine is made
+     * from it with {@link MachineConfig.Builder#fromSnapshot}. Names follow machine names.
+     *
+     * @throws InvalidConfigException if the name is invalid or taken
+     */
+    public void snapshot(String name) {
+        backend.snapshot(SnapshotStore.checkName(name));
+    }
+
+    /**
+     * {@code count} running clones of this machine, named {@code NAME-fork-1}...: each its own id,
+     * name, hostname and writable disk, all sharing this machine's memory copy-on-write (restored
+     * from one snapshot of it, whose file the host caches once). This machine pauses for as long as
+     * the save takes, then runs on. Clones forward no ports. A clone that cannot start undoes the fork.
+     */
+    public List<Machine> fork(int count) {
+        if (count < 1 || count > MAX_FORK) {
+            throw new InvalidConfigException("fork count must be between 1 and " + MAX_FORK + ", got " + count);
+        }
+        return fork(java.util.stream.IntStream.rangeClosed(1, count).mapToObj(k -> name() + "-fork-" + k).toList());
+    }
+
+    /** As {@link #fork(int)}, one clone for each of {@code names}. */
+    public List<Machine> fork(List<String> names) {
+        Objects.requireNonNull(names, "names");
+        if (names.isEmpty() || names.size() > MAX_FORK) {
+            throw new InvalidConfigException("fork needs 1 to " + MAX_FORK + " names, got " + names.size());
+        }
+        if (new java.util.HashSet<>(names).size() != names.size()) {
+            throw new InvalidConfigException("fork names must differ, got " + names);
+        }
+        names.forEach(MachineConfig::checkName);
+        return backend.fork(List.copyOf(names));
     }
 
     /** Stops the machine if needed, releases everything it holds and removes its disk unless the config retains it. */

@@ -38,6 +38,30 @@ interface MachineBackend {
      */
     ExecResult run(String image, List<String> argv, RunOptions options, Consumer<byte[]> onStdout, Consumer<byte[]> onStderr);
 
+    /** Saves the running guest and releases its VM: {@link MachineState#PAUSED} until {@link #resume}. */
+    void pause();
+
+    /** Restores a paused machine and waits up to {@code timeout} for its agent. */
+    void resume(Duration timeout);
+
+    /** Takes snapshot {@code name} of the running machine, which runs on. */
+    default void snapshot(String name) {
+        throw new FlintException("machine " + config().name() + " cannot be snapshotted here");
+    }
+
+    /** Makes running clones named {@code names} of the running machine, which runs on. */
+    default List<Machine> fork(List<String> names) {
+        throw new FlintException("machine " + config().name() + " cannot be forked here");
+    }
+
+    /**
+     * Writes the running machine's snapshot into {@code directory} ({@link SnapshotStore}'s layout);
+     * only a machine in this JVM has one to write.
+     */
+    default void saveSnapshot(java.nio.file.Path directory, String name) {
+        throw new FlintException("machine " + config().name() + " is not hosted in this JVM");
+    }
+
     MachineInfo info();
 
     MachineMetrics metrics();

@@ -29,13 +29,19 @@ import java.util.Set;
  * directory, laid over the guest's root as an overlay: everything written outside /tmp and /run
  * survives {@link Machine#stop()} and {@link Machine#start()}. {@code rootfs} boots an ext4 root
  * built from a host directory (or an ext4 image used as is) instead.
+ *
+ * <p>{@code snapshot} ({@link Builder#fromSnapshot}) makes the machine from a named snapshot
+ * instead of booting it: it takes the snapshot's hardware (cpus, memory, disks, mounts, network,
+ * kernel) and runs on from where the snapshot was taken, with this config's name (its new
+ * hostname), env, metadata, workdir, ports and time to live.
  */
 public record MachineConfig(String name, int cpus, int memoryMb, Map<String, String> env, Duration bootTimeout,
                             Optional<Path> kernel, Optional<Path> initrd, String bootArgs,
                             Optional<Path> vsockSocket, List<DiskSpec> disks, int diskMb, List<MountSpec> mounts,
                             Optional<Path> rootfs, boolean retainDisk, NetworkPolicy network, List<PortSpec> ports,
                             Optional<String> workdir, Map<String, String> metadata, Optional<Duration> timeout,
-                            boolean startOnCreate, Optional<String> image) {
+                            boolean startOnCreate, Optional<String> image, TimeoutAction onTimeout,
+                            Optional<String> snapshot) {
     public static final int MIN_MEMORY_MB = 64;
     /**
      * The most memory a machine may have, 1 TiB; {@link Builder#build()} also refuses more than
@@ -69,6 +75,22 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
         return new Builder();
     }
 
+    /** Throws unless {@code name} is a valid machine name. */
+    static String checkName(String name) {
+        if (name == null || !name.matches(NAME_PATTERN)) {
+            throw new InvalidConfigException("machine name must be 1-63 lowercase letters, digits or '-', starting"
+                    + " with a letter or digit; got " + (name == null ? "null" : "'" + name + "'"));
+        }
+        return name;
+    }
+
+    /** This config under another name, every other field the same (a fork's clone). */
+    MachineConfig renamed(String newName) {
+        return new MachineConfig(checkName(newName), cpus, memoryMb, env, bootTimeout, kernel, initrd, bootArgs,
+                Optional.empty(), disks, diskMb, mounts, rootfs, retainDisk, network, List.of(), workdir, metadata, timeout,
+                startOnCreate, image, onTimeout, Optional.empty());
+    }
+
     /** Fluent, validating builder; defaults: 1 vCPU, 256 MiB, 60 s boot timeout. */
     public static final class Builder {
         private String name = "flint";
@@ -92,6 +114,8 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
         private Duration timeout;
         private boolean startOnCreate = true;
         private String image;
+        private TimeoutAction onTimeout = TimeoutAction.STOP;
+        private String snapshot;
 
         public Builder name(String name) {
             this.name = name;
@@ -211,9 +235,25 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
             return this;
         }
 
-        /** Time to live: the machine stops itself this long after each start. */
+        /** Time to live: the machine stops itself (or pauses, see {@link #onTimeout}) this long after each start. */
         public Builder timeout(Duration timeout) {
             this.timeout = timeout;
+            return this;
+        }
+
+        /** What the time to live does when it runs out: stop the machine (default) or {@link TimeoutAction#PAUSE} it. */
+        public Builder onTimeout(TimeoutAction onTimeout) {
+            this.onTimeout = Objects.requireNonNull(onTimeout, "onTimeout");
+            return this;
+        }
+
+        /**
+         * Makes the machine from snapshot {@code name} ({@link Machine#snapshot(String)}) rather than
+         * booting it: the snapshot's hardware, this config's name, env, metadata, workdir, ports and
+         * time to live. A missing snapshot is a {@link SnapshotNotFoundException} at create.
+         */
+        public Builder fromSnapshot(String name) {
+            this.snapshot = SnapshotStore.checkName(name);
             return this;
         }
 
@@ -238,10 +278,7 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
         }
 
         public MachineConfig build() {
-            if (name == null || !name.matches(NAME_PATTERN)) {
-                throw new InvalidConfigException("machine name must be 1-63 lowercase letters, digits or '-', starting"
-                        + " with a letter or digit; got " + (name == null ? "null" : "'" + name + "'"));
-            }
+            checkName(name);
             if (cpus < 1 || cpus > MAX_CPUS) {
                 throw new InvalidConfigException("cpus must be between 1 and " + MAX_CPUS + ", got " + cpus);
             }
@@ -333,7 +370,8 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
             return new MachineConfig(name, cpus, memoryMb, env, bootTimeout, Optional.ofNullable(kernel),
                     Optional.ofNullable(initrd), bootArgs, Optional.ofNullable(vsockSocket), disks, diskMb, mounts,
                     Optional.ofNullable(rootfs), retainDisk, network, ports, Optional.ofNullable(workdir), metadata,
-                    Optional.ofNullable(timeout), startOnCreate, Optional.ofNullable(image));
+                    Optional.ofNullable(timeout), startOnCreate, Optional.ofNullable(image), onTimeout,
+                    Optional.ofNullable(snapshot));
         }
 
         private static void validateMetadata(Map<String, String> metadata) {

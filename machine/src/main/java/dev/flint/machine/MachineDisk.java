@@ -74,7 +74,8 @@ final class MachineDisk implements AutoCloseable {
                 + " is locked); stop it or pick another name");
     }
 
-    private static Path imageOf(MachineConfig config, Path directory) {
+    /** Where the disk of a machine with {@code config} is: its rootfs image file, or a file in {@code directory}. */
+    static Path imageOf(MachineConfig config, Path directory) {
         if (config.rootfs().isPresent() && Files.isRegularFile(config.rootfs().get())) {
             return config.rootfs().get();
         }

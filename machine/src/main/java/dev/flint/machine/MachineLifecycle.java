@@ -6,6 +6,7 @@ import java.util.Set;
 
 import static dev.flint.machine.MachineState.BOOTING;
 import static dev.flint.machine.MachineState.DELETED;
+import static dev.flint.machine.MachineState.PAUSED;
 import static dev.flint.machine.MachineState.RUNNING;
 import static dev.flint.machine.MachineState.STOPPED;
 import static dev.flint.machine.MachineState.STOPPING;
@@ -18,18 +19,23 @@ import static dev.flint.machine.MachineState.STOPPING;
  *   define ──> STOPPED ──start──> BOOTING ──agent ready──> RUNNING ──stop──> STOPPING ──> STOPPED
  *                 ^                  │ boot failed, stop      │ power-off, crash, time to live
  *                 └──────────────────┴────────────────────────┘
+ *   RUNNING ──pause──> PAUSED ──resume──> RUNNING      PAUSED ──stop (drops the saved memory)──> STOPPED
  *   any state ──delete/close──> DELETED
  * </pre>
  */
 final class MachineLifecycle {
     /** What a caller asks of a machine. */
-    enum Action { START, STOP, RESTART, EXEC, DELETE }
+    enum Action { START, STOP, RESTART, EXEC, PAUSE, RESUME, SNAPSHOT, FORK, DELETE }
 
     private static final Map<Action, Set<MachineState>> LEGAL = Map.of(
             Action.START, EnumSet.of(STOPPED),
-            Action.STOP, EnumSet.of(RUNNING, BOOTING, STOPPED),   // a stop during a boot cancels it
+            Action.STOP, EnumSet.of(RUNNING, BOOTING, STOPPED, PAUSED),   // a stop during a boot cancels it
             Action.RESTART, EnumSet.of(RUNNING, STOPPED),
             Action.EXEC, EnumSet.of(RUNNING),
+            Action.PAUSE, EnumSet.of(RUNNING),
+            Action.RESUME, EnumSet.of(PAUSED),
+            Action.SNAPSHOT, EnumSet.of(RUNNING),
+            Action.FORK, EnumSet.of(RUNNING),
             Action.DELETE, EnumSet.allOf(MachineState.class));
 
     private MachineLifecycle() {
@@ -50,7 +56,9 @@ final class MachineLifecycle {
             case BOOTING -> "wait until start() returns";
             case STOPPING -> "wait until stop() returns";
             case STOPPED -> "start() it first";
-            case RUNNING -> action == Action.START ? "it already runs; stop() it first, or restart()" : "";
+            case PAUSED -> "resume() it first";
+            case RUNNING -> action == Action.START ? "it already runs; stop() it first, or restart()"
+                    : action == Action.RESUME ? "it already runs" : "";
         };
         if (action == Action.EXEC && state != DELETED) {
             throw new MachineNotRunningException("machine " + machine + " is " + state.name().toLowerCase()

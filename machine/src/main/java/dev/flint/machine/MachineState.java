@@ -4,7 +4,10 @@ package dev.flint.machine;
  * A machine's life. {@code STOPPED} after {@link Machine#define} and after a stop, a guest
  * power-off, a crash or its time to live ran out; {@code BOOTING} while {@link Machine#start}
  * waits for the agent; {@code RUNNING} while commands can run; {@code STOPPING} while the guest
- * powers off; {@code DELETED} once {@link Machine#delete()} or {@link Machine#close()} released it.
+ * powers off; {@code PAUSED} after {@link Machine#pause()}: the VM's memory and devices saved under
+ * the machine's directory and its VM released, until {@link Machine#resume()} (or a command, or
+ * {@link Machine#connect}) restores it; {@code DELETED} once {@link Machine#delete()} or
+ * {@link Machine#close()} released it.
  * {@link MachineLifecycle} says which call is legal in which state.
  */
 public enum MachineState {
@@ -12,5 +15,6 @@ public enum MachineState {
     RUNNING,
     STOPPING,
     STOPPED,
+    PAUSED,
     DELETED
 }

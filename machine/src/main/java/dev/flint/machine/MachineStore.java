@@ -23,7 +23,8 @@ import java.util.OptionalLong;
  * {@link FlintHome}) in WAL mode, so a reader (a second {@code flint ls}) never blocks the
  * writer. A row holds the machine's id, name, config (JSON), state, times and the process that
  * hosts it. Opening the store recovers from a crash: a machine whose host process is gone is
- * marked stopped (its VM died with that process, and the kernel already dropped its disk lock).
+ * marked stopped (its VM died with that process, and the kernel already dropped its disk lock),
+ * except a paused one, whose saved guest is on disk.
  *
  * <p>Calls are serialized on one connection: the server writes a row per lifecycle step, far
  * from SQLite's limits.
@@ -108,11 +109,14 @@ final class MachineStore implements AutoCloseable {
                 if (pid == self || HostProcess.isAlive(pid, machine.hostStartedAt())) {
                     continue;
                 }
-                boolean wasUp = machine.state() != MachineState.STOPPED;
+                // A paused machine's saved guest is on disk, not in the process that ended: it stays paused.
+                boolean paused = machine.state() == MachineState.PAUSED;
+                boolean wasUp = machine.state() != MachineState.STOPPED && !paused;
                 String reason = wasUp ? "its host process " + pid + " ended (crash or kill); marked stopped when the"
                         + " store was opened" : machine.lastStopReason().orElse(null);
                 update("UPDATE machines SET state = ?, host_pid = NULL, host_started_at = NULL, updated_at = ?,"
-                        + " last_stop_reason = ? WHERE id = ?", java.util.Arrays.asList(MachineState.STOPPED.name(),
+                        + " last_stop_reason = ? WHERE id = ?", java.util.Arrays.asList(
+                        (paused ? MachineState.PAUSED : MachineState.STOPPED).name(),
                         Instant.now().toEpochMilli(), reason, machine.id()));
                 machine.config().vsockSocket().ifPresent(MachineStore::removeStaleSocket);
                 recovered.add(machine.id());

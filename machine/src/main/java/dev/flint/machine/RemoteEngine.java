@@ -53,7 +53,7 @@ final class RemoteEngine implements Engine {
         return handle(call("GET", machinePath(idOrName), null));
     }
 
-    private Machine handle(JsonNode info) {
+    Machine handle(JsonNode info) {
         return new Machine(new RemoteMachine(this, info.path("id").asText(),
                 MachineJson.reportedConfig(info.path("config"))));
     }
@@ -67,6 +67,16 @@ final class RemoteEngine implements Engine {
         params.add("limit=" + query.limit());
         query.cursor().ifPresent(c -> params.add("cursor=" + encode(c)));
         return MachineJson.page(call("GET", "/v1/machines?" + String.join("&", params), null));
+    }
+
+    @Override
+    public List<SnapshotInfo> snapshots() {
+        return MachineJson.snapshots(call("GET", "/v1/snapshots", null));
+    }
+
+    @Override
+    public void deleteSnapshot(String name) {
+        call("DELETE", "/v1/snapshots/" + encode(SnapshotStore.checkName(name)), null);
     }
 
     static String machinePath(String idOrName) {

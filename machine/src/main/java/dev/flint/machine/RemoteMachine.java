@@ -55,6 +55,34 @@ final class RemoteMachine implements MachineBackend {
     }
 
     @Override
+    public void pause() {
+        engine.call("POST", path + "/pause", MachineJson.object());
+    }
+
+    @Override
+    public void resume(Duration timeout) {
+        engine.call("POST", path + "/resume", MachineJson.object().put("timeoutMs", timeout.toMillis()));
+    }
+
+    @Override
+    public void snapshot(String name) {
+        engine.call("POST", path + "/snapshot", MachineJson.object().put("name", name));
+    }
+
+    /** The server makes the clones; this side gets a handle on each. */
+    @Override
+    public List<Machine> fork(List<String> names) {
+        com.fasterxml.jackson.databind.node.ObjectNode body = MachineJson.object().put("count", names.size());
+        names.forEach(body.putArray("names")::add);
+        JsonNode answer = engine.call("POST", path + "/fork", body);
+        List<Machine> clones = new java.util.ArrayList<>();
+        for (JsonNode clone : answer.path("machines")) {
+            clones.add(engine.handle(clone));
+        }
+        return clones;
+    }
+
+    @Override
     public void restart() {
         engine.call("POST", path + "/restart", MachineJson.object());
     }

@@ -67,20 +67,21 @@ final class RunningGuest implements AutoCloseable {
         this.bridge = bridge;
     }
 
+    /** The devices of one boot or restore, in attach order, and what the guest owns of them. */
+    private record Devices(VirtioVsock vsock, ImageTreeFs imageShare, List<DeviceAttacher> attachers,
+                           List<AutoCloseable> owned, List<PortSpec> ports) {
+    }
+
     /**
-     * Boots and waits for the agent; on any failure releases what it made and says why. A
-     * {@code cancel} (a stop during the boot) stops the VM, which ends the wait for the agent at once.
+     * Builds the machine's devices in their one order (vsock, rng, image share, own disk, extra
+     * disks, mounts, network): a restore must attach the same kinds in the same slots as the boot
+     * that was saved. On a failure releases what it opened.
      */
-    static RunningGuest boot(MachineConfig config, Optional<MachineDisk> disk, ConsoleLog console, Duration bootTimeout,
-                             BootCancel cancel) {
-        Instant startedAt = Instant.now();
-        long start = System.nanoTime();
-        GuestImages.Images images = locateImages(config);
+    private static Devices devices(MachineConfig config, Optional<MachineDisk> disk, MacAddress mac) {
         VirtioVsock vsock = new VirtioVsock(GUEST_CID);
         List<AutoCloseable> owned = new ArrayList<>();
         List<DeviceAttacher> attachers = new ArrayList<>(List.of(new VirtioMmioAttacher(vsock),
                 new VirtioMmioAttacher(new VirtioRng())));
-        VirtualMachine vm = null;
         try {
             ImageTreeFs imageShare = own(owned, VirtioFs.forImages(GuestCommandLine.IMAGE_SHARE_TAG));
             attachers.add(new VirtioMmioAttacher(imageShare));
@@ -97,32 +98,87 @@ final class RunningGuest implements AutoCloseable {
             if (config.network().enabled()) {
                 NetBackend backend = GuestNetwork.openBackend(config);   // closed by the VirtioNet that owns it
                 ports = GuestNetwork.boundPorts(config, backend);
-                attachers.add(new VirtioMmioAttacher(own(owned, new VirtioNet(MacAddress.random(), backend))));
+                attachers.add(new VirtioMmioAttacher(own(owned, new VirtioNet(mac, backend))));
             }
-            String cmdline = GuestCommandLine.of(config, disk.map(MachineDisk::bootArgument).orElse(""));
-            vm = VirtualMachine.start(new VmConfig(config.name(), config.kernel().orElse(images.vmlinux()),
-                    Optional.of(config.initrd().orElse(images.initramfs())), cmdline, config.memoryMb(), config.cpus(),
-                    console, attachers));
+            return new Devices(vsock, imageShare, attachers, owned, ports);
+        } catch (RuntimeException e) {
+            closeAll(owned);
+            throw e;
+        }
+    }
+
+    private static VmConfig vmConfig(MachineConfig config, Optional<MachineDisk> disk, ConsoleLog console,
+                                     Devices devices) {
+        GuestImages.Images images = locateImages(config);
+        String cmdline = GuestCommandLine.of(config, disk.map(MachineDisk::bootArgument).orElse(""));
+        return new VmConfig(config.name(), config.kernel().orElse(images.vmlinux()),
+                Optional.of(config.initrd().orElse(images.initramfs())), cmdline, config.memoryMb(), config.cpus(),
+                console, devices.attachers());
+    }
+
+    /**
+     * Boots and waits for the agent; on any failure releases what it made and says why. A
+     * {@code cancel} (a stop during the boot) stops the VM, which ends the wait for the agent at once.
+     */
+    static RunningGuest boot(MachineConfig config, Optional<MachineDisk> disk, MacAddress mac, ConsoleLog console,
+                             Duration bootTimeout, BootCancel cancel) {
+        return launch(config, disk, mac, console, bootTimeout, cancel, null, Optional.empty());
+    }
+
+    /**
+     * Restores the VM saved in {@code vmState} with the devices a boot of {@code config} has
+     * (same MAC as the saved guest's), reconnects the agent (the host's vsock streams are new) and
+     * renews the guest (clock, entropy, and the hostname when given) before any command runs.
+     */
+    static RunningGuest restore(MachineConfig config, Optional<MachineDisk> disk, MacAddress mac, ConsoleLog console,
+                                Duration timeout, Path vmState, Optional<String> hostname) {
+        return launch(config, disk, mac, console, timeout, new BootCancel(), vmState, hostname);
+    }
+
+    private static RunningGuest launch(MachineConfig config, Optional<MachineDisk> disk, MacAddress mac,
+                                       ConsoleLog console, Duration bootTimeout, BootCancel cancel, Path vmState,
+                                       Optional<String> hostname) {
+        Instant startedAt = Instant.now();
+        long start = System.nanoTime();
+        Devices devices = devices(config, disk, mac);
+        VirtioVsock vsock = devices.vsock();
+        List<AutoCloseable> owned = devices.owned();
+        VirtualMachine vm = null;
+        try {
+            VmConfig vmConfig = vmConfig(config, disk, console, devices);
+            vm = vmState == null ? VirtualMachine.start(vmConfig) : VirtualMachine.restore(vmConfig, vmState);
             // However the VM ends, host streams (the agent's connect and hello among them) end with it.
             vm.whenEnded(exit -> vsock.muxer().resetAll("the guest's VM ended (" + exit + ")"));
             cancel.onCancel(vm::stop);
             AgentClient agent = connectAgent(config, vm, vsock, console, start, bootTimeout);
             // Every call waiting on the agent fails the moment the VM ends, crash or not.
             vm.whenEnded(exit -> agent.failAll(new IOException("the guest's VM ended (" + exit + ")")));
+            if (vmState != null) {
+                agent.renew(GuestRenewal.now(hostname));
+            }
             Duration boot = Duration.ofNanos(System.nanoTime() - start);
             VsockUnixBridge bridge = config.vsockSocket().isPresent()
                     ? VsockUnixBridge.start(vsock.muxer(), config.vsockSocket().get()) : null;
-            return new RunningGuest(vm, vsock, agent, startedAt, boot, ports, imageShare, owned, bridge);
+            return new RunningGuest(vm, vsock, agent, startedAt, boot, devices.ports(), devices.imageShare(), owned, bridge);
         } catch (dev.flint.vmm.HostUnsupportedException e) {
             closeAll(owned);
             throw new HostUnsupportedException(e.getMessage(), e);
         } catch (VmmException e) {
+            closeVm(vm);
             closeAll(owned);
-            throw new FlintException("machine " + config.name() + " could not start: " + e.getMessage(), e);
+            throw new FlintException("machine " + config.name() + " could not " + (vmState == null ? "start" : "be restored")
+                    + ": " + e.getMessage(), e);
         } catch (IOException e) {
             closeVm(vm);
             closeAll(owned);
-            throw new FlintException("machine " + config.name() + " could not serve its vsock socket: " + e.getMessage(), e);
+            throw new FlintException("machine " + config.name() + (vmState == null
+                    ? " could not serve its vsock socket: " : " could not renew its guest after the restore: ")
+                    + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closeVm(vm);
+            closeAll(owned);
+            throw new FlintException("interrupted while machine " + config.name() + " was restored", e);
         } catch (RuntimeException e) {
             closeVm(vm);
             closeAll(owned);
@@ -252,6 +308,26 @@ final class RunningGuest implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             vm.stop();
+        }
+    }
+
+    /**
+     * Pauses the VM and writes its snapshot (vCPU, VM and device state, memory) to {@code vmState};
+     * the VM stays paused, for the caller to {@link #close} or {@link #resumeVm}.
+     */
+    void saveTo(Path vmState) {
+        vm.pause();
+        try {
+            vm.snapshot(vmState);
+        } catch (VmmException e) {
+            throw new FlintException("machine " + vm.name() + " could not be saved to " + vmState + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Lets a VM paused by {@link #saveTo} run on. */
+    void resumeVm() {
+        if (vm.paused()) {
+            vm.resume();
         }
     }
 

@@ -56,6 +56,16 @@ final class UnhostedMachine implements MachineBackend {
     }
 
     @Override
+    public void pause() {
+        MachineLifecycle.require(row.config().name(), status(), MachineLifecycle.Action.PAUSE);
+    }
+
+    @Override
+    public void resume(Duration timeout) {
+        MachineLifecycle.require(row.config().name(), status(), MachineLifecycle.Action.RESUME);
+    }
+
+    @Override
     public void restart() {
         start(row.config().bootTimeout());
     }

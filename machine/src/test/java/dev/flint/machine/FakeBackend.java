@@ -30,6 +30,59 @@ public final class FakeBackend implements MachineBackend {
         this.id = id;
         this.config = config;
         this.createdAt = createdAt;
+        // As LocalMachine: a saved guest of this id in the machine's directory makes it paused.
+        if (SavedGuest.read(pausedDirectory()).filter(g -> g.machineId().equals(id)).isPresent()) {
+            state = MachineState.PAUSED;
+        }
+    }
+
+    private java.nio.file.Path pausedDirectory() {
+        return FlintHome.machineDirectory(config.name()).resolve(LocalMachine.PAUSED);
+    }
+
+    /** The hostname the last resume gave the guest, as a renewal would. */
+    public volatile java.util.Optional<String> renewedHostname = java.util.Optional.empty();
+
+    /** Pauses as LocalMachine does, writing only the record (a fake has no VM to save). */
+    @Override
+    public synchronized void pause() {
+        MachineLifecycle.require(config.name(), state, MachineLifecycle.Action.PAUSE);
+        try {
+            java.nio.file.Files.createDirectories(pausedDirectory());
+            new SavedGuest(id, SavedGuest.macOf(id), pausedDirectory().resolve(SnapshotStore.VM), Optional.empty())
+                    .write(pausedDirectory());
+        } catch (java.io.IOException e) {
+            throw new FlintException("fake pause: " + e.getMessage(), e);
+        }
+        state = MachineState.PAUSED;
+        lastStopReason = "paused";
+    }
+
+    @Override
+    public synchronized void resume(Duration timeout) {
+        MachineLifecycle.require(config.name(), state, MachineLifecycle.Action.RESUME);
+        SavedGuest saved = SavedGuest.read(pausedDirectory()).orElseThrow();
+        renewedHostname = saved.hostname();
+        try {
+            SnapshotStore.deleteTree(pausedDirectory());
+        } catch (java.io.IOException e) {
+            throw new FlintException("fake resume: " + e.getMessage(), e);
+        }
+        state = MachineState.RUNNING;
+        startedAt = Instant.now();
+        lastStopReason = null;
+    }
+
+    /** Writes a snapshot's record and a stand-in VM directory (a fake has no VM). */
+    @Override
+    public void saveSnapshot(java.nio.file.Path directory, String name) {
+        MachineLifecycle.require(config.name(), state, MachineLifecycle.Action.SNAPSHOT);
+        try {
+            java.nio.file.Files.createDirectories(directory.resolve(SnapshotStore.VM));
+            SnapshotStore.writeRecord(directory, name, config, SavedGuest.macOf(id));
+        } catch (java.io.IOException e) {
+            throw new FlintException("fake snapshot: " + e.getMessage(), e);
+        }
     }
 
     static FakeBackend define(String id, MachineConfig config, Instant createdAt, OutputStream consoleCopy) {
@@ -80,7 +133,7 @@ public final class FakeBackend implements MachineBackend {
     @Override
     public synchronized void stop(Duration timeout) {
         MachineLifecycle.require(config.name(), state, MachineLifecycle.Action.STOP);
-        if (state == MachineState.RUNNING) {
+        if (state == MachineState.RUNNING || state == MachineState.PAUSED) {
             state = MachineState.STOPPED;
             lastStopReason = "stopped by the host";
         }
@@ -96,6 +149,7 @@ public final class FakeBackend implements MachineBackend {
     @Override
     public synchronized void delete() {
         state = MachineState.DELETED;
+        SnapshotStore.release(id, config.name());
     }
 
     @Override
@@ -116,6 +170,11 @@ public final class FakeBackend implements MachineBackend {
 
     @Override
     public ExecResult exec(List<String> argv, ExecOptions options, Consumer<byte[]> onStdout, Consumer<byte[]> onStderr) {
+        synchronized (this) {
+            if (state == MachineState.PAUSED) {
+                resume(config.bootTimeout());   // as LocalMachine: a command wakes a paused machine
+            }
+        }
         MachineLifecycle.require(config.name(), state, MachineLifecycle.Action.EXEC);
         switch (argv.get(0)) {
             case "echo" -> {

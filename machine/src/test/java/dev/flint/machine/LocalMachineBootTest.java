@@ -28,7 +28,7 @@ class LocalMachineBootTest {
     private LocalMachine machine() {
         MachineConfig config = MachineConfig.builder().name("slow").build();
         return new LocalMachine("m-slowslowslowslow", config, Optional.empty(), Optional.empty(), new ConsoleLog(1024, null),
-                Instant.now(), (cfg, disk, console, timeout, cancel) -> {
+                Instant.now(), (cfg, disk, mac, console, timeout, cancel) -> {
                     cancel.onCancel(vmStopped::countDown);
                     booting.countDown();
                     try {

@@ -14,7 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The state machine: every legal call passes, every illegal one is a clear error; and a defined machine, without a guest. */
 class MachineLifecycleTest {
     private static final Set<String> LEGAL = Set.of("STOPPED START", "RUNNING STOP", "BOOTING STOP", "STOPPED STOP", "RUNNING RESTART",
-            "STOPPED RESTART", "RUNNING EXEC");
+            "STOPPED RESTART", "RUNNING EXEC", "PAUSED STOP", "RUNNING PAUSE", "PAUSED RESUME", "RUNNING SNAPSHOT",
+            "RUNNING FORK");
 
     @Test
     void everyIllegalTransitionIsAClearErrorAndEveryLegalOnePasses() {

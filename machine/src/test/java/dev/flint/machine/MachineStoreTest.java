@@ -110,6 +110,21 @@ class MachineStoreTest {
     }
 
     @Test
+    void aPausedMachineOfADeadHostStaysPaused() throws Exception {
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        HostProcess dead = new HostProcess(gone.pid(), Optional.of(Instant.now()));
+        try (MachineStore store = MachineStore.open(home)) {
+            store.insert("m-aaaaaaaaaaaaaaaa", config("napping", "x"), MachineState.PAUSED, Instant.now(), dead);
+        }
+        try (MachineStore store = MachineStore.open(home)) {
+            StoredMachine paused = store.get("m-aaaaaaaaaaaaaaaa").orElseThrow();
+            assertEquals(MachineState.PAUSED, paused.state(), "its saved guest is on disk, not in the process that ended");
+            assertTrue(paused.hostPid().isEmpty(), "and no process holds it now");
+        }
+    }
+
+    @Test
     void aReusedPidWithAnotherStartTimeCountsAsDead() {
         HostProcess reused = new HostProcess(ProcessHandle.current().pid(), Optional.of(Instant.EPOCH));
         assertTrue(!HostProcess.isAlive(reused.pid(), reused.startedAt()));

@@ -25,6 +25,8 @@ final class CreateCommand {
               --boot-args STRING    extra kernel command-line arguments
               --image REF           every command runs in OCI image REF (pulled by the server when
                                     missing); with --disk-mb what they write survives stop/start
+              --from-snapshot SNAP  make it from snapshot SNAP (flint snapshot): it runs on from there
+                                    with the snapshot's cpus, memory and disk, and NAME as hostname
             """ + MachineOptions.USAGE + """
               --no-start            create it stopped; 'flint start NAME' boots it
               --json                print the machine's info as JSON instead of its id
@@ -61,6 +63,7 @@ final class CreateCommand {
                     case "--boot-args" -> config.bootArgs(in.value(option));
                     case "--no-start" -> config.start(false);
                     case "--image" -> config.image(ImageCommands.reference(in.value(option)));
+                    case "--from-snapshot" -> config.fromSnapshot(in.value(option));
                     case "--json" -> json = true;
                     default -> {
                         if (machine.apply(option, in)) {

@@ -10,6 +10,7 @@ import dev.flint.machine.MachineNotFoundException;
 import dev.flint.machine.MachineNotRunningException;
 import dev.flint.machine.MachineStateException;
 import dev.flint.machine.ServerUnavailableException;
+import dev.flint.machine.SnapshotNotFoundException;
 
 /**
  * The exit statuses of the machine commands (create, start, stop, ls, exec...), the same for
@@ -36,7 +37,7 @@ final class ExitCodes {
     /** The lines every machine command's usage ends with. */
     static final String TEXT = """
             Exit status: 0 done; 2 bad arguments or config; 3 this host cannot run machines; 4 no server
-            (none given, unreachable, or it refused the token); 5 no such machine; 6 the machine is in
+            (none given, unreachable, or it refused the token); 5 no such machine (or snapshot); 6 the machine is in
             the wrong state (e.g. not running); 9 the guest crashed (a kernel panic); 124 a timeout;
             125 the machine failed otherwise.
             """;
@@ -49,6 +50,7 @@ final class ExitCodes {
             case InvalidConfigException i -> USAGE;
             case HostUnsupportedException h -> HOST;
             case MachineNotFoundException n -> NOT_FOUND;
+            case SnapshotNotFoundException n -> NOT_FOUND;
             case MachineNotRunningException r -> WRONG_STATE;
             case MachineStateException s -> WRONG_STATE;
             case ExecTimeoutException t -> TIMEOUT;

@@ -34,6 +34,10 @@ public final class Flint {
               shell    run a command line in a login shell: flint shell web-1 'echo $PATH'
               logs     a machine's serial console
               start, stop, restart, delete   a machine's lifecycle
+              pause, resume   save a running machine to disk and release its VM; restore it
+              snapshot a named snapshot of a running machine: flint snapshot web-1 base
+              fork     running clones of a machine sharing its memory: flint fork web-1 -n 3
+              snapshots  list (ls) or delete (rm SNAP) the snapshots; create --from-snapshot uses one
 
               help     show this help, or a command's: flint help create
 
@@ -44,7 +48,7 @@ public final class Flint {
 
     /** Commands that act on a server's machines: they need FLINT_SERVER or --server. */
     private static final Set<String> SERVER_COMMANDS = Set.of("create", "ls", "info", "exec", "shell", "logs", "start",
-            "stop", "restart", "delete");
+            "stop", "restart", "delete", "pause", "resume", "snapshot", "fork", "snapshots");
 
     private Flint() {
     }
@@ -102,6 +106,7 @@ public final class Flint {
             case "ls" -> ListCommand.parse(rest);
             case "exec" -> ExecCommand.parse(rest, false);
             case "shell" -> ExecCommand.parse(rest, true);
+            case "snapshot", "fork", "snapshots" -> SnapshotCommands.parse(command, rest);
             default -> MachineCommand.parse(verb(command), rest);
         };
         if (!target.hasServer()) {
@@ -113,6 +118,7 @@ public final class Flint {
             case ListCommand.Options o -> ListCommand.run(o, target.options(), out, err);
             case ExecCommand.Options o -> ExecCommand.run(o, target.options(), out, err);
             case MachineCommand.Options o -> MachineCommand.run(o, target.options(), out, err);
+            case SnapshotCommands.Options o -> SnapshotCommands.run(o, target.options(), out, err);
             default -> throw new IllegalStateException("no runner for " + command);
         };
     }
@@ -134,7 +140,8 @@ public final class Flint {
             case "ls" -> ListCommand.USAGE;
             case "exec" -> ExecCommand.EXEC_USAGE;
             case "shell" -> ExecCommand.SHELL_USAGE;
-            case "start", "stop", "restart", "delete", "info", "logs" -> MachineCommand.usage(verb(command));
+            case "start", "stop", "restart", "delete", "info", "logs", "pause", "resume" -> MachineCommand.usage(verb(command));
+            case "snapshot", "fork", "snapshots" -> SnapshotCommands.usage(command);
             default -> USAGE;
         };
     }

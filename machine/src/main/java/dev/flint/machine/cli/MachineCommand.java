@@ -1,6 +1,7 @@
 package dev.flint.machine.cli;
 
 import dev.flint.machine.ConnectOptions;
+import dev.flint.machine.Engine;
 import dev.flint.machine.FlintException;
 import dev.flint.machine.Machine;
 import dev.flint.machine.MachineInfo;
@@ -13,7 +14,7 @@ import java.util.Optional;
 
 /**
  * The commands that act on one machine by id or name: {@code start}, {@code stop},
- * {@code restart}, {@code delete}, {@code info}, {@code logs}.
+ * {@code restart}, {@code delete}, {@code info}, {@code logs}, {@code pause}, {@code resume}.
  */
 final class MachineCommand {
     static final String START_USAGE = usage("start", "Boots a stopped machine and waits until it is ready.",
@@ -25,8 +26,12 @@ final class MachineCommand {
     static final String INFO_USAGE = usage("info", "Prints the machine's id, state, resources, times and metadata.",
             "  --json                print it as JSON (with the machine's config)\n");
     static final String LOGS_USAGE = usage("logs", "Prints the last 64 KiB of the machine's serial console.", "");
+    static final String PAUSE_USAGE = usage("pause", "Saves the running guest to disk and releases its VM (it costs only"
+            + " disk while paused).\nresume, exec or shell wakes it; info and ls do not.", "");
+    static final String RESUME_USAGE = usage("resume", "Restores a paused machine as it was (clock set, RNG reseeded).",
+            "  --timeout SECONDS     give up waiting for its agent after this long (default: its boot timeout)\n");
 
-    enum Verb { START, STOP, RESTART, DELETE, INFO, LOGS }
+    enum Verb { START, STOP, RESTART, DELETE, INFO, LOGS, PAUSE, RESUME }
 
     record Options(Verb verb, String machine, Optional<Duration> timeout, boolean json) {
     }
@@ -48,6 +53,8 @@ final class MachineCommand {
             case DELETE -> DELETE_USAGE;
             case INFO -> INFO_USAGE;
             case LOGS -> LOGS_USAGE;
+            case PAUSE -> PAUSE_USAGE;
+            case RESUME -> RESUME_USAGE;
         };
     }
 
@@ -63,6 +70,8 @@ final class MachineCommand {
                 timeout = Optional.of(Duration.ofSeconds(in.intValue(option, 1, 3_600)));
             } else if (option.equals("--timeout") && verb == Verb.STOP) {
                 timeout = Optional.of(Duration.ofSeconds(in.intValue(option, 0, 3_600)));
+            } else if (option.equals("--timeout") && verb == Verb.RESUME) {
+                timeout = Optional.of(Duration.ofSeconds(in.intValue(option, 1, 3_600)));
             } else if (option.equals("--json") && verb == Verb.INFO) {
                 json = true;
             } else if (option.startsWith("-")) {
@@ -81,7 +90,8 @@ final class MachineCommand {
 
     static int run(Options options, ConnectOptions server, PrintStream out, PrintStream err) {
         try {
-            Machine machine = Machine.connect(options.machine(), server);
+            // Not Machine.connect, which resumes a paused machine: info must read it as it is, stop must not wake it.
+            Machine machine = Engine.open(server).connect(options.machine());
             switch (options.verb()) {
                 case START -> {
                     machine.start(options.timeout().orElse(machine.config().bootTimeout()));
@@ -103,6 +113,14 @@ final class MachineCommand {
                         ? MachineJson.write(MachineJson.info(machine.info(), machine.config())) + "\n"
                         : describe(machine.info()));
                 case LOGS -> out.print(machine.consoleLog());
+                case PAUSE -> {
+                    machine.pause();
+                    out.println(machine.id() + " paused");
+                }
+                case RESUME -> {
+                    machine.resume(options.timeout().orElse(machine.config().bootTimeout()));
+                    out.println(machine.id() + " running");
+                }
             }
             return ExitCodes.OK;
         } catch (FlintException e) {

@@ -17,6 +17,7 @@ final class MachineOptions {
               --cpus N              vCPUs (default 1, at most this host's CPUs)
               --memory-mb N         guest memory in MiB (default 256, at least 64)
               --ttl SECONDS         time to live: the machine stops itself this long after each start
+              --on-ttl stop|pause   what the time to live does: stop (default) or pause the machine
               --boot-timeout SECONDS  give up if the machine is not ready after this long (default 60)
               --disk FILE[:ro]      attach a raw disk image as /dev/vda, /dev/vdb... (repeatable)
               --disk-mb N           the machine's own sparse ext4 disk of N MiB, laid over its root:
@@ -52,6 +53,14 @@ final class MachineOptions {
             case "--cpus" -> config.cpus(in.intValue(option, 1, MachineConfig.MAX_CPUS));
             case "--memory-mb" -> config.memoryMb(in.intValue(option, MachineConfig.MIN_MEMORY_MB, MachineConfig.MAX_MEMORY_MB));
             case "--ttl" -> config.timeout(Duration.ofSeconds(in.intValue(option, 1, 86_400 * 365)));
+            case "--on-ttl" -> {
+                String action = in.value(option);
+                switch (action) {
+                    case "stop" -> config.onTimeout(dev.flint.machine.TimeoutAction.STOP);
+                    case "pause" -> config.onTimeout(dev.flint.machine.TimeoutAction.PAUSE);
+                    default -> throw new UsageException("--on-ttl takes stop or pause, got '" + action + "'");
+                }
+            }
             case "--boot-timeout" -> config.bootTimeout(Duration.ofSeconds(in.intValue(option, 1, 3_600)));
             case "--disk" -> {
                 String disk = in.value(option);

@@ -12,6 +12,9 @@ import dev.flint.machine.Machine;
 import dev.flint.machine.MachineInfo;
 import dev.flint.machine.MachinePage;
 import dev.flint.machine.MachineQuery;
+import dev.flint.machine.SnapshotInfo;
+import dev.flint.machine.SnapshotNotFoundException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.flint.machine.wire.ApiErrors;
 import dev.flint.machine.wire.MachineJson;
 
@@ -76,9 +79,13 @@ final class MachineApi {
             images().route(request.method(), path.subList(2, path.size()), optionalBody(request), out);
             return;
         }
+        if (path.size() >= 2 && path.size() <= 3 && path.get(0).equals("v1") && path.get(1).equals("snapshots")) {
+            snapshots(request, path.size() == 3 ? path.get(2) : null, out);
+            return;
+        }
         if (path.size() < 2 || !path.get(0).equals("v1") || !path.get(1).equals("machines") || path.size() > 4) {
             throw new ApiException(ApiErrors.NO_ROUTE, "no route " + request.method() + " " + request.path()
-                    + "; the API lives under /v1/machines and /v1/images (see openapi.yaml)");
+                    + "; the API lives under /v1/machines, /v1/snapshots and /v1/images (see openapi.yaml)");
         }
         if (path.size() == 2) {
             switch (only(request, "GET", "POST")) {
@@ -129,6 +136,33 @@ final class MachineApi {
                 MachineJson.RunCall call = MachineJson.run(body(request, "run request"));
                 stream(out, (stdout, stderr) -> machine.run(call.image(), call.argv(), call.options(), stdout, stderr));
             }
+            case "pause" -> {
+                only(request, "POST");
+                machine.pause();
+                out.json(200, describe(machine));
+            }
+            case "resume" -> {
+                only(request, "POST");
+                JsonNode body = optionalBody(request);
+                machine.resume(body.has("timeoutMs") ? millis(body, "timeoutMs") : machine.config().bootTimeout());
+                out.json(200, describe(machine));
+            }
+            case "snapshot" -> {
+                only(request, "POST");
+                String name = text(body(request, "snapshot request"), "name");
+                machine.snapshot(name);
+                out.json(201, MachineJson.snapshot(snapshot(name)));
+            }
+            case "fork" -> {
+                only(request, "POST");
+                ArrayNode clones = MachineJson.object().arrayNode();
+                for (Machine clone : fork(machine, body(request, "fork request"))) {
+                    clones.add(describe(clone));
+                }
+                ObjectNode answer = MachineJson.object();
+                answer.set("machines", clones);
+                out.json(201, answer);
+            }
             case "logs" -> {
                 only(request, "GET");
                 out.text(200, machine.consoleLog());
@@ -138,8 +172,64 @@ final class MachineApi {
                 out.json(200, MachineJson.metrics(machine.metrics()));
             }
             default -> throw new ApiException(ApiErrors.NO_ROUTE, "no route " + request.method() + " " + request.path()
-                    + "; a machine has start, stop, restart, exec, run, logs and metrics");
+                    + "; a machine has start, stop, restart, pause, resume, snapshot, fork, exec, run, logs and metrics");
         }
+    }
+
+    /** {@code GET /v1/snapshots}, {@code GET} and {@code DELETE /v1/snapshots/{name}}. */
+    private void snapshots(ApiRequest request, String name, ApiResponder out) {
+        if (name == null) {
+            only(request, "GET");
+            out.json(200, MachineJson.snapshots(engine.snapshots()));
+            return;
+        }
+        switch (only(request, "GET", "DELETE")) {
+            case "GET" -> out.json(200, MachineJson.snapshot(snapshot(name)));
+            default -> {
+                engine.deleteSnapshot(name);
+                out.empty(204);
+            }
+        }
+    }
+
+    private SnapshotInfo snapshot(String name) {
+        return engine.snapshots().stream().filter(s -> s.name().equals(name)).findFirst()
+                .orElseThrow(() -> SnapshotNotFoundException.of(name));
+    }
+
+    /** A fork body: {@code {"count": N}} for NAME-fork-1..N, or {@code {"names": [...]}}. */
+    private static List<Machine> fork(Machine machine, JsonNode body) {
+        for (var fields = body.fieldNames(); fields.hasNext(); ) {
+            String field = fields.next();
+            if (!field.equals("count") && !field.equals("names")) {
+                throw new InvalidConfigException("unknown field '" + field + "' in the fork request; it takes count or names");
+            }
+        }
+        if (body.has("names")) {
+            List<String> names = new ArrayList<>();
+            if (!body.get("names").isArray()) {
+                throw new InvalidConfigException("fork names must be an array of machine names");
+            }
+            body.get("names").forEach(n -> names.add(n.asText()));
+            if (body.has("count") && body.get("count").asInt() != names.size()) {
+                throw new InvalidConfigException("fork count " + body.get("count").asInt() + " differs from the "
+                        + names.size() + " names given");
+            }
+            return machine.fork(names);
+        }
+        JsonNode count = body.path("count");
+        if (!count.canConvertToInt() || !count.isIntegralNumber()) {
+            throw new InvalidConfigException("fork needs a whole number count (or names), got " + count);
+        }
+        return machine.fork(count.asInt());
+    }
+
+    private static String text(JsonNode body, String field) {
+        JsonNode value = body.get(field);
+        if (value == null || !value.isTextual()) {
+            throw new InvalidConfigException("the request needs the text field '" + field + "'");
+        }
+        return value.asText();
     }
 
     private synchronized ImageApi images() {

@@ -15,6 +15,7 @@ import dev.flint.machine.GuestCrashedException;
 import dev.flint.machine.HostUnsupportedException;
 import dev.flint.machine.InvalidConfigException;
 import dev.flint.machine.MachineNotFoundException;
+import dev.flint.machine.SnapshotNotFoundException;
 import dev.flint.machine.MachineNotRunningException;
 import dev.flint.machine.MachineStateException;
 
@@ -45,6 +46,7 @@ public final class ApiErrors {
     public static final String GUEST_CRASHED = "guest_crashed";
     public static final String HOST_UNSUPPORTED = "host_unsupported";
     public static final String IMAGE_NOT_FOUND = "image_not_found";
+    public static final String SNAPSHOT_NOT_FOUND = "snapshot_not_found";
     public static final String REGISTRY_FAILED = "registry_failed";
     public static final String IMAGE_STORE_FULL = "image_store_full";
     public static final String INTERNAL = "internal";
@@ -57,6 +59,7 @@ public final class ApiErrors {
         return switch (error) {
             case InvalidConfigException e -> INVALID_REQUEST;
             case MachineNotFoundException e -> NOT_FOUND;
+            case SnapshotNotFoundException e -> SNAPSHOT_NOT_FOUND;
             case MachineNotRunningException e -> NOT_RUNNING;
             case MachineStateException e -> STATE_CONFLICT;
             case ExecTimeoutException e -> EXEC_TIMEOUT;
@@ -79,7 +82,7 @@ public final class ApiErrors {
             case HEADERS_TOO_LARGE -> 431;
             case INVALID_REQUEST -> 400;
             case UNAUTHORIZED -> 401;
-            case NOT_FOUND, NO_ROUTE, IMAGE_NOT_FOUND -> 404;
+            case NOT_FOUND, NO_ROUTE, IMAGE_NOT_FOUND, SNAPSHOT_NOT_FOUND -> 404;
             case METHOD_NOT_ALLOWED -> 405;
             case EXEC_TIMEOUT -> 408;
             case EXEC_FAILED -> 422;
@@ -109,6 +112,7 @@ public final class ApiErrors {
             case BODY_TOO_LARGE, URI_TOO_LONG, HEADERS_TOO_LARGE -> new InvalidConfigException(message);
             case INVALID_REQUEST -> new InvalidConfigException(message);
             case NOT_FOUND -> new MachineNotFoundException(message);
+            case SNAPSHOT_NOT_FOUND -> new SnapshotNotFoundException(message);
             case NOT_RUNNING -> new MachineNotRunningException(message);
             case STATE_CONFLICT -> new MachineStateException(message);
             case EXEC_TIMEOUT -> new ExecTimeoutException(message);

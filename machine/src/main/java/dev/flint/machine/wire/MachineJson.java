@@ -15,6 +15,8 @@ import dev.flint.machine.MachineMetrics;
 import dev.flint.machine.MachinePage;
 import dev.flint.machine.MachineState;
 import dev.flint.machine.MountSpec;
+import dev.flint.machine.TimeoutAction;
+import dev.flint.machine.SnapshotInfo;
 import dev.flint.machine.NetworkPolicy;
 import dev.flint.machine.PortSpec;
 
@@ -42,7 +44,7 @@ public final class MachineJson {
     public static final ObjectMapper MAPPER = new ObjectMapper();
     private static final Set<String> CONFIG_FIELDS = Set.of("name", "cpus", "memoryMb", "env", "bootTimeoutMs",
             "kernel", "initrd", "bootArgs", "vsockSocket", "disks", "diskMb", "mounts", "rootfs", "image", "retainDisk",
-            "network", "ports", "workdir", "metadata", "timeoutMs", "start");
+            "network", "ports", "workdir", "metadata", "timeoutMs", "start", "onTimeout", "snapshot");
     private static final Set<String> EXEC_FIELDS = Set.of("argv", "env", "workdir", "stdin", "timeoutMs");
     private static final Set<String> RUN_FIELDS = Set.of("image", "argv", "env", "workdir", "user", "stdin", "timeoutMs",
             "pull");
@@ -105,6 +107,8 @@ public final class MachineJson {
         config.timeout().ifPresent(t -> json.put("timeoutMs", t.toMillis()));
         json.put("start", config.startOnCreate());
         config.image().ifPresent(i -> json.put("image", i));
+        json.put("onTimeout", config.onTimeout().name().toLowerCase(Locale.ROOT));
+        config.snapshot().ifPresent(n -> json.put("snapshot", n));
         return json;
     }
 
@@ -148,6 +152,8 @@ public final class MachineJson {
         stringMap(json, "metadata").forEach(config::metadata);
         millis(json, "timeoutMs").ifPresent(config::timeout);
         bool(json, "start").ifPresent(config::start);
+        text(json, "onTimeout").ifPresent(a -> config.onTimeout(enumValue(TimeoutAction.class, a, "onTimeout")));
+        text(json, "snapshot").ifPresent(config::fromSnapshot);
         return config.build();
     }
 
@@ -250,7 +256,8 @@ public final class MachineJson {
                 text(json, "vsockSocket").map(Path::of), disks, json.path("diskMb").asInt(), mounts,
                 text(json, "rootfs").map(Path::of), json.path("retainDisk").asBoolean(), network, ports,
                 text(json, "workdir"), stringMap(json, "metadata"), millis(json, "timeoutMs"),
-                json.path("start").asBoolean(true), text(json, "image"));
+                json.path("start").asBoolean(true), text(json, "image"),
+                enumValue(TimeoutAction.class, json.path("onTimeout").asText("stop"), "onTimeout"), text(json, "snapshot"));
     }
 
     private static PortSpec portOf(JsonNode port) {
@@ -273,6 +280,31 @@ public final class MachineJson {
             machines.add(info(machine));
         }
         return new MachinePage(machines, text(json, "nextCursor"));
+    }
+
+    // --- snapshots -------------------------------------------------------------------------------
+
+    public static ObjectNode snapshot(SnapshotInfo snapshot) {
+        return object().put("name", snapshot.name()).put("source", snapshot.source())
+                .put("createdAt", snapshot.createdAt().toString()).put("cpus", snapshot.cpus())
+                .put("memoryMb", snapshot.memoryMb()).put("diskMb", snapshot.diskMb());
+    }
+
+    public static ObjectNode snapshots(List<SnapshotInfo> snapshots) {
+        ObjectNode json = object();
+        ArrayNode array = json.putArray("snapshots");
+        snapshots.forEach(s -> array.add(snapshot(s)));
+        return json;
+    }
+
+    public static List<SnapshotInfo> snapshots(JsonNode json) {
+        List<SnapshotInfo> snapshots = new ArrayList<>();
+        for (JsonNode s : array(json, "snapshots")) {
+            snapshots.add(new SnapshotInfo(s.path("name").asText(), s.path("source").asText(),
+                    instant(s.path("createdAt").asText(), "createdAt"), s.path("cpus").asInt(), s.path("memoryMb").asInt(),
+                    s.path("diskMb").asInt()));
+        }
+        return snapshots;
     }
 
     public static ObjectNode metrics(MachineMetrics m) {

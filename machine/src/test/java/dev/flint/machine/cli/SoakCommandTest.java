@@ -77,6 +77,16 @@ class SoakCommandTest {
             }
 
             @Override
+            public java.util.List<dev.flint.machine.SnapshotInfo> snapshots() {
+                return fake.snapshots();
+            }
+
+            @Override
+            public void deleteSnapshot(String name) {
+                fake.deleteSnapshot(name);
+            }
+
+            @Override
             public void close() {
                 fake.close();
             }

@@ -200,11 +200,14 @@ class MachineServerTest {
         assertTrue(document.body().startsWith("openapi: 3."));
         for (String route : List.of("/v1/health:", "/v1/machines:", "/v1/machines/{machine}:", "/v1/machines/{machine}/start:",
                 "/v1/machines/{machine}/stop:", "/v1/machines/{machine}/restart:", "/v1/machines/{machine}/exec:",
-                "/v1/machines/{machine}/logs:", "/v1/machines/{machine}/metrics:", "/v1/openapi.yaml:")) {
+                "/v1/machines/{machine}/logs:", "/v1/machines/{machine}/metrics:", "/v1/openapi.yaml:",
+                "/v1/machines/{machine}/pause:", "/v1/machines/{machine}/resume:", "/v1/machines/{machine}/snapshot:",
+                "/v1/machines/{machine}/fork:", "/v1/snapshots:", "/v1/snapshots/{snapshot}:")) {
             assertTrue(document.body().contains("\n  " + route), "openapi.yaml describes " + route);
         }
         for (String code : List.of("invalid_request", "unauthorized", "not_found", "no_route", "method_not_allowed",
-                "exec_timeout", "state_conflict", "not_running", "host_unsupported", "agent_unavailable", "internal")) {
+                "exec_timeout", "state_conflict", "not_running", "host_unsupported", "agent_unavailable", "internal",
+                "snapshot_not_found", "paused")) {
             assertTrue(document.body().contains(code), "openapi.yaml lists error code " + code);
         }
     }

@@ -34,7 +34,8 @@ class MachineJsonTest {
         return MachineConfig.builder().name("full").cpus(1).memoryMb(300).env("A", "1").bootTimeout(Duration.ofSeconds(7))
                 .bootArgs("loglevel=8").diskMb(64).retainDisk(true).mount(MountSpec.of(dir, "/work"))
                 .network(NetworkPolicy.allowOnly("10.0.0.0/8")).port(PortSpec.tcp(8080, 80)).workdir("/work")
-                .metadata("team", "a").timeout(Duration.ofMinutes(5)).start(false).build();
+                .metadata("team", "a").timeout(Duration.ofMinutes(5)).onTimeout(dev.flint.machine.TimeoutAction.PAUSE)
+                .fromSnapshot("golden").start(false).build();
     }
 
     @Test
@@ -44,6 +45,22 @@ class MachineJsonTest {
         assertEquals(config, MachineJson.config(json));
         assertEquals(config, MachineJson.reportedConfig(json));
         assertEquals("allow_listed", json.get("network").get("egress").asText());
+        assertEquals("pause", json.get("onTimeout").asText());
+        assertEquals("golden", json.get("snapshot").asText());
+        assertTrue(assertThrows(InvalidConfigException.class, () -> MachineJson.config(MachineJson.parse(
+                "{\"onTimeout\":\"sleep\"}", "config"))).getMessage().contains("onTimeout must be one of [stop, pause]"));
+    }
+
+    @Test
+    void snapshotsAndThePausedStateSurviveTheRoundTrip() {
+        dev.flint.machine.SnapshotInfo snapshot = new dev.flint.machine.SnapshotInfo("base", "web", Instant.ofEpochSecond(7),
+                2, 512, 1024);
+        assertEquals(List.of(snapshot), MachineJson.snapshots(MachineJson.parse(MachineJson.write(
+                MachineJson.snapshots(List.of(snapshot))), "snapshots")));
+        assertEquals("paused", MachineJson.state(MachineState.PAUSED));
+        assertEquals(MachineState.PAUSED, MachineJson.state("paused"));
+        assertEquals(404, ApiErrors.status(ApiErrors.code(dev.flint.machine.SnapshotNotFoundException.of("x"))));
+        assertTrue(ApiErrors.exception(ApiErrors.SNAPSHOT_NOT_FOUND, "gone") instanceof dev.flint.machine.SnapshotNotFoundException);
     }
 
     @Test
