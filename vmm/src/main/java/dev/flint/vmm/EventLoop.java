@@ -28,6 +28,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * handler (an {@link Error} such as OutOfMemoryError, or a failure outside any device) goes to
  * {@code onHandlerFailure}, which for a VM ends it as a crash; the loop itself goes on running
  * the other handlers until it is closed.
+ *
+ * <p>Quiescing ({@link #quiesce()}, for a snapshot): the loop finishes the handler it runs and
+ * starts none until {@link #resume()}. The eventfds keep counting meanwhile and epoll is
+ * level-triggered, so whatever was signalled while quiesced is handled after the resume.
  */
 public final class EventLoop implements AutoCloseable {
     private static final int MAX_EVENTS = 32;
@@ -41,6 +45,9 @@ public final class EventLoop implements AutoCloseable {
     private final Thread thread;
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private volatile boolean running = true;
+    /** Guarded by {@code this}, as are {@code running}'s changes. */
+    private boolean quiesced;
+    private boolean inHandler;
 
     /** Starts the loop thread, named {@code flint-<name>-events}. */
     public EventLoop(String name, Consumer<Throwable> onHandlerFailure) throws ErrnoException {
@@ -108,12 +115,60 @@ public final class EventLoop implements AutoCloseable {
                     onHandlerFailure.accept(new ErrnoException("epoll_wait", -ready));
                     return;
                 }
-                for (int i = 0; i < ready && running; i++) {
+                for (int i = 0; i < ready && awaitNotQuiesced(); i++) {
                     int fd = (int) events.get(JAVA_LONG_UNALIGNED, i * Libc.EPOLL_EVENT_BYTES + 4);
-                    dispatch(fd);
+                    try {
+                        dispatch(fd);
+                    } finally {
+                        synchronized (this) {
+                            inHandler = false;
+                            notifyAll();
+                        }
+                    }
                 }
             }
         }
+    }
+
+    /** Waits out a quiesce; true (and marked as running a handler) when the loop may dispatch, false once closed. */
+    private synchronized boolean awaitNotQuiesced() {
+        while (quiesced && running) {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                // Only resume or close ends a quiesce.
+            }
+        }
+        inHandler = running;
+        return running;
+    }
+
+    /**
+     * Lets the running handler finish and starts no other until {@link #resume()}; returns once
+     * none runs (at once when called from a handler, which is then the last to run). Idempotent,
+     * safe from any thread; {@link #close()} still works while quiesced.
+     */
+    public void quiesce() {
+        boolean interrupted = false;
+        synchronized (this) {
+            quiesced = true;
+            while (inHandler && running && !inLoop()) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    interrupted = true; // The caller relies on no handler running when this returns.
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Lets the loop run handlers again, first those signalled while it was quiesced; idempotent. */
+    public synchronized void resume() {
+        quiesced = false;
+        notifyAll();
     }
 
     private void dispatch(int fd) {
@@ -163,6 +218,7 @@ public final class EventLoop implements AutoCloseable {
         synchronized (this) {
             if (running) {
                 running = false;
+                notifyAll(); // A quiesced loop waits on this monitor.
                 try {
                     wakeup.signal();
                 } catch (ErrnoException e) {

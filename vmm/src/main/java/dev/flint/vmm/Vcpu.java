@@ -28,6 +28,13 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * INIT/SIPI arrives, then returns EAGAIN and the loop enters again, now at the SIPI vector. An AP
  * that never gets its SIPI stays asleep there until a kick, which ends it with EINTR like any
  * other vCPU, so stopping a VM whose guest brought up fewer CPUs than it has needs nothing extra.
+ *
+ * <p>Pausing: {@link #pause()} kicks the vCPU and the loop parks on a monitor, outside
+ * {@code KVM_RUN}, once a {@code KVM_RUN} has returned for the kick. That return is what makes
+ * its state whole: KVM finishes the port or MMIO access of the last exit (an {@code in}'s
+ * result lands in RAX) at the start of the next {@code KVM_RUN}, so a loop parked straight
+ * after an exit would leave it half done in a snapshot. An AP still waiting for its SIPI is
+ * kicked out of its wait and parks like the others.
  */
 public final class Vcpu implements Runnable {
     /** SIGRTMIN + 6 under glibc: unused by HotSpot. */
@@ -43,6 +50,13 @@ public final class Vcpu implements Runnable {
     private boolean kickable;
     private volatile long kicksTaken;
     private long exits;
+    /** Guards the pause state below; the loop parks on it. */
+    private final Object pauseLock = new Object();
+    private boolean pauseRequested;
+    private boolean parked;
+    private boolean launched;
+    private boolean ended;
+    private Thread loopThread;
 
     /** A vCPU whose ending exit goes to {@code onExit} (once, from the vCPU thread). */
     public Vcpu(VcpuFd fd, Bus pio, Bus mmio, Consumer<VmExit> onExit) {
@@ -54,6 +68,9 @@ public final class Vcpu implements Runnable {
 
     /** Starts the run loop on a new platform thread named {@code flint-<vm>-vcpu<N>}. */
     public Thread start(String vmName) {
+        synchronized (pauseLock) {
+            launched = true;
+        }
         return Thread.ofPlatform().name("flint-" + vmName + "-vcpu" + fd.id()).start(this);
     }
 
@@ -64,6 +81,10 @@ public final class Vcpu implements Runnable {
 
     @Override
     public void run() {
+        synchronized (pauseLock) {
+            launched = true;
+            loopThread = Thread.currentThread();
+        }
         VmExit exit;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment kick = Libc.sigset(arena, KICK_SIGNAL);
@@ -82,6 +103,10 @@ public final class Vcpu implements Runnable {
                 // process. A real-time signal queues: two kicks (the guest's own power-off, then
                 // the host's close) leave two.
                 drainKicks(kick, noWait);
+                synchronized (pauseLock) {
+                    ended = true;
+                    pauseLock.notifyAll();
+                }
             }
         }
         onExit.accept(exit);
@@ -111,6 +136,7 @@ public final class Vcpu implements Runnable {
 
     private VmExit loop(MemorySegment kick, MemorySegment noWait) throws ErrnoException {
         KvmRun run = fd.runState();
+        parkWhilePaused(); // Nothing of the guest's is half done before the first KVM_RUN.
         while (!stopRequested) {
             int reason = fd.run();
             exits++;
@@ -120,6 +146,7 @@ public final class Vcpu implements Runnable {
                 case KvmExit.INTR -> {
                     run.setImmediateExit(false);
                     drainKicks(kick, noWait);
+                    parkWhilePaused();
                 }
                 case KvmExit.HLT -> {
                     return new VmExit(VmExit.Reason.HALT, "vCPU " + fd.id() + " halted");
@@ -175,10 +202,83 @@ public final class Vcpu implements Runnable {
         };
     }
 
-    /** Asks the loop to end: it returns {@link VmExit.Reason#STOPPED} unless another exit comes first. */
+    /** Asks the loop to end: it returns {@link VmExit.Reason#STOPPED} unless another exit comes first; a paused loop ends too. */
     public void requestStop() {
         stopRequested = true;
+        synchronized (pauseLock) {
+            pauseLock.notifyAll();
+        }
         kick();
+    }
+
+    /**
+     * Stops the vCPU outside {@code KVM_RUN} and returns once its loop is parked, has ended or was
+     * never started (one started later parks before it enters the guest). Idempotent and safe
+     * from any thread; called on this vCPU's own thread (a device handler) it only asks, as the
+     * loop parks once the handler returns.
+     */
+    public void pause() {
+        requestPause();
+        awaitParked();
+    }
+
+    /** Lets a paused vCPU run again; idempotent, safe from any thread. */
+    public void resume() {
+        synchronized (pauseLock) {
+            pauseRequested = false;
+            pauseLock.notifyAll();
+        }
+    }
+
+    /** Whether the loop is parked by {@link #pause()} now. */
+    public boolean parked() {
+        synchronized (pauseLock) {
+            return parked;
+        }
+    }
+
+    /** The first half of {@link #pause()}: asks and kicks, without waiting. */
+    void requestPause() {
+        synchronized (pauseLock) {
+            pauseRequested = true;
+        }
+        // After the flag: the loop checks it after clearing immediate_exit, so this kick is never lost.
+        kick();
+    }
+
+    /** The second half of {@link #pause()}: waits until the loop parked or ended, or a resume withdrew the pause. */
+    void awaitParked() {
+        boolean interrupted = false;
+        synchronized (pauseLock) {
+            while (pauseRequested && launched && !parked && !ended && Thread.currentThread() != loopThread) {
+                try {
+                    pauseLock.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true; // The caller needs the vCPU parked before it reads its state.
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void parkWhilePaused() {
+        synchronized (pauseLock) {
+            if (!pauseRequested || stopRequested) {
+                return;
+            }
+            parked = true;
+            pauseLock.notifyAll();
+            while (pauseRequested && !stopRequested) {
+                try {
+                    pauseLock.wait();
+                } catch (InterruptedException e) {
+                    // Nothing interrupts a vCPU thread on purpose; resume or stop ends the wait.
+                }
+            }
+            parked = false;
+        }
     }
 
     /** Makes the vCPU leave {@code KVM_RUN} now; harmless when it is not running. */

@@ -32,6 +32,21 @@ public final class VcpuThreads {
         }
     }
 
+    /**
+     * Parks every vCPU outside {@code KVM_RUN} ({@link Vcpu#pause()}) and returns once each one
+     * is parked or has ended: all are kicked first, then awaited, so they stop together.
+     * Idempotent, safe from any thread; a paused VM can still be stopped.
+     */
+    public void pause() {
+        vcpus.forEach(Vcpu::requestPause);
+        vcpus.forEach(Vcpu::awaitParked);
+    }
+
+    /** Lets every paused vCPU run again; idempotent, safe from any thread. */
+    public void resume() {
+        vcpus.forEach(Vcpu::resume);
+    }
+
     /** Asks every vCPU to stop and kicks it out of {@code KVM_RUN}; safe from any thread, vCPU threads included. */
     public void requestStop() {
         vcpus.forEach(Vcpu::requestStop);

@@ -87,6 +87,76 @@ public final class KvmStructs {
     /** {@code struct kvm_lapic_state}: the local APIC's 1 KiB register page. */
     public static final MemoryLayout LAPIC_STATE = sequenceLayout(1024, JAVA_BYTE);
 
+    /** {@code struct kvm_mp_state}: one u32, a {@code KVM_MP_STATE_*} value. */
+    public static final StructLayout MP_STATE = structLayout(JAVA_INT.withName("mp_state"));
+
+    /** {@code struct kvm_debugregs}: DR0-3, DR6, DR7. */
+    public static final StructLayout DEBUGREGS = structLayout(
+            sequenceLayout(4, JAVA_LONG).withName("db"), JAVA_LONG.withName("dr6"), JAVA_LONG.withName("dr7"),
+            JAVA_LONG.withName("flags"), sequenceLayout(9, JAVA_LONG).withName("reserved"));
+
+    /**
+     * {@code struct kvm_vcpu_events}: pending exception, interrupt, NMI and SMI, and the SIPI
+     * vector; {@code flags} says which optional parts are valid.
+     */
+    public static final StructLayout VCPU_EVENTS = structLayout(
+            structLayout(JAVA_BYTE.withName("injected"), JAVA_BYTE.withName("nr"), JAVA_BYTE.withName("has_error_code"),
+                    JAVA_BYTE.withName("pending"), JAVA_INT.withName("error_code")).withName("exception"),
+            structLayout(JAVA_BYTE.withName("injected"), JAVA_BYTE.withName("nr"), JAVA_BYTE.withName("soft"),
+                    JAVA_BYTE.withName("shadow")).withName("interrupt"),
+            structLayout(JAVA_BYTE.withName("injected"), JAVA_BYTE.withName("pending"), JAVA_BYTE.withName("masked"),
+                    JAVA_BYTE.withName("pad")).withName("nmi"),
+            JAVA_INT.withName("sipi_vector"),
+            JAVA_INT.withName("flags"),
+            structLayout(JAVA_BYTE.withName("smm"), JAVA_BYTE.withName("pending"), JAVA_BYTE.withName("smm_inside_nmi"),
+                    JAVA_BYTE.withName("latched_init")).withName("smi"),
+            sequenceLayout(27, JAVA_BYTE).withName("reserved"),
+            JAVA_BYTE.withName("exception_has_payload"),
+            JAVA_LONG.withName("exception_payload"));
+
+    /** {@code struct kvm_xcr}. */
+    public static final StructLayout XCR = structLayout(
+            JAVA_INT.withName("xcr"), JAVA_INT.withName("reserved"), JAVA_LONG.withName("value"));
+
+    /** {@code struct kvm_xcrs}: up to 16 extended control registers (XCR0 in practice). */
+    public static final StructLayout XCRS = structLayout(
+            JAVA_INT.withName("nr_xcrs"), JAVA_INT.withName("flags"), sequenceLayout(16, XCR).withName("xcrs"),
+            sequenceLayout(16, JAVA_LONG).withName("padding"));
+
+    /**
+     * {@code struct kvm_xsave}: the 4 KiB legacy XSAVE area. {@code KVM_GET_XSAVE2} may fill a
+     * larger one (the size {@code KVM_CAP_XSAVE2} reports); the ioctl numbers use this size.
+     */
+    public static final MemoryLayout XSAVE = sequenceLayout(1024, JAVA_INT);
+
+    /** The fixed head of {@code struct kvm_msr_list}; {@code nmsrs} u32 indices follow it. */
+    public static final StructLayout MSR_LIST_HEADER = structLayout(JAVA_INT.withName("nmsrs"));
+
+    /** {@code struct kvm_pit_channel_state}. */
+    public static final StructLayout PIT_CHANNEL_STATE = structLayout(
+            JAVA_INT.withName("count"), JAVA_SHORT.withName("latched_count"), JAVA_BYTE.withName("count_latched"),
+            JAVA_BYTE.withName("status_latched"), JAVA_BYTE.withName("status"), JAVA_BYTE.withName("read_state"),
+            JAVA_BYTE.withName("write_state"), JAVA_BYTE.withName("write_latch"), JAVA_BYTE.withName("rw_mode"),
+            JAVA_BYTE.withName("mode"), JAVA_BYTE.withName("bcd"), JAVA_BYTE.withName("gate"),
+            JAVA_LONG.withName("count_load_time"));
+
+    /** {@code struct kvm_pit_state2}: the in-kernel i8254's three channels. */
+    public static final StructLayout PIT_STATE2 = structLayout(
+            sequenceLayout(3, PIT_CHANNEL_STATE).withName("channels"), JAVA_INT.withName("flags"),
+            sequenceLayout(9, JAVA_INT).withName("reserved"));
+
+    /** {@code struct kvm_clock_data}: the VM's kvmclock in ns, with {@code KVM_CLOCK_*} flags. */
+    public static final StructLayout CLOCK_DATA = structLayout(
+            JAVA_LONG.withName("clock"), JAVA_INT.withName("flags"), JAVA_INT.withName("pad0"),
+            JAVA_LONG.withName("realtime"), JAVA_LONG.withName("host_tsc"), sequenceLayout(4, JAVA_INT).withName("pad"));
+
+    /**
+     * {@code struct kvm_irqchip}: {@code chip_id} (0 PIC master, 1 PIC slave, 2 IOAPIC), then a
+     * 512-byte union of {@code kvm_pic_state} and {@code kvm_ioapic_state}.
+     */
+    public static final StructLayout IRQCHIP = structLayout(
+            JAVA_INT.withName("chip_id"), JAVA_INT.withName("pad"), sequenceLayout(512, JAVA_BYTE).withName("chip"));
+
     /** {@code struct kvm_pit_config}. */
     public static final StructLayout PIT_CONFIG = structLayout(
             JAVA_INT.withName("flags"), sequenceLayout(15, JAVA_INT).withName("pad"));

@@ -4,6 +4,7 @@ import dev.flint.vmm.sys.ErrnoException;
 import dev.flint.vmm.sys.Libc;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.util.OptionalLong;
 
@@ -12,8 +13,90 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /** A VM fd from {@code KVM_CREATE_VM}: one method per VM ioctl Flint uses (KVM API doc, section 4). */
 public final class VmFd extends FileDescriptor {
+    private int xsaveSize = -1;
+
     VmFd(int fd) {
         super("kvm-vm", fd);
+    }
+
+    /** {@code KVM_CHECK_EXTENSION} (4.4) on this VM: some capabilities answer per VM. */
+    public int checkExtension(int capability) throws ErrnoException {
+        return ErrnoException.check("ioctl(KVM_CHECK_EXTENSION) on the VM",
+                Libc.ioctl(fd(), KvmIoctls.KVM_CHECK_EXTENSION, capability));
+    }
+
+    /** {@code KVM_GET_PIT2} (4.64) into {@link KvmStructs#PIT_STATE2}; needs {@link #createPit2}. */
+    public void getPit2(MemorySegment pit) throws ErrnoException {
+        structIoctl("KVM_GET_PIT2", KvmIoctls.KVM_GET_PIT2, pit, KvmStructs.PIT_STATE2.byteSize());
+    }
+
+    /** {@code KVM_SET_PIT2} (4.65) from {@link KvmStructs#PIT_STATE2}. */
+    public void setPit2(MemorySegment pit) throws ErrnoException {
+        structIoctl("KVM_SET_PIT2", KvmIoctls.KVM_SET_PIT2, pit, KvmStructs.PIT_STATE2.byteSize());
+    }
+
+    /** {@code KVM_GET_CLOCK} (4.28): the VM's kvmclock, in nanoseconds. */
+    public long getClock() throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment clock = arena.allocate(KvmStructs.CLOCK_DATA);
+            structIoctl("KVM_GET_CLOCK", KvmIoctls.KVM_GET_CLOCK, clock, KvmStructs.CLOCK_DATA.byteSize());
+            return clock.get(JAVA_LONG, 0);
+        }
+    }
+
+    /**
+     * {@code KVM_SET_CLOCK} (4.29) with no flags: the guest's kvmclock reads {@code nanoseconds}
+     * now and runs on from there, so time the VM spent saved does not count (without
+     * {@code KVM_CLOCK_REALTIME}, which would add the host's real time since the save). The flags
+     * {@code KVM_GET_CLOCK} reports describe the host and are not restored.
+     */
+    public void setClock(long nanoseconds) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment clock = arena.allocate(KvmStructs.CLOCK_DATA);
+            clock.set(JAVA_LONG, 0, nanoseconds);
+            structIoctl("KVM_SET_CLOCK", KvmIoctls.KVM_SET_CLOCK, clock, KvmStructs.CLOCK_DATA.byteSize());
+        }
+    }
+
+    /**
+     * {@code KVM_GET_IRQCHIP} (4.26): the 512-byte state of chip {@code chipId}
+     * ({@code KVM_IRQCHIP_PIC_MASTER}, {@code _PIC_SLAVE} or {@code _IOAPIC}) into {@code chip}.
+     */
+    public void getIrqchip(int chipId, MemorySegment chip) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment request = irqchip(arena, chipId, chip);
+            structIoctl("KVM_GET_IRQCHIP(" + chipId + ")", KvmIoctls.KVM_GET_IRQCHIP, request, KvmStructs.IRQCHIP.byteSize());
+            MemorySegment.copy(request, CHIP_OFFSET, chip, 0, CHIP_BYTES);
+        }
+    }
+
+    /** {@code KVM_SET_IRQCHIP} (4.27): chip {@code chipId} from its 512-byte state. */
+    public void setIrqchip(int chipId, MemorySegment chip) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment request = irqchip(arena, chipId, chip);
+            MemorySegment.copy(chip, 0, request, CHIP_OFFSET, CHIP_BYTES);
+            structIoctl("KVM_SET_IRQCHIP(" + chipId + ")", KvmIoctls.KVM_SET_IRQCHIP, request, KvmStructs.IRQCHIP.byteSize());
+        }
+    }
+
+    private static final long CHIP_OFFSET = KvmStructs.IRQCHIP.byteOffset(MemoryLayout.PathElement.groupElement("chip"));
+    /** Bytes of the {@code kvm_irqchip} union: a PIC's or the IOAPIC's state. */
+    public static final long CHIP_BYTES = KvmStructs.IRQCHIP.byteSize() - CHIP_OFFSET;
+
+    private static MemorySegment irqchip(Arena arena, int chipId, MemorySegment chip) {
+        if (chip.byteSize() != CHIP_BYTES) {
+            throw new IllegalArgumentException("an irqchip state is " + CHIP_BYTES + " bytes, got " + chip.byteSize());
+        }
+        MemorySegment request = arena.allocate(KvmStructs.IRQCHIP);
+        request.set(JAVA_INT, 0, chipId);
+        return request;
+    }
+    /** What {@code KVM_CAP_XSAVE2} reports for this VM (0 where KVM lacks it), asked once. */
+    private synchronized int xsaveSize() throws ErrnoException {
+        if (xsaveSize < 0) {
+            xsaveSize = checkExtension(KvmIoctls.KVM_CAP_XSAVE2);
+        }
+        return xsaveSize;
     }
 
     /**
@@ -114,6 +197,12 @@ public final class VmFd extends FileDescriptor {
             Libc.close(vcpuFd);
             throw new ErrnoException("mmap(kvm_run of vCPU " + id + ")", (int) -address);
         }
-        return new VcpuFd(id, vcpuFd, address, mmapSize);
+        try {
+            return new VcpuFd(id, vcpuFd, address, mmapSize, xsaveSize());
+        } catch (ErrnoException e) {
+            Libc.munmap(address, mmapSize);
+            Libc.close(vcpuFd);
+            throw e;
+        }
     }
 }

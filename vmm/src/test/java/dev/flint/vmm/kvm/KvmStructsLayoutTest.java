@@ -70,6 +70,45 @@ class KvmStructsLayoutTest {
     }
 
     @Test
+    void vcpuStateStructs() {
+        assertEquals(4, KvmStructs.MP_STATE.byteSize());
+        assertEquals(128, KvmStructs.DEBUGREGS.byteSize());
+        assertEquals(32, offset(KvmStructs.DEBUGREGS, "dr6"));
+        assertEquals(40, offset(KvmStructs.DEBUGREGS, "dr7"));
+        assertEquals(48, offset(KvmStructs.DEBUGREGS, "flags"));
+        assertEquals(64, KvmStructs.VCPU_EVENTS.byteSize());
+        assertEquals(8, offset(KvmStructs.VCPU_EVENTS, "interrupt"));
+        assertEquals(12, offset(KvmStructs.VCPU_EVENTS, "nmi"));
+        assertEquals(16, offset(KvmStructs.VCPU_EVENTS, "sipi_vector"));
+        assertEquals(20, offset(KvmStructs.VCPU_EVENTS, "flags"));
+        assertEquals(24, offset(KvmStructs.VCPU_EVENTS, "smi"));
+        assertEquals(55, offset(KvmStructs.VCPU_EVENTS, "exception_has_payload"));
+        assertEquals(56, offset(KvmStructs.VCPU_EVENTS, "exception_payload"));
+        assertEquals(16, KvmStructs.XCR.byteSize());
+        assertEquals(392, KvmStructs.XCRS.byteSize());
+        assertEquals(8, offset(KvmStructs.XCRS, "xcrs"));
+        assertEquals(264, offset(KvmStructs.XCRS, "padding"));
+        assertEquals(4096, KvmStructs.XSAVE.byteSize());
+        assertEquals(4, KvmStructs.MSR_LIST_HEADER.byteSize());
+    }
+
+    @Test
+    void vmStateStructs() {
+        assertEquals(24, KvmStructs.PIT_CHANNEL_STATE.byteSize());
+        assertEquals(16, offset(KvmStructs.PIT_CHANNEL_STATE, "count_load_time"));
+        assertEquals(15, offset(KvmStructs.PIT_CHANNEL_STATE, "gate"));
+        assertEquals(112, KvmStructs.PIT_STATE2.byteSize());
+        assertEquals(72, offset(KvmStructs.PIT_STATE2, "flags"));
+        assertEquals(48, KvmStructs.CLOCK_DATA.byteSize());
+        assertEquals(8, offset(KvmStructs.CLOCK_DATA, "flags"));
+        assertEquals(16, offset(KvmStructs.CLOCK_DATA, "realtime"));
+        assertEquals(24, offset(KvmStructs.CLOCK_DATA, "host_tsc"));
+        assertEquals(520, KvmStructs.IRQCHIP.byteSize());
+        assertEquals(8, offset(KvmStructs.IRQCHIP, "chip"));
+        assertEquals(512, VmFd.CHIP_BYTES);
+    }
+
+    @Test
     void kvmRunUnionOffsets() {
         assertEquals(1, KvmRun.IMMEDIATE_EXIT);
         assertEquals(8, KvmRun.EXIT_REASON);
