@@ -5,9 +5,12 @@ import dev.flint.vmm.boot.InvalidKernelException;
 import dev.flint.vmm.kvm.VcpuFd;
 import dev.flint.vmm.memory.GuestMemory;
 import dev.flint.vmm.memory.X86MemoryMap;
+import dev.flint.vmm.snapshot.SnapshotException;
+import dev.flint.vmm.snapshot.SnapshotFile;
 import dev.flint.vmm.sys.ErrnoException;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,6 +48,7 @@ public final class VirtualMachine implements AutoCloseable {
     private VmAssembly parts;
     private volatile long markerNanos = -1;
     private long firstRunNanos = -1;
+    private boolean paused;
     private boolean closed;
 
     private VirtualMachine(VmConfig config) {
@@ -204,38 +208,88 @@ public final class VirtualMachine implements AutoCloseable {
         return config.name();
     }
 
-    // --- Snapshot API (contract for the machine layer; implemented by the snapshot work) ---
-
-    /** Parks every vCPU outside KVM_RUN and quiets the event loop; idempotent, from any thread. */
-    public void pause() {
-        throw new UnsupportedOperationException("pause: not yet implemented");
-    }
-
-    /** Undoes {@link #pause}; idempotent, from any thread. */
-    public void resume() {
-        throw new UnsupportedOperationException("resume: not yet implemented");
-    }
-
-    /** Whether the VM is paused. */
-    public boolean paused() {
-        return false;
+    /**
+     * Restores the VM saved in {@code directory} ({@link #snapshot}) with the devices of
+     * {@code config}: the same kinds, in the same order, as the VM that was saved (a device
+     * attached in another order, a disk that changed size, another memory size or vCPU count is a
+     * {@link SnapshotException} saying so). Guest memory is mapped copy-on-write from the memory
+     * file, which must not change while this VM lives. The VM runs when this returns. The snapshot
+     * is read and checked (format, checksum, CPU vendor, memory size) before any VM exists.
+     */
+    public static VirtualMachine restore(VmConfig config, Path directory) throws VmmException {
+        KvmHost.local().requireLinuxGuests();
+        SnapshotFile.Contents contents = VmSnapshot.read(config, directory);
+        VirtualMachine machine = new VirtualMachine(config);
+        try {
+            machine.parts = VmAssembly.assemble(config, machine.timeline, machine.events(),
+                    () -> VmSnapshot.mapMemory(contents, directory));
+            VmSnapshot.restore(machine.parts, contents);
+            machine.timeline.mark("restore state");
+            machine.startVcpus();
+            return machine;
+        } catch (ErrnoException | IOException e) {
+            machine.close();
+            throw new VmmException("restoring VM " + config.name() + " from " + directory + " failed: " + e.getMessage(), e);
+        } catch (VmmException | RuntimeException | Error e) {
+            machine.close();
+            throw e;
+        }
     }
 
     /**
-     * Writes the paused VM to {@code directory}: {@code vm.state} (header, vCPU, VM and device
-     * state) and {@code memory} (the guest RAM, sparse). The VM stays paused.
+     * Parks every vCPU outside {@code KVM_RUN} and lets the event loop finish its current handler
+     * and run nothing more, so no device request is in flight. Idempotent, from any thread; a
+     * paused VM can still be stopped and closed.
      */
-    public void snapshot(java.nio.file.Path directory) throws VmmException {
-        throw new UnsupportedOperationException("snapshot: not yet implemented");
+    public synchronized void pause() {
+        if (paused || closed) {
+            return;
+        }
+        VcpuThreads threads = vcpuThreads;
+        if (threads != null) {
+            threads.pause();
+        }
+        if (parts.eventLoop != null) {
+            parts.eventLoop.quiesce();
+        }
+        paused = true;
+    }
+
+    /** Undoes {@link #pause}: devices first, then the vCPUs. Idempotent, from any thread. */
+    public synchronized void resume() {
+        if (!paused || closed) {
+            return;
+        }
+        if (parts.eventLoop != null) {
+            parts.eventLoop.resume();
+        }
+        VcpuThreads threads = vcpuThreads;
+        if (threads != null) {
+            threads.resume();
+        }
+        paused = false;
+    }
+
+    public synchronized boolean paused() {
+        return paused;
     }
 
     /**
-     * A VM restored from {@code directory} with the devices of {@code config} (the same kinds, in
-     * the same order, as the VM that was saved), its memory mapped copy-on-write from the memory
-     * file; it runs when this returns.
+     * Writes this paused VM to {@code directory}: {@code vm.state} (header, VM, vCPU and device
+     * state; written last, so a directory without it holds no snapshot) and {@code memory} (the
+     * guest RAM, only the pages with data). A snapshot already there is replaced; a VM restored
+     * from it keeps its own mapping. The VM stays paused.
+     *
+     * @throws IllegalStateException when the VM is not paused
      */
-    public static VirtualMachine restore(VmConfig config, java.nio.file.Path directory) throws VmmException {
-        throw new UnsupportedOperationException("restore: not yet implemented");
+    public synchronized void snapshot(Path directory) throws VmmException {
+        if (!paused) {
+            throw new IllegalStateException("VM " + config.name() + " must be paused to be saved; call pause() first");
+        }
+        if (exit.isDone()) {
+            throw new SnapshotException("VM " + config.name() + " has ended (" + exit.join() + "); there is nothing to save");
+        }
+        VmSnapshot.save(parts, directory);
     }
 
     /** Stops the VM, joins its vCPU threads and releases every fd and the guest memory. */

@@ -68,8 +68,9 @@ final class VmAssembly {
     EventLoop eventLoop;
     Serial8250 serial;
     I8042 i8042;
-    /** The guest's init wrote its power-off byte: the i8042 reset that follows is a power-off, not a crash. */
-    volatile boolean powerOffAnnounced;
+    GuestSignal bootSignal;
+    /** Once the guest's init wrote its power-off byte, the i8042 reset that follows is a power-off, not a crash. */
+    GuestSignal powerOffSignal;
 
     private VmAssembly(VmConfig config, BootTimeline timeline, Events events) {
         this.config = config;
@@ -152,11 +153,12 @@ final class VmAssembly {
     private void registerLegacyDevices() {
         serial = new Serial8250(config.console(), () -> pulseIrq(Serial8250.COM1_IRQ));
         pio.register(Serial8250.COM1_BASE, Serial8250.PORT_COUNT, serial);
-        i8042 = new I8042(() -> events.end(VmExit.guestReset(powerOffAnnounced)));
+        powerOffSignal = new GuestSignal(GuestSignal.POWERING_OFF, () -> { });
+        i8042 = new I8042(() -> events.end(VmExit.guestReset(powerOffSignal.seen())));
         pio.register(I8042.DATA_PORT, I8042.COMMAND_PORT - I8042.DATA_PORT + 1, i8042);
-        mmio.register(GuestSignal.POWER_OFF_ADDRESS, 8,
-                new GuestSignal(GuestSignal.POWERING_OFF, () -> powerOffAnnounced = true));
-        mmio.register(GuestSignal.BOOT_ADDRESS, 8, new GuestSignal(GuestSignal.BOOTED, events::bootMarker));
+        mmio.register(GuestSignal.POWER_OFF_ADDRESS, 8, powerOffSignal);
+        bootSignal = new GuestSignal(GuestSignal.BOOTED, events::bootMarker);
+        mmio.register(GuestSignal.BOOT_ADDRESS, 8, bootSignal);
     }
 
     private void pulseIrq(int irq) {
