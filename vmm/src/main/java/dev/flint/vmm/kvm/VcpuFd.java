@@ -90,15 +90,43 @@ public final class VcpuFd extends FileDescriptor implements VcpuStateAccess {
         }
     }
 
-    /** {@code KVM_GET_CPUID2} (4.73): the entries {@link #setCpuid2} set, none before that. */
+    /**
+     * {@code KVM_GET_CPUID2} (4.73): the entries {@link #setCpuid2} set, none before that. Linux
+     * up to 6.1 (the rig's) never writes the count back (on success it leaves {@code nent} as
+     * given, on E2BIG it does not copy it out), but it does fail with E2BIG for too little room:
+     * so the count is the least room that succeeds, found by bisection (9 calls at most).
+     */
     @Override
     public List<CpuidEntry> getCpuid2() throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment cpuid = Kvm.Cpuid.allocate(arena, Kvm.MAX_CPUID_ENTRIES);
-            ErrnoException.check("ioctl(KVM_GET_CPUID2) of vCPU " + id,
+            if (!getCpuid2Fits(arena, Kvm.MAX_CPUID_ENTRIES)) {
+                throw new IllegalStateException("vCPU " + id + " has more than " + Kvm.MAX_CPUID_ENTRIES + " CPUID entries");
+            }
+            int low = 0;
+            int high = Kvm.MAX_CPUID_ENTRIES;
+            while (low < high) {
+                int middle = (low + high) >>> 1;
+                if (getCpuid2Fits(arena, middle)) {
+                    high = middle;
+                } else {
+                    low = middle + 1;
+                }
+            }
+            MemorySegment cpuid = Kvm.Cpuid.allocate(arena, high);
+            ErrnoException.check("ioctl(KVM_GET_CPUID2) of vCPU " + id + " with " + high + " entries",
                     Libc.ioctl(fd(), KvmIoctls.KVM_GET_CPUID2, cpuid));
+            cpuid.set(JAVA_INT, 0, high);
             return Kvm.Cpuid.read(cpuid);
         }
+    }
+
+    private boolean getCpuid2Fits(Arena arena, int room) throws ErrnoException {
+        int rc = Libc.ioctl(fd(), KvmIoctls.KVM_GET_CPUID2, Kvm.Cpuid.allocate(arena, room));
+        if (rc == -Errno.E2BIG) {
+            return false;
+        }
+        ErrnoException.check("ioctl(KVM_GET_CPUID2) of vCPU " + id + " with room for " + room, rc);
+        return true;
     }
 
     /** {@code KVM_SET_MSRS} (4.19) of a map, in its iteration order: fails unless every MSR was accepted. */
