@@ -74,7 +74,8 @@ final class QmpClient implements AutoCloseable {
         if (!arguments.isEmpty()) {
             message.put("arguments", arguments);
         }
-        String line = JsonWriter.write(message).replace("\n", "") + "\n";
+        // One line: JsonWriter's newlines are all layout (a newline inside a string is escaped).
+        String line = JsonWriter.write(message).strip().replaceAll("\n *", " ") + "\n";
         channel.write(ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8)));
         while (true) {
             Optional<Object> reply = reply(command, readLine());

@@ -48,6 +48,7 @@ public final class RigBench {
     private String peerExec;
     private String peerRestore;
     private QemuRestore qemuRestore;
+    private int peerRestoreResets;
     private FlintRestore flintRestore;
 
     private RigBench(RigBenchOptions options, GuestImages.Images images) {
@@ -148,6 +149,7 @@ public final class RigBench {
             add("qemu.restore.load", millis(t.loadedNanos()));
             add("qemu.restore.to_ready", millis(t.readyNanos()));
             add("qemu.restore.first_exec", millis(t.firstExecNanos()));
+            peerRestoreResets += t.resets();
         }
     }
 
@@ -315,6 +317,10 @@ public final class RigBench {
         conditions.put("peer_command", String.join(" ", peer().command()));
         conditions.put("peer_exec", peerExec);
         conditions.put("peer_restore", peerRestore);
+        if (qemuRestore != null) {
+            conditions.put("peer_restore_connections_reset", peerRestoreResets
+                    + " (agent connections the guest's vsock TRANSPORT_RESET closed, all recorded rounds)");
+        }
         if (qemuRestore != null) {
             conditions.put("peer_restore_command", String.join(" ", peer().restoreCommand(Path.of("SOCK"),
                     qemuRestore.state())) + "; saved with QMP stop + migrate exec:cat > FILE, resumed with QMP cont");
