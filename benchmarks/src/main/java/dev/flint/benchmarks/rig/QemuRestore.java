@@ -9,7 +9,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The peer's restore: QEMU microvm boots the guest to agent-ready once, is stopped and saves its
@@ -20,14 +25,16 @@ import java.util.Map;
  *
  * <p>The agent is already running in a restored guest, so it prints no ready line: agent-ready is
  * the first vsock connection that gets its HELLO and answers a ping. QEMU sends the guest a vsock
- * TRANSPORT_RESET shortly after it resumes, which closes a connection made before the guest
- * handled it (in the rig: after its HELLO); such a connection is retried, like one refused, and
- * counted.
+ * TRANSPORT_RESET shortly after it resumes, which drops the connections made before the guest
+ * handled it; see {@link #agentAfterRestore}.
  */
 final class QemuRestore {
     private static final Duration BOOT_TIMEOUT = Duration.ofMinutes(3);
     private static final Duration STEP_TIMEOUT = Duration.ofMinutes(2);
-    private static final Duration HELLO_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration HELLO_TIMEOUT = Duration.ofSeconds(20);
+    /** A new agent connection attempt this often while none has answered (see agentAfterRestore). */
+    private static final Duration STAGGER = Duration.ofMillis(50);
+    private static final int MAX_ATTEMPTS = 200;
     /** No throttle on saving: the default (32 MiB/s in QEMU 7.2) would time the limit, not QEMU. */
     private static final long MAX_BANDWIDTH = 1L << 40;
 
@@ -37,12 +44,12 @@ final class QemuRestore {
 
     /**
      * One restore's times in nanoseconds from the process start, the first exec's round trip, and
-     * how many agent connections the guest's transport reset closed on the way.
+     * how many agent connections were started to get there.
      */
-    record Timings(long loadedNanos, long readyNanos, long firstExecNanos, int resets) {
+    record Timings(long loadedNanos, long readyNanos, long firstExecNanos, int connectAttempts) {
     }
 
-    private record Ready(AgentClient agent, int resets) {
+    private record Ready(AgentClient agent, int attempts) {
     }
 
     /** @param directory where the migration file and QMP sockets go (a tmpfs in the rig) */
@@ -126,7 +133,7 @@ final class QemuRestore {
                 long readyAt = qemu.nanosSinceStart();
                 long start = System.nanoTime();
                 AgentClient agent = ready.agent();
-                int resets = ready.resets();
+                int attempts = ready.attempts();
                 try {
                     ProcessResult result;
                     try {
@@ -136,14 +143,14 @@ final class QemuRestore {
                         agent.close();
                         Ready again = agentAfterRestore();
                         agent = again.agent();
-                        resets += 1 + again.resets();
+                        attempts += again.attempts();
                         result = agent.exec(ExecRequest.builder(RigBench.TRUE).build());
                     }
                     long firstExec = System.nanoTime() - start;
                     if (result.exitCode() != 0) {
                         throw new IOException("exec(true) after QEMU's restore exited " + result.exitCode());
                     }
-                    return new Timings(loaded, readyAt, firstExec, resets);
+                    return new Timings(loaded, readyAt, firstExec, attempts);
                 } finally {
                     agent.close();
                 }
@@ -179,28 +186,101 @@ final class QemuRestore {
 
     /**
      * The first agent connection that answers its HELLO and a ping. The guest handles QEMU's
-     * TRANSPORT_RESET on its own time after {@code cont}, and it closes any connection made before
-     * (seen as a HELLO or ping failing): those are retried and counted.
+     * TRANSPORT_RESET on its own time after {@code cont} and drops the connections made before
+     * on its side only: their host ends hear nothing (in the rig such a connection sat until a 5 s
+     * HELLO timeout). So a new attempt starts every {@link #STAGGER} while the earlier ones wait,
+     * the first to answer wins, and the others are closed; the count of attempts is reported.
      */
     private static Ready agentAfterRestore() throws IOException, InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        int resets = 0;
-        while (true) {
-            AgentClient agent = null;
-            try {
-                agent = AgentClient.connect(VsockChannel.connect(FlintBoot.GUEST_CID, FlintBoot.AGENT_PORT), HELLO_TIMEOUT);
-                agent.ping();
-                return new Ready(agent, resets);
-            } catch (IOException e) {
-                if (agent != null) {
-                    agent.close();
-                    resets++;
+        Attempts attempts = new Attempts();
+        try {
+            while (true) {
+                if (attempts.started() < MAX_ATTEMPTS) {
+                    attempts.start();
+                }
+                Object result = attempts.results.poll(STAGGER.toNanos(), TimeUnit.NANOSECONDS);
+                for (; result != null; result = attempts.results.poll()) {
+                    if (result instanceof Connected connected) {
+                        attempts.won(connected);
+                        return new Ready(connected.agent(), attempts.started());
+                    }
+                    attempts.lastFailure = (IOException) result;
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new IOException("the restored guest's agent gave no HELLO and ping over vsock for 20 s: "
-                            + e.getMessage(), e);
+                    throw new IOException("the restored guest's agent gave no HELLO and ping over vsock for 20 s ("
+                            + attempts.started() + " connections tried)"
+                            + (attempts.lastFailure == null ? "" : ": " + attempts.lastFailure.getMessage()), attempts.lastFailure);
                 }
-                Thread.sleep(2);
+            }
+        } finally {
+            attempts.closeLosers();
+        }
+    }
+
+    private record Connected(AgentClient agent, VsockChannel channel) {
+    }
+
+    /** Concurrent connection attempts, each on a virtual thread; results are {@link Connected}s or IOExceptions. */
+    private static final class Attempts {
+        final BlockingQueue<Object> results = new LinkedBlockingQueue<>();
+        private final List<VsockChannel> channels = new ArrayList<>();
+        private Connected winner;
+        private boolean done;
+        private int started;
+        IOException lastFailure;
+
+        int started() {
+            return started;
+        }
+
+        void start() {
+            started++;
+            Thread.ofVirtual().name("qemu-restore-connect-" + started).start(() -> {
+                Object result;
+                try {
+                    VsockChannel channel = VsockChannel.connect(FlintBoot.GUEST_CID, FlintBoot.AGENT_PORT);
+                    synchronized (this) {
+                        if (done) {
+                            channel.close();
+                            return;
+                        }
+                        channels.add(channel);
+                    }
+                    AgentClient agent = AgentClient.connect(channel, HELLO_TIMEOUT);
+                    agent.ping();
+                    result = new Connected(agent, channel);
+                } catch (IOException e) {
+                    result = e;
+                } catch (InterruptedException e) {
+                    return;
+                }
+                synchronized (this) {
+                    if (done && result instanceof Connected late) {
+                        late.agent().close();
+                    } else if (!done) {
+                        results.add(result);
+                    }
+                }
+            });
+        }
+
+        synchronized void won(Connected connected) {
+            winner = connected;
+        }
+
+        /** Closes every other connection, which also ends the attempts still waiting for a HELLO. */
+        synchronized void closeLosers() {
+            done = true;
+            for (Object result : results) {
+                if (result instanceof Connected other && other != winner) {
+                    other.agent().close();
+                }
+            }
+            for (VsockChannel channel : channels) {
+                if (winner == null || channel != winner.channel()) {
+                    channel.close();
+                }
             }
         }
     }
