@@ -9,12 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The peer's restore: QEMU microvm boots the guest to agent-ready once, is stopped and saves its
@@ -31,10 +26,9 @@ import java.util.concurrent.TimeUnit;
 final class QemuRestore {
     private static final Duration BOOT_TIMEOUT = Duration.ofMinutes(3);
     private static final Duration STEP_TIMEOUT = Duration.ofMinutes(2);
-    private static final Duration HELLO_TIMEOUT = Duration.ofSeconds(20);
-    /** A new agent connection attempt this often while none has answered (see agentAfterRestore). */
-    private static final Duration STAGGER = Duration.ofMillis(50);
-    private static final int MAX_ATTEMPTS = 200;
+    private static final Duration HELLO_TIMEOUT = Duration.ofSeconds(5);
+    /** How long the first connection after cont waits for its HELLO; doubled per retry (see agentAfterRestore). */
+    private static final Duration FIRST_HELLO_WAIT = Duration.ofMillis(100);
     /** No throttle on saving: the default (32 MiB/s in QEMU 7.2) would time the limit, not QEMU. */
     private static final long MAX_BANDWIDTH = 1L << 40;
 
@@ -185,102 +179,32 @@ final class QemuRestore {
     }
 
     /**
-     * The first agent connection that answers its HELLO and a ping. The guest handles QEMU's
-     * TRANSPORT_RESET on its own time after {@code cont} and drops the connections made before
-     * on its side only: their host ends hear nothing (in the rig such a connection sat until a 5 s
-     * HELLO timeout). So a new attempt starts every {@link #STAGGER} while the earlier ones wait,
-     * the first to answer wins, and the others are closed; the count of attempts is reported.
+     * The first agent connection that answers its HELLO and a ping. A connection made right after
+     * {@code cont}, before the guest has handled QEMU's TRANSPORT_RESET, hears nothing, and the
+     * agent (one connection at a time) serves no other until the host closes it; in the rig a first
+     * connection sat out a whole 5 s HELLO timeout, and staggered parallel ones queued behind it.
+     * So each attempt waits a short, doubling time ({@link #FIRST_HELLO_WAIT}, up to
+     * {@link #HELLO_TIMEOUT}) before it is closed and the next one made; the attempts are counted.
      */
     private static Ready agentAfterRestore() throws IOException, InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        Attempts attempts = new Attempts();
-        try {
-            while (true) {
-                if (attempts.started() < MAX_ATTEMPTS) {
-                    attempts.start();
-                }
-                Object result = attempts.results.poll(STAGGER.toNanos(), TimeUnit.NANOSECONDS);
-                for (; result != null; result = attempts.results.poll()) {
-                    if (result instanceof Connected connected) {
-                        attempts.won(connected);
-                        return new Ready(connected.agent(), attempts.started());
-                    }
-                    attempts.lastFailure = (IOException) result;
+        Duration wait = FIRST_HELLO_WAIT;
+        for (int attempt = 1; ; attempt++) {
+            AgentClient agent = null;
+            try {
+                agent = AgentClient.connect(VsockChannel.connect(FlintBoot.GUEST_CID, FlintBoot.AGENT_PORT), wait);
+                agent.ping();
+                return new Ready(agent, attempt);
+            } catch (IOException e) {
+                if (agent != null) {
+                    agent.close();
                 }
                 if (System.nanoTime() > deadline) {
                     throw new IOException("the restored guest's agent gave no HELLO and ping over vsock for 20 s ("
-                            + attempts.started() + " connections tried)"
-                            + (attempts.lastFailure == null ? "" : ": " + attempts.lastFailure.getMessage()), attempts.lastFailure);
+                            + attempt + " connections): " + e.getMessage(), e);
                 }
-            }
-        } finally {
-            attempts.closeLosers();
-        }
-    }
-
-    private record Connected(AgentClient agent, VsockChannel channel) {
-    }
-
-    /** Concurrent connection attempts, each on a virtual thread; results are {@link Connected}s or IOExceptions. */
-    private static final class Attempts {
-        final BlockingQueue<Object> results = new LinkedBlockingQueue<>();
-        private final List<VsockChannel> channels = new ArrayList<>();
-        private Connected winner;
-        private boolean done;
-        private int started;
-        IOException lastFailure;
-
-        int started() {
-            return started;
-        }
-
-        void start() {
-            started++;
-            Thread.ofVirtual().name("qemu-restore-connect-" + started).start(() -> {
-                Object result;
-                try {
-                    VsockChannel channel = VsockChannel.connect(FlintBoot.GUEST_CID, FlintBoot.AGENT_PORT);
-                    synchronized (this) {
-                        if (done) {
-                            channel.close();
-                            return;
-                        }
-                        channels.add(channel);
-                    }
-                    AgentClient agent = AgentClient.connect(channel, HELLO_TIMEOUT);
-                    agent.ping();
-                    result = new Connected(agent, channel);
-                } catch (IOException e) {
-                    result = e;
-                } catch (InterruptedException e) {
-                    return;
-                }
-                synchronized (this) {
-                    if (done && result instanceof Connected late) {
-                        late.agent().close();
-                    } else if (!done) {
-                        results.add(result);
-                    }
-                }
-            });
-        }
-
-        synchronized void won(Connected connected) {
-            winner = connected;
-        }
-
-        /** Closes every other connection, which also ends the attempts still waiting for a HELLO. */
-        synchronized void closeLosers() {
-            done = true;
-            for (Object result : results) {
-                if (result instanceof Connected other && other != winner) {
-                    other.agent().close();
-                }
-            }
-            for (VsockChannel channel : channels) {
-                if (winner == null || channel != winner.channel()) {
-                    channel.close();
-                }
+                wait = wait.multipliedBy(2).compareTo(HELLO_TIMEOUT) > 0 ? HELLO_TIMEOUT : wait.multipliedBy(2);
+                Thread.sleep(2);
             }
         }
     }

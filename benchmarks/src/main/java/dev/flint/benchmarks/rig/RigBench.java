@@ -318,8 +318,9 @@ public final class RigBench {
         conditions.put("peer_exec", peerExec);
         conditions.put("peer_restore", peerRestore);
         if (qemuRestore != null) {
-            conditions.put("peer_restore_connect_attempts", peerRestoreAttempts + " per recorded round (one started"
-                    + " every 50 ms until one answers HELLO and ping; the guest's vsock TRANSPORT_RESET drops earlier ones)");
+            conditions.put("peer_restore_connect_attempts", peerRestoreAttempts + " per recorded round (each waits 100 ms"
+                    + " for the HELLO, doubling per retry; one made before the guest handled the vsock TRANSPORT_RESET"
+                    + " hears nothing)");
         }
         if (qemuRestore != null) {
             conditions.put("peer_restore_command", String.join(" ", peer().restoreCommand(Path.of("SOCK"),
