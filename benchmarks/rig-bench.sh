@@ -116,7 +116,7 @@ exec java --enable-native-access=ALL-UNNAMED,dev.flint.vmm -p "$lib" --add-modul
 log=$(mktemp "${TMPDIR:-/tmp}/rig-bench.XXXXXX.log")
 trap 'rm -f "$log"' EXIT
 printf 'rig-bench: one rig session, %s rounds (%s execs + %s x 1 MiB per machine and round); about %s min\n' \
-    "$rounds" "$exec" "$exec_1mib" "$(( (rounds * 70 + 150) / 60 ))" >&2
+    "$rounds" "$exec" "$exec_1mib" "$(( (rounds * 90 + 210) / 60 ))" >&2
 set +e
 "$REPO_DIR/flint" rig --timeout "$timeout" "${includes[@]}" -- \
     sh -c "$inside" rig-bench "$REPO_DIR/machine/target/lib" "$BENCH_DIR/target/classes" \
