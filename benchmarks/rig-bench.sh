@@ -6,7 +6,7 @@ set -euo pipefail
 usage() {
     cat <<'USAGE'
 Usage: benchmarks/rig-bench.sh [--rounds N] [--exec N] [--exec-1mib N] [--timeout S] [--out FILE]
-                               [--no-peer-exec] [--keep-log]
+                               [--no-peer-exec] [--no-peer-restore] [--restore] [--keep-log]
 
 Boots one nested rig (QEMU TCG with nested SVM, see rig/README.md) and measures inside it, each
 round, with the same guest kernel, initramfs, command line, 256 MiB and 1 vCPU:
@@ -14,7 +14,11 @@ round, with the same guest kernel, initramfs, command line, 256 MiB and 1 vCPU:
     JVM start, host setup (to the first KVM_RUN), kernel to init (boot marker), init to ready;
   - QEMU microvm (pit/pic/rtc off, -enable-kvm -cpu host): process start to the same line,
     then exec(["true"]) and a 1 MiB exec over vhost-vsock with Flint's own agent client;
-  - Flint's Machine.create in a warm JVM to agent-ready, then the same execs.
+  - Flint's Machine.create in a warm JVM to agent-ready, then the same execs;
+  - QEMU microvm restoring the same guest, saved once at agent-ready (QMP stop + migrate
+    "exec:cat > FILE"), from a fresh process with -incoming "exec:cat FILE" + QMP cont to the
+    agent's HELLO over vhost-vsock, then the first exec(["true"]);
+  - with --restore, Flint's restore from a snapshot (warm JVM and fresh JVM), fork, pool checkout.
 Writes benchmarks/results/rig-<date>.json (samples, median, p90, min, max per metric; Flint/peer
 ratios with their measured noise) and a PNG chart beside it, and prints the tables.
 
@@ -24,7 +28,10 @@ Options:
   --exec-1mib N    1 MiB execs per machine and round (default 5)
   --timeout S      kill the rig after S seconds (default 1500)
   --out FILE       result JSON (default benchmarks/results/rig-<date>.json)
-  --no-peer-exec   time the peer's boot only (no vhost-vsock device)
+  --no-peer-exec   time the peer's boot only (no vhost-vsock device, so no peer restore either)
+  --no-peer-restore  skip QEMU's restore from its migration file
+  --restore        also time Flint's snapshot restore, fork and warm-pool checkout (needs
+                   Flint's snapshot support, issue 13)
   --keep-log       keep the rig's whole output beside the result (FILE.log)
   -h, --help       this text
 
@@ -36,7 +43,7 @@ USAGE
 
 die() { printf 'rig-bench: %s\n' "$*" >&2; exit 3; }
 
-rounds=5 exec=50 exec_1mib=5 timeout=1500 out="" peer_exec=1 keep_log=0
+rounds=5 exec=50 exec_1mib=5 timeout=1500 out="" peer_exec=1 peer_restore=1 flint_restore=0 keep_log=0
 while [[ $# -gt 0 ]]; do
     case $1 in
         --rounds) rounds=${2:?--rounds needs a value}; shift 2 ;;
@@ -45,6 +52,8 @@ while [[ $# -gt 0 ]]; do
         --timeout) timeout=${2:?--timeout needs a value}; shift 2 ;;
         --out) out=${2:?--out needs a value}; shift 2 ;;
         --no-peer-exec) peer_exec=0; shift ;;
+        --no-peer-restore) peer_restore=0; shift ;;
+        --restore) flint_restore=1; shift ;;
         --keep-log) keep_log=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) printf 'rig-bench: unknown option %s\n' "$1" >&2; usage >&2; exit 2 ;;
@@ -92,6 +101,8 @@ conditions=(--condition "date=$date" --condition "host=$(hostname)"
 bench_args=(--qemu "$qemu" --module-path "$REPO_DIR/machine/target/lib" --classes "$BENCH_DIR/target/classes"
     --rounds "$rounds" --exec "$exec" --exec-1mib "$exec_1mib")
 [[ $peer_exec == 1 ]] || bench_args+=(--no-peer-exec)
+[[ $peer_restore == 1 ]] || bench_args+=(--no-peer-restore)
+[[ $flint_restore == 0 ]] || bench_args+=(--restore)
 
 # Runs inside the rig (busybox sh): load vhost-vsock, then the benchmark driver.
 inside='mods="$FLINT_CACHE/rig/kernel-$(uname -r)/lib/modules/$(uname -r)/kernel"
@@ -105,7 +116,7 @@ exec java --enable-native-access=ALL-UNNAMED,dev.flint.vmm -p "$lib" --add-modul
 log=$(mktemp "${TMPDIR:-/tmp}/rig-bench.XXXXXX.log")
 trap 'rm -f "$log"' EXIT
 printf 'rig-bench: one rig session, %s rounds (%s execs + %s x 1 MiB per machine and round); about %s min\n' \
-    "$rounds" "$exec" "$exec_1mib" "$(( (rounds * 70 + 150) / 60 ))" >&2
+    "$rounds" "$exec" "$exec_1mib" "$(( (rounds * 90 + 210) / 60 ))" >&2
 set +e
 "$REPO_DIR/flint" rig --timeout "$timeout" "${includes[@]}" -- \
     sh -c "$inside" rig-bench "$REPO_DIR/machine/target/lib" "$BENCH_DIR/target/classes" \

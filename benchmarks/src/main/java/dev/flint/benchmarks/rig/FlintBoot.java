@@ -47,8 +47,7 @@ final class FlintBoot {
         KvmHost.local().requireLinuxGuests();
         ConsoleWatch console = new ConsoleWatch(READY, consoleCopy);
         VirtioVsock vsock = new VirtioVsock(GUEST_CID);
-        VmConfig config = new VmConfig("bench", kernel, Optional.of(initrd), cmdline, memoryMb, 1, console,
-                List.of(new VirtioMmioAttacher(vsock), new VirtioMmioAttacher(new VirtioRng())));
+        VmConfig config = config(kernel, initrd, memoryMb, cmdline, console, vsock);
         long start = System.nanoTime();
         try (VirtualMachine vm = VirtualMachine.start(config)) {
             long startToReady = console.await(Duration.ofMinutes(5)) - start;
@@ -68,10 +67,20 @@ final class FlintBoot {
     }
 
     /**
+     * The VM every Flint measurement here runs: 1 vCPU, {@code vsock} and a virtio-rng on
+     * virtio-mmio, in that order (a restore attaches the same devices in the same order).
+     */
+    static VmConfig config(Path kernel, Path initrd, long memoryMb, String cmdline, OutputStream console,
+                           VirtioVsock vsock) {
+        return new VmConfig("bench", kernel, Optional.of(initrd), cmdline, memoryMb, 1, console,
+                List.of(new VirtioMmioAttacher(vsock), new VirtioMmioAttacher(new VirtioRng())));
+    }
+
+    /**
      * Ends the VM the way Machine does, through the agent's POWER_OFF, so the vCPU leaves KVM_RUN
      * by itself rather than by a kick from another thread.
      */
-    private static void powerOff(VirtualMachine vm, VirtioVsock vsock) throws InterruptedException {
+    static void powerOff(VirtualMachine vm, VirtioVsock vsock) throws InterruptedException {
         try (AgentClient agent = AgentClient.connect(vsock.muxer().connect(AGENT_PORT, POWER_OFF_TIMEOUT),
                 POWER_OFF_TIMEOUT)) {
             agent.powerOff();

@@ -30,4 +30,22 @@ record QemuMicrovm(Path qemu, Path kernel, Path initrd, String cmdline, int memo
         }
         return command;
     }
+
+    /** The same machine with a QMP control socket at {@code qmp}, through which its state is saved. */
+    List<String> commandWithQmp(Path qmp) {
+        List<String> command = command();
+        command.addAll(List.of("-qmp", "unix:" + qmp + ",server=on,wait=off"));
+        return command;
+    }
+
+    /**
+     * The same machine (same devices, as a migration needs) loading its state from the migration
+     * stream in {@code state} at start; it stays paused until QMP {@code cont}, as the saved VM was
+     * stopped.
+     */
+    List<String> restoreCommand(Path qmp, Path state) {
+        List<String> command = commandWithQmp(qmp);
+        command.addAll(List.of("-incoming", "exec:cat " + state));
+        return command;
+    }
 }

@@ -26,7 +26,9 @@ import java.util.function.Supplier;
  * The end-to-end benchmark, run inside the nested rig by {@code benchmarks/rig-bench.sh}: each
  * round boots Flint in a fresh JVM, QEMU microvm, and a {@link Machine} in this (warm) JVM, all
  * with the same kernel, initramfs, command line, memory and one vCPU, timing each to the agent's
- * ready line and the exec round trips through the same agent protocol. Prints the result JSON
+ * ready line and the exec round trips through the same agent protocol; then QEMU restoring the
+ * same guest from its migration file ({@link QemuRestore}) and, with {@code --restore}, Flint
+ * restoring its snapshot ({@link FlintRestore}), to agent-ready. Prints the result JSON
  * between {@link #BEGIN} and {@link #END} lines on stdout, progress on stderr.
  */
 public final class RigBench {
@@ -44,6 +46,10 @@ public final class RigBench {
     private final Map<String, List<Double>> samples = new LinkedHashMap<>();
     private final Map<String, String> conditions = new LinkedHashMap<>();
     private String peerExec;
+    private String peerRestore;
+    private QemuRestore qemuRestore;
+    private final List<Integer> peerRestoreAttempts = new ArrayList<>();
+    private FlintRestore flintRestore;
 
     private RigBench(RigBenchOptions options, GuestImages.Images images) {
         this.options = options;
@@ -70,11 +76,18 @@ public final class RigBench {
         peerExec = peerExecAvailability();
         progress("kernel " + images.vmlinux() + ", initramfs " + images.initramfs() + "; peer exec: " + peerExec);
         warmUp();
+        prepareRestores();
         for (int round = 1; round <= options.rounds(); round++) {
             progress("round " + round + " of " + options.rounds());
             coldFlintProcess();
             qemuMicrovm(true);
             warmFlintMachine(true);
+            if (qemuRestore != null) {
+                qemuRestoreRound(true);
+            }
+            if (flintRestore != null) {
+                flintRestore.round(true);
+            }
         }
         recordConditions();
         return new RigResult(conditions, metrics(), ratios());
@@ -107,12 +120,57 @@ public final class RigBench {
         warmFlintMachine(false);
     }
 
-    private void coldFlintProcess() throws Exception {
+    /**
+     * The peer's migration file and Flint's snapshots, saved once after the warm-up, each followed
+     * by one untimed restore (JIT warm-up of the restore paths).
+     */
+    private void prepareRestores() throws Exception {
+        peerRestore = !options.peerRestore() ? "off (--no-peer-restore)"
+                : !peerExec.equals("on") ? "unavailable: it is timed over vsock, and peer exec is " + peerExec : "on";
+        Path work = Files.createTempDirectory("rig-bench-restore");
+        if (peerRestore.equals("on")) {
+            qemuRestore = new QemuRestore(peer(), work);
+            progress("QEMU: saving the booted guest's migration stream (not recorded)");
+            long bytes = qemuRestore.save();
+            conditions.put("peer_restore_state_bytes", String.valueOf(bytes));
+            qemuRestoreRound(false);
+        }
+        if (options.flintRestore()) {
+            flintRestore = new FlintRestore(options, images, work.resolve("flint"), this::add);
+            progress("Flint: saving the snapshots (not recorded)");
+            flintRestore.prepare();
+            flintRestore.round(false);
+        }
+    }
+
+    private void qemuRestoreRound(boolean record) throws Exception {
+        QemuRestore.Timings t = qemuRestore.restore();
+        if (record) {
+            add("qemu.restore.load", millis(t.loadedNanos()));
+            add("qemu.restore.to_ready", millis(t.readyNanos()));
+            add("qemu.restore.first_exec", millis(t.firstExecNanos()));
+            peerRestoreAttempts.add(t.connectAttempts());
+        }
+    }
+
+    /** A fresh JVM like this one, with Flint's modules, running {@code main} with {@code args}. */
+    static List<String> childJvm(RigBenchOptions options, Class<?> main, List<String> args) {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = List.of(java, "--enable-native-access=ALL-UNNAMED,dev.flint.vmm",
+        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED,dev.flint.vmm",
                 "-p", options.modulePath(), "--add-modules", "dev.flint.virtio,dev.flint.agent", "-cp", options.classes(),
-                FlintColdBoot.class.getName(), images.vmlinux().toString(), images.initramfs().toString(),
-                String.valueOf(MEMORY_MB), CMDLINE);
+                main.getName()));
+        command.addAll(args);
+        return command;
+    }
+
+    private QemuMicrovm peer() {
+        return new QemuMicrovm(options.qemu(), images.vmlinux(), images.initramfs(), CMDLINE, MEMORY_MB, 1,
+                peerExec.equals("on") ? OptionalLong.of(FlintBoot.GUEST_CID) : OptionalLong.empty());
+    }
+
+    private void coldFlintProcess() throws Exception {
+        List<String> command = childJvm(options, FlintColdBoot.class, List.of(images.vmlinux().toString(),
+                images.initramfs().toString(), String.valueOf(MEMORY_MB), CMDLINE));
         try (WatchedProcess child = WatchedProcess.start(command)) {
             WatchedProcess.Line ready = child.await(line -> line.contains(FlintBoot.READY),
                     "Flint's guest's '" + FlintBoot.READY + "' line", BOOT_TIMEOUT);
@@ -138,9 +196,7 @@ public final class RigBench {
 
     private void qemuMicrovm(boolean record) throws Exception {
         boolean exec = peerExec.equals("on");
-        QemuMicrovm peer = new QemuMicrovm(options.qemu(), images.vmlinux(), images.initramfs(), CMDLINE, MEMORY_MB, 1,
-                exec ? OptionalLong.of(FlintBoot.GUEST_CID) : OptionalLong.empty());
-        try (WatchedProcess qemu = WatchedProcess.start(peer.command())) {
+        try (WatchedProcess qemu = WatchedProcess.start(peer().command())) {
             WatchedProcess.Line ready = qemu.await(line -> line.contains(FlintBoot.READY),
                     "QEMU's guest's '" + FlintBoot.READY + "' line", BOOT_TIMEOUT);
             long rssKib = qemu.residentKib();
@@ -258,10 +314,19 @@ public final class RigBench {
         conditions.put("guest_kernel", images.vmlinux().toString());
         conditions.put("guest_initramfs", images.initramfs() + " (" + size(images.initramfs()) + " bytes)");
         conditions.put("guest_cmdline", CMDLINE);
-        conditions.put("peer_command", String.join(" ", new QemuMicrovm(options.qemu(), images.vmlinux(),
-                images.initramfs(), CMDLINE, MEMORY_MB, 1,
-                peerExec.equals("on") ? OptionalLong.of(FlintBoot.GUEST_CID) : OptionalLong.empty()).command()));
+        conditions.put("peer_command", String.join(" ", peer().command()));
         conditions.put("peer_exec", peerExec);
+        conditions.put("peer_restore", peerRestore);
+        if (qemuRestore != null) {
+            conditions.put("peer_restore_connect_attempts", peerRestoreAttempts + " per recorded round (each waits 100 ms"
+                    + " for the HELLO, doubling per retry; one made before the guest handled the vsock TRANSPORT_RESET"
+                    + " hears nothing)");
+        }
+        if (qemuRestore != null) {
+            conditions.put("peer_restore_command", String.join(" ", peer().restoreCommand(Path.of("SOCK"),
+                    qemuRestore.state())) + "; saved with QMP stop + migrate exec:cat > FILE, resumed with QMP cont");
+        }
+        conditions.put("flint_restore", options.flintRestore() ? "on" : "off (run with --restore)");
         conditions.put("rig_kernel", System.getProperty("os.version"));
         conditions.put("rig_java", System.getProperty("java.vm.version"));
         conditions.put("rig_cpu", cpuModel());

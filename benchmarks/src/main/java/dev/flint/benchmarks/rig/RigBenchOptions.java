@@ -5,12 +5,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The options of {@link RigBench}, as {@code rig-bench.sh} passes them. */
+/**
+ * The options of {@link RigBench}, as {@code rig-bench.sh} passes them.
+ *
+ * @param peerRestore  time QEMU's restore from its migration file (needs the peer's vsock exec)
+ * @param flintRestore time Flint's restore, fork and warm-pool checkout ({@link FlintRestore}); off
+ *                     by default until Flint's snapshot restore is in
+ */
 record RigBenchOptions(int rounds, int execRounds, int bigExecRounds, Path qemu, String modulePath, String classes,
-                       boolean peerExec, Map<String, String> conditions) {
+                       boolean peerExec, boolean peerRestore, boolean flintRestore, Map<String, String> conditions) {
     static final String USAGE = """
             usage: RigBench --qemu PATH --module-path PATH --classes PATH [--rounds N] [--exec N] [--exec-1mib N]
-                            [--no-peer-exec] [--condition KEY=VALUE]...
+                            [--no-peer-exec] [--no-peer-restore] [--restore] [--condition KEY=VALUE]...
             """;
 
     static RigBenchOptions parse(List<String> args) {
@@ -21,11 +27,19 @@ record RigBenchOptions(int rounds, int execRounds, int bigExecRounds, Path qemu,
         String modulePath = null;
         String classes = null;
         boolean peerExec = true;
+        boolean peerRestore = true;
+        boolean flintRestore = false;
         Map<String, String> conditions = new LinkedHashMap<>();
         for (int i = 0; i < args.size(); i++) {
             String option = args.get(i);
-            if (option.equals("--no-peer-exec")) {
-                peerExec = false;
+            boolean flag = true;
+            switch (option) {   // the options without a value
+                case "--no-peer-exec" -> peerExec = false;
+                case "--no-peer-restore" -> peerRestore = false;
+                case "--restore" -> flintRestore = true;
+                default -> flag = false;
+            }
+            if (flag) {
                 continue;
             }
             if (i + 1 >= args.size()) {
@@ -52,7 +66,8 @@ record RigBenchOptions(int rounds, int execRounds, int bigExecRounds, Path qemu,
         if (qemu == null || modulePath == null || classes == null) {
             throw new IllegalArgumentException("--qemu, --module-path and --classes are required");
         }
-        return new RigBenchOptions(rounds, exec, big, qemu, modulePath, classes, peerExec, conditions);
+        return new RigBenchOptions(rounds, exec, big, qemu, modulePath, classes, peerExec, peerRestore, flintRestore,
+                conditions);
     }
 
     private static int positive(String option, String value) {

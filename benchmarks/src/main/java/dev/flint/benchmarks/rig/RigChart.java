@@ -53,6 +53,11 @@ final class RigChart {
         addBar(bars, result, "Flint, fresh JVM process", coldPhases);
         addBar(bars, result, "Flint, Machine.create, warm JVM", List.of("flint.warm.create_to_ready"));
         addBar(bars, result, "QEMU microvm, fresh process", List.of("qemu.process_to_ready"));
+        addBar(bars, result, "Flint restore, warm JVM", List.of("flint.restore.warm"));
+        addBar(bars, result, "Flint restore, fresh JVM process", List.of("flint.restore.fresh_process"));
+        addBar(bars, result, "Flint fork of one clone", List.of("flint.fork"));
+        addBar(bars, result, "Flint warm-pool checkout", List.of("flint.pool_checkout"));
+        addBar(bars, result, "QEMU microvm restore (-incoming file)", List.of("qemu.restore.to_ready"));
         return bars;
     }
 
@@ -70,7 +75,7 @@ final class RigChart {
 
     static List<List<Strip>> execStrips(RigResult result) {
         List<List<Strip>> groups = new ArrayList<>();
-        for (String kind : List.of("exec_true", "exec_1mib")) {
+        for (String kind : List.of("exec_true", "exec_1mib", "restore.first_exec")) {
             List<Strip> strips = new ArrayList<>();
             result.metric("flint." + kind).ifPresent(m -> strips.add(new Strip("Flint " + label(kind), m)));
             result.metric("qemu." + kind).ifPresent(m -> strips.add(new Strip("QEMU microvm " + label(kind), m)));
@@ -82,7 +87,11 @@ final class RigChart {
     }
 
     private static String label(String kind) {
-        return kind.equals("exec_true") ? "exec([\"true\"])" : "exec, 1 MiB stdout";
+        return switch (kind) {
+            case "exec_true" -> "exec([\"true\"])";
+            case "exec_1mib" -> "exec, 1 MiB stdout";
+            default -> "first exec after restore";
+        };
     }
 
     static void write(RigResult result, String title, Path png) throws IOException {
@@ -121,7 +130,7 @@ final class RigChart {
     private static int drawBars(Graphics2D g, List<Bar> bars, int top) {
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 12));
         g.setColor(Color.BLACK);
-        g.drawString("Boot to the agent's ready line (medians, ms; same kernel, initramfs, 256 MiB, 1 vCPU)", MARGIN, top + 12);
+        g.drawString("Boot or restore to agent-ready (medians, ms; same kernel, initramfs, 256 MiB, 1 vCPU)", MARGIN, top + 12);
         int y = top + 20;
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
         int x = MARGIN;

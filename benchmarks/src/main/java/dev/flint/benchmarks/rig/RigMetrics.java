@@ -19,7 +19,19 @@ final class RigMetrics {
             new RatioSpec("exec.1mib", "flint.exec_1mib.round_median", "qemu.exec_1mib.round_median",
                     "exec of a command printing 1 MiB, per-round medians"),
             new RatioSpec("memory.process_rss", "flint.cold.process_rss", "qemu.process_rss",
-                    "resident memory of the VMM process at ready (Flint's includes its JVM)"));
+                    "resident memory of the VMM process at ready (Flint's includes its JVM)"),
+            new RatioSpec("restore.warm", "flint.restore.warm", "qemu.restore.to_ready",
+                    "restore from a snapshot to the agent's HELLO: Machine.create fromSnapshot in a warm JVM vs a"
+                            + " fresh QEMU -incoming from its migration file"),
+            new RatioSpec("restore.warm_vs_peer_boot", "flint.restore.warm", "qemu.process_to_ready",
+                    "Flint's warm-JVM restore to agent-ready vs QEMU microvm's cold boot to agent-ready"),
+            new RatioSpec("restore.fresh_process", "flint.restore.fresh_process", "qemu.restore.to_ready",
+                    "process start to agent-ready restoring a snapshot: a fresh JVM (VirtualMachine.restore) vs"
+                            + " a fresh QEMU -incoming"),
+            new RatioSpec("restore.first_exec", "flint.restore.first_exec", "qemu.restore.first_exec",
+                    "the first exec([\"true\"]) after the restore, same agent protocol"),
+            new RatioSpec("fork.one_clone", "flint.fork", "qemu.restore.to_ready",
+                    "Machine.fork(1) to the clone's agent-ready vs QEMU's restore of a copy from its file"));
 
     private static final Map<String, String> DESCRIPTIONS = Map.ofEntries(
             Map.entry("flint.cold.process_to_ready", "fresh JVM process start to the guest's 'flint-agent: ready' line"),
@@ -39,7 +51,19 @@ final class RigMetrics {
             Map.entry("qemu.exec_true", "exec([\"true\"]) round trip over QEMU's vhost-vsock, same AgentClient"),
             Map.entry("qemu.exec_true.round_median", "median exec([\"true\"]) round trip of each round"),
             Map.entry("qemu.exec_1mib", "exec of 'head -c 1048576 /dev/zero' over QEMU's vhost-vsock"),
-            Map.entry("qemu.exec_1mib.round_median", "median 1 MiB exec of each round"));
+            Map.entry("qemu.exec_1mib.round_median", "median 1 MiB exec of each round"),
+            Map.entry("qemu.restore.load", "QEMU -incoming 'exec:cat FILE' process start to the stream loaded"
+                    + " (QMP query-status paused)"),
+            Map.entry("qemu.restore.to_ready", "QEMU -incoming process start, QMP cont, to the agent's HELLO over"
+                    + " vhost-vsock (the restored agent is already running)"),
+            Map.entry("qemu.restore.first_exec", "first exec([\"true\"]) round trip after QEMU's restore"),
+            Map.entry("flint.restore.warm", "Machine.create fromSnapshot to its return (agent HELLO) in a warm JVM"),
+            Map.entry("flint.restore.first_exec", "first Machine.exec([\"true\"]) after the warm-JVM restore"),
+            Map.entry("flint.restore.fresh_process", "fresh JVM process start to the agent's HELLO after"
+                    + " VirtualMachine.restore"),
+            Map.entry("flint.restore.fresh_in_vmm", "VirtualMachine.restore to the agent's HELLO, inside that fresh JVM"),
+            Map.entry("flint.fork", "Machine.fork(1) to its return with the clone at agent-ready"),
+            Map.entry("flint.pool_checkout", "Machine.create from a warm pool of restored machines to its return"));
 
     private RigMetrics() {
     }

@@ -17,6 +17,8 @@ import java.util.Optional;
 public final class RigReport {
     /** The issue's rig target: Flint's boot at most half of QEMU microvm's. */
     static final double RIG_BOOT_RATIO_TARGET = 0.5;
+    /** Issue 13's rig target: a warm-JVM restore to agent-ready at most 0.2x QEMU microvm's cold boot. */
+    static final double RIG_RESTORE_VS_PEER_BOOT_TARGET = 0.2;
 
     private RigReport() {
     }
@@ -48,6 +50,16 @@ public final class RigReport {
                     "rig: boot at most %.1fx QEMU microvm's: %s = %s -> %s", RIG_BOOT_RATIO_TARGET, name,
                     ratio(r.summary().median()), r.summary().median() <= RIG_BOOT_RATIO_TARGET ? "met" : "not met")));
         }
+        ratioNamed(result, "restore.warm_vs_peer_boot").ifPresent(r -> lines.add(target(String.format(Locale.ROOT,
+                "rig: restore (warm JVM) at most %.1fx QEMU microvm's cold boot", RIG_RESTORE_VS_PEER_BOOT_TARGET),
+                r, RIG_RESTORE_VS_PEER_BOOT_TARGET)));
+        ratioNamed(result, "restore.warm").ifPresent(r -> lines.add(target(
+                "rig: restore (warm JVM) at most QEMU's own restore", r, 1.0)));
+        if (result.metric("qemu.restore.to_ready").isPresent() && result.metric("flint.restore.warm").isEmpty()) {
+            lines.add("rig: restore targets: Flint's restore not measured (run with --restore); QEMU restore to"
+                    + " agent-ready " + median(result, "qemu.restore.to_ready", "ms") + ", its cold boot "
+                    + median(result, "qemu.process_to_ready", "ms"));
+        }
         String hardware = "hardware KVM only (the rig's CPU is emulated; its absolute times are no measure): ";
         lines.add(hardware + "boot to agent-ready < 60 ms; rig median " + median(result, "flint.warm.create_to_ready", "ms"));
         lines.add(hardware + "exec round trip < 200 us; rig median " + median(result, "flint.exec_true", "us"));
@@ -55,6 +67,11 @@ public final class RigReport {
                 + " Flint " + median(result, "flint.cold.process_rss", "MiB") + " (JVM included), QEMU "
                 + median(result, "qemu.process_rss", "MiB"));
         return lines;
+    }
+
+    private static String target(String what, Ratio r, double limit) {
+        return what + ": " + r.name() + " = " + ratio(r.summary().median()) + " -> "
+                + (r.summary().median() <= limit ? "met" : "not met");
     }
 
     private static Optional<Ratio> ratioNamed(RigResult result, String name) {

@@ -114,6 +114,11 @@ final class WatchedProcess implements AutoCloseable {
     record Line(String text, long nanosSinceStart) {
     }
 
+    /** Nanoseconds since just before the process was started. */
+    long nanosSinceStart() {
+        return System.nanoTime() - startNanos;
+    }
+
     long pid() {
         return process.pid();
     }

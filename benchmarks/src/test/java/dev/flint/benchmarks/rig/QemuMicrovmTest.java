@@ -37,4 +37,18 @@ class QemuMicrovmTest {
         List<String> command = peer(OptionalLong.of(3)).command();
         assertEquals("vhost-vsock-device,guest-cid=3", command.get(command.indexOf("-device") + 1));
     }
+
+    @Test
+    void theRestoreRunsTheSameMachineWithQmpAndTheIncomingFile() {
+        QemuMicrovm peer = peer(OptionalLong.of(3));
+        List<String> saving = peer.commandWithQmp(Path.of("/tmp/s.qmp"));
+        assertEquals(peer.command(), saving.subList(0, peer.command().size()), "same devices as the boot");
+        assertEquals("unix:/tmp/s.qmp,server=on,wait=off", saving.get(saving.indexOf("-qmp") + 1));
+        assertFalse(saving.contains("-incoming"));
+
+        List<String> restoring = peer.restoreCommand(Path.of("/tmp/r.qmp"), Path.of("/tmp/state.bin"));
+        assertEquals(peer.command(), restoring.subList(0, peer.command().size()), "a migration needs the same devices");
+        assertEquals("unix:/tmp/r.qmp,server=on,wait=off", restoring.get(restoring.indexOf("-qmp") + 1));
+        assertEquals("exec:cat /tmp/state.bin", restoring.get(restoring.indexOf("-incoming") + 1));
+    }
 }

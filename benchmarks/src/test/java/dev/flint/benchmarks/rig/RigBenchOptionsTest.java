@@ -22,6 +22,21 @@ class RigBenchOptionsTest {
         assertEquals(5, o.bigExecRounds());
         assertEquals(Path.of("/q"), o.qemu());
         assertTrue(o.peerExec());
+        assertTrue(o.peerRestore(), "QEMU's restore is measured by default");
+        assertFalse(o.flintRestore(), "Flint's restore rows wait for --restore");
+    }
+
+    @Test
+    void restoreFlagsTakeNoValueAndMixWithOthers() {
+        List<String> args = new java.util.ArrayList<>(List.of("--restore"));
+        args.addAll(REQUIRED);
+        args.addAll(List.of("--no-peer-restore", "--rounds", "3"));
+        RigBenchOptions o = RigBenchOptions.parse(args);
+        assertTrue(o.flintRestore());
+        assertFalse(o.peerRestore());
+        assertTrue(o.peerExec());
+        assertEquals(3, o.rounds());
+        assertEquals(Path.of("/q"), o.qemu());
     }
 
     @Test

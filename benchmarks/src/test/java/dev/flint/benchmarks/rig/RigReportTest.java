@@ -66,6 +66,43 @@ class RigReportTest {
         assertTrue(containsColor(image, RigChart.PHASE_COLORS[4].getRGB()), "QEMU's single span drawn");
     }
 
+    @Test
+    void restoreRowsArePairedWithQemusRestoreAndItsColdBoot() {
+        List<Metric> metrics = List.of(
+                m("qemu.process_to_ready", 2000.0, 2400.0),
+                m("qemu.restore.to_ready", 400.0, 500.0),
+                m("qemu.restore.first_exec", 40.0, 50.0),
+                m("flint.restore.warm", 200.0, 600.0),
+                m("flint.restore.first_exec", 20.0, 25.0));
+        java.util.Map<String, Metric> byName = new java.util.HashMap<>();
+        metrics.forEach(x -> byName.put(x.name(), x));
+        List<Ratio> ratios = RigMetrics.RATIOS.stream()
+                .filter(r -> byName.containsKey(r.flint()) && byName.containsKey(r.peer()))
+                .map(r -> Ratio.of(r.name(), r.description(), byName.get(r.flint()), byName.get(r.peer()))).toList();
+        assertEquals(List.of("restore.warm", "restore.warm_vs_peer_boot", "restore.first_exec"),
+                ratios.stream().map(Ratio::name).toList());
+        RigResult result = new RigResult(Map.of(), metrics, ratios);
+        List<String> lines = RigReport.targets(result);
+        // per round 0.5, 1.2: median 0.85 vs QEMU's restore; 0.1, 0.25: median 0.175 vs its boot
+        assertTrue(lines.contains("rig: restore (warm JVM) at most QEMU's own restore: restore.warm = 0.850 -> met"),
+                lines.toString());
+        assertTrue(lines.contains("rig: restore (warm JVM) at most 0.2x QEMU microvm's cold boot:"
+                + " restore.warm_vs_peer_boot = 0.175 -> met"), lines.toString());
+        assertEquals("ms", RigMetrics.unit("qemu.restore.first_exec"));
+        assertTrue(RigChart.bootBars(result).stream().map(RigChart.Bar::label).toList()
+                .containsAll(List.of("Flint restore, warm JVM", "QEMU microvm restore (-incoming file)")));
+        assertEquals(1, RigChart.execStrips(result).size(), "first exec after restore, both sides");
+    }
+
+    @Test
+    void withoutFlintsRestoreTheReportSaysSoAndGivesQemusFigures() {
+        RigResult result = new RigResult(Map.of(), List.of(m("qemu.process_to_ready", 2000.0),
+                m("qemu.restore.to_ready", 400.0)), List.of());
+        assertTrue(RigReport.targets(result).contains("rig: restore targets: Flint's restore not measured (run with"
+                + " --restore); QEMU restore to agent-ready 400.000 ms, its cold boot 2,000 ms"),
+                RigReport.targets(result).toString());
+    }
+
     private static boolean containsColor(BufferedImage image, int rgb) {
         for (int y = 0; y < image.getHeight(); y++) {
             for (int x = 0; x < image.getWidth(); x++) {
