@@ -44,6 +44,18 @@ final class E2E {
     }
 
     /**
+     * A shell function {@code serve NAME}: starts {@code flint serve} in the background (its pid in
+     * {@code $server}, its output in /tmp/serve-NAME.log) and returns once it says it is serving.
+     * It waits on the server's own line rather than polling with {@code flint ls}: each poll was a
+     * client JVM start (seconds under the rig's emulated CPU) competing with the server's start.
+     */
+    static String serveFunction() {
+        return "serve() { " + flint() + " serve > /tmp/serve-$1.log 2>&1 & server=$!;"
+                + " for i in $(seq 600); do grep -q '^flint: serving on ' /tmp/serve-$1.log && return 0;"
+                + " kill -0 $server 2>/dev/null || break; sleep 0.5; done; cat /tmp/serve-$1.log; return 1; }";
+    }
+
+    /**
      * Runs a shell script where guests boot: directly on hardware KVM, else in one nested-rig
      * session (one emulated vCPU) that sees {@code includes} beside this checkout's builds.
      */

@@ -53,10 +53,8 @@ class ImageE2EIT {
                         + " > /tmp/user.txt 2>&1; echo \"user-run-exit=$?\"",
                 "cat /tmp/user.txt",
                 "echo \"user-store-owner=$(stat -c %u /tmp/user/flint/images)\"",
-                "serve() { " + flint + " serve > /tmp/serve.log 2>&1 & server=$!;"
-                        + " for i in $(seq 300); do FLINT_SERVER=http://127.0.0.1:8080 " + flint
-                        + " ls > /dev/null 2>&1 && return 0; sleep 1; done; cat /tmp/serve.log; return 1; }",
-                "serve || exit 1",
+                E2E.serveFunction(),
+                "serve 1 || exit 1",
                 "export FLINT_SERVER=http://127.0.0.1:8080",
                 flint + " create w1 --memory-mb 512 > /dev/null; echo \"create-exit=$?\"",
                 "timed first-run " + flint + " exec w1 --image " + ref + "python:3 -- python3 -c 'print(2+2)' > /tmp/py1;"

@@ -21,9 +21,7 @@ class ServerE2EIT {
         String flint = E2E.flint();
         String script = String.join("\n",
                 "export FLINT_HOME=/tmp/flint-home FLINT_SERVER=http://127.0.0.1:8080",
-                "serve() { " + flint + " serve > /tmp/serve-$1.log 2>&1 & server=$!;"
-                        + " for i in $(seq 300); do " + flint + " ls > /dev/null 2>&1 && return 0; sleep 1; done;"
-                        + " cat /tmp/serve-$1.log; return 1; }",
+                E2E.serveFunction(),
                 "serve 1 || exit 1",
                 flint + " create box --disk-mb 64 --network none --metadata team=e2e > /dev/null; echo \"create-exit=$?\"",
                 flint + " exec box -- sh -c 'echo kept-by-the-disk > /root/note'; echo \"exec-exit=$?\"",
