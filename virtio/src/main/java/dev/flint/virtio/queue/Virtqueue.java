@@ -107,6 +107,11 @@ public final class Virtqueue {
         return index;
     }
 
+    /** The driver's avail index: how many chains it has published so far, modulo 2^16. */
+    public int availableIndex() {
+        return availIdx();
+    }
+
     /** Whether the driver has published chains the device has not taken. */
     public boolean hasAvailable() {
         return availIdx() != nextAvail;

@@ -110,6 +110,9 @@ public final class VirtioVsock implements VirtioDevice {
     }
 
     /** The guest CID: the only state of the device's own, since no stream survives a restore. */
+    /** The event queue's avail index when a TRANSPORT_RESET was sent and not yet handled, else -1. */
+    private int resetAvailIndex = -1;
+
     @Override
     public void saveState(StateOutput out) {
         out.writeLong(guestCid);
@@ -153,7 +156,9 @@ public final class VirtioVsock implements VirtioDevice {
     public synchronized void reset() {
         queues = null;
         pendingRx = null;
+        resetAvailIndex = -1;
         muxer.resetAll("the guest reset its vsock device");
+        muxer.transportResetHandled();   // a reset device has no connections left to drop
     }
 
     private void wake() {
@@ -176,6 +181,10 @@ public final class VirtioVsock implements VirtioDevice {
         try {
             if (index == TX) {
                 processTx();
+            } else if (index == EVENT && resetAvailIndex >= 0 && queues.get(EVENT).availableIndex() != resetAvailIndex) {
+                // The guest gives the event's buffer back once it has handled the event in it.
+                resetAvailIndex = -1;
+                muxer.transportResetHandled();
             }
             fillRx();
         } catch (VirtqueueException e) {
@@ -269,6 +278,8 @@ public final class VirtioVsock implements VirtioDevice {
         }
         Virtqueue events = queues.get(EVENT);
         events.pop().ifPresent(chain -> {
+            resetAvailIndex = events.availableIndex();
+            muxer.transportResetSent();
             events.addUsed(chain.head(), chain.write(new byte[] {EVENT_TRANSPORT_RESET, 0, 0, 0}));
             if (events.needsInterrupt()) {
                 driver.usedBuffers();

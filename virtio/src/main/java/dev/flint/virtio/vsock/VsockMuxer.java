@@ -48,6 +48,8 @@ public final class VsockMuxer {
     public record Packet(VsockHeader header, byte[] payload) {
     }
 
+    /** A TRANSPORT_RESET went to the guest and it has not given the event buffer back yet. */
+    private boolean transportResetPending;
     private record Control(int op, int hostPort, int guestPort, int flags) {
     }
 
@@ -300,7 +302,19 @@ public final class VsockMuxer {
     /** Opens a stream to {@code guestPort}; fails if nothing listens there or the guest does not answer in time. */
     public VsockStream connect(int guestPort, Duration timeout) throws IOException, InterruptedException {
         VsockConnection connection;
+        long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (this) {
+            // A connection the guest accepts before it has handled a transport reset is dropped by
+            // that reset without a word to the host (no RST): wait until the guest has handled it.
+            while (transportResetPending) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new IOException("vsock connect to guest port " + Integer.toUnsignedString(guestPort)
+                            + " timed out after " + timeout.toMillis() + " ms: the guest has not handled the transport"
+                            + " reset of its restore yet; is it running?");
+                }
+                wait(Math.max(1, left / 1_000_000));
+            }
             if (connections.size() >= MAX_CONNECTIONS) {
                 refusedConnections++;
                 throw new IOException("vsock connect to guest port " + Integer.toUnsignedString(guestPort) + " refused: "
@@ -314,7 +328,6 @@ public final class VsockMuxer {
         }
         guestWork.run();
         synchronized (this) {
-            long deadline = System.nanoTime() + timeout.toNanos();
             while (connection.state == VsockConnection.State.CONNECTING) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -366,6 +379,25 @@ public final class VsockMuxer {
     }
 
     /** Drops every connection (device reset or transport reset); host streams see them closed. */
+    /**
+     * The device sent the guest a TRANSPORT_RESET (after a restore): host connects wait until
+     * {@link #transportResetHandled}, the guest having given the event buffer back.
+     */
+    synchronized void transportResetSent() {
+        transportResetPending = true;
+    }
+
+    /** The guest handled the transport reset: connects go ahead. */
+    synchronized void transportResetHandled() {
+        transportResetPending = false;
+        notifyAll();
+    }
+
+    /** Whether connects wait for the guest to handle a transport reset. */
+    public synchronized boolean transportResetPending() {
+        return transportResetPending;
+    }
+
     public synchronized void resetAll(String reason) {
         for (VsockConnection connection : connections.values()) {
             connection.state = VsockConnection.State.CLOSED;

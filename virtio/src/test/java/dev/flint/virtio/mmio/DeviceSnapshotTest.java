@@ -17,6 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.io.IOException;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +33,7 @@ import static dev.flint.virtio.queue.MockDriver.Part.read;
 import static dev.flint.virtio.queue.MockDriver.Part.write;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -287,6 +290,47 @@ class DeviceSnapshotTest {
         stream.write(ByteBuffer.wrap(new byte[7 * (RX_BUFFER - VsockHeader.SIZE)]));
         vsock.pumpRx();
         assertEquals(6, received(rx).size(), "the 8 rx buffers less the two responses: the one held at the snapshot too");
+    }
+
+    @Test
+    void hostConnectsWaitUntilTheGuestHasHandledTheTransportReset() throws Exception {
+        VirtioVsock old = new VirtioVsock(CID);
+        VirtioMmioTransport before = activated(old, 3);
+        MockDriver rx = driver.queues.get(0);
+        MockDriver events = driver.queues.get(2);
+        for (int i = 0; i < 4; i++) {
+            rx.publish(rx.chain(write(RX_BUFFER)));
+        }
+        events.publish(events.chain(write(4)));
+        byte[] saved = Snapshots.save(before);
+
+        VirtioVsock vsock = new VirtioVsock(CID);
+        restored(vsock, saved);
+        assertTrue(vsock.muxer().transportResetPending(), "the reset went to the guest");
+        // A connect now would be accepted and then dropped by the reset with no word to the host.
+        IOException early = assertThrows(IOException.class, () -> vsock.muxer().connect(1024, Duration.ofMillis(50)));
+        assertTrue(early.getMessage().contains("has not handled the transport reset"), early.getMessage());
+        assertTrue(received(rx).isEmpty(), "no request reached the guest before it handled the reset");
+
+        events.publish(events.chain(write(4)));          // the guest handled the event and gave a buffer back
+        driver.write(VirtioMmioTransport.QUEUE_NOTIFY, 2);
+        assertFalse(vsock.muxer().transportResetPending());
+        CompletableFuture<VsockStream> connected = CompletableFuture.supplyAsync(() -> {
+            try {
+                return vsock.muxer().connect(1024, Duration.ofSeconds(10));
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        List<VsockHeader> requests = List.of();
+        for (int tries = 0; tries < 500 && requests.isEmpty(); tries++) {
+            vsock.pumpRx();
+            requests = received(rx);
+            Thread.sleep(10);
+        }
+        assertEquals(List.of(VsockHeader.OP_REQUEST), requests.stream().map(VsockHeader::op).toList());
+        guestSends(driver.queues.get(1), vsockPacket(VsockHeader.OP_RESPONSE, 1024, requests.get(0).srcPort()));
+        assertTrue(connected.get(10, TimeUnit.SECONDS) != null);
     }
 
     @Test
