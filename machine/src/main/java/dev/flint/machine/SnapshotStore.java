@@ -239,6 +239,32 @@ final class SnapshotStore {
         }
     }
 
+    /**
+     * Renames machine {@code id}'s directory from {@code from}'s to {@code to}'s (a warm pool's
+     * machine checked out under a new name) and points its snapshot's reference at the new name.
+     */
+    static void moveMachine(String id, String from, String to) {
+        Path source = FlintHome.machineDirectory(from);
+        Path target = FlintHome.machineDirectory(to);
+        try {
+            if (Files.exists(target)) {
+                throw new InvalidConfigException("a disk of an earlier machine named " + to + " is still in " + target
+                        + " (retained); pick another name, or remove that directory");
+            }
+            if (Files.exists(source)) {
+                Files.createDirectories(target.getParent());
+                Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);
+            }
+            Path reference = target.resolve(ORIGIN);
+            if (Files.isRegularFile(reference)) {
+                Path clone = Path.of(Files.readString(reference).trim()).resolve(CLONES).resolve(id);
+                Files.writeString(clone, to);
+            }
+        } catch (IOException e) {
+            throw new FlintException("machine " + from + " could not be renamed " + to + ": " + e.getMessage(), e);
+        }
+    }
+
     static void deleteTree(Path directory) throws IOException {
         if (!Files.exists(directory)) {
             return;
@@ -267,7 +293,7 @@ final class SnapshotStore {
                     saved.kernel(), saved.initrd(), saved.bootArgs(), Optional.empty(), saved.disks(), saved.diskMb(),
                     saved.mounts(), saved.rootfs(), wanted.retainDisk(), saved.network(), wanted.ports(), wanted.workdir(),
                     wanted.metadata(), wanted.timeout(), wanted.startOnCreate(), saved.image(), wanted.onTimeout(),
-                    Optional.empty());
+                    Optional.empty(), Optional.empty());
         }
     }
 }
