@@ -114,6 +114,9 @@ class WarmPoolEngineTest {
         assertEquals("hi\n", warm.exec(List.of("echo", "hi")).stdout());
         assertEquals(MachineState.RUNNING, engine.connect("app").status());
         eventually("the pool refilled", () -> ready() == 2);
+        String backs = assertThrows(MachineStateException.class, () -> engine.deleteSnapshot("template-base")).getMessage();
+        assertTrue(List.of(backs.replace("snapshot template-base backs machines ", "").replace("; delete them first", "")
+                .split(", ")).contains("app"), "the reference follows the rename: " + backs);
 
         Machine second = engine.create(config("app2", WarmPoolMode.REQUIRE, Duration.ofSeconds(5)));
         assertEquals(Optional.of(WarmPoolCheckout.WARM), second.info().warmPoolCheckout());
