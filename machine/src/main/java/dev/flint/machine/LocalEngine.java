@@ -310,6 +310,9 @@ final class LocalEngine implements Engine {
                     : coldConfig(wanted, template.spec());
             MachineBackend backend = define(config, null, origin);
             try {
+                if (origin.isPresent()) {
+                    SnapshotStore.markWarm(name);   // its directory holds the restore; a cold one has none to mark
+                }
                 Machine machine = new Machine(backend);
                 launch(machine);
                 if (origin.isEmpty()) {

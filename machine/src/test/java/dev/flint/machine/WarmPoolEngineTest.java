@@ -125,6 +125,35 @@ class WarmPoolEngineTest {
     }
 
     @Test
+    void poolMachinesOfAKilledProcessDoNotKeepTheTemplatesSnapshot() throws Exception {
+        engine.createPool("pool", "base", 2);
+        gate.countDown();
+        eventually("the pool is full", () -> ready() == 2);
+        Process ended = new ProcessBuilder("true").start();
+        ended.waitFor();
+        for (String name : List.of("pool-warm-1", "pool-warm-2")) {
+            Path mark = home.resolve("machines").resolve(name).resolve(SnapshotStore.WARM_MARK);
+            assertEquals(ProcessHandle.current().pid() + "", java.nio.file.Files.readString(mark).split(" ")[0]);
+            java.nio.file.Files.writeString(mark, ended.pid() + " 0");   // as if a process killed with -9 had kept them
+        }
+        new SnapshotStore(home).delete("template-base");
+        assertTrue(java.nio.file.Files.notExists(home.resolve("machines").resolve("pool-warm-1")), "pruned");
+        assertEquals(List.of(), new SnapshotStore(home).list());
+    }
+
+    @Test
+    void aCheckedOutMachineLosesItsPoolMark() throws Exception {
+        engine.createPool("pool", "base", 1);
+        gate.countDown();
+        eventually("the pool is full", () -> ready() == 1);
+        engine.create(config("mine", WarmPoolMode.REQUIRE, Duration.ofSeconds(5)));
+        assertTrue(java.nio.file.Files.notExists(home.resolve("machines/mine").resolve(SnapshotStore.WARM_MARK)));
+        String backs = assertThrows(MachineStateException.class,
+                () -> new SnapshotStore(home).delete("template-base")).getMessage();
+        assertTrue(backs.contains("mine"), "a user's machine is never pruned: " + backs);
+    }
+
+    @Test
     void bypassNeverTakesAPoolMachine() throws Exception {
         engine.createPool("pool", "base", 1);
         gate.countDown();
