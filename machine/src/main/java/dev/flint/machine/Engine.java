@@ -27,6 +27,24 @@ public interface Engine extends AutoCloseable {
      */
     void deleteSnapshot(String name);
 
+    /** Builds template {@code name} ({@link Template#build}): boots, sets up and snapshots a machine, then deletes it. */
+    TemplateInfo buildTemplate(String name, TemplateSpec spec);
+
+    /** The templates where this engine keeps them, by name. */
+    java.util.List<TemplateInfo> templates();
+
+    /** Deletes template {@code name} and its snapshot ({@link Template#delete}). */
+    void deleteTemplate(String name);
+
+    /** Creates warm pool {@code name} of {@code template} ({@link WarmPool#create}), filling in the background. */
+    WarmPoolInfo createPool(String name, String template, int size);
+
+    /** This engine's warm pools, by name. */
+    java.util.List<WarmPoolInfo> pools();
+
+    /** Deletes warm pool {@code name} and the machines it has ready. */
+    void deletePool(String name);
+
     /** One page of the machines {@code query} selects, oldest first. */
     MachinePage list(MachineQuery query);
 

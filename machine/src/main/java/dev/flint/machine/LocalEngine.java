@@ -42,6 +42,8 @@ final class LocalEngine implements Engine {
     private final Set<String> namesBeingCreated = new HashSet<>();
     private long nextSeq = 1;
     private boolean closed;
+    private final WarmPools pools = new WarmPools(this::makeWarm, this::discardWarm);
+    private final java.util.concurrent.atomic.AtomicLong warmSeq = new java.util.concurrent.atomic.AtomicLong();
 
     LocalEngine(BackendFactory factory, MachineStore store) {
         this.factory = factory;
@@ -63,6 +65,9 @@ final class LocalEngine implements Engine {
      * A config {@link MachineConfig#snapshot() from a snapshot} makes it from that snapshot.
      */
     Machine create(MachineConfig config, OutputStream consoleCopy, boolean start) {
+        if (config.template().isPresent()) {
+            return createFromTemplate(config, consoleCopy, start);
+        }
         if (config.snapshot().isPresent()) {
             Path origin = SnapshotStore.atHome().named(config.snapshot().get());
             return create(SnapshotStore.record(origin).configFor(config), consoleCopy, start, Optional.of(origin));
@@ -78,18 +83,9 @@ final class LocalEngine implements Engine {
         reserveName(config.name());
         Machine machine;
         try {
-            String id = MachineId.next();
-            Instant createdAt = Instant.now();
-            origin.ifPresent(dir -> SnapshotStore.atHome().prepareMachine(dir, id, config, LocalMachine.forkDisks));
-            MachineBackend backend;
+            MachineBackend backend = define(config, consoleCopy, origin);
             try {
-                backend = factory.define(id, config, createdAt, consoleCopy);
-            } catch (RuntimeException e) {
-                SnapshotStore.release(id, config.name());
-                throw e;
-            }
-            try {
-                machine = new Machine(register(id, config, createdAt, backend));
+                machine = new Machine(register(backend.id(), config, backend.info().createdAt(), backend));
             } catch (RuntimeException e) {
                 backend.delete();
                 throw e;
@@ -99,21 +95,279 @@ final class LocalEngine implements Engine {
         }
         if (start) {
             try {
-                if (machine.status() == MachineState.PAUSED) {
-                    machine.resume();
-                } else {
-                    machine.start();
-                }
+                launch(machine);
             } catch (RuntimeException e) {
-                try {
-                    machine.delete();
-                } catch (RuntimeException cleanup) {
-                    e.addSuppressed(cleanup);
-                }
+                deleteAfter(machine, e);
                 throw e;
             }
         }
         return machine;
+    }
+
+    /** Defines the backend of a new machine, made paused from {@code origin} (a snapshot directory) when given. */
+    private MachineBackend define(MachineConfig config, OutputStream consoleCopy, Optional<Path> origin) {
+        String id = MachineId.next();
+        origin.ifPresent(dir -> SnapshotStore.atHome().prepareMachine(dir, id, config, LocalMachine.forkDisks));
+        try {
+            return factory.define(id, config, Instant.now(), consoleCopy);
+        } catch (RuntimeException e) {
+            SnapshotStore.release(id, config.name());
+            throw e;
+        }
+    }
+
+    /** Starts a new machine: a restore for one made from a snapshot (paused), else a boot. */
+    private static void launch(Machine machine) {
+        if (machine.status() == MachineState.PAUSED) {
+            machine.resume();
+        } else {
+            machine.start();
+        }
+    }
+
+    private static void deleteAfter(Machine machine, RuntimeException failure) {
+        try {
+            machine.delete();
+        } catch (RuntimeException cleanup) {
+            failure.addSuppressed(cleanup);
+        }
+    }
+
+    // --- templates -------------------------------------------------------------------------------
+
+    /**
+     * Boots a machine from {@code spec}, runs its setup, snapshots it as {@code template-NAME} and
+     * records the template; the build machine is deleted either way, and a failure leaves neither
+     * snapshot nor template.
+     */
+    @Override
+    public TemplateInfo buildTemplate(String name, TemplateSpec spec) {
+        requireOpen();
+        TemplateStore.checkName(name);
+        TemplateStore templates = TemplateStore.atHome();
+        templates.requireFree(name);
+        String snapshot = TemplateStore.snapshotName(name);
+        Machine machine = create(spec.machineConfig(snapshot, MachineConfig.builder()), null, true, Optional.empty());
+        try {
+            setUp(machine, name, spec);
+            machine.snapshot(snapshot);
+            try {
+                templates.write(name, spec);
+            } catch (RuntimeException e) {
+                SnapshotStore.atHome().delete(snapshot);
+                throw e;
+            }
+        } finally {
+            machine.delete();
+        }
+        return templates.read(name);
+    }
+
+    /** Runs the template's setup commands in order; the first that fails is a {@link TemplateBuildException}. */
+    private static void setUp(Machine machine, String template, TemplateSpec spec) {
+        for (List<String> argv : spec.setup()) {
+            ExecResult result = machine.exec(argv);
+            if (result.exitCode() != 0 || result.signal() != 0) {
+                throw new TemplateBuildException("template " + template + ": setup command " + argv + " failed with "
+                        + result.status() + (result.stderr().isBlank() ? "" : "; stderr: " + result.stderr().strip()));
+            }
+        }
+    }
+
+    @Override
+    public List<TemplateInfo> templates() {
+        requireOpen();
+        return TemplateStore.atHome().list();
+    }
+
+    @Override
+    public void deleteTemplate(String name) {
+        requireOpen();
+        List<String> using = pools.using(name);
+        if (!using.isEmpty()) {
+            throw new MachineStateException("template " + name + " fills warm pool" + (using.size() == 1 ? " " : "s ")
+                    + String.join(", ", using) + "; delete " + (using.size() == 1 ? "it" : "them") + " first");
+        }
+        TemplateStore.atHome().delete(name);
+    }
+
+    /**
+     * A machine of a template: checked out of its warm pool when the config names one and one is
+     * ready, else restored from the template's snapshot, else booted cold from its spec and set up.
+     */
+    private Machine createFromTemplate(MachineConfig config, OutputStream consoleCopy, boolean start) {
+        TemplateUse use = config.template().orElseThrow();
+        TemplateInfo template = TemplateStore.atHome().read(use.name());
+        if (config.diskMb() > template.spec().diskMb()) {
+            throw new InvalidConfigException("diskMb " + config.diskMb() + " is larger than the " + template.spec().diskMb()
+                    + " MiB disk of template " + use.name() + ", which is fixed when the template is built; ask for at most"
+                    + " that (or leave diskMb out), or build a template with a larger disk");
+        }
+        if (use.pool().isEmpty()) {
+            return fromTemplate(config, template, consoleCopy, start);
+        }
+        String pool = use.pool().get();
+        if (use.mode() == WarmPoolMode.BYPASS) {
+            return fromTemplate(config.labelled(MachineInfo.WARM_POOL_CHECKOUT, WarmPoolCheckout.BYPASSED.name()), template,
+                    consoleCopy, start);
+        }
+        if (!config.ports().isEmpty()) {
+            throw new InvalidConfigException("a machine checked out of warm pool " + pool + " already runs, so it cannot"
+                    + " forward the ports given; create it without ports, or with WarmPoolMode.BYPASS");
+        }
+        Optional<MachineBackend> warm = pools.take(pool, use.name(), use.poolWait());
+        if (warm.isPresent()) {
+            return checkOut(warm.get(), config, template);
+        }
+        if (use.mode() == WarmPoolMode.REQUIRE) {
+            throw new WarmPoolUnavailableException("warm pool " + pool + " had no ready machine within " + use.poolWait().toMillis()
+                    + " ms (" + pools.state(pool) + "); wait longer, make the pool larger, or use WarmPoolMode.PREFER to"
+                    + " fall back to a cold create");
+        }
+        return fromTemplate(config.labelled(MachineInfo.WARM_POOL_CHECKOUT, WarmPoolCheckout.COLD_FALLBACK.name()), template,
+                consoleCopy, start);
+    }
+
+    /** A machine restored from the template's snapshot, or booted cold from its spec when the snapshot is gone. */
+    private Machine fromTemplate(MachineConfig config, TemplateInfo template, OutputStream consoleCopy, boolean start) {
+        Optional<Path> origin = TemplateStore.atHome().snapshot(template.name());
+        if (origin.isPresent()) {
+            return create(restoredConfig(origin.get(), config, template), consoleCopy, start, origin);
+        }
+        if (!start) {
+            throw new InvalidConfigException("template " + template.name() + " has no snapshot, so its machines boot cold and"
+                    + " run its setup at create; create with start(true), or build the template again");
+        }
+        Machine machine = create(coldConfig(config, template.spec()), consoleCopy, true, Optional.empty());
+        try {
+            setUp(machine, template.name(), template.spec());
+        } catch (RuntimeException e) {
+            deleteAfter(machine, e);
+            throw e;
+        }
+        return machine;
+    }
+
+    /** The config of a machine restored from a template's snapshot: the snapshot's hardware, the template's env under the config's. */
+    private static MachineConfig restoredConfig(Path origin, MachineConfig config, TemplateInfo template) {
+        MachineConfig made = SnapshotStore.record(origin).configFor(config);
+        return made.withEnv(merged(template.spec().env(), config.env()));
+    }
+
+    /** The config of a machine booted cold from {@code spec}, with the given config's own fields. */
+    private static MachineConfig coldConfig(MachineConfig config, TemplateSpec spec) {
+        MachineConfig.Builder builder = MachineConfig.builder().bootTimeout(config.bootTimeout()).network(config.network())
+                .retainDisk(config.retainDisk()).onTimeout(config.onTimeout());
+        config.ports().forEach(builder::port);
+        config.workdir().ifPresent(builder::workdir);
+        config.metadata().forEach(builder::metadata);
+        config.timeout().ifPresent(builder::timeout);
+        MachineConfig cold = spec.machineConfig(config.name(), builder);
+        return cold.withEnv(merged(spec.env(), config.env()));
+    }
+
+    private static java.util.Map<String, String> merged(java.util.Map<String, String> base, java.util.Map<String, String> over) {
+        java.util.Map<String, String> env = new LinkedHashMap<>(base);
+        env.putAll(over);
+        return env;
+    }
+
+    // --- warm pools ------------------------------------------------------------------------------
+
+    @Override
+    public WarmPoolInfo createPool(String name, String template, int size) {
+        requireOpen();
+        WarmPool.checkName(name);
+        WarmPool.checkSize(size);
+        TemplateStore.atHome().read(template);
+        return pools.create(name, template, size);
+    }
+
+    @Override
+    public List<WarmPoolInfo> pools() {
+        requireOpen();
+        return pools.list();
+    }
+
+    @Override
+    public void deletePool(String name) {
+        requireOpen();
+        pools.delete(name);
+    }
+
+    /**
+     * Makes a machine for warm pool {@code pool}: running, named {@code POOL-warm-N} (a name held
+     * while it waits, so no user's machine takes it), and not registered, so not listed.
+     */
+    private MachineBackend makeWarm(String pool, String templateName) {
+        String name = pool + "-warm-" + warmSeq.incrementAndGet();
+        TemplateInfo template = TemplateStore.atHome().read(templateName);
+        reserveName(name);
+        try {
+            MachineConfig wanted = MachineConfig.builder().name(name).build();
+            Optional<Path> origin = TemplateStore.atHome().snapshot(templateName);
+            MachineConfig config = origin.isPresent() ? restoredConfig(origin.get(), wanted, template)
+                    : coldConfig(wanted, template.spec());
+            MachineBackend backend = define(config, null, origin);
+            try {
+                if (origin.isPresent()) {
+                    SnapshotStore.markWarm(name);   // its directory holds the restore; a cold one has none to mark
+                }
+                Machine machine = new Machine(backend);
+                launch(machine);
+                if (origin.isEmpty()) {
+                    setUp(machine, templateName, template.spec());
+                }
+            } catch (RuntimeException e) {
+                backend.delete();
+                throw e;
+            }
+            return backend;
+        } catch (RuntimeException e) {
+            releaseName(name);
+            throw e;
+        }
+    }
+
+    private void discardWarm(MachineBackend machine) {
+        try {
+            machine.delete();
+        } catch (RuntimeException e) {
+            // A machine that was never handed out; its directory goes with the next machine of its name.
+        } finally {
+            releaseName(machine.config().name());
+        }
+    }
+
+    /**
+     * Hands a pool's machine to the create that asked: renamed to the config's name (its guest
+     * gets that hostname), with its env, metadata and time to live, registered as a new machine.
+     */
+    private Machine checkOut(MachineBackend warm, MachineConfig config, TemplateInfo template) {
+        String poolName = warm.config().name();
+        MachineConfig wanted = config.labelled(MachineInfo.WARM_POOL_CHECKOUT, WarmPoolCheckout.WARM.name());
+        MachineConfig adopted = new MachineConfig(wanted.name(), warm.config().cpus(), warm.config().memoryMb(),
+                merged(template.spec().env(), wanted.env()), wanted.bootTimeout(), warm.config().kernel(),
+                warm.config().initrd(), warm.config().bootArgs(), Optional.empty(), warm.config().disks(),
+                warm.config().diskMb(), warm.config().mounts(), warm.config().rootfs(), wanted.retainDisk(),
+                warm.config().network(), List.of(), wanted.workdir(), wanted.metadata(), wanted.timeout(),
+                wanted.startOnCreate(), warm.config().image(), wanted.onTimeout(), Optional.empty(), Optional.empty());
+        try {
+            reserveName(adopted.name());
+        } catch (RuntimeException e) {
+            discardWarm(warm);
+            throw e;
+        }
+        try {
+            warm.adopt(adopted);
+            releaseName(poolName);
+            return new Machine(register(warm.id(), adopted, warm.info().createdAt(), warm));
+        } catch (RuntimeException e) {
+            discardWarm(warm);
+            throw e;
+        } finally {
+            releaseName(adopted.name());
+        }
     }
 
     /**
@@ -345,6 +599,7 @@ final class LocalEngine implements Engine {
             machines = hosted.values().stream().map(Hosted::machine).toList();
             hosted.clear();
         }
+        pools.close();
         for (HostedMachine machine : machines) {
             try {
                 if (machine.status() == MachineState.RUNNING) {

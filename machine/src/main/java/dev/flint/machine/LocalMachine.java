@@ -42,7 +42,8 @@ final class LocalMachine implements MachineBackend {
     static volatile ForkDisks forkDisks = ForkDisks.SPARSE_COPY;
 
     private final String id;
-    private final MachineConfig config;
+    /** Replaced only by {@link #adopt}, when a warm pool's machine is checked out under its user's name. */
+    private volatile MachineConfig config;
     private final Optional<MachineDisk> disk;
     /** The image every exec runs in ({@link MachineConfig#image()}), pulled before the machine was defined. */
     private final Optional<ImageRootfs> image;
@@ -205,6 +206,34 @@ final class LocalMachine implements MachineBackend {
         booted.vm.whenEnded(exit -> Thread.ofVirtual().name("flint-" + config.name() + "-ended")
                 .start(() -> guestEnded(booted, true)));
         config.timeout().ifPresent(ttl -> expiry = Expiry.schedule(ttl, () -> expire(ttl)));
+    }
+
+    /**
+     * Takes the running machine as {@code adopted}'s (a warm pool checkout): its directory renamed,
+     * the guest renewed with the new hostname (clock and entropy too) before any command, and the
+     * new config's time to live started.
+     */
+    @Override
+    public synchronized void adopt(MachineConfig adopted) {
+        RunningGuest running = guest;
+        if (state != MachineState.RUNNING || running == null) {
+            throw new MachineStateException("machine " + config.name() + " is " + state.name().toLowerCase()
+                    + ", so it cannot be checked out of its warm pool");
+        }
+        SnapshotStore.moveMachine(id, config.name(), adopted.name());
+        disk.ifPresent(d -> d.relocate(FlintHome.machineDirectory(adopted.name())));
+        try {
+            running.agent.renew(GuestRenewal.now(Optional.of(adopted.name())));
+        } catch (IOException e) {
+            throw new AgentUnavailableException("machine " + config.name() + " could not be renamed " + adopted.name()
+                    + " in its guest: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FlintException("interrupted while machine " + config.name() + " was renamed " + adopted.name(), e);
+        }
+        config = adopted;
+        cancelExpiry();
+        adopted.timeout().ifPresent(ttl -> expiry = Expiry.schedule(ttl, () -> expire(ttl)));
     }
 
     /**

@@ -62,6 +62,14 @@ interface MachineBackend {
         throw new FlintException("machine " + config().name() + " is not hosted in this JVM");
     }
 
+    /**
+     * Takes this running machine (one a warm pool made) as {@code config}'s: its name (the guest's
+     * new hostname), env, metadata and time to live; its hardware stays.
+     */
+    default void adopt(MachineConfig config) {
+        throw new FlintException("machine " + config().name() + " cannot be checked out of a warm pool here");
+    }
+
     MachineInfo info();
 
     MachineMetrics metrics();

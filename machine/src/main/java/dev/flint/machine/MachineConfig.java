@@ -34,6 +34,10 @@ import java.util.Set;
  * instead of booting it: it takes the snapshot's hardware (cpus, memory, disks, mounts, network,
  * kernel) and runs on from where the snapshot was taken, with this config's name (its new
  * hostname), env, metadata, workdir, ports and time to live.
+ *
+ * <p>{@code template} ({@link Builder#template}, {@link Builder#warmPool}) makes it from a
+ * {@link Template} the same way: restored from the template's snapshot (or checked out of a warm
+ * pool of such machines), or booted cold from the template's spec when the snapshot is gone.
  */
 public record MachineConfig(String name, int cpus, int memoryMb, Map<String, String> env, Duration bootTimeout,
                             Optional<Path> kernel, Optional<Path> initrd, String bootArgs,
@@ -41,7 +45,7 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
                             Optional<Path> rootfs, boolean retainDisk, NetworkPolicy network, List<PortSpec> ports,
                             Optional<String> workdir, Map<String, String> metadata, Optional<Duration> timeout,
                             boolean startOnCreate, Optional<String> image, TimeoutAction onTimeout,
-                            Optional<String> snapshot) {
+                            Optional<String> snapshot, Optional<TemplateUse> template) {
     public static final int MIN_MEMORY_MB = 64;
     /**
      * The most memory a machine may have, 1 TiB; {@link Builder#build()} also refuses more than
@@ -88,7 +92,25 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
     MachineConfig renamed(String newName) {
         return new MachineConfig(checkName(newName), cpus, memoryMb, env, bootTimeout, kernel, initrd, bootArgs,
                 Optional.empty(), disks, diskMb, mounts, rootfs, retainDisk, network, List.of(), workdir, metadata, timeout,
-                startOnCreate, image, onTimeout, Optional.empty());
+                startOnCreate, image, onTimeout, Optional.empty(), Optional.empty());
+    }
+
+    /** This config with metadata {@code key} set to {@code value} (how Flint records a warm pool checkout). */
+    MachineConfig labelled(String key, String value) {
+        Map<String, String> labels = new LinkedHashMap<>(metadata);
+        labels.put(key, value);
+        Builder.validateMetadata(labels);
+        return new MachineConfig(name, cpus, memoryMb, env, bootTimeout, kernel, initrd, bootArgs, vsockSocket, disks,
+                diskMb, mounts, rootfs, retainDisk, network, ports, workdir, labels, timeout, startOnCreate, image, onTimeout,
+                snapshot, template);
+    }
+
+    /** This config with the machine-wide env {@code newEnv} (a template's env under the create's). */
+    MachineConfig withEnv(Map<String, String> newEnv) {
+        newEnv.forEach(MachineConfig::validateEnv);
+        return new MachineConfig(name, cpus, memoryMb, newEnv, bootTimeout, kernel, initrd, bootArgs, vsockSocket, disks,
+                diskMb, mounts, rootfs, retainDisk, network, ports, workdir, metadata, timeout, startOnCreate, image,
+                onTimeout, snapshot, template);
     }
 
     /** Fluent, validating builder; defaults: 1 vCPU, 256 MiB, 60 s boot timeout. */
@@ -116,6 +138,10 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
         private String image;
         private TimeoutAction onTimeout = TimeoutAction.STOP;
         private String snapshot;
+        private String template;
+        private String pool;
+        private WarmPoolMode poolMode = WarmPoolMode.BYPASS;
+        private Duration poolWait = Duration.ZERO;
 
         public Builder name(String name) {
             this.name = name;
@@ -258,6 +284,30 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
         }
 
         /**
+         * Makes the machine from template {@code name} ({@link Template#build}): restored from its
+         * snapshot, or booted cold from its spec (setup commands included) when the snapshot is
+         * gone. It has the template's hardware and disk; a larger {@link #diskMb} is refused at
+         * create, and this config's name, env (over the template's), metadata, workdir, ports and
+         * time to live. A missing template is a {@link TemplateNotFoundException} at create.
+         */
+        public Builder template(String name) {
+            this.template = Template.checkName(name);
+            return this;
+        }
+
+        /**
+         * Takes the machine from warm pool {@code pool} ({@link WarmPool#create}) of this config's
+         * {@link #template}: {@code mode} says what happens when none is ready within {@code wait}.
+         * {@link MachineInfo#warmPoolCheckout()} tells which way it went.
+         */
+        public Builder warmPool(String pool, WarmPoolMode mode, Duration wait) {
+            this.pool = WarmPool.checkName(pool);
+            this.poolMode = Objects.requireNonNull(mode, "mode");
+            this.poolWait = Objects.requireNonNull(wait, "wait");
+            return this;
+        }
+
+        /**
          * Whether creating the machine also boots it (default). {@code false} makes a machine that
          * exists, {@link MachineState#STOPPED} with its disk made, until {@link Machine#start()}.
          */
@@ -367,11 +417,24 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
                     throw new InvalidConfigException("image and rootfs both choose the machine's root; give one of them");
                 }
             }
+            if (pool != null && template == null) {
+                throw new InvalidConfigException("warmPool " + pool + " needs the template its machines are made from;"
+                        + " give template(name) too");
+            }
+            if (template != null && snapshot != null) {
+                throw new InvalidConfigException("template and fromSnapshot both say what the machine is made from; give"
+                        + " one of them");
+            }
+            if (poolWait.isNegative()) {
+                throw new InvalidConfigException("the warm pool wait must be zero or positive, got " + poolWait);
+            }
+            Optional<TemplateUse> madeFrom = Optional.ofNullable(template)
+                    .map(t -> new TemplateUse(t, Optional.ofNullable(pool), poolMode, poolWait));
             return new MachineConfig(name, cpus, memoryMb, env, bootTimeout, Optional.ofNullable(kernel),
                     Optional.ofNullable(initrd), bootArgs, Optional.ofNullable(vsockSocket), disks, diskMb, mounts,
                     Optional.ofNullable(rootfs), retainDisk, network, ports, Optional.ofNullable(workdir), metadata,
                     Optional.ofNullable(timeout), startOnCreate, Optional.ofNullable(image), onTimeout,
-                    Optional.ofNullable(snapshot));
+                    Optional.ofNullable(snapshot), madeFrom);
         }
 
         private static void validateMetadata(Map<String, String> metadata) {

@@ -24,8 +24,8 @@ final class MachineDisk implements AutoCloseable {
      */
     private static final Set<Path> OPEN = ConcurrentHashMap.newKeySet();
 
-    private final Path directory;
-    private final Path image;
+    private Path directory;
+    private Path image;
     private final boolean rootfs;
     private final FileChannel lockFile;
     private final FileLock lock;
@@ -96,8 +96,23 @@ final class MachineDisk implements AutoCloseable {
         Files.move(partial, image);
     }
 
+    /**
+     * Follows the machine's directory, renamed to {@code target} while the disk is open (a warm
+     * pool's machine checked out): the lock and the VMM's open image stay valid across a rename.
+     */
+    synchronized void relocate(Path target) {
+        if (!OPEN.add(target)) {
+            throw new InvalidConfigException("a machine using " + target + " is already running here; pick another name");
+        }
+        OPEN.remove(directory);
+        if (image.startsWith(directory)) {
+            image = target.resolve(directory.relativize(image));
+        }
+        directory = target;
+    }
+
     /** The raw image the VMM attaches as /dev/vda. */
-    Path image() {
+    synchronized Path image() {
         return image;
     }
 

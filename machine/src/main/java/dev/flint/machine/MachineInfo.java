@@ -19,11 +19,27 @@ public record MachineInfo(String name, MachineState state, int cpus, int memoryM
                           Optional<String> lastStopReason, String id) {
     /** How {@link #lastStopReason()} begins when the guest crashed: a kernel panic, a triple fault, an unannounced reset. */
     public static final String CRASHED = "crashed: ";
+    /** The metadata key under which Flint records {@link #warmPoolCheckout()} of a machine created with a warm pool. */
+    public static final String WARM_POOL_CHECKOUT = "flint.dev/warm-pool-checkout";
 
     public MachineInfo {
         mounts = List.copyOf(mounts);
         ports = List.copyOf(ports);
         metadata = Map.copyOf(metadata);
+    }
+
+    /**
+     * Which way the create went for a machine made with a warm pool ({@link MachineConfig.Builder#warmPool}):
+     * checked out warm, a cold fallback, or the pool bypassed; empty for a machine made without one.
+     */
+    public Optional<WarmPoolCheckout> warmPoolCheckout() {
+        return Optional.ofNullable(metadata.get(WARM_POOL_CHECKOUT)).flatMap(value -> {
+            try {
+                return Optional.of(WarmPoolCheckout.valueOf(value));
+            } catch (IllegalArgumentException e) {
+                return Optional.empty();   // not Flint's value: a label the user set
+            }
+        });
     }
 
     /** Whether the machine last stopped because its guest crashed; it is {@link MachineState#STOPPED} then. */

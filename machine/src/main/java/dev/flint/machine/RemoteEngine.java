@@ -79,6 +79,39 @@ final class RemoteEngine implements Engine {
         call("DELETE", "/v1/snapshots/" + encode(SnapshotStore.checkName(name)), null);
     }
 
+    @Override
+    public TemplateInfo buildTemplate(String name, TemplateSpec spec) {
+        var body = MachineJson.object().put("name", TemplateStore.checkName(name));
+        body.set("spec", MachineJson.templateSpec(spec));
+        return MachineJson.template(call("POST", "/v1/templates", body));
+    }
+
+    @Override
+    public List<TemplateInfo> templates() {
+        return MachineJson.templates(call("GET", "/v1/templates", null));
+    }
+
+    @Override
+    public void deleteTemplate(String name) {
+        call("DELETE", "/v1/templates/" + encode(TemplateStore.checkName(name)), null);
+    }
+
+    @Override
+    public WarmPoolInfo createPool(String name, String template, int size) {
+        var body = MachineJson.object().put("name", WarmPool.checkName(name)).put("template", template).put("size", size);
+        return MachineJson.pool(call("POST", "/v1/pools", body));
+    }
+
+    @Override
+    public List<WarmPoolInfo> pools() {
+        return MachineJson.pools(call("GET", "/v1/pools", null));
+    }
+
+    @Override
+    public void deletePool(String name) {
+        call("DELETE", "/v1/pools/" + encode(WarmPool.checkName(name)), null);
+    }
+
     static String machinePath(String idOrName) {
         return "/v1/machines/" + encode(idOrName);
     }

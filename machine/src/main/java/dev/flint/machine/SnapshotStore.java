@@ -36,6 +36,8 @@ final class SnapshotStore {
     static final String DISK = "disk.ext4";
     private static final String CLONES = "clones";
     private static final String ORIGIN = "origin";
+    /** In a warm pool's machine's directory until it is checked out: the host process that keeps it. */
+    static final String WARM_MARK = "warm-pool";
     private static final long MAX_RECORD_BYTES = 1 << 20;
 
     private final Path home;
@@ -165,6 +167,7 @@ final class SnapshotStore {
     /** Removes snapshot {@code name}; one that machines still stand on is a {@link MachineStateException}. */
     void delete(String name) {
         Path directory = named(name);
+        pruneDeadWarm(directory);
         List<String> clones = clones(directory);
         if (!clones.isEmpty()) {
             throw new MachineStateException("snapshot " + name + " backs machine" + (clones.size() == 1 ? " " : "s ")
@@ -174,6 +177,48 @@ final class SnapshotStore {
             deleteTree(directory);
         } catch (IOException e) {
             throw new FlintException("cannot delete snapshot " + name + " (" + directory + "): " + e.getMessage(), e);
+        }
+    }
+
+    /** Marks machine {@code name} as a warm pool's, kept by this process (which deletes it when the pool ends). */
+    static void markWarm(String name) {
+        HostProcess self = HostProcess.current();
+        try {
+            Files.writeString(FlintHome.machineDirectory(name).resolve(WARM_MARK), self.pid() + " "
+                    + self.startedAt().map(Instant::toEpochMilli).orElse(0L));
+        } catch (IOException e) {
+            throw new FlintException("cannot mark machine " + name + " as a warm pool's: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Removes the machines made from {@code origin} that a warm pool kept in a process that is
+     * gone (killed before it could delete them): nobody can reach them, and they would keep the
+     * snapshot forever.
+     */
+    private static void pruneDeadWarm(Path origin) {
+        try (Stream<Path> files = Files.list(origin.resolve(CLONES))) {
+            for (Path clone : files.toList()) {
+                Path machine = FlintHome.machineDirectory(MachineConfig.checkName(Files.readString(clone).trim()));
+                Path mark = machine.resolve(WARM_MARK);
+                if (Files.isRegularFile(mark) && !keeperAlive(Files.readString(mark))) {
+                    deleteTree(machine);
+                    Files.deleteIfExists(clone);
+                }
+            }
+        } catch (IOException | InvalidConfigException e) {
+            // Anything unreadable stays, and is named by the refusal that follows.
+        }
+    }
+
+    private static boolean keeperAlive(String mark) {
+        String[] fields = mark.trim().split(" ");
+        try {
+            long millis = fields.length > 1 ? Long.parseLong(fields[1]) : 0;
+            return HostProcess.isAlive(Long.parseLong(fields[0]),
+                    millis == 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(millis)));
+        } catch (NumberFormatException e) {
+            return true;   // not Flint's mark: keep it
         }
     }
 
@@ -239,6 +284,33 @@ final class SnapshotStore {
         }
     }
 
+    /**
+     * Renames machine {@code id}'s directory from {@code from}'s to {@code to}'s (a warm pool's
+     * machine checked out under a new name) and points its snapshot's reference at the new name.
+     */
+    static void moveMachine(String id, String from, String to) {
+        Path source = FlintHome.machineDirectory(from);
+        Path target = FlintHome.machineDirectory(to);
+        try {
+            if (Files.exists(target)) {
+                throw new InvalidConfigException("a disk of an earlier machine named " + to + " is still in " + target
+                        + " (retained); pick another name, or remove that directory");
+            }
+            if (Files.exists(source)) {
+                Files.createDirectories(target.getParent());
+                Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);
+            }
+            Files.deleteIfExists(target.resolve(WARM_MARK));   // the user's machine now
+            Path reference = target.resolve(ORIGIN);
+            if (Files.isRegularFile(reference)) {
+                Path clone = Path.of(Files.readString(reference).trim()).resolve(CLONES).resolve(id);
+                Files.writeString(clone, to);
+            }
+        } catch (IOException e) {
+            throw new FlintException("machine " + from + " could not be renamed " + to + ": " + e.getMessage(), e);
+        }
+    }
+
     static void deleteTree(Path directory) throws IOException {
         if (!Files.exists(directory)) {
             return;
@@ -267,7 +339,7 @@ final class SnapshotStore {
                     saved.kernel(), saved.initrd(), saved.bootArgs(), Optional.empty(), saved.disks(), saved.diskMb(),
                     saved.mounts(), saved.rootfs(), wanted.retainDisk(), saved.network(), wanted.ports(), wanted.workdir(),
                     wanted.metadata(), wanted.timeout(), wanted.startOnCreate(), saved.image(), wanted.onTimeout(),
-                    Optional.empty());
+                    Optional.empty(), Optional.empty());
         }
     }
 }

@@ -20,7 +20,7 @@ import java.util.function.Consumer;
  */
 public final class FakeBackend implements MachineBackend {
     private final String id;
-    private final MachineConfig config;
+    private volatile MachineConfig config;
     private final Instant createdAt;
     private volatile MachineState state = MachineState.STOPPED;
     private volatile Instant startedAt;
@@ -39,6 +39,9 @@ public final class FakeBackend implements MachineBackend {
     private java.nio.file.Path pausedDirectory() {
         return FlintHome.machineDirectory(config.name()).resolve(LocalMachine.PAUSED);
     }
+
+    /** Every command run in the machine, in order. */
+    public final List<List<String>> commands = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** The hostname the last resume gave the guest, as a renewal would. */
     public volatile java.util.Optional<String> renewedHostname = java.util.Optional.empty();
@@ -83,6 +86,17 @@ public final class FakeBackend implements MachineBackend {
         } catch (java.io.IOException e) {
             throw new FlintException("fake snapshot: " + e.getMessage(), e);
         }
+    }
+
+    /** As LocalMachine: the directory renamed, the guest given the new hostname. */
+    @Override
+    public synchronized void adopt(MachineConfig adopted) {
+        if (state != MachineState.RUNNING) {
+            throw new MachineStateException("machine " + config.name() + " is not running (fake)");
+        }
+        SnapshotStore.moveMachine(id, config.name(), adopted.name());
+        config = adopted;
+        renewedHostname = Optional.of(adopted.name());
     }
 
     static FakeBackend define(String id, MachineConfig config, Instant createdAt, OutputStream consoleCopy) {
@@ -176,6 +190,7 @@ public final class FakeBackend implements MachineBackend {
             }
         }
         MachineLifecycle.require(config.name(), state, MachineLifecycle.Action.EXEC);
+        commands.add(List.copyOf(argv));
         switch (argv.get(0)) {
             case "echo" -> {
                 onStdout.accept(String.join(" ", argv.subList(1, argv.size())).getBytes(StandardCharsets.UTF_8));

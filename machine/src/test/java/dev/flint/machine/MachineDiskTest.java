@@ -68,6 +68,30 @@ class MachineDiskTest {
     }
 
     @Test
+    void anOpenDiskFollowsItsMachineRenamedOutOfAWarmPool() throws Exception {
+        MachineConfig config = MachineConfig.builder().name("pool-warm-1").diskMb(64).build();
+        MachineDisk disk = MachineDisk.open(config);
+        try (FileChannel held = FileChannel.open(disk.image(), java.nio.file.StandardOpenOption.WRITE)) {
+            SnapshotStore.moveMachine("m-test", "pool-warm-1", "user-app");
+            disk.relocate(home.resolve("machines/user-app"));
+            held.write(ByteBuffer.wrap("after".getBytes(StandardCharsets.UTF_8)), 40L << 20);   // as the VMM's open fd
+        }
+        assertEquals(home.resolve("machines/user-app/disk.ext4"), disk.image());
+        assertFalse(Files.exists(home.resolve("machines/pool-warm-1")));
+        String locked = assertThrows(InvalidConfigException.class,
+                () -> MachineDisk.open(MachineConfig.builder().name("user-app").diskMb(64).build())).getMessage();
+        assertTrue(locked.contains("already running"), "the new name is held: " + locked);
+        MachineDisk.open(config).delete();   // the old name is free again
+        try (FileChannel channel = FileChannel.open(disk.image())) {
+            ByteBuffer read = ByteBuffer.allocate(5);
+            channel.read(read, 40L << 20);
+            assertEquals("after", new String(read.array(), StandardCharsets.UTF_8));
+        }
+        disk.delete();
+        assertFalse(Files.exists(home.resolve("machines/user-app")));
+    }
+
+    @Test
     void aDiskIsKeptAcrossOpensAndRemovedByDelete() throws Exception {
         MachineConfig config = MachineConfig.builder().name("d2").diskMb(64).build();
         Path image;

@@ -27,6 +27,12 @@ final class CreateCommand {
                                     missing); with --disk-mb what they write survives stop/start
               --from-snapshot SNAP  make it from snapshot SNAP (flint snapshot): it runs on from there
                                     with the snapshot's cpus, memory and disk, and NAME as hostname
+              --template T          make it from template T (flint template build): restored from its
+                                    snapshot, with its cpus, memory and disk
+              --warm-pool POOL      check it out of warm pool POOL of T (flint pool create)
+              --pool-mode MODE      prefer (default: cold when none is ready in time), require (fail
+                                    instead) or bypass (never take one)
+              --pool-wait-ms N      how long to wait for a ready machine (default 0)
             """ + MachineOptions.USAGE + """
               --no-start            create it stopped; 'flint start NAME' boots it
               --json                print the machine's info as JSON instead of its id
@@ -47,6 +53,9 @@ final class CreateCommand {
         boolean json = false;
         String name = null;
         MachineOptions machine = new MachineOptions(config);
+        String pool = null;
+        dev.flint.machine.WarmPoolMode mode = dev.flint.machine.WarmPoolMode.PREFER;
+        java.time.Duration wait = java.time.Duration.ZERO;
         try {
             while (in.hasNext()) {
                 String option = in.next();
@@ -64,6 +73,10 @@ final class CreateCommand {
                     case "--no-start" -> config.start(false);
                     case "--image" -> config.image(ImageCommands.reference(in.value(option)));
                     case "--from-snapshot" -> config.fromSnapshot(in.value(option));
+                    case "--template" -> config.template(in.value(option));
+                    case "--warm-pool" -> pool = in.value(option);
+                    case "--pool-mode" -> mode = poolMode(in.value(option));
+                    case "--pool-wait-ms" -> wait = java.time.Duration.ofMillis(in.intValue(option, 0, 3_600_000));
                     case "--json" -> json = true;
                     default -> {
                         if (machine.apply(option, in)) {
@@ -83,10 +96,21 @@ final class CreateCommand {
                 throw new UsageException("create needs a NAME, e.g. flint create web-1");
             }
             config.name(name);
+            if (pool != null) {
+                config.warmPool(pool, mode, wait);
+            }
             machine.finish();
             return new Options(config.build(), json);
         } catch (InvalidConfigException e) {
             throw new UsageException(e.getMessage());
+        }
+    }
+
+    private static dev.flint.machine.WarmPoolMode poolMode(String mode) throws UsageException {
+        try {
+            return dev.flint.machine.WarmPoolMode.valueOf(mode.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--pool-mode is prefer, require or bypass, got '" + mode + "'");
         }
     }
 

@@ -51,6 +51,7 @@ final class ExitCodes {
             case HostUnsupportedException h -> HOST;
             case MachineNotFoundException n -> NOT_FOUND;
             case SnapshotNotFoundException n -> NOT_FOUND;
+            case dev.flint.machine.TemplateNotFoundException n -> NOT_FOUND;
             case MachineNotRunningException r -> WRONG_STATE;
             case MachineStateException s -> WRONG_STATE;
             case ExecTimeoutException t -> TIMEOUT;

@@ -38,6 +38,8 @@ public final class Flint {
               snapshot a named snapshot of a running machine: flint snapshot web-1 base
               fork     running clones of a machine sharing its memory: flint fork web-1 -n 3
               snapshots  list (ls) or delete (rm SNAP) the snapshots; create --from-snapshot uses one
+              template build, list (ls) or delete (rm) templates; create --template uses one
+              pool     warm pools of a template's machines (create, ls, rm); create --warm-pool uses one
 
               help     show this help, or a command's: flint help create
 
@@ -48,7 +50,8 @@ public final class Flint {
 
     /** Commands that act on a server's machines: they need FLINT_SERVER or --server. */
     private static final Set<String> SERVER_COMMANDS = Set.of("create", "ls", "info", "exec", "shell", "logs", "start",
-            "stop", "restart", "delete", "pause", "resume", "snapshot", "fork", "snapshots");
+            "stop", "restart", "delete", "pause", "resume", "snapshot", "fork", "snapshots",
+            "template", "pool");
 
     private Flint() {
     }
@@ -107,6 +110,7 @@ public final class Flint {
             case "exec" -> ExecCommand.parse(rest, false);
             case "shell" -> ExecCommand.parse(rest, true);
             case "snapshot", "fork", "snapshots" -> SnapshotCommands.parse(command, rest);
+            case "template", "pool" -> TemplateCommands.parse(command, rest);
             default -> MachineCommand.parse(verb(command), rest);
         };
         if (!target.hasServer()) {
@@ -119,6 +123,7 @@ public final class Flint {
             case ExecCommand.Options o -> ExecCommand.run(o, target.options(), out, err);
             case MachineCommand.Options o -> MachineCommand.run(o, target.options(), out, err);
             case SnapshotCommands.Options o -> SnapshotCommands.run(o, target.options(), out, err);
+            case TemplateCommands.Options o -> TemplateCommands.run(o, target.options(), out, err);
             default -> throw new IllegalStateException("no runner for " + command);
         };
     }
@@ -142,6 +147,7 @@ public final class Flint {
             case "shell" -> ExecCommand.SHELL_USAGE;
             case "start", "stop", "restart", "delete", "info", "logs", "pause", "resume" -> MachineCommand.usage(verb(command));
             case "snapshot", "fork", "snapshots" -> SnapshotCommands.usage(command);
+            case "template", "pool" -> TemplateCommands.usage(command);
             default -> USAGE;
         };
     }

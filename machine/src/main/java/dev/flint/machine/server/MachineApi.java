@@ -79,13 +79,17 @@ final class MachineApi {
             images().route(request.method(), path.subList(2, path.size()), optionalBody(request), out);
             return;
         }
+        if (path.size() >= 2 && path.get(0).equals("v1") && (path.get(1).equals("templates") || path.get(1).equals("pools"))) {
+            new TemplateApi(engine).route(request.method(), path.subList(1, path.size()), optionalBody(request), out);
+            return;
+        }
         if (path.size() >= 2 && path.size() <= 3 && path.get(0).equals("v1") && path.get(1).equals("snapshots")) {
             snapshots(request, path.size() == 3 ? path.get(2) : null, out);
             return;
         }
         if (path.size() < 2 || !path.get(0).equals("v1") || !path.get(1).equals("machines") || path.size() > 4) {
             throw new ApiException(ApiErrors.NO_ROUTE, "no route " + request.method() + " " + request.path()
-                    + "; the API lives under /v1/machines, /v1/snapshots and /v1/images (see openapi.yaml)");
+                    + "; the API lives under /v1/machines, /v1/snapshots, /v1/templates, /v1/pools and /v1/images (see openapi.yaml)");
         }
         if (path.size() == 2) {
             switch (only(request, "GET", "POST")) {

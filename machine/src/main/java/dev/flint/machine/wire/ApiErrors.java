@@ -16,6 +16,9 @@ import dev.flint.machine.HostUnsupportedException;
 import dev.flint.machine.InvalidConfigException;
 import dev.flint.machine.MachineNotFoundException;
 import dev.flint.machine.SnapshotNotFoundException;
+import dev.flint.machine.TemplateBuildException;
+import dev.flint.machine.TemplateNotFoundException;
+import dev.flint.machine.WarmPoolUnavailableException;
 import dev.flint.machine.MachineNotRunningException;
 import dev.flint.machine.MachineStateException;
 
@@ -47,6 +50,10 @@ public final class ApiErrors {
     public static final String HOST_UNSUPPORTED = "host_unsupported";
     public static final String IMAGE_NOT_FOUND = "image_not_found";
     public static final String SNAPSHOT_NOT_FOUND = "snapshot_not_found";
+    public static final String TEMPLATE_NOT_FOUND = "template_not_found";
+    /** A template's setup command failed: 422. */
+    public static final String TEMPLATE_SETUP_FAILED = "template_setup_failed";
+    public static final String WARM_POOL_UNAVAILABLE = "warm_pool_unavailable";
     public static final String REGISTRY_FAILED = "registry_failed";
     public static final String IMAGE_STORE_FULL = "image_store_full";
     public static final String INTERNAL = "internal";
@@ -60,6 +67,9 @@ public final class ApiErrors {
             case InvalidConfigException e -> INVALID_REQUEST;
             case MachineNotFoundException e -> NOT_FOUND;
             case SnapshotNotFoundException e -> SNAPSHOT_NOT_FOUND;
+            case TemplateNotFoundException e -> TEMPLATE_NOT_FOUND;
+            case TemplateBuildException e -> TEMPLATE_SETUP_FAILED;
+            case WarmPoolUnavailableException e -> WARM_POOL_UNAVAILABLE;
             case MachineNotRunningException e -> NOT_RUNNING;
             case MachineStateException e -> STATE_CONFLICT;
             case ExecTimeoutException e -> EXEC_TIMEOUT;
@@ -82,7 +92,9 @@ public final class ApiErrors {
             case HEADERS_TOO_LARGE -> 431;
             case INVALID_REQUEST -> 400;
             case UNAUTHORIZED -> 401;
-            case NOT_FOUND, NO_ROUTE, IMAGE_NOT_FOUND, SNAPSHOT_NOT_FOUND -> 404;
+            case NOT_FOUND, NO_ROUTE, IMAGE_NOT_FOUND, SNAPSHOT_NOT_FOUND, TEMPLATE_NOT_FOUND -> 404;
+            case TEMPLATE_SETUP_FAILED -> 422;
+            case WARM_POOL_UNAVAILABLE -> 503;
             case METHOD_NOT_ALLOWED -> 405;
             case EXEC_TIMEOUT -> 408;
             case EXEC_FAILED -> 422;
@@ -113,6 +125,9 @@ public final class ApiErrors {
             case INVALID_REQUEST -> new InvalidConfigException(message);
             case NOT_FOUND -> new MachineNotFoundException(message);
             case SNAPSHOT_NOT_FOUND -> new SnapshotNotFoundException(message);
+            case TEMPLATE_NOT_FOUND -> new TemplateNotFoundException(message);
+            case TEMPLATE_SETUP_FAILED -> new TemplateBuildException(message);
+            case WARM_POOL_UNAVAILABLE -> new WarmPoolUnavailableException(message);
             case NOT_RUNNING -> new MachineNotRunningException(message);
             case STATE_CONFLICT -> new MachineStateException(message);
             case EXEC_TIMEOUT -> new ExecTimeoutException(message);

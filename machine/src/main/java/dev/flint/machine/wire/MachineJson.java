@@ -19,6 +19,10 @@ import dev.flint.machine.TimeoutAction;
 import dev.flint.machine.SnapshotInfo;
 import dev.flint.machine.NetworkPolicy;
 import dev.flint.machine.PortSpec;
+import dev.flint.machine.WarmPoolMode;
+import dev.flint.machine.TemplateInfo;
+import dev.flint.machine.TemplateSpec;
+import dev.flint.machine.WarmPoolInfo;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,7 +48,7 @@ public final class MachineJson {
     public static final ObjectMapper MAPPER = new ObjectMapper();
     private static final Set<String> CONFIG_FIELDS = Set.of("name", "cpus", "memoryMb", "env", "bootTimeoutMs",
             "kernel", "initrd", "bootArgs", "vsockSocket", "disks", "diskMb", "mounts", "rootfs", "image", "retainDisk",
-            "network", "ports", "workdir", "metadata", "timeoutMs", "start", "onTimeout", "snapshot");
+            "network", "ports", "workdir", "metadata", "timeoutMs", "start", "onTimeout", "snapshot", "template");
     private static final Set<String> EXEC_FIELDS = Set.of("argv", "env", "workdir", "stdin", "timeoutMs");
     private static final Set<String> RUN_FIELDS = Set.of("image", "argv", "env", "workdir", "user", "stdin", "timeoutMs",
             "pull");
@@ -109,6 +113,11 @@ public final class MachineJson {
         config.image().ifPresent(i -> json.put("image", i));
         json.put("onTimeout", config.onTimeout().name().toLowerCase(Locale.ROOT));
         config.snapshot().ifPresent(n -> json.put("snapshot", n));
+        config.template().ifPresent(t -> {
+            ObjectNode template = json.putObject("template").put("name", t.name());
+            t.pool().ifPresent(p -> template.put("pool", p).put("mode", t.mode().name().toLowerCase(Locale.ROOT))
+                    .put("waitMs", t.poolWait().toMillis()));
+        });
         return json;
     }
 
@@ -154,6 +163,15 @@ public final class MachineJson {
         bool(json, "start").ifPresent(config::start);
         text(json, "onTimeout").ifPresent(a -> config.onTimeout(enumValue(TimeoutAction.class, a, "onTimeout")));
         text(json, "snapshot").ifPresent(config::fromSnapshot);
+        if (json.has("template")) {
+            JsonNode template = json.get("template");
+            requireObject(template, "template");
+            rejectUnknown(template, Set.of("name", "pool", "mode", "waitMs"), "template");
+            config.template(text(template, "name").orElseThrow(() -> missing("template.name")));
+            text(template, "pool").ifPresent(pool -> config.warmPool(pool,
+                    enumValue(WarmPoolMode.class, text(template, "mode").orElse("prefer"), "template.mode"),
+                    millis(template, "waitMs").orElse(Duration.ZERO)));
+        }
         return config.build();
     }
 
@@ -257,7 +275,8 @@ public final class MachineJson {
                 text(json, "rootfs").map(Path::of), json.path("retainDisk").asBoolean(), network, ports,
                 text(json, "workdir"), stringMap(json, "metadata"), millis(json, "timeoutMs"),
                 json.path("start").asBoolean(true), text(json, "image"),
-                enumValue(TimeoutAction.class, json.path("onTimeout").asText("stop"), "onTimeout"), text(json, "snapshot"));
+                enumValue(TimeoutAction.class, json.path("onTimeout").asText("stop"), "onTimeout"), text(json, "snapshot"),
+                Optional.empty());
     }
 
     private static PortSpec portOf(JsonNode port) {
@@ -280,6 +299,98 @@ public final class MachineJson {
             machines.add(info(machine));
         }
         return new MachinePage(machines, text(json, "nextCursor"));
+    }
+
+    // --- templates and warm pools ----------------------------------------------------------------
+
+    public static ObjectNode templateSpec(TemplateSpec spec) {
+        ObjectNode json = object().put("cpus", spec.cpus()).put("memoryMb", spec.memoryMb()).put("diskMb", spec.diskMb());
+        spec.image().ifPresent(i -> json.put("image", i));
+        json.set("env", stringMap(spec.env()));
+        ArrayNode setup = json.putArray("setup");
+        for (List<String> argv : spec.setup()) {
+            ArrayNode command = setup.addArray();
+            argv.forEach(command::add);
+        }
+        return json;
+    }
+
+    /** A spec from its JSON, checked as {@link TemplateSpec.Builder#build()} checks it. */
+    public static TemplateSpec templateSpec(JsonNode json) {
+        requireObject(json, "template spec");
+        rejectUnknown(json, Set.of("image", "cpus", "memoryMb", "diskMb", "env", "setup"), "template spec");
+        TemplateSpec.Builder spec = TemplateSpec.builder();
+        text(json, "image").ifPresent(spec::image);
+        integer(json, "cpus").ifPresent(spec::cpus);
+        integer(json, "memoryMb").ifPresent(spec::memoryMb);
+        integer(json, "diskMb").ifPresent(spec::diskMb);
+        stringMap(json, "env").forEach(spec::env);
+        for (JsonNode command : array(json, "setup")) {
+            if (!command.isArray()) {
+                throw new InvalidConfigException("template spec: each setup command is an array of strings (an argv)");
+            }
+            List<String> argv = new ArrayList<>();
+            for (JsonNode arg : command) {
+                if (!arg.isTextual()) {
+                    throw new InvalidConfigException("template spec: setup arguments must be strings, got " + arg);
+                }
+                argv.add(arg.asText());
+            }
+            spec.setup(argv);
+        }
+        return spec.build();
+    }
+
+    public static ObjectNode template(TemplateInfo template) {
+        ObjectNode json = object().put("name", template.name()).put("createdAt", template.createdAt().toString())
+                .put("snapshot", template.snapshot());
+        json.set("spec", templateSpec(template.spec()));
+        return json;
+    }
+
+    public static TemplateInfo template(JsonNode json) {
+        return new TemplateInfo(json.path("name").asText(), templateSpec(json.path("spec")),
+                Instant.parse(json.path("createdAt").asText()), json.path("snapshot").asBoolean());
+    }
+
+    public static ObjectNode templates(List<TemplateInfo> templates) {
+        ObjectNode json = object();
+        ArrayNode array = json.putArray("templates");
+        templates.forEach(t -> array.add(template(t)));
+        return json;
+    }
+
+    public static List<TemplateInfo> templates(JsonNode json) {
+        List<TemplateInfo> templates = new ArrayList<>();
+        for (JsonNode template : array(json, "templates")) {
+            templates.add(template(template));
+        }
+        return templates;
+    }
+
+    public static ObjectNode pool(WarmPoolInfo pool) {
+        return object().put("name", pool.name()).put("template", pool.template()).put("size", pool.size())
+                .put("ready", pool.ready());
+    }
+
+    public static ObjectNode pools(List<WarmPoolInfo> pools) {
+        ObjectNode json = object();
+        ArrayNode array = json.putArray("pools");
+        pools.forEach(p -> array.add(pool(p)));
+        return json;
+    }
+
+    public static List<WarmPoolInfo> pools(JsonNode json) {
+        List<WarmPoolInfo> pools = new ArrayList<>();
+        for (JsonNode pool : array(json, "pools")) {
+            pools.add(pool(pool));
+        }
+        return pools;
+    }
+
+    public static WarmPoolInfo pool(JsonNode pool) {
+        return new WarmPoolInfo(pool.path("name").asText(), pool.path("template").asText(), pool.path("size").asInt(),
+                pool.path("ready").asInt());
     }
 
     // --- snapshots -------------------------------------------------------------------------------

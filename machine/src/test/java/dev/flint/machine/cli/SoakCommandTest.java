@@ -87,6 +87,36 @@ class SoakCommandTest {
             }
 
             @Override
+            public dev.flint.machine.TemplateInfo buildTemplate(String name, dev.flint.machine.TemplateSpec spec) {
+                return fake.buildTemplate(name, spec);
+            }
+
+            @Override
+            public java.util.List<dev.flint.machine.TemplateInfo> templates() {
+                return fake.templates();
+            }
+
+            @Override
+            public void deleteTemplate(String name) {
+                fake.deleteTemplate(name);
+            }
+
+            @Override
+            public dev.flint.machine.WarmPoolInfo createPool(String name, String template, int size) {
+                return fake.createPool(name, template, size);
+            }
+
+            @Override
+            public java.util.List<dev.flint.machine.WarmPoolInfo> pools() {
+                return fake.pools();
+            }
+
+            @Override
+            public void deletePool(String name) {
+                fake.deletePool(name);
+            }
+
+            @Override
             public void close() {
                 fake.close();
             }

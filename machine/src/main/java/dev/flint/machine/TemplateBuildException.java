@@ -1,0 +1,11 @@
+package dev.flint.machine;
+
+/**
+ * A template's setup command failed (while {@link Template#build} ran it, or while a machine of a
+ * template without a snapshot booted cold): the message names the command, its exit status and stderr.
+ */
+public final class TemplateBuildException extends FlintException {
+    public TemplateBuildException(String message) {
+        super(message);
+    }
+}
