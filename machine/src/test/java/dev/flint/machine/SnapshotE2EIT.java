@@ -1,0 +1,133 @@
+package dev.flint.machine;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * End to end, in one rig session, the snapshot life of a machine through {@code flint serve}:
+ * a machine with a background counter and a file in tmpfs is snapshotted and deleted, the
+ * server is killed with -9, and a new server process restores the snapshot: the counter goes on
+ * from where it was, the file is there, exec works and the guest's clock is the host's. Three
+ * forks of it get their own hostnames, a write in one is invisible in the others, and together
+ * they cost the host less memory than two private copies would. A paused machine survives a
+ * killed server and resumes on the next command. A template with a warm pool of 2: two creates
+ * are checked out warm, a third under PREFER falls back cold, one under REQUIRE fails clearly.
+ */
+class SnapshotE2EIT {
+    private static final Pattern COUNTS = Pattern.compile("counts=([0-9]+) ([0-9]+)");
+    private static final Pattern CLOCKS = Pattern.compile("guest-clock=([0-9]+) host-clock=([0-9]+)");
+    private static final Pattern SAVED = Pattern.compile("saved-count=([0-9]+)");
+    private static final Pattern FORK_MEMORY = Pattern.compile("pss-before=([0-9]+) pss-after=([0-9]+) fork-memory-kb=([0-9]+)");
+
+    @Test
+    void restoreInANewProcessForkPauseAcrossAKilledServerAndAWarmPool() throws Exception {
+        assumeTrue(Boolean.getBoolean("flint.e2e"),
+                "end-to-end machines need the guest images and hardware KVM or the nested rig; run ./flint test");
+        String flint = E2E.flint();
+        String counter = "setsid sh -c \"i=0; while :; do i=\\$((i+1)); echo \\$i > /tmp/count; sleep 1; done\""
+                + " > /dev/null 2>&1 < /dev/null &";
+        String script = String.join("\n",
+                "export FLINT_HOME=/tmp/flint-home FLINT_SERVER=http://127.0.0.1:8080",
+                E2E.serveFunction(),
+                "pss() { awk '/^Pss:/ { print $2 }' /proc/$server/smaps_rollup; }",
+                "serve 1 || exit 1",
+                flint + " create w1 --network none > /dev/null; echo \"create-exit=$?\"",
+                flint + " exec w1 -- sh -c 'echo kept-in-tmpfs > /tmp/note; " + counter + " sleep 3; cat /tmp/count'"
+                        + " > /tmp/saved; echo \"saved-count=$(cat /tmp/saved)\"",
+                flint + " snapshot w1 s1; echo \"snapshot-exit=$?\"",
+                flint + " delete w1; echo \"delete-exit=$?\"",
+                "kill -9 $server; wait $server 2>/dev/null",
+                "serve 2 || exit 1",
+                flint + " create w2 --from-snapshot s1 > /dev/null; echo \"restore-exit=$?\"",
+                flint + " exec w2 -- sh -c 'echo \"note=$(cat /tmp/note) host=$(hostname)\"; a=$(cat /tmp/count); sleep 3;"
+                        + " echo \"counts=$a $(cat /tmp/count)\"; echo \"guest-clock=$(date +%s) host-clock=HOST\"'"
+                        + " | sed \"s/HOST/$(date +%s)/\"",
+                "before=$(pss)",
+                flint + " fork w2 -n 3 > /dev/null; echo \"fork-exit=$?\"",
+                "for k in 1 2 3; do " + flint + " exec w2-fork-$k -- sh -c \"echo fork-$k-host=\\$(hostname);"
+                        + " cat /tmp/mine 2>/dev/null; echo mine-of-$k > /tmp/mine\"; done",
+                "echo \"pss-before=$before pss-after=$(pss) fork-memory-kb=$(du -k /tmp/flint-home/forks/*/vm/memory"
+                        + " | awk '{ s += $1 } END { print s }')\"",
+                flint + " pause w2; echo \"pause-exit=$?\"",
+                "kill -9 $server; wait $server 2>/dev/null",
+                "serve 3 || exit 1",
+                flint + " ls | grep w2",
+                "echo \"resumed-count=$(" + flint + " exec w2 -- cat /tmp/count)\"",
+                flint + " template build t1 --setup 'echo built > /etc/built'; echo \"template-exit=$?\"",
+                flint + " pool create p1 --template t1 --size 2; echo \"pool-exit=$?\"",
+                "for i in $(seq 60); do " + flint + " pool ls | grep -q ' 2 *$' && break; sleep 5; done",
+                "for a in a1 a2; do " + flint + " create $a --template t1 --warm-pool p1 --pool-mode require"
+                        + " --pool-wait-ms 60000 > /dev/null; echo \"$a-exit=$?\"; done",
+                flint + " create a3 --template t1 --warm-pool p1 --pool-mode prefer --pool-wait-ms 0 > /dev/null;"
+                        + " echo \"a3-exit=$?\"",
+                flint + " create a4 --template t1 --warm-pool p1 --pool-mode require --pool-wait-ms 0 2> /tmp/a4.err;"
+                        + " echo \"a4-exit=$? $(cat /tmp/a4.err)\"",
+                "for a in a1 a2 a3; do echo \"$a-checkout=$(" + flint + " info $a --json | tr -d ' \\n'"
+                        + " | grep -o 'warm-pool-checkout\":\"[A-Z_]*')\"; done",
+                flint + " exec a3 -- cat /etc/built | sed 's/^/a3-setup=/'",
+                "kill $server; wait $server; echo snapshot-script-done");
+
+        E2E.Result result = E2E.runScript(script, 1800);
+
+        String output = result.output();
+        assertEquals(0, result.exitCode(), "the rig ran the script:\n" + output);
+        assertTrue(output.contains("snapshot-script-done"), output);
+        assertTrue(output.contains("create-exit=0") && output.contains("snapshot-exit=0")
+                && output.contains("delete-exit=0") && output.contains("restore-exit=0"), output);
+
+        // Restored by another server process: tmpfs, the counter and the clock came along.
+        assertTrue(output.contains("note=kept-in-tmpfs host=w2"), "the file and the new hostname:\n" + output);
+        long saved = first(SAVED, output, 1);
+        Matcher counts = matcher(COUNTS, output);
+        long before = Long.parseLong(counts.group(1));
+        long after = Long.parseLong(counts.group(2));
+        assertTrue(before >= saved && after > before, "the counter goes on from " + saved + ":\n" + output);
+        Matcher clocks = matcher(CLOCKS, output);
+        assertTrue(Math.abs(Long.parseLong(clocks.group(1)) - Long.parseLong(clocks.group(2))) <= 5,
+                "the restored guest's clock is the host's:\n" + output);
+
+        // Forks: their own names and memory, the parent's pages shared.
+        assertTrue(output.contains("fork-exit=0"), output);
+        for (int k = 1; k <= 3; k++) {
+            assertTrue(output.contains("fork-" + k + "-host=w2-fork-" + k), "fork " + k + " has its own hostname:\n" + output);
+        }
+        assertFalse(output.contains("mine-of-"), "a write in one fork is invisible in the others:\n" + output);
+        Matcher memory = matcher(FORK_MEMORY, output);
+        long grownKb = Long.parseLong(memory.group(2)) - Long.parseLong(memory.group(1));
+        long forkMemoryKb = Long.parseLong(memory.group(3));
+        assertTrue(forkMemoryKb > 0 && grownKb < 2 * forkMemoryKb,
+                "three forks cost the server " + grownKb + " KiB, less than two private copies of the "
+                        + forkMemoryKb + " KiB they share:\n" + output);
+
+        // Paused across a killed server, resumed by the next command.
+        assertTrue(output.contains("pause-exit=0") && output.matches("(?s).*w2\\s+paused.*"), output);
+        assertTrue(first(Pattern.compile("resumed-count=([0-9]+)"), output, 1) >= after, output);
+
+        // Template and warm pool.
+        assertTrue(output.contains("template-exit=0") && output.contains("pool-exit=0"), output);
+        assertTrue(output.contains("a1-exit=0") && output.contains("a2-exit=0") && output.contains("a3-exit=0"), output);
+        assertTrue(output.contains("a1-checkout=warm-pool-checkout\":\"WARM")
+                && output.contains("a2-checkout=warm-pool-checkout\":\"WARM"), "two creates checked out warm:\n" + output);
+        assertTrue(output.contains("a3-checkout=warm-pool-checkout\":\"COLD_FALLBACK"), "the third fell back:\n" + output);
+        assertTrue(output.contains("a3-setup=built"), "a cold create from the template has its setup:\n" + output);
+        assertTrue(output.matches("(?s).*a4-exit=[1-9][0-9]* [^\\n]*p1[^\\n]*.*"),
+                "REQUIRE without a ready machine fails, naming the pool:\n" + output);
+    }
+
+    private static Matcher matcher(Pattern pattern, String output) {
+        Matcher matcher = pattern.matcher(output);
+        assertTrue(matcher.find(), pattern + " in:\n" + output);
+        return matcher;
+    }
+
+    private static long first(Pattern pattern, String output, int group) {
+        return Long.parseLong(matcher(pattern, output).group(group));
+    }
+}
