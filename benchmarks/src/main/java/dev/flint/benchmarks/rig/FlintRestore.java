@@ -1,12 +1,22 @@
 package dev.flint.benchmarks.rig;
 
 import dev.flint.kernel.GuestImages;
+import dev.flint.machine.ConnectOptions;
+import dev.flint.machine.Machine;
+import dev.flint.machine.MachineConfig;
+import dev.flint.machine.NetworkPolicy;
+import dev.flint.machine.Template;
+import dev.flint.machine.TemplateSpec;
+import dev.flint.machine.WarmPool;
+import dev.flint.machine.WarmPoolCheckout;
+import dev.flint.machine.WarmPoolMode;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.BiConsumer;
 
 /**
@@ -69,46 +79,77 @@ final class FlintRestore {
                 RigBench.CMDLINE));
     }
 
-    // ---------------------------------------------------------------------------------------------
-    // COORDINATOR: the Machine-level figures. Machine.snapshot, MachineConfig.fromSnapshot,
-    // Machine.fork and warm pools are not on main yet; once they are, replace the two methods below
-    // with the steps in their comments. The metric names are the ones RigMetrics describes and
-    // pairs with QEMU's restore (flint.restore.warm, flint.restore.first_exec, flint.fork,
-    // flint.pool_checkout); ms from System.nanoTime().
-    // ---------------------------------------------------------------------------------------------
+    // The Machine-level figures, in this warm JVM: ms from System.nanoTime().
 
-    /** Once: the template machine's snapshot (and the warm pool) that each round restores from. */
+    private static final String SNAPSHOT = "rig-bench";
+    private static final String TEMPLATE = "rig-bench";
+    private static final String POOL = "rig-bench";
+    private static final Duration POOL_WAIT = Duration.ofMinutes(2);
+
+    private static MachineConfig.Builder base(String name) {
+        return MachineConfig.builder().name(name).memoryMb(RigBench.MEMORY_MB).cpus(1).network(NetworkPolicy.none());
+    }
+
+    /** Once: the snapshot each round restores from, and a template with a warm pool of one. */
     private void prepareMachines() {
-        // MachineConfig base = MachineConfig.builder().name("bench-template").memoryMb(RigBench.MEMORY_MB).cpus(1)
-        //         .kernel(images.vmlinux()).initrd(images.initramfs()).network(NetworkPolicy.none()).build();
-        // try (Machine template = Machine.create(base)) { template.snapshot("bench"); }
-        // pool = a WarmPool of 1 restored machine of template "bench" (refilled in the background).
-        throw new UnsupportedOperationException("--restore: Flint's Machine snapshot API is not in this build;"
-                + " complete FlintRestore.prepareMachines/machineRound (see the COORDINATOR comment)");
+        try (Machine template = Machine.create(base("bench-source").build())) {
+            template.snapshot(SNAPSHOT);
+        }
+        Template.build(TEMPLATE, TemplateSpec.builder().memoryMb(RigBench.MEMORY_MB).cpus(1).build());
+        WarmPool.create(POOL, TEMPLATE, 1);
     }
 
     /** Per round: warm-JVM restore to agent-ready, first exec, fork of one clone, pool checkout. */
     private void machineRound(boolean record) {
-        // long t = System.nanoTime();
-        // try (Machine m = Machine.create(MachineConfig.builder()...same as base....fromSnapshot("bench").build())) {
-        //     double restore = ms(t);                      // Machine.create returns at the agent's HELLO
-        //     t = System.nanoTime();
-        //     require(m.exec(RigBench.TRUE).exitCode() == 0);
-        //     double firstExec = ms(t);
-        //     t = System.nanoTime();
-        //     List<Machine> clones = m.fork(1);            // returns with the clone at agent-ready
-        //     double fork = ms(t);
-        //     clones.forEach(Machine::close);
-        //     if (record) { add "flint.restore.warm" restore, "flint.restore.first_exec" firstExec, "flint.fork" fork }
-        // }
-        // t = System.nanoTime();
-        // try (Machine p = Machine.create(base-with .template("bench").warmPool(pool, REQUIRE, Duration.ofMinutes(1)))) {
-        //     double checkout = ms(t);
-        //     require(p.info().warmPoolCheckout());       // a checkout, not a cold boot
-        //     if (record) add "flint.pool_checkout" checkout
-        // }
-        // (the pool refills before the next round: wait for it outside the timing)
-        throw new UnsupportedOperationException("--restore: Flint's Machine snapshot API is not in this build;"
-                + " complete FlintRestore.machineRound (see the COORDINATOR comment)");
+        long start = System.nanoTime();
+        try (Machine restored = Machine.create(base("bench-restored").fromSnapshot(SNAPSHOT).build())) {
+            double restore = msSince(start);                 // create returns once the agent answered
+            start = System.nanoTime();
+            require(restored.exec(RigBench.TRUE).exitCode() == 0, "exec true in the restored machine");
+            double firstExec = msSince(start);
+            start = System.nanoTime();
+            List<Machine> clones = restored.fork(1);         // returns with the clone at agent-ready
+            double fork = msSince(start);
+            clones.forEach(Machine::close);
+            if (record) {
+                add.accept("flint.restore.warm", restore);
+                add.accept("flint.restore.first_exec", firstExec);
+                add.accept("flint.fork", fork);
+            }
+        }
+        awaitPoolReady();   // the refill after the last checkout is not part of the figure
+        start = System.nanoTime();
+        try (Machine warm = Machine.create(base("bench-warm").template(TEMPLATE)
+                .warmPool(POOL, WarmPoolMode.REQUIRE, POOL_WAIT).build())) {
+            double checkout = msSince(start);
+            require(warm.info().warmPoolCheckout().equals(Optional.of(WarmPoolCheckout.WARM)),
+                    "a warm pool checkout, not a cold create");
+            if (record) {
+                add.accept("flint.pool_checkout", checkout);
+            }
+        }
+    }
+
+    private static void awaitPoolReady() {
+        long deadline = System.nanoTime() + POOL_WAIT.toNanos();
+        while (WarmPool.list(ConnectOptions.local()).stream().noneMatch(p -> p.name().equals(POOL) && p.ready() > 0)) {
+            require(System.nanoTime() < deadline, "the warm pool refilled within " + POOL_WAIT.toSeconds() + " s");
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while the warm pool refilled", e);
+            }
+        }
+    }
+
+    private static double msSince(long start) {
+        return (System.nanoTime() - start) / 1e6;
+    }
+
+    private static void require(boolean condition, String what) {
+        if (!condition) {
+            throw new IllegalStateException("rig bench: " + what + " failed");
+        }
     }
 }
