@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -79,29 +80,33 @@ final class E2E {
             command.add("--");
         }
         command.addAll(List.of("sh", "-c", script));
-        return run(command, root());
+        // The rig stops itself at its --timeout; this kill is the guard behind it (rig start and teardown).
+        return run(command, root(), Duration.ofSeconds(timeoutSeconds).plus(RIG_MARGIN));
     }
 
     static final String JVM_CRASH = "A fatal error has been detected by the Java Runtime Environment";
 
     /**
-     * Runs {@code command}, echoing its output as it comes; kills it after 20 minutes. In the
+     * Runs {@code command}, echoing its output as it comes; kills it after {@code limit}. In the
      * rig only, a run whose JVM crashed is run once more: with two emulated vCPUs (QEMU's
      * multi-threaded TCG) HotSpot died with SIGSEGV in its own code (MemAllocator::allocate,
      * an unknown frame) a few times in some thirty JVM starts, never twice in a row. The tests
      * give the rig one vCPU, which avoids that and is faster on a 2-core host, and keep this
      * retry as a guard; the crash stays in the log above the retry.
      */
-    static Result run(List<String> command, Path workdir) throws IOException, InterruptedException {
-        Result result = runOnce(command, workdir);
+    static Result run(List<String> command, Path workdir, Duration limit) throws IOException, InterruptedException {
+        Result result = runOnce(command, workdir, limit);
         if (!nativeKvmCanBootLinux() && result.output().contains(JVM_CRASH)) {
             System.out.println("E2E: a JVM crashed inside the nested rig (see above); running the rig once more");
-            result = runOnce(command, workdir);
+            result = runOnce(command, workdir, limit);
         }
         return result;
     }
 
-    private static Result runOnce(List<String> command, Path workdir) throws IOException, InterruptedException {
+    /** Time a rig needs beyond its own timeout to boot and to stop. */
+    private static final Duration RIG_MARGIN = Duration.ofMinutes(3);
+
+    private static Result runOnce(List<String> command, Path workdir, Duration limit) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).directory(workdir.toFile()).redirectErrorStream(true).start();
         StringBuilder output = new StringBuilder();
         Thread pump = Thread.ofPlatform().start(() -> {
@@ -119,7 +124,7 @@ final class E2E {
                 // The process ended.
             }
         });
-        if (!process.waitFor(20, TimeUnit.MINUTES)) {
+        if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
         }
