@@ -1,5 +1,6 @@
 package dev.flint.machine;
 
+import dev.flint.agent.Renewal;
 import dev.flint.agent.ExecFailedException;
 import dev.flint.agent.ExecHandle;
 import dev.flint.agent.ExecRequest;
@@ -223,7 +224,7 @@ final class LocalMachine implements MachineBackend {
         SnapshotStore.moveMachine(id, config.name(), adopted.name());
         disk.ifPresent(d -> d.relocate(FlintHome.machineDirectory(adopted.name())));
         try {
-            running.agent.renew(GuestRenewal.now(Optional.of(adopted.name())));
+            running.agent.renew(Renewal.now(Optional.of(adopted.name())));
         } catch (IOException e) {
             throw new AgentUnavailableException("machine " + config.name() + " could not be renamed " + adopted.name()
                     + " in its guest: " + e.getMessage(), e);

@@ -1,5 +1,6 @@
 package dev.flint.machine;
 
+import dev.flint.agent.Renewal;
 import dev.flint.agent.AgentClient;
 import dev.flint.kernel.GuestImages;
 import dev.flint.virtio.blk.VirtioBlk;
@@ -154,7 +155,7 @@ final class RunningGuest implements AutoCloseable {
             // Every call waiting on the agent fails the moment the VM ends, crash or not.
             vm.whenEnded(exit -> agent.failAll(new IOException("the guest's VM ended (" + exit + ")")));
             if (vmState != null) {
-                agent.renew(GuestRenewal.now(hostname));
+                agent.renew(Renewal.now(hostname));
             }
             Duration boot = Duration.ofNanos(System.nanoTime() - start);
             VsockUnixBridge bridge = config.vsockSocket().isPresent()
