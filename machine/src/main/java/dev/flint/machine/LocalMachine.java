@@ -1,11 +1,11 @@
 package dev.flint.machine;
 
-import dev.flint.agent.Renewal;
 import dev.flint.agent.ExecFailedException;
 import dev.flint.agent.ExecHandle;
 import dev.flint.agent.ExecRequest;
 import dev.flint.agent.OutputListener;
 import dev.flint.agent.ProcessResult;
+import dev.flint.agent.Renewal;
 import dev.flint.image.PullListener;
 import dev.flint.image.PullPolicy;
 import dev.flint.virtio.vsock.VsockMuxer;

@@ -1,7 +1,7 @@
 package dev.flint.machine;
 
-import dev.flint.agent.Renewal;
 import dev.flint.agent.AgentClient;
+import dev.flint.agent.Renewal;
 import dev.flint.kernel.GuestImages;
 import dev.flint.virtio.blk.VirtioBlk;
 import dev.flint.virtio.fs.ImageTreeFs;
