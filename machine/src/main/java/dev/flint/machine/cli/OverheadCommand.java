@@ -33,7 +33,6 @@ final class OverheadCommand {
             4 the figure came out impossible (guest pages beyond the resident set or its growth): a bug
             to report, printed with what was measured.
             """;
-    private static final long MIB = 1024 * 1024;
 
     private OverheadCommand() {
     }
