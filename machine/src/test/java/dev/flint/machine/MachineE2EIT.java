@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class MachineE2EIT {
     private static final Pattern READY = Pattern.compile("Machine.create to agent-ready ([0-9.]+) ms");
-    private static final Pattern OVERHEAD = Pattern.compile("VMM overhead ([0-9.-]+) MiB per machine");
+    private static final Pattern OVERHEAD = Pattern.compile("VMM overhead ([0-9.]+) MiB per machine");
     private static final Pattern ROUND_TRIP = Pattern.compile("round trip median ([0-9.]+) ms");
 
     @Test

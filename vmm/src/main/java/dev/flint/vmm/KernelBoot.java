@@ -15,6 +15,7 @@ import dev.flint.vmm.cpu.BootMsrs;
 import dev.flint.vmm.cpu.CpuTopology;
 import dev.flint.vmm.cpu.CpuidNormalizer;
 import dev.flint.vmm.cpu.Lapic;
+import dev.flint.vmm.cpu.SupportedCpuid;
 import dev.flint.vmm.cpu.LongMode;
 import dev.flint.vmm.kvm.CpuidEntry;
 import dev.flint.vmm.kvm.KvmStructs;
@@ -40,7 +41,8 @@ final class KernelBoot {
     static void prepare(VmAssembly vm, BootTimeline timeline) throws IOException, InvalidKernelException,
             dev.flint.vmm.sys.ErrnoException {
         VmConfig config = vm.config;
-        KernelImage kernel = KernelLoader.load(config.kernel(), vm.memory);
+        // Booting maps fresh anonymous memory (VirtualMachine.start): it reads as zero.
+        KernelImage kernel = KernelLoader.loadIntoFreshMemory(config.kernel(), vm.memory);
         timeline.mark("load kernel");
         int cmdlineBytes = CommandLine.write(vm.memory, config.cmdline() + vm.deviceArgs, kernel.cmdlineLimit());
         Initrd initrd = config.initrd().isPresent() ? Initrd.load(config.initrd().get(), vm.memory, kernel) : null;
@@ -50,7 +52,7 @@ final class KernelBoot {
         Gdt.write(vm.memory);
         long cr3 = PageTables.write(vm.memory);
         CpuTopology topology = new CpuTopology(config.vcpus());
-        List<CpuidEntry> supportedCpuid = vm.kvm.supportedCpuid();
+        List<CpuidEntry> supportedCpuid = SupportedCpuid.of(vm.kvm);
         writeMpTable(vm, CpuidNormalizer.forVcpu(supportedCpuid, topology, 0), e820);
         timeline.mark("boot structures");
         for (VcpuFd vcpu : vm.vcpuFds) {

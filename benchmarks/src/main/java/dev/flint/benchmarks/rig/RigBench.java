@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Supplier;
 
@@ -200,9 +201,11 @@ public final class RigBench {
             WatchedProcess.Line ready = qemu.await(line -> line.contains(FlintBoot.READY),
                     "QEMU's guest's '" + FlintBoot.READY + "' line", BOOT_TIMEOUT);
             long rssKib = qemu.residentKib();
+            Optional<VmmMemory.Split> memory = qemuMemory(qemu.pid());
             if (record) {
                 add("qemu.process_to_ready", millis(ready.nanosSinceStart()));
                 add("qemu.process_rss", rssKib / 1024.0);
+                memory.ifPresent(split -> addVmmMemory("qemu.vmm_rss", split));
             }
             if (exec) {
                 try (AgentClient agent = connectOverVsock()) {
@@ -211,6 +214,15 @@ public final class RigBench {
                     throw new IOException(e.getMessage() + "; QEMU's last output:\n" + qemu.recentOutput(), e);
                 }
             }
+        }
+    }
+
+    private static Optional<VmmMemory.Split> qemuMemory(long pid) {
+        try {
+            return Optional.of(VmmMemory.ofQemu(pid, (long) MEMORY_MB << 20));
+        } catch (IOException e) {
+            System.err.println("rig-bench: no qemu.vmm_rss this round: " + e.getMessage());
+            return Optional.empty();
         }
     }
 
@@ -231,10 +243,17 @@ public final class RigBench {
     private void warmFlintMachine(boolean record) throws Exception {
         MachineConfig config = MachineConfig.builder().name("bench").memoryMb(MEMORY_MB).cpus(1)
                 .kernel(images.vmlinux()).initrd(images.initramfs()).network(NetworkPolicy.none()).build();
+        System.gc();   // a settled heap, so the growth below is the machine's
+        long self = ProcessHandle.current().pid();
+        long residentBefore = VmmMemory.residentKib(self);
         long start = System.nanoTime();
         try (Machine machine = Machine.create(config)) {
+            long readyNanos = System.nanoTime() - start;
+            long guestKib = machine.metrics().guestMemoryResidentBytes() / 1024;
+            VmmMemory.Split memory = new VmmMemory.Split(VmmMemory.residentKib(self) - residentBefore, guestKib);
             if (record) {
-                add("flint.warm.create_to_ready", millis(System.nanoTime() - start));
+                add("flint.warm.create_to_ready", millis(readyNanos));
+                addVmmMemory("flint.warm.vmm_rss", memory);
             }
             measureExec("flint", record, argv -> {
                 ExecResult result = machine.exec(argv);
@@ -276,6 +295,16 @@ public final class RigBench {
     private static void require(boolean condition, Supplier<String> failure) {
         if (!condition) {
             throw new IllegalStateException(failure.get());
+        }
+    }
+
+    /** A memory figure, or, when the guest's pages do not fit in the process's, none and why: never a clamped one. */
+    private void addVmmMemory(String metric, VmmMemory.Split memory) {
+        if (memory.fits()) {
+            add(metric, memory.vmmKib() / 1024.0);
+        } else {
+            System.err.printf("rig-bench: no %s this round: the guest's own pages (%d KiB) do not fit in the VMM's"
+                    + " resident set (%d KiB): a count is wrong; report it%n", metric, memory.guestKib(), memory.processKib());
         }
     }
 

@@ -20,6 +20,9 @@ final class RigMetrics {
                     "exec of a command printing 1 MiB, per-round medians"),
             new RatioSpec("memory.process_rss", "flint.cold.process_rss", "qemu.process_rss",
                     "resident memory of the VMM process at ready (Flint's includes its JVM)"),
+            new RatioSpec("memory.vmm_per_machine", "flint.warm.vmm_rss", "qemu.vmm_rss",
+                    "host memory the VMM adds for an idle machine beyond its guest's own resident pages: Flint's"
+                            + " resident-set growth per Machine.create in a warm JVM, QEMU's whole resident set"),
             new RatioSpec("restore.warm", "flint.restore.warm", "qemu.restore.to_ready",
                     "restore from a snapshot to the agent's HELLO: Machine.create fromSnapshot in a warm JVM vs a"
                             + " fresh QEMU -incoming from its migration file"),
@@ -42,12 +45,16 @@ final class RigMetrics {
             Map.entry("flint.cold.start_to_ready", "VirtualMachine.start to the 'flint-agent: ready' line"),
             Map.entry("flint.cold.process_rss", "VmRSS of the Flint JVM at ready (JVM + guest pages touched)"),
             Map.entry("flint.warm.create_to_ready", "Machine.create to its return (agent HELLO) in a warm JVM"),
+            Map.entry("flint.warm.vmm_rss", "growth of the warm JVM's resident set (smaps_rollup) over one"
+                    + " Machine.create to ready, less the machine's own resident guest pages"),
             Map.entry("flint.exec_true", "Machine.exec([\"true\"]) round trip"),
             Map.entry("flint.exec_true.round_median", "median exec([\"true\"]) round trip of each round"),
             Map.entry("flint.exec_1mib", "Machine.exec of 'head -c 1048576 /dev/zero' (1 MiB of stdout)"),
             Map.entry("flint.exec_1mib.round_median", "median 1 MiB exec of each round"),
             Map.entry("qemu.process_to_ready", "QEMU microvm process start to the guest's 'flint-agent: ready' line"),
             Map.entry("qemu.process_rss", "VmRSS of QEMU at ready (QEMU + guest pages touched)"),
+            Map.entry("qemu.vmm_rss", "QEMU's resident set (smaps_rollup) at ready less its guest RAM mapping's"
+                    + " resident pages"),
             Map.entry("qemu.exec_true", "exec([\"true\"]) round trip over QEMU's vhost-vsock, same AgentClient"),
             Map.entry("qemu.exec_true.round_median", "median exec([\"true\"]) round trip of each round"),
             Map.entry("qemu.exec_1mib", "exec of 'head -c 1048576 /dev/zero' over QEMU's vhost-vsock"),

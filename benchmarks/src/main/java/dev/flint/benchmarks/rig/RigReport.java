@@ -63,9 +63,10 @@ public final class RigReport {
         String hardware = "hardware KVM only (the rig's CPU is emulated; its absolute times are no measure): ";
         lines.add(hardware + "boot to agent-ready < 60 ms; rig median " + median(result, "flint.warm.create_to_ready", "ms"));
         lines.add(hardware + "exec round trip < 200 us; rig median " + median(result, "flint.exec_true", "us"));
-        lines.add("host overhead < 5 MiB/machine: not isolated here; the rig reports whole-process RSS at ready,"
-                + " Flint " + median(result, "flint.cold.process_rss", "MiB") + " (JVM included), QEMU "
-                + median(result, "qemu.process_rss", "MiB"));
+        lines.add("host overhead < 5 MiB/machine: rig median " + median(result, "flint.warm.vmm_rss", "MiB")
+                + " per Machine.create beyond its guest pages, QEMU " + median(result, "qemu.vmm_rss", "MiB")
+                + "; whole-process RSS at ready, Flint " + median(result, "flint.cold.process_rss", "MiB")
+                + " (JVM included), QEMU " + median(result, "qemu.process_rss", "MiB"));
         return lines;
     }
 

@@ -21,17 +21,18 @@ final class OverheadCommand {
             Boots one machine and deletes it (so class loading and JIT warm-up are not counted),
             then boots N idle machines at once (no network, no disk) and prints the host memory the
             VMM adds per machine: the growth of this process's resident set, minus the guest pages
-            resident on the host (Machine.metrics()), divided by N. Also prints the threads per
-            machine.
+            resident on the host (each machine's own pages, Machine.metrics()), divided by N. Also
+            prints the threads per machine.
 
             Options:
               --machines N    machines running at once (default 10)
               --memory-mb N   guest memory of each (default 64)
               -h, --help      show this help
 
-            Exit status: 0 measured; 1 a machine failed; 2 bad arguments; 3 this host cannot run machines.
+            Exit status: 0 measured; 1 a machine failed; 2 bad arguments; 3 this host cannot run machines;
+            4 the figure came out impossible (guest pages beyond the resident set or its growth): a bug
+            to report, printed with what was measured.
             """;
-    private static final long MIB = 1024 * 1024;
 
     private OverheadCommand() {
     }
@@ -51,19 +52,35 @@ final class OverheadCommand {
         List<Machine> machines = new ArrayList<>();
         try {
             idle("overhead-warmup", memoryMb).close();
+            System.gc();   // a settled heap to start from, so the growth is the machines'
             long threadsBefore = Thread.activeCount();
-            long rssBefore = ProcessSample.residentNow();
+            long residentBefore = ProcessSample.residentCounted();
             for (int i = 0; i < count; i++) {
                 machines.add(idle("overhead-" + i, memoryMb));
             }
-            long rssAfter = ProcessSample.residentNow();
-            long guest = machines.stream().mapToLong(m -> m.metrics().guestMemoryResidentBytes()).sum();
-            long perMachine = (rssAfter - rssBefore - guest) / count;
-            out.printf("overhead: %d idle machines of %d MiB: process RSS +%.1f MiB, of which guest pages %.1f MiB;"
-                            + " VMM overhead %.2f MiB per machine; %.1f threads per machine%n", count, memoryMb,
-                    (rssAfter - rssBefore) / (double) MIB, guest / (double) MIB, perMachine / (double) MIB,
-                    (Thread.activeCount() - threadsBefore) / (double) count);
-            return 0;
+            long guest = 0;
+            for (Machine machine : machines) {
+                long own = machine.metrics().guestMemoryResidentBytes();
+                if (own < 0) {
+                    err.println("flint: cannot count guest pages on this host (no readable /proc/self/pagemap)");
+                    return 3;
+                }
+                guest += own;
+            }
+            long residentAfter = ProcessSample.residentCounted();   // after the guests: it holds every page they counted
+            double threads = (Thread.activeCount() - threadsBefore) / (double) count;
+            try {
+                MemoryOverhead overhead = MemoryOverhead.checked(residentBefore, residentAfter, guest, count);
+                out.printf("overhead: %d idle machines of %d MiB: process RSS +%.1f MiB, of which guest pages %.1f MiB"
+                                + " (%.1f per machine); VMM overhead %.2f MiB per machine; %.1f threads per machine%n",
+                        count, memoryMb, MemoryOverhead.mib(overhead.growthBytes()), MemoryOverhead.mib(guest),
+                        MemoryOverhead.mib(guest) / count, overhead.vmmMibPerMachine(), threads);
+                return 0;
+            } catch (MemoryOverhead.ImpossibleFigure e) {
+                err.printf("flint: overhead: %s (%d machines of %d MiB; resident set %d bytes before, %d after;"
+                        + " guest pages %d bytes)%n", e.getMessage(), count, memoryMb, residentBefore, residentAfter, guest);
+                return 4;
+            }
         } catch (FlintException e) {
             err.println("flint: " + e.getMessage());
             return 1;

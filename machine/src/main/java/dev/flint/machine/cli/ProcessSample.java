@@ -14,19 +14,24 @@ import java.util.stream.Stream;
  */
 record ProcessSample(int fds, int threads, long residentBytes, long heapUsedBytes) {
     private static final Path STATUS = Path.of("/proc/self/status");
+    private static final Path SMAPS_ROLLUP = Path.of("/proc/self/smaps_rollup");
 
     static ProcessSample now() {
         int fds = openFds();
-        int threads = (int) statusValue("Threads:");
-        long resident = statusValue("VmRSS:") * 1024;
+        int threads = (int) procValue(STATUS, "Threads:");
+        long resident = procValue(STATUS, "VmRSS:") * 1024;
         System.gc();
         Runtime runtime = Runtime.getRuntime();
         return new ProcessSample(fds, threads, resident, runtime.totalMemory() - runtime.freeMemory());
     }
 
-    /** VmRSS of this process, in bytes. */
-    static long residentNow() {
-        return statusValue("VmRSS:") * 1024;
+    /**
+     * This process's resident set in bytes, counted page by page ({@code Rss:} of smaps_rollup):
+     * exact where VmRSS is a running estimate, and by the rule the guest page count follows (pages
+     * of its own mapped here; the shared zero page is not one).
+     */
+    static long residentCounted() {
+        return procValue(SMAPS_ROLLUP, "Rss:") * 1024;
     }
 
     private static int openFds() {
@@ -37,17 +42,17 @@ record ProcessSample(int fds, int threads, long residentBytes, long heapUsedByte
         }
     }
 
-    /** The number on the line of /proc/self/status starting with {@code key} (kB for sizes). */
-    private static long statusValue(String key) {
+    /** The number on the line of {@code file} starting with {@code key} (kB for sizes). */
+    private static long procValue(Path file, String key) {
         try {
-            for (String line : Files.readAllLines(STATUS)) {
+            for (String line : Files.readAllLines(file)) {
                 if (line.startsWith(key)) {
                     return Long.parseLong(line.substring(key.length()).replace("kB", "").strip());
                 }
             }
         } catch (IOException e) {
-            throw new FlintException("cannot read " + STATUS + " to measure this process: " + e.getMessage(), e);
+            throw new FlintException("cannot read " + file + " to measure this process: " + e.getMessage(), e);
         }
-        throw new FlintException(STATUS + " has no " + key + " line; this host cannot measure a process this way");
+        throw new FlintException(file + " has no " + key + " line; this host cannot measure a process this way");
     }
 }

@@ -16,7 +16,7 @@ import java.util.List;
 record KernelFile(KernelImage image, List<Segment> segments) {
     /**
      * {@code fileSize} bytes at {@code fileOffset} go to {@code guestAddress}; the rest of
-     * {@code memorySize} is zeroed (an ELF's bss).
+     * {@code memorySize} reads as zero (an ELF's bss), zeroed unless the memory is fresh.
      */
     record Segment(long fileOffset, long fileSize, long guestAddress, long memorySize) {
     }

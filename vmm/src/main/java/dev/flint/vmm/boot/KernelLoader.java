@@ -34,15 +34,35 @@ public final class KernelLoader {
         }
     }
 
-    /** Loads {@code kernel} into {@code memory} and says where it starts and ends. */
+    /**
+     * Loads {@code kernel} into {@code memory}, which may hold data from before (memory used
+     * again), and says where it starts and ends: an ELF's bss is zeroed.
+     */
     public static KernelImage load(Path kernel, GuestMemory memory) throws IOException, InvalidKernelException {
+        return load(kernel, memory, true);
+    }
+
+    /**
+     * Loads {@code kernel} into {@code memory} mapped just now and never written, which reads as
+     * zero: an ELF's bss is already zero and is left alone, so its pages are neither filled nor
+     * made resident on the host before the guest touches them.
+     */
+    public static KernelImage loadIntoFreshMemory(Path kernel, GuestMemory memory)
+            throws IOException, InvalidKernelException {
+        return load(kernel, memory, false);
+    }
+
+    private static KernelImage load(Path kernel, GuestMemory memory, boolean zeroBss)
+            throws IOException, InvalidKernelException {
         try (FileChannel file = open(kernel)) {
             KernelFile checked = read(kernel, file);
             checked.requireFits(kernel, ranges(memory));
             for (KernelFile.Segment segment : checked.segments()) {
                 copyToGuest(file, segment.fileOffset(), segment.fileSize(), memory, segment.guestAddress());
-                memory.slice(segment.guestAddress() + segment.fileSize(), segment.memorySize() - segment.fileSize())
-                        .fill((byte) 0);
+                if (zeroBss) {
+                    memory.slice(segment.guestAddress() + segment.fileSize(), segment.memorySize() - segment.fileSize())
+                            .fill((byte) 0);
+                }
             }
             return checked.image();
         }

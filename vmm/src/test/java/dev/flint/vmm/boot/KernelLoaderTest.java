@@ -8,6 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -35,6 +36,33 @@ class KernelLoaderTest {
         assertArrayEquals(new byte[64], memory.read(KernelFixtures.ELF_LOAD_ADDRESS + n, 64));
         assertTrue(image.setupHeader().isEmpty());
         assertEquals(2047, image.cmdlineLimit());
+    }
+
+    /** Fresh memory needs no zeroing: the loader writes none, so what was there stays. */
+    @Test
+    void leavesTheBssOfFreshMemoryUnwritten() throws Exception {
+        int n = KernelFixtures.PAYLOAD.length;
+        memory.slice(KernelFixtures.ELF_LOAD_ADDRESS, 256).fill((byte) 0x55);
+        Path kernel = KernelFixtures.write(dir, "vmlinux", KernelFixtures.elf(KernelFixtures.ELF_LOAD_ADDRESS));
+
+        KernelImage image = KernelLoader.loadIntoFreshMemory(kernel, memory);
+
+        assertEquals(KernelFixtures.ELF_LOAD_ADDRESS + n + 64, image.end());
+        assertArrayEquals(KernelFixtures.PAYLOAD, memory.read(KernelFixtures.ELF_LOAD_ADDRESS, n));
+        byte[] untouched = new byte[64];
+        Arrays.fill(untouched, (byte) 0x55);
+        assertArrayEquals(untouched, memory.read(KernelFixtures.ELF_LOAD_ADDRESS + n, 64));
+    }
+
+    @Test
+    void freshAnonymousMemoryHasAZeroBss() throws Exception {
+        Path kernel = KernelFixtures.write(dir, "vmlinux", KernelFixtures.elf(KernelFixtures.ELF_LOAD_ADDRESS));
+        try (GuestMemory fresh = GuestMemory.mapAnonymous(List.of(new MemoryRange(0, 64L << 20)))) {
+            KernelLoader.loadIntoFreshMemory(kernel, fresh);
+            int n = KernelFixtures.PAYLOAD.length;
+            assertArrayEquals(KernelFixtures.PAYLOAD, fresh.read(KernelFixtures.ELF_LOAD_ADDRESS, n));
+            assertArrayEquals(new byte[64], fresh.read(KernelFixtures.ELF_LOAD_ADDRESS + n, 64));
+        }
     }
 
     @Test
