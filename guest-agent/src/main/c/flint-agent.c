@@ -425,7 +425,7 @@ static int mount_persistent_overlay(const char *lower_path, const char *upper_pa
 static int child_status_fd = -1;
 
 /* Reports a failed step to the parent through the status pipe (closed by a successful exec). */
-static void child_fail(int err, const char *step, const char *path, const char *format, ...) {
+static _Noreturn void child_fail(int err, const char *step, const char *path, const char *format, ...) {
     static struct start_failure failure;
     va_list args;
     va_start(args, format);
@@ -448,13 +448,13 @@ static void exec_file(const char *file, char **argv, char **env) {
     if (errno != ENOEXEC) return;
     size_t argc = 0;
     while (argv[argc]) argc++;
-    char **shell = calloc(argc + 2, sizeof *shell);
-    if (!shell) return;
+    /* On the stack, not the heap: this runs in a vfork child, whose malloc would be the agent's.
+     * argc <= MAX_STRINGS, so at most 32 KiB. */
+    char *shell[argc + 2];
     shell[0] = "/bin/sh";
     shell[1] = (char *) file;
     memcpy(shell + 2, argv + 1, argc * sizeof *shell); /* argv[1..argc-1] and the NULL */
     execve("/bin/sh", shell, env);
-    free(shell);
     errno = ENOEXEC;
 }
 
@@ -626,8 +626,8 @@ static void enter_image_root(const struct exec_spec *s) {
     if (rmdir(old_root)) image_fail(errno, old_root, "rmdir /%s", old_root);
 }
 
-/* In the forked child: everything PID 1 changed back to defaults, then the request's credentials. */
-static void run_child(const struct exec_spec *s, int in, int out, int err) {
+/* In the vfork child: everything PID 1 changed back to defaults, then the request's credentials. */
+static _Noreturn void run_child(const struct exec_spec *s, int in, int out, int err) {
     /* Dispositions set to SIG_IGN survive exec: without this every child ignored SIGPIPE. The raw
      * system call reaches glibc's reserved signals too (an all-zero kernel sigaction is SIG_DFL
      * on every layout); SIGKILL and SIGSTOP answer EINVAL. */
@@ -645,11 +645,13 @@ static void run_child(const struct exec_spec *s, int in, int out, int err) {
     if (chdir(workdir)) child_fail(errno, "chdir", workdir, "chdir %s", workdir);
     /* Always: a process must not keep PID 1's supplementary groups by accident. An agent that
      * is not root (tests) cannot change them, and with no user asked for has nothing to drop. */
-    if (setgroups(s->group_count, s->groups)
+    /* Raw system calls: glibc's wrappers may broadcast the change to "all threads", which in a
+     * vfork child would be the agent's. */
+    if (syscall(SYS_setgroups, (long) s->group_count, s->groups)
             && !(errno == EPERM && geteuid() != 0 && !s->group_count && !s->uid && !s->gid))
         child_fail(errno, "setgroups", "", "setgroups");
-    if (s->gid && setgid(s->gid)) child_fail(errno, "setgid", "", "setgid %u", s->gid);
-    if (s->uid && setuid(s->uid)) child_fail(errno, "setuid", "", "setuid %u", s->uid);
+    if (s->gid && syscall(SYS_setgid, (long) s->gid)) child_fail(errno, "setgid", "", "setgid %u", s->gid);
+    if (s->uid && syscall(SYS_setuid, (long) s->uid)) child_fail(errno, "setuid", "", "setuid %u", s->uid);
     static char failed[MAX_WORKDIR + 1];
     int e = exec_program(s->argv, s->env, failed, sizeof failed);
     child_fail(e, "exec", failed, "exec %s", failed);
@@ -742,12 +744,22 @@ static void start_process(struct connection *c, uint32_t id, const uint8_t *payl
         goto failed;
     }
     int *in = pipes[0], *out = pipes[1], *err = pipes[2], *status = pipes[3];
-    pid_t pid = fork();
+    /* vfork: no copy of the agent's page tables, and the agent resumes only once the child has
+     * exec'd or failed, so the status pipe below holds its whole answer and the read does not
+     * wait. The child runs on the agent's memory until then: run_child never returns, allocates
+     * nothing, and uses raw system calls where glibc would touch shared state. Every signal is
+     * blocked across the vfork so that no handler of the agent runs in the child before
+     * run_child resets them (posix_spawn does the same). */
+    sigset_t all, mask;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &mask);
+    pid_t pid = vfork();
     if (pid == 0) {
         child_status_fd = status[1];
         run_child(&s, in[0], out[1], err[1]);
     }
     int fork_errno = errno;
+    sigprocmask(SIG_SETMASK, &mask, NULL);
     close(in[0]);
     close(out[1]);
     close(err[1]);
@@ -755,7 +767,7 @@ static void start_process(struct connection *c, uint32_t id, const uint8_t *payl
     int child_failed = pid > 0 && read_child_failure(status[0], &failure);
     close(status[0]);
     if (pid < 0 || child_failed) {
-        if (pid < 0) fail(&failure, fork_errno, "fork", "", "fork");
+        if (pid < 0) fail(&failure, fork_errno, "fork", "", "vfork");
         close(in[1]);
         close(out[0]);
         close(err[0]);

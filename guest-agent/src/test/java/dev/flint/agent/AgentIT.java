@@ -317,6 +317,24 @@ class AgentIT {
     }
 
     @Test
+    void theUserAndGroupAskedForAreTheChildsAndNotTheAgents() throws Exception {
+        ProcessResult nobody = client.exec(ExecRequest.builder(List.of("sh", "-c", "id -u; id -g")).env("PATH", "/usr/bin:/bin")
+                .user(65534, 65533).build());
+        assertEquals("65534\n65533\n", nobody.stdoutText(), nobody.stderrText());
+        assertEquals("0\n", run("id", "-u").stdoutText(), "the next exec runs as the agent's root again");
+    }
+
+    @Test
+    void anExecutableWithoutAShebangLineRunsWithTheShellAndItsArguments() throws Exception {
+        Path script = dir.resolve("no-shebang");
+        Files.writeString(script, "echo \"ran with $# arguments: $*\"\n");
+        script.toFile().setExecutable(true);
+        ProcessResult result = client.exec(ExecRequest.builder(List.of(script.toString(), "one", "two"))
+                .env("PATH", "/usr/bin:/bin").build());
+        assertEquals("ran with 2 arguments: one two\n", result.stdoutText(), result.stderrText());
+    }
+
+    @Test
     void aTimeoutKillsTheWholeGroupEvenAfterTheLeaderExited() throws Exception {
         Path pidFile = dir.resolve("sleeper.pid");
         long start = System.nanoTime();
