@@ -317,6 +317,11 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
         }
     }
 
+    /** The store the device reads and writes now. */
+    public BlockStore store() {
+        return store;
+    }
+
     /**
      * Puts {@code next}, a disk of the same size, in place of the store the device reads and
      * writes (a snapshot moves a machine onto a new overlay) and returns the old one, for the
