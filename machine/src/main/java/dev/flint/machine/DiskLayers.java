@@ -26,6 +26,8 @@ import java.util.stream.Stream;
  *   layers/ID.holds/HOLDER     one empty file per holder: a machine whose overlay is over the
  *                              layer (its id), a snapshot (its hold id), an overlay layer over it
  *   layers/lock                serialises holds and releases between Flint processes
+ *   machines/NAME/disk.ovl.holder   the hold id of the machine's overlay: the machine's id when it
+ *                              was made, kept by a later machine that takes the retained disk over
  * </pre>
  * A snapshot {@link #freeze freezes} a machine's disk by moving its file here and giving the
  * machine, which runs on, a new empty overlay over it: the machine never again writes a file
@@ -71,13 +73,16 @@ final class DiskLayers {
      * fresh overlay over it at {@link MachineDisk#overlay()}. A chain already at
      * {@link OverlayStore#MAX_DEPTH} is flattened into a raw layer instead (a copy of the data,
      * once every that many snapshots). A failure leaves the machine on its disk as it was.
+     * {@code machineId} names the machine's hold when its disk was raw until now.
      */
     Path freeze(MachineDisk disk, VirtioBlk device, String machineId, String holder) throws IOException {
         Path current = disk.image();
+        boolean wasRaw = !OverlayStore.isOverlay(current);
+        String own = wasRaw ? machineId : holderOf(current);
         BlockStore running = device.store();
         boolean flatten = running instanceof OverlayStore top && top.chainLength() >= OverlayStore.MAX_DEPTH;
         String id = "l" + MachineId.next().substring(1);
-        Path layer = root.resolve(id + (flatten || !OverlayStore.isOverlay(current) ? ".ext4" : OverlayStore.SUFFIX));
+        Path layer = root.resolve(id + (flatten || wasRaw ? ".ext4" : OverlayStore.SUFFIX));
         // Flattened, the old top moves aside until the new one is in place, then goes; else it is the layer.
         Path movedTo = flatten ? current.resolveSibling(current.getFileName() + ".flattened") : layer;
         running.close();   // flushed, so a frozen overlay's map is complete before anyone reads it
@@ -90,36 +95,42 @@ final class DiskLayers {
                     }
                     Files.move(current, movedTo, StandardCopyOption.ATOMIC_MOVE);
                     moved = true;
-                    touch(layer, machineId);
+                    touch(layer, own);
                     touch(layer, holder);
-                    if (!flatten && OverlayStore.isOverlay(layer)) {
+                    if (!flatten && !wasRaw) {
                         // The machine's hold on the layer below passes to the layer that now reads it.
                         Path below = OverlayStore.baseOf(layer);
                         touch(below, id);
-                        Files.deleteIfExists(holds(below).resolve(machineId));
+                        Files.deleteIfExists(holds(below).resolve(own));
                     }
                 }
             }
+            if (wasRaw) {
+                writeHolder(disk.overlay(), own);
+            }
             device.replaceStore(OverlayStore.create(layer, disk.overlay()));
         } catch (IOException | RuntimeException e) {
-            undoFreeze(current, movedTo, moved, layer, machineId, device, e);
+            undoFreeze(current, movedTo, moved, layer, disk.overlay(), own, wasRaw, device, e);
             throw e;
         }
         if (flatten) {
-            dropOverlay(movedTo, machineId);   // the old top: nobody's base, and now copied into the layer
+            drop(movedTo, own);   // the old top: nobody's base, and now copied into the layer
         }
         return layer;
     }
 
     /** Puts the machine back on its disk file as it was before a failed {@link #freeze}. */
-    private void undoFreeze(Path current, Path movedTo, boolean moved, Path layer, String machineId, VirtioBlk device,
-                            Exception failure) {
+    private void undoFreeze(Path current, Path movedTo, boolean moved, Path layer, Path overlay, String own,
+                            boolean wasRaw, VirtioBlk device, Exception failure) {
         try {
             synchronized (IN_PROCESS) {
                 try (FileChannel ignored = lock()) {
-                    if (moved && movedTo.equals(layer) && OverlayStore.isOverlay(layer)) {
+                    if (wasRaw) {
+                        Files.deleteIfExists(holderFile(overlay));
+                    }
+                    if (moved && movedTo.equals(layer) && !wasRaw) {
                         Path below = OverlayStore.baseOf(layer);
-                        touch(below, machineId);
+                        touch(below, own);
                         Files.deleteIfExists(holds(below).resolve(idOf(layer)));
                     }
                     if (moved) {
@@ -185,21 +196,45 @@ final class DiskLayers {
             }
         }
         try {
+            writeHolder(overlay, holder);
             OverlayStore.create(layer, overlay).close();
         } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(holderFile(overlay));
             release(layer, holder);
             throw e;
         }
     }
 
-    /** Removes {@code overlay} (a machine's disk) and its holder's hold on the layer under it. */
-    void dropOverlay(Path overlay, String holder) throws IOException {
-        if (!Files.exists(overlay)) {
-            return;
+    /** Removes {@code overlay} (a machine's disk, closed) and its hold on the layer under it. */
+    void dropOverlay(Path overlay) throws IOException {
+        if (Files.exists(overlay)) {
+            drop(overlay, holderOf(overlay));
         }
+    }
+
+    private void drop(Path overlay, String holder) throws IOException {
         Path base = OverlayStore.baseOf(overlay);
         Files.delete(overlay);
+        Files.deleteIfExists(holderFile(overlay));
         release(base, holder);
+    }
+
+    /** Beside a machine's overlay: the id of its hold, which outlives the machine when its disk is retained. */
+    private static Path holderFile(Path overlay) {
+        return overlay.resolveSibling(overlay.getFileName() + ".holder");
+    }
+
+    private static void writeHolder(Path overlay, String holder) throws IOException {
+        Files.writeString(holderFile(overlay), holder);
+    }
+
+    private static String holderOf(Path overlay) throws IOException {
+        Path file = holderFile(overlay);
+        String holder = Files.size(file) <= 64 ? Files.readString(file).strip() : "";
+        if (!HOLDER.matcher(holder).matches()) {
+            throw new IOException(file + " does not name the hold of overlay " + overlay + "; it is not Flint's");
+        }
+        return holder;
     }
 
     /** Drops {@code holder}'s hold on {@code layer}; the last hold removes the layer, and so on down its chain. */

@@ -112,7 +112,7 @@ final class LocalEngine implements Engine {
             return factory.define(id, config, Instant.now(), consoleCopy);
         } catch (RuntimeException e) {
             if (origin.isPresent()) {
-                SnapshotStore.dropDisks(FlintHome.machineDirectory(config.name()), id);
+                SnapshotStore.dropDisks(FlintHome.machineDirectory(config.name()));
             }
             SnapshotStore.release(id, config.name());
             throw e;

@@ -701,7 +701,7 @@ final class LocalMachine implements MachineBackend {
                 d.close();   // a retained overlay keeps its hold on the layer it reads
             } else {
                 try {
-                    DiskLayers.atHome().dropOverlay(d.overlay(), id);
+                    DiskLayers.atHome().dropOverlay(d.overlay());
                     d.delete();
                 } catch (IOException e) {
                     throw new FlintException("machine " + config.name() + " stopped but its disk could not be removed: "

@@ -2,6 +2,7 @@ package dev.flint.machine;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.flint.machine.wire.MachineJson;
+import dev.flint.virtio.blk.OverlayStore;
 import dev.flint.virtio.net.MacAddress;
 
 import java.io.IOException;
@@ -202,7 +203,7 @@ final class SnapshotStore {
                 Path machine = FlintHome.machineDirectory(MachineConfig.checkName(Files.readString(clone).trim()));
                 Path mark = machine.resolve(WARM_MARK);
                 if (Files.isRegularFile(mark) && !keeperAlive(Files.readString(mark))) {
-                    dropDisks(machine, clone.getFileName().toString());
+                    dropDisks(machine);
                     deleteTree(machine);
                     Files.deleteIfExists(clone);
                 }
@@ -260,7 +261,7 @@ final class SnapshotStore {
             Files.writeString(origin.resolve(CLONES).resolve(id), config.name());
             Files.writeString(directory.resolve(ORIGIN), origin.toString());
         } catch (IOException e) {
-            dropDisks(directory, id);
+            dropDisks(directory);
             throw new FlintException("machine " + config.name() + " could not be made from snapshot " + record.name() + ": "
                     + e.getMessage(), e);
         }
@@ -326,14 +327,14 @@ final class SnapshotStore {
     }
 
     /**
-     * Removes the overlay disk of machine {@code id} in {@code directory} and its hold on the
-     * layer under it, before the directory goes another way than the machine's own delete.
+     * Removes the overlay disk in machine directory {@code directory} and its hold on the layer
+     * under it, when the directory goes another way than its machine's own delete.
      */
-    static void dropDisks(Path directory, String id) {
+    static void dropDisks(Path directory) {
         DiskLayers layers = DiskLayers.atHome();
         for (String name : List.of("disk", "rootfs")) {
             try {
-                layers.dropOverlay(directory.resolve(name + dev.flint.virtio.blk.OverlayStore.SUFFIX), id);
+                layers.dropOverlay(directory.resolve(name + OverlayStore.SUFFIX));
             } catch (IOException e) {
                 // The layer keeps a hold nobody drops: it stays on the host, and no disk breaks.
             }

@@ -186,7 +186,7 @@ class DiskLayersTest {
         assertEquals(List.of("m-aaaaaaaaaaaaaaaa", "m-bbbbbbbbbbbbbbbb", "s-bbbbbbbbbbbbbbbb"), layers.holders(second));
 
         parent.device().close();
-        layers.dropOverlay(parent.disk().overlay(), "m-aaaaaaaaaaaaaaaa");   // the parent is deleted
+        layers.dropOverlay(parent.disk().overlay());   // the parent is deleted
         layers.release(first, "s-aaaaaaaaaaaaaaaa");
         layers.release(second, "s-bbbbbbbbbbbbbbbb");
         assertTrue(Files.exists(first) && Files.exists(second), "the clone still reads both");
@@ -194,7 +194,7 @@ class DiskLayersTest {
             assertEquals(0x55, read(store));
         }
 
-        layers.dropOverlay(overlay, "m-bbbbbbbbbbbbbbbb");
+        layers.dropOverlay(overlay);
         assertEquals(List.of(), layerFiles(), "the last holder gone, the whole chain goes");
     }
 
@@ -216,14 +216,30 @@ class DiskLayersTest {
         assertEquals(List.of("m-aaaaaaaaaaaaaaaa", "m-cccccccccccccccc", holder), layers.holders(layer));
         assertThrows(MachineStateException.class, () -> snapshots.delete("snap"));
 
-        SnapshotStore.dropDisks(machineDirectory("clone"), "m-cccccccccccccccc");   // the clone is deleted
+        SnapshotStore.dropDisks(machineDirectory("clone"));   // the clone is deleted
         SnapshotStore.release("m-cccccccccccccccc", "clone");
         snapshots.delete("snap");
         assertEquals(List.of("m-aaaaaaaaaaaaaaaa"), layers.holders(layer), "the parent still reads it");
         assertEquals(0x12, read(parent.device().store()));
         parent.device().close();
-        layers.dropOverlay(parent.disk().overlay(), "m-aaaaaaaaaaaaaaaa");
+        layers.dropOverlay(parent.disk().overlay());
         assertEquals(List.of(), layerFiles());
+    }
+
+    @Test
+    void aRetainedDiskKeepsItsHoldForTheNextMachineOfItsNameWhoseDeleteDropsIt() throws Exception {
+        Running parent = run("parent");
+        Path layer = layers.freeze(parent.disk(), parent.device(), "m-aaaaaaaaaaaaaaaa", "s-aaaaaaaaaaaaaaaa");
+        Path overlay = MachineDisk.overlayOf(config("keeper"), machineDirectory("keeper"));
+        Files.createDirectories(overlay.getParent());
+        layers.branch(layer, overlay, "m-bbbbbbbbbbbbbbbb");   // its machine is deleted, the disk retained
+        try (MachineDisk later = MachineDisk.open(config("keeper"))) {   // another id, the same directory
+            assertEquals(overlay, later.image());
+            layers.dropOverlay(later.overlay());
+        }
+        assertEquals(List.of("m-aaaaaaaaaaaaaaaa", "s-aaaaaaaaaaaaaaaa"), layers.holders(layer),
+                "the hold goes with the disk, whichever machine deletes it");
+        assertFalse(Files.exists(overlay.resolveSibling("disk.ovl.holder")));
     }
 
     @Test
