@@ -101,14 +101,12 @@ public final class OverlayStore implements BlockStore {
         return open(overlay, false, 1);
     }
 
-    /**
-     * Opens {@code layer} read-only: a raw image, or a frozen overlay with the chain below it,
-     * as the base of the overlay at {@code depth} - 1.
-     */
+    /** Opens {@code layer} read-only: a raw image, or a frozen overlay with the chain below it. */
     public static BlockStore openLayer(Path layer) throws IOException {
         return openLayer(layer, 1);
     }
 
+    /** {@link #openLayer(Path)} as layer {@code depth} of a chain, the top one being 1. */
     private static BlockStore openLayer(Path layer, int depth) throws IOException {
         if (!isOverlay(layer)) {
             return RawImageStore.open(layer, true);

@@ -225,11 +225,12 @@ class OverlayStoreTest {
             assertEquals(OverlayStore.MAX_DEPTH - 1, top.chainLength());
         }
         Path last = dir.resolve("last.ovl");
-        OverlayStore.create(below, last).close();
-        Path tooDeep = below;
-        Path beyond = dir.resolve("beyond.ovl");
-        assertTrue(assertThrows(IOException.class, () -> OverlayStore.create(last, beyond)).getMessage()
-                .contains("at most " + OverlayStore.MAX_DEPTH), "chain of " + tooDeep);
+        OverlayStore.create(below, last).close();   // the 16th layer: the most a chain holds
+        assertTrue(assertThrows(IOException.class, () -> OverlayStore.create(last, dir.resolve("beyond.ovl")))
+                .getMessage().contains("at most " + OverlayStore.MAX_DEPTH));
+        try (BlockStore whole = OverlayStore.openLayer(last)) {
+            assertEquals(Files.size(dir.resolve("base.img")), whole.capacity(), "read on its own, it opens");
+        }
     }
 
     @Test
