@@ -274,4 +274,21 @@ class DiskLayersTest {
         write(parent.device().store(), 0x77);
         assertEquals(0x77, read(parent.device().store()), "the device works on, on its old file");
     }
+
+    @Test
+    void aFailedFreezeOfAnOverlayGivesTheMachineBackItsHoldOnTheLayerBelow() throws Exception {
+        Running parent = run("parent");
+        Path first = layers.freeze(parent.disk(), parent.device(), "m-aaaaaaaaaaaaaaaa", "s-aaaaaaaaaaaaaaaa");
+        write(parent.device().store(), 0x66);
+        Path overlay = parent.disk().image();
+        assertThrows(IllegalArgumentException.class,
+                () -> layers.freeze(parent.disk(), parent.device(), "m-aaaaaaaaaaaaaaaa", "not a holder"));
+        assertEquals(overlay, parent.disk().image());
+        assertEquals(List.of("m-aaaaaaaaaaaaaaaa", "s-aaaaaaaaaaaaaaaa"), layers.holders(first));
+        assertEquals(List.of(first.getFileName().toString(), first.getFileName().toString().replace(".ext4", ".holds")),
+                layerFiles(), "only the first layer is left");
+        assertEquals(0x66, read(parent.device().store()), "the overlay, reopened, holds the write");
+        write(parent.device().store(), 0x67);
+        assertEquals(0x67, read(parent.device().store()));
+    }
 }
