@@ -273,6 +273,10 @@ final class DiskLayers {
 
     /** Reads a snapshot's {@code disk.layer}; anything that does not name a layer of this store is refused. */
     Hold readHold(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException("the snapshot has no " + file.getFileName() + " naming its disk layer (made by an"
+                    + " older Flint, which copied the disk?); take the snapshot again");
+        }
         if (Files.size(file) > 4096) {
             throw new IOException(file + " is larger than a disk layer reference; it is not Flint's");
         }

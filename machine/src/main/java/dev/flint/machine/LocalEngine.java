@@ -393,8 +393,8 @@ final class LocalEngine implements Engine {
      * Clones {@code parent}: one snapshot of it (the parent pauses for as long as the save takes,
      * then runs on), and every clone restored from that snapshot's one memory file, mapped
      * copy-on-write, so the host holds the shared pages once. Each clone has its own id, name,
-     * hostname and disk (an overlay over the parent's disk as it was, {@link DiskLayers}). The snapshot goes with the last clone. A clone
-     * that cannot start undoes the whole fork.
+     * hostname and disk (an empty overlay over the parent's disk as it was, {@link DiskLayers}).
+     * The snapshot goes with the last clone. A clone that cannot start undoes the whole fork.
      */
     List<Machine> fork(MachineBackend parent, List<String> names) {
         MachineLifecycle.require(parent.config().name(), parent.status(), MachineLifecycle.Action.FORK);

@@ -80,7 +80,7 @@ final class MachineDisk implements AutoCloseable {
                 + " is locked); stop it or pick another name");
     }
 
-    /** Where the disk of a machine with {@code config} is: its rootfs image file, or a file (raw or overlay) in {@code directory}. */
+    /** Where the disk of a machine with {@code config} is: its rootfs image file, or a raw image or overlay. */
     static Path imageOf(MachineConfig config, Path directory) {
         Path overlay = overlayOf(config, directory);
         return Files.exists(overlay) ? overlay : rawImageOf(config, directory);

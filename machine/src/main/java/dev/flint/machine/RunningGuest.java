@@ -193,7 +193,7 @@ final class RunningGuest implements AutoCloseable {
         return device;
     }
 
-    /** The machine's own disk, /dev/vda: a raw image, or an overlay over a frozen layer ({@link MachineDisk#openStore}). */
+    /** The machine's own disk, /dev/vda: a raw image, or an overlay over a frozen layer. */
     private static VirtioBlk openOwnDisk(Path image) {
         BlockStore store;
         try {

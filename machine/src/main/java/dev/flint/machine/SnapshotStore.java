@@ -254,7 +254,8 @@ final class SnapshotStore {
         try {
             Files.createDirectories(directory.resolve(LocalMachine.PAUSED));
             if (config.hasOwnDisk()) {
-                layers.branch(layers.readHold(origin.resolve(DISK)).layer(), MachineDisk.overlayOf(config, directory), id);
+                Path layer = layers.readHold(origin.resolve(DISK)).layer();
+                layers.branch(layer, MachineDisk.overlayOf(config, directory), id);
             }
             new SavedGuest(id, record.mac(), origin.resolve(VM), Optional.of(config.name()))
                     .write(directory.resolve(LocalMachine.PAUSED));

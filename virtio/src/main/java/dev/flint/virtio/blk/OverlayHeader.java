@@ -90,7 +90,8 @@ record OverlayHeader(long capacity, long baseMtimeNanos, byte[] baseFingerprint,
     void checkBase(FileChannel baseFile, long capacity, Path overlay) throws IOException {
         String changed = capacity != this.capacity ? "its size went from " + this.capacity + " to " + capacity + " bytes"
                 : mtimeNanos(base) != baseMtimeNanos ? "it was modified"
-                : !Arrays.equals(fingerprint(baseFile, baseFile.size()), baseFingerprint) ? "its first or last MiB differ"
+                : !Arrays.equals(fingerprint(baseFile, baseFile.size()), baseFingerprint)
+                ? "its first or last MiB differ"
                 : null;
         if (changed != null) {
             throw new IOException("base image " + base + " changed since overlay " + overlay + " was made over it ("
