@@ -107,10 +107,13 @@ final class LocalEngine implements Engine {
     /** Defines the backend of a new machine, made paused from {@code origin} (a snapshot directory) when given. */
     private MachineBackend define(MachineConfig config, OutputStream consoleCopy, Optional<Path> origin) {
         String id = MachineId.next();
-        origin.ifPresent(dir -> SnapshotStore.atHome().prepareMachine(dir, id, config, LocalMachine.forkDisks));
+        origin.ifPresent(dir -> SnapshotStore.atHome().prepareMachine(dir, id, config));
         try {
             return factory.define(id, config, Instant.now(), consoleCopy);
         } catch (RuntimeException e) {
+            if (origin.isPresent()) {
+                SnapshotStore.dropDisks(FlintHome.machineDirectory(config.name()));
+            }
             SnapshotStore.release(id, config.name());
             throw e;
         }
@@ -390,8 +393,8 @@ final class LocalEngine implements Engine {
      * Clones {@code parent}: one snapshot of it (the parent pauses for as long as the save takes,
      * then runs on), and every clone restored from that snapshot's one memory file, mapped
      * copy-on-write, so the host holds the shared pages once. Each clone has its own id, name,
-     * hostname and disk ({@link ForkDisks#branch}). The snapshot goes with the last clone. A clone
-     * that cannot start undoes the whole fork.
+     * hostname and disk (an empty overlay over the parent's disk as it was, {@link DiskLayers}).
+     * The snapshot goes with the last clone. A clone that cannot start undoes the whole fork.
      */
     List<Machine> fork(MachineBackend parent, List<String> names) {
         MachineLifecycle.require(parent.config().name(), parent.status(), MachineLifecycle.Action.FORK);

@@ -36,11 +36,6 @@ final class LocalMachine implements MachineBackend {
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     /** The directory under the machine's own where a paused machine's VM is saved. */
     static final String PAUSED = "paused";
-    /**
-     * How snapshots freeze the machine's disk and machines made from them get theirs: the seam
-     * the block layer's copy-on-write overlay plugs into (a sparse copy until then).
-     */
-    static volatile ForkDisks forkDisks = ForkDisks.SPARSE_COPY;
 
     private final String id;
     /** Replaced only by {@link #adopt}, when a warm pool's machine is checked out under its user's name. */
@@ -304,7 +299,9 @@ final class LocalMachine implements MachineBackend {
 
     /**
      * Writes this running machine's snapshot into {@code directory} ({@link SnapshotStore}'s
-     * layout): pauses the guest, saves the VM, freezes the disk, and lets it run on.
+     * layout): pauses the guest, saves the VM, freezes the disk, and lets it run on. The disk is
+     * not copied: its file becomes a frozen layer the snapshot holds, and the machine goes on on a
+     * new overlay over it ({@link DiskLayers#freeze}), so it never writes what a clone reads.
      */
     @Override
     public synchronized void saveSnapshot(Path directory, String name) {
@@ -321,7 +318,15 @@ final class LocalMachine implements MachineBackend {
         current.saveTo(directory.resolve(SnapshotStore.VM));
         try {
             if (disk.isPresent()) {
-                forkDisks.freeze(disk.get().image(), directory.resolve(SnapshotStore.DISK));
+                DiskLayers layers = DiskLayers.atHome();
+                String holder = DiskLayers.snapshotHolder();
+                Path layer = layers.freeze(disk.get(), current.ownDisk(), id, holder);
+                try {
+                    new DiskLayers.Hold(layer, holder).write(directory.resolve(SnapshotStore.DISK));
+                } catch (IOException e) {
+                    layers.release(layer, holder);
+                    throw e;
+                }
             }
             SnapshotStore.writeRecord(directory, name, config, mac);
         } catch (IOException e) {
@@ -693,9 +698,10 @@ final class LocalMachine implements MachineBackend {
         removePaused();
         disk.ifPresent(d -> {
             if (config.retainDisk()) {
-                d.close();
+                d.close();   // a retained overlay keeps its hold on the layer it reads
             } else {
                 try {
+                    DiskLayers.atHome().dropOverlay(d.overlay());
                     d.delete();
                 } catch (IOException e) {
                     throw new FlintException("machine " + config.name() + " stopped but its disk could not be removed: "

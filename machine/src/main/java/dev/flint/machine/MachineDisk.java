@@ -1,5 +1,9 @@
 package dev.flint.machine;
 
+import dev.flint.virtio.blk.BlockStore;
+import dev.flint.virtio.blk.OverlayStore;
+import dev.flint.virtio.blk.RawImageStore;
+
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -13,7 +17,9 @@ import java.util.stream.Stream;
 
 /**
  * A machine's own disk under its directory in {@link FlintHome}: made on first use (sparse,
- * ext4), kept across stop and start, removed on delete unless the config retains it. The
+ * ext4), kept across stop and start, removed on delete unless the config retains it. After a
+ * snapshot of the machine, or for a machine made from one, the disk is an overlay
+ * ({@code disk.ovl}, {@code rootfs.ovl}) over a frozen layer of {@link DiskLayers}. The
  * directory's lock (an fcntl lock, which the kernel drops when the process dies, even by
  * {@code kill -9}) keeps two live machines of one name off the same disk.
  */
@@ -53,7 +59,7 @@ final class MachineDisk implements AutoCloseable {
             if (lock == null) {
                 throw alreadyRunning(config, directory);
             }
-            MachineDisk disk = new MachineDisk(directory, imageOf(config, directory), config.rootfs().isPresent(),
+            MachineDisk disk = new MachineDisk(directory, rawImageOf(config, directory), config.rootfs().isPresent(),
                     lockFile, lock);
             disk.makeIfMissing(config);
             return disk;
@@ -74,16 +80,34 @@ final class MachineDisk implements AutoCloseable {
                 + " is locked); stop it or pick another name");
     }
 
-    /** Where the disk of a machine with {@code config} is: its rootfs image file, or a file in {@code directory}. */
+    /** Where the disk of a machine with {@code config} is: its rootfs image file, or a raw image or overlay. */
     static Path imageOf(MachineConfig config, Path directory) {
+        Path overlay = overlayOf(config, directory);
+        return Files.exists(overlay) ? overlay : rawImageOf(config, directory);
+    }
+
+    private static Path rawImageOf(MachineConfig config, Path directory) {
         if (config.rootfs().isPresent() && Files.isRegularFile(config.rootfs().get())) {
             return config.rootfs().get();
         }
         return directory.resolve(config.rootfs().isPresent() ? "rootfs.ext4" : "disk.ext4");
     }
 
+    /**
+     * Where a machine with {@code config} keeps its disk as an overlay: made from a snapshot, or
+     * snapshotted itself (the raw image became a frozen layer). Always in its own directory.
+     */
+    static Path overlayOf(MachineConfig config, Path directory) {
+        return directory.resolve((config.rootfs().isPresent() ? "rootfs" : "disk") + OverlayStore.SUFFIX);
+    }
+
+    /** Opens a machine's own disk writable: an overlay by its name, else a raw image. */
+    static BlockStore openStore(Path image) throws IOException {
+        return OverlayStore.isOverlay(image) ? OverlayStore.open(image) : RawImageStore.open(image, false);
+    }
+
     private void makeIfMissing(MachineConfig config) throws IOException {
-        if (Files.exists(image)) {
+        if (Files.exists(image) || Files.exists(overlay())) {
             return;
         }
         Path partial = directory.resolve(image.getFileName() + ".partial");
@@ -111,9 +135,14 @@ final class MachineDisk implements AutoCloseable {
         directory = target;
     }
 
-    /** The raw image the VMM attaches as /dev/vda. */
+    /** The disk the VMM attaches as /dev/vda: the raw image, or the overlay once there is one. */
     synchronized Path image() {
-        return image;
+        return Files.exists(overlay()) ? overlay() : image;
+    }
+
+    /** Where this disk is an overlay, or goes on as one when it is frozen. */
+    synchronized Path overlay() {
+        return directory.resolve((rootfs ? "rootfs" : "disk") + OverlayStore.SUFFIX);
     }
 
     /** The boot argument that makes the agent use this disk: as the root, or as the overlay over the initramfs. */

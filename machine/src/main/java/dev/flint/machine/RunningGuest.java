@@ -3,6 +3,7 @@ package dev.flint.machine;
 import dev.flint.agent.AgentClient;
 import dev.flint.agent.Renewal;
 import dev.flint.kernel.GuestImages;
+import dev.flint.virtio.blk.BlockStore;
 import dev.flint.virtio.blk.VirtioBlk;
 import dev.flint.virtio.fs.ImageTreeFs;
 import dev.flint.virtio.fs.VirtioFs;
@@ -87,7 +88,7 @@ final class RunningGuest implements AutoCloseable {
             ImageTreeFs imageShare = own(owned, VirtioFs.forImages(GuestCommandLine.IMAGE_SHARE_TAG));
             attachers.add(new VirtioMmioAttacher(imageShare));
             if (disk.isPresent()) {
-                attachers.add(new VirtioMmioAttacher(own(owned, openDisk(disk.get().image(), false, 0))));
+                attachers.add(new VirtioMmioAttacher(own(owned, openOwnDisk(disk.get().image()))));
             }
             for (DiskSpec spec : config.disks()) {
                 attachers.add(new VirtioMmioAttacher(own(owned, openDisk(spec.image(), spec.readOnly(), owned.size()))));
@@ -192,6 +193,17 @@ final class RunningGuest implements AutoCloseable {
         return device;
     }
 
+    /** The machine's own disk, /dev/vda: a raw image, or an overlay over a frozen layer. */
+    private static VirtioBlk openOwnDisk(Path image) {
+        BlockStore store;
+        try {
+            store = MachineDisk.openStore(image);
+        } catch (IOException e) {
+            throw new FlintException("the machine's disk " + image + " cannot be opened: " + e.getMessage(), e);
+        }
+        return new VirtioBlk(store, false, "flint-vda");
+    }
+
     private static VirtioBlk openDisk(Path image, boolean readOnly, int index) {
         try {
             return new VirtioBlk(image, readOnly, "flint-vd" + (char) ('a' + index));
@@ -282,6 +294,11 @@ final class RunningGuest implements AutoCloseable {
         return new MachineMetrics(Duration.ofNanos(cpuNanos), resident, vm.vcpuExits(), vsock.bytesToGuest(),
                 vsock.bytesFromGuest(), disks.stream().mapToLong(VirtioBlk::bytesRead).sum(),
                 disks.stream().mapToLong(VirtioBlk::bytesWritten).sum(), net.rxFrames(), net.txFrames(), denied);
+    }
+
+    /** The machine's own disk: attached before any extra disk ({@link #devices}), so the first block device. */
+    VirtioBlk ownDisk() {
+        return devicesOf(VirtioBlk.class).get(0);
     }
 
     private <T> List<T> devicesOf(Class<T> type) {

@@ -2,6 +2,7 @@ package dev.flint.machine;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.flint.machine.wire.MachineJson;
+import dev.flint.virtio.blk.OverlayStore;
 import dev.flint.virtio.net.MacAddress;
 
 import java.io.IOException;
@@ -21,7 +22,7 @@ import java.util.stream.Stream;
  * <pre>
  *   snapshots/NAME/snapshot.json   what was saved: source machine, time, MAC, config (JSON)
  *   snapshots/NAME/vm/             the VM ({@code VirtualMachine.snapshot}: vm.state, memory)
- *   snapshots/NAME/disk.ext4       the machine's disk as it was ({@link ForkDisks#freeze})
+ *   snapshots/NAME/disk.layer      the machine's disk as it was: a hold on a frozen layer ({@link DiskLayers})
  *   snapshots/NAME/clones/ID       one file per machine made from it and not deleted yet
  *   forks/ID/...                   the same for a fork's one shared snapshot, removed with its last clone
  * </pre>
@@ -33,7 +34,7 @@ import java.util.stream.Stream;
 final class SnapshotStore {
     static final String RECORD = "snapshot.json";
     static final String VM = "vm";
-    static final String DISK = "disk.ext4";
+    static final String DISK = "disk.layer";
     private static final String CLONES = "clones";
     private static final String ORIGIN = "origin";
     /** In a warm pool's machine's directory until it is checked out: the host process that keeps it. */
@@ -80,7 +81,7 @@ final class SnapshotStore {
 
     private static Path fresh(Path directory) {
         try {
-            deleteTree(directory);
+            remove(directory);
             Files.createDirectories(directory.resolve(CLONES));
             return directory;
         } catch (IOException e) {
@@ -105,7 +106,7 @@ final class SnapshotStore {
     /** Removes a snapshot that failed half-way. */
     void abandon(Path partial) {
         try {
-            deleteTree(partial);
+            remove(partial);
         } catch (IOException e) {
             // A .partial directory is never read; the next snapshot of that name removes it.
         }
@@ -174,7 +175,7 @@ final class SnapshotStore {
                     + String.join(", ", clones) + "; delete " + (clones.size() == 1 ? "it" : "them") + " first");
         }
         try {
-            deleteTree(directory);
+            remove(directory);
         } catch (IOException e) {
             throw new FlintException("cannot delete snapshot " + name + " (" + directory + "): " + e.getMessage(), e);
         }
@@ -202,6 +203,7 @@ final class SnapshotStore {
                 Path machine = FlintHome.machineDirectory(MachineConfig.checkName(Files.readString(clone).trim()));
                 Path mark = machine.resolve(WARM_MARK);
                 if (Files.isRegularFile(mark) && !keeperAlive(Files.readString(mark))) {
+                    dropDisks(machine);
                     deleteTree(machine);
                     Files.deleteIfExists(clone);
                 }
@@ -236,12 +238,13 @@ final class SnapshotStore {
     }
 
     /**
-     * Readies machine {@code id} to start from {@code origin}: its disk branched from the frozen
-     * one, a paused record pointing at the origin's VM (with the new hostname), and the two-way
-     * reference that keeps the origin while the machine exists.
+     * Readies machine {@code id} to start from {@code origin}: its disk an empty overlay over the
+     * snapshot's frozen layer (nothing copied), a paused record pointing at the origin's VM (with
+     * the new hostname), and the two-way reference that keeps the origin while the machine exists.
      */
-    void prepareMachine(Path origin, String id, MachineConfig config, ForkDisks disks) {
+    void prepareMachine(Path origin, String id, MachineConfig config) {
         Path directory = FlintHome.machineDirectory(config.name());
+        DiskLayers layers = new DiskLayers(home);
         SnapshotRecord record = record(origin);
         Path image = MachineDisk.imageOf(config, directory);
         if (config.hasOwnDisk() && Files.exists(image)) {
@@ -251,13 +254,15 @@ final class SnapshotStore {
         try {
             Files.createDirectories(directory.resolve(LocalMachine.PAUSED));
             if (config.hasOwnDisk()) {
-                disks.branch(origin.resolve(DISK), image);
+                Path layer = layers.readHold(origin.resolve(DISK)).layer();
+                layers.branch(layer, MachineDisk.overlayOf(config, directory), id);
             }
             new SavedGuest(id, record.mac(), origin.resolve(VM), Optional.of(config.name()))
                     .write(directory.resolve(LocalMachine.PAUSED));
             Files.writeString(origin.resolve(CLONES).resolve(id), config.name());
             Files.writeString(directory.resolve(ORIGIN), origin.toString());
         } catch (IOException e) {
+            dropDisks(directory);
             throw new FlintException("machine " + config.name() + " could not be made from snapshot " + record.name() + ": "
                     + e.getMessage(), e);
         }
@@ -277,7 +282,7 @@ final class SnapshotStore {
             Files.deleteIfExists(origin.resolve(CLONES).resolve(id));
             Files.deleteIfExists(reference);
             if (origin.getParent().getFileName().toString().equals("forks") && clones(origin).isEmpty()) {
-                deleteTree(origin);
+                remove(origin);
             }
         } catch (IOException e) {
             // The snapshot stays on disk; deleting it by hand is safe once its machines are gone.
@@ -308,6 +313,32 @@ final class SnapshotStore {
             }
         } catch (IOException e) {
             throw new FlintException("machine " + from + " could not be renamed " + to + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Deletes a snapshot's directory and then its hold on its disk's layer. */
+    private static void remove(Path directory) throws IOException {
+        Path disk = directory.resolve(DISK);
+        DiskLayers layers = new DiskLayers(directory.getParent().getParent());
+        DiskLayers.Hold hold = Files.isRegularFile(disk) ? layers.readHold(disk) : null;
+        deleteTree(directory);
+        if (hold != null) {
+            layers.release(hold.layer(), hold.holder());
+        }
+    }
+
+    /**
+     * Removes the overlay disk in machine directory {@code directory} and its hold on the layer
+     * under it, when the directory goes another way than its machine's own delete.
+     */
+    static void dropDisks(Path directory) {
+        DiskLayers layers = DiskLayers.atHome();
+        for (String name : List.of("disk", "rootfs")) {
+            try {
+                layers.dropOverlay(directory.resolve(name + OverlayStore.SUFFIX));
+            } catch (IOException e) {
+                // The layer keeps a hold nobody drops: it stays on the host, and no disk breaks.
+            }
         }
     }
 

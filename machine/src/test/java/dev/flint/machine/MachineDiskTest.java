@@ -45,7 +45,7 @@ class MachineDiskTest {
     }
 
     /** Bytes the file really takes on the host (Java has no attribute for st_blocks). */
-    private static long allocatedBytes(Path file) throws Exception {
+    static long allocatedBytes(Path file) throws Exception {
         Process stat = new ProcessBuilder("stat", "-c", "%b", file.toString()).start();
         String blocks = new String(stat.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         assertEquals(0, stat.waitFor());

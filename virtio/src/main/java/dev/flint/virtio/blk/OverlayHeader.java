@@ -39,14 +39,13 @@ record OverlayHeader(long capacity, long baseMtimeNanos, byte[] baseFingerprint,
     /** The fingerprint hashes this much at each end of the base: a partition table, a superblock, a GPT backup. */
     private static final int FINGERPRINT_SPAN = 1 << 20;
 
-    /** How {@code base} looks now. */
-    static OverlayHeader describe(Path base, FileChannel baseFile) throws IOException {
+    /** How {@code base}, a disk of {@code capacity} bytes (a raw image's size, a frozen overlay's disk), looks now. */
+    static OverlayHeader describe(Path base, FileChannel baseFile, long capacity) throws IOException {
         Path absolute = base.toAbsolutePath().normalize();
         if (absolute.toString().getBytes(StandardCharsets.UTF_8).length > MAX_PATH) {
             throw new IOException("base image path " + absolute + " is longer than " + MAX_PATH + " bytes");
         }
-        long size = baseFile.size();
-        return new OverlayHeader(size, mtimeNanos(absolute), fingerprint(baseFile, size), absolute);
+        return new OverlayHeader(capacity, mtimeNanos(absolute), fingerprint(baseFile, baseFile.size()), absolute);
     }
 
     ByteBuffer encode() {
@@ -84,12 +83,15 @@ record OverlayHeader(long capacity, long baseMtimeNanos, byte[] baseFingerprint,
         return new OverlayHeader(capacity, b.getLong(24), fingerprint, base);
     }
 
-    /** Refuses a base that is not the one this overlay was made over, naming what changed. */
-    void checkBase(FileChannel baseFile, Path overlay) throws IOException {
-        long size = baseFile.size();
-        String changed = size != capacity ? "its size went from " + capacity + " to " + size + " bytes"
+    /**
+     * Refuses a base that is not the one this overlay was made over, naming what changed;
+     * {@code capacity} is the disk the base holds now.
+     */
+    void checkBase(FileChannel baseFile, long capacity, Path overlay) throws IOException {
+        String changed = capacity != this.capacity ? "its size went from " + this.capacity + " to " + capacity + " bytes"
                 : mtimeNanos(base) != baseMtimeNanos ? "it was modified"
-                : !Arrays.equals(fingerprint(baseFile, size), baseFingerprint) ? "its first or last MiB differ"
+                : !Arrays.equals(fingerprint(baseFile, baseFile.size()), baseFingerprint)
+                ? "its first or last MiB differ"
                 : null;
         if (changed != null) {
             throw new IOException("base image " + base + " changed since overlay " + overlay + " was made over it ("

@@ -30,21 +30,31 @@ import java.nio.file.StandardOpenOption;
  * durable, then the map bits that point at it, so a host crash leaves a consistent disk and a
  * fork's disk survives a stop and start. The overlay is locked while open: two machines never
  * write one layer.
+ *
+ * <p>A base is a raw image or itself an overlay, frozen (a machine's layer after a snapshot of
+ * it): a chain of at most {@link #MAX_DEPTH} layers. Which one a file is goes by its name, an
+ * overlay's ending in {@link #SUFFIX}, never by its bytes: a guest writes all of a raw image and
+ * could forge a header there that names any host file.
  */
 public final class OverlayStore implements BlockStore {
     /** Copy-on-write unit: qcow2's default, small enough that a 4 KiB write copies little. */
     public static final int CLUSTER = 64 * 1024;
+    /** How an overlay's file name ends; any other file is a raw image. */
+    public static final String SUFFIX = ".ovl";
+    /** Layers in one chain, the top one counted: bounds the reads a miss costs and a header loop. */
+    public static final int MAX_DEPTH = 16;
     private final Path path;
     private final OverlayHeader header;
-    private final FileChannel base;
+    private final BlockStore base;
     private final FileChannel overlay;
+    /** Null for a frozen layer, opened read-only as another overlay's base. */
     private final FileLock lock;
     private final ClusterMap map;
     private final long mapAt;
     private final ByteBuffer copy = ByteBuffer.allocateDirect(CLUSTER);
     private boolean closed;
 
-    private OverlayStore(Path path, OverlayHeader header, FileChannel base, FileChannel overlay, FileLock lock,
+    private OverlayStore(Path path, OverlayHeader header, BlockStore base, FileChannel overlay, FileLock lock,
                          ClusterMap map) {
         this.path = path;
         this.header = header;
@@ -57,13 +67,14 @@ public final class OverlayStore implements BlockStore {
 
     /**
      * Makes a new, empty overlay file {@code overlay} (it must not exist) over {@code base} (a
-     * non-empty multiple of 512 bytes, which must not change while the overlay lives) and opens it.
+     * raw image of a non-empty multiple of 512 bytes, or a frozen overlay; it must not change
+     * while the overlay lives) and opens it.
      */
     public static OverlayStore create(Path base, Path overlay) throws IOException {
-        FileIo.imageSize(base);
         OverlayHeader header;
-        try (FileChannel baseFile = FileChannel.open(base, StandardOpenOption.READ)) {
-            header = OverlayHeader.describe(base, baseFile);
+        try (BlockStore below = openLayer(base, 2);
+             FileChannel baseFile = FileChannel.open(base, StandardOpenOption.READ)) {
+            header = OverlayHeader.describe(base, baseFile, below.capacity());
         }
         if (header.capacity() > OverlayHeader.MAX_CAPACITY) {
             throw new IOException("base image " + base + " is " + header.capacity() + " bytes; an overlay takes at most "
@@ -87,30 +98,69 @@ public final class OverlayStore implements BlockStore {
 
     /** Opens an overlay made by {@link #create}, over the base its header names; refuses it if that base changed. */
     public static OverlayStore open(Path overlay) throws IOException {
-        FileChannel file = FileChannel.open(overlay, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        FileChannel base = null;
+        return open(overlay, false, 1);
+    }
+
+    /** Opens {@code layer} read-only: a raw image, or a frozen overlay with the chain below it. */
+    public static BlockStore openLayer(Path layer) throws IOException {
+        return openLayer(layer, 1);
+    }
+
+    /** {@link #openLayer(Path)} as layer {@code depth} of a chain, the top one being 1. */
+    private static BlockStore openLayer(Path layer, int depth) throws IOException {
+        if (!isOverlay(layer)) {
+            return RawImageStore.open(layer, true);
+        }
+        if (depth > MAX_DEPTH) {
+            throw new IOException("overlay " + layer + " is layer " + depth + " of a chain; a chain has at most "
+                    + MAX_DEPTH + " (a header loop, or a machine snapshotted past the limit without flattening)");
+        }
+        return open(layer, true, depth);
+    }
+
+    /** Whether {@code file} is an overlay, by its name ({@link #SUFFIX}). */
+    public static boolean isOverlay(Path file) {
+        return file.getFileName().toString().endsWith(SUFFIX);
+    }
+
+    /** The base {@code overlay}'s header names, read without opening the chain. */
+    public static Path baseOf(Path overlay) throws IOException {
+        try (FileChannel file = FileChannel.open(overlay, StandardOpenOption.READ)) {
+            return header(file, overlay).base();
+        }
+    }
+
+    private static OverlayHeader header(FileChannel file, Path overlay) throws IOException {
+        long size = file.size();
+        if (size < OverlayHeader.BYTES) {
+            throw new IOException("overlay " + overlay + " is " + size + " bytes, too short for a Flint overlay");
+        }
+        ByteBuffer raw = ByteBuffer.allocate(OverlayHeader.BYTES);
+        FileIo.readFully(file, raw, size - OverlayHeader.BYTES, "overlay " + overlay);
+        return OverlayHeader.decode(raw.clear(), overlay);
+    }
+
+    private static OverlayStore open(Path overlay, boolean frozen, int depth) throws IOException {
+        FileChannel file = frozen ? FileChannel.open(overlay, StandardOpenOption.READ)
+                : FileChannel.open(overlay, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        BlockStore base = null;
         try {
-            FileLock lock = lock(file, overlay);
+            FileLock lock = frozen ? null : lock(file, overlay);
             long size = file.size();
-            if (size < OverlayHeader.BYTES) {
-                throw new IOException("overlay " + overlay + " is " + size + " bytes, too short for a Flint overlay");
-            }
-            ByteBuffer raw = ByteBuffer.allocate(OverlayHeader.BYTES);
-            FileIo.readFully(file, raw, size - OverlayHeader.BYTES, "overlay " + overlay);
-            OverlayHeader header = OverlayHeader.decode(raw.clear(), overlay);
+            OverlayHeader header = header(file, overlay);
             long clusters = clusters(header.capacity());
             long expected = dataBytes(header.capacity()) + ClusterMap.bytes(clusters) + OverlayHeader.BYTES;
             if (size != expected) {
                 throw new IOException("overlay " + overlay + " is " + size + " bytes where its header says " + expected
                         + ": it was truncated or appended to");
             }
-            try {
-                base = FileChannel.open(header.base(), StandardOpenOption.READ);
+            try (FileChannel baseFile = FileChannel.open(header.base(), StandardOpenOption.READ)) {
+                base = openLayer(header.base(), depth + 1);
+                header.checkBase(baseFile, base.capacity(), overlay);
             } catch (NoSuchFileException e) {
                 throw new IOException("base image " + header.base() + " of overlay " + overlay
                         + " is missing: an overlay is only a layer over it", e);
             }
-            header.checkBase(base, overlay);
             ClusterMap map = ClusterMap.read(file, dataBytes(header.capacity()), clusters, overlay);
             return new OverlayStore(overlay, header, base, file, lock, map);
         } catch (IOException | RuntimeException e) {
@@ -128,6 +178,11 @@ public final class OverlayStore implements BlockStore {
     /** The read-only base image this layer is over (absolute). */
     public Path base() {
         return header.base();
+    }
+
+    /** Layers in this chain: 1 over a raw image, one more per frozen overlay below. */
+    public int chainLength() {
+        return 1 + (base instanceof OverlayStore below ? below.chainLength() : 0);
     }
 
     /** Clusters of {@link #CLUSTER} bytes the guest has written into this layer. */
@@ -152,8 +207,12 @@ public final class OverlayStore implements BlockStore {
             }
             runEnd = Math.min(runEnd, end);
             int length = (int) (runEnd - at);
-            FileIo.readFully(inOverlay ? overlay : base, dst.slice(dst.position(), length), at,
-                    inOverlay ? "overlay " + path : "base image " + header.base());
+            ByteBuffer run = dst.slice(dst.position(), length);
+            if (inOverlay) {
+                FileIo.readFully(overlay, run, at, "overlay " + path);
+            } else {
+                base.read(at, run);
+            }
             dst.position(dst.position() + length);
             at = runEnd;
         }
@@ -161,6 +220,9 @@ public final class OverlayStore implements BlockStore {
 
     @Override
     public void write(long offset, ByteBuffer src) throws IOException {
+        if (lock == null) {
+            throw new IOException("overlay " + path + " is a frozen layer, the base of others; it is never written");
+        }
         long length = src.remaining();
         FileIo.checkInside(offset, length, capacity());
         if (length == 0) {
@@ -194,7 +256,7 @@ public final class OverlayStore implements BlockStore {
     private void copyFromBase(long from, long to) throws IOException {
         if (to > from) {
             copy.clear().limit((int) (to - from));
-            FileIo.readFully(base, copy, from, "base image " + header.base());
+            base.read(from, copy);
             FileIo.writeFully(overlay, copy.flip(), from);
         }
     }
@@ -202,6 +264,9 @@ public final class OverlayStore implements BlockStore {
     /** Data first, then the map bits that point at it, each made durable in that order. */
     @Override
     public void flush() throws IOException {
+        if (lock == null) {
+            return;
+        }
         overlay.force(false);
         if (map.dirty()) {
             map.writeDirty(overlay, mapAt);
@@ -220,7 +285,9 @@ public final class OverlayStore implements BlockStore {
             flush();
         } finally {
             try (base; overlay) {
-                lock.release();
+                if (lock != null) {
+                    lock.release();
+                }
             }
         }
     }
@@ -261,11 +328,11 @@ public final class OverlayStore implements BlockStore {
         }
     }
 
-    private static void closeQuietly(FileChannel file, Exception cause) {
+    private static void closeQuietly(AutoCloseable file, Exception cause) {
         if (file != null) {
             try {
                 file.close();
-            } catch (IOException e) {
+            } catch (Exception e) {
                 cause.addSuppressed(e);
             }
         }

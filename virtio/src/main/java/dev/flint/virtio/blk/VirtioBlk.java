@@ -68,7 +68,8 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
     static final long MAX_TRANSFER = Integer.MAX_VALUE - 1;
     private static final Logger LOG = Logger.getLogger(VirtioBlk.class.getName());
 
-    private final BlockStore store;
+    /** Replaced only while the VM is paused ({@link #replaceStore}); volatile so the event loop sees the new one. */
+    private volatile BlockStore store;
     private final boolean readOnly;
     private final long sectors;
     private final byte[] id;
@@ -314,6 +315,27 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
             zeros.clear().limit((int) Math.min(zeros.capacity(), length - done));
             store.write(position + done, zeros);
         }
+    }
+
+    /** The store the device reads and writes now. */
+    public BlockStore store() {
+        return store;
+    }
+
+    /**
+     * Puts {@code next}, a disk of the same size, in place of the store the device reads and
+     * writes (a snapshot moves a machine onto a new overlay) and returns the old one, for the
+     * caller to close. Only while the VM is paused: its event loop is quiesced, so no request is
+     * in flight.
+     */
+    public BlockStore replaceStore(BlockStore next) {
+        if (next.capacity() != sectors * SECTOR) {
+            throw new IllegalArgumentException("a store of " + next.capacity() + " bytes cannot replace a disk of "
+                    + sectors * SECTOR);
+        }
+        BlockStore old = store;
+        store = next;
+        return old;
     }
 
     @Override

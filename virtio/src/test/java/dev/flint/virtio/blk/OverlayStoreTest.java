@@ -185,6 +185,67 @@ class OverlayStoreTest {
     }
 
     @Test
+    void anOverlayOverAFrozenOverlayReadsThroughTheChain() throws Exception {
+        Path base = base();
+        byte[] lower = Files.readAllBytes(base);
+        Path frozen = dir.resolve("frozen.ovl");
+        try (OverlayStore store = OverlayStore.create(base, frozen)) {
+            write(store, CLUSTER + 10, filled(700, 0x31), lower);
+        }
+        byte[] frozenBytes = Files.readAllBytes(frozen);
+        byte[] top = lower.clone();
+        try (OverlayStore store = OverlayStore.create(frozen, dir.resolve("top.ovl"))) {
+            assertEquals(2, store.chainLength());
+            assertEquals(SIZE, store.capacity());
+            assertArrayEquals(lower, read(store, 0, SIZE), "the frozen layer's writes over the raw base");
+            write(store, CLUSTER + 500, filled(CLUSTER, 0x32), top);
+            assertArrayEquals(top, read(store, 0, SIZE));
+        }
+        assertArrayEquals(frozenBytes, Files.readAllBytes(frozen), "a frozen layer is never written");
+        try (BlockStore layer = OverlayStore.openLayer(frozen)) {
+            assertArrayEquals(lower, read(layer, 0, SIZE));
+            assertTrue(assertThrows(IOException.class, () -> layer.write(0, ByteBuffer.allocate(512))).getMessage()
+                    .contains("frozen layer"));
+        }
+        try (OverlayStore reopened = OverlayStore.open(dir.resolve("top.ovl"))) {
+            assertArrayEquals(top, read(reopened, 0, SIZE));
+        }
+        assertEquals(frozen.toAbsolutePath(), OverlayStore.baseOf(dir.resolve("top.ovl")));
+    }
+
+    @Test
+    void aChainLongerThanTheLimitIsRefused() throws Exception {
+        Path below = base();
+        for (int layer = 1; layer < OverlayStore.MAX_DEPTH; layer++) {
+            Path next = dir.resolve("layer" + layer + OverlayStore.SUFFIX);
+            OverlayStore.create(below, next).close();
+            below = next;
+        }
+        try (OverlayStore top = OverlayStore.open(below)) {
+            assertEquals(OverlayStore.MAX_DEPTH - 1, top.chainLength());
+        }
+        Path last = dir.resolve("last.ovl");
+        OverlayStore.create(below, last).close();   // the 16th layer: the most a chain holds
+        assertTrue(assertThrows(IOException.class, () -> OverlayStore.create(last, dir.resolve("beyond.ovl")))
+                .getMessage().contains("at most " + OverlayStore.MAX_DEPTH));
+        try (BlockStore whole = OverlayStore.openLayer(last)) {
+            assertEquals(Files.size(dir.resolve("base.img")), whole.capacity(), "read on its own, it opens");
+        }
+    }
+
+    @Test
+    void aRawImageIsNeverReadAsAnOverlayWhateverItHolds() throws Exception {
+        Path base = base();
+        Path overlay = dir.resolve("fork.ovl");
+        OverlayStore.create(base, overlay).close();
+        Path forged = Files.copy(overlay, dir.resolve("forged.img"));   // a guest's raw disk that ends in a header
+        try (OverlayStore store = OverlayStore.create(forged, dir.resolve("over-forged.ovl"))) {
+            assertEquals(1, store.chainLength());
+            assertArrayEquals(Files.readAllBytes(forged), read(store, 0, (int) Files.size(forged)));
+        }
+    }
+
+    @Test
     void aBaseThatChangedIsRefused() throws Exception {
         Path base = base();
         Path overlay = dir.resolve("fork.ovl");

@@ -167,6 +167,24 @@ class VirtioBlkTest {
     }
 
     @Test
+    void aReplacedStoreServesTheNextRequests() throws Exception {
+        open(false);
+        Path frozen = dir.resolve("frozen.img");
+        Files.copy(image, frozen);
+        BlockStore old = blk.replaceStore(OverlayStore.create(frozen, dir.resolve("next.ovl")));
+        old.close();
+        byte[] data = new byte[512];
+        Arrays.fill(data, (byte) 0x6b);
+        assertEquals(VirtioBlk.S_OK, submit(read(header(VirtioBlk.T_OUT, 3)), read(data), write(1)));
+        assertEquals(3, Files.readAllBytes(image)[3 * 512], "the old image is no longer written");
+        assertEquals(3, Files.readAllBytes(frozen)[3 * 512], "nor the new base");
+        assertEquals(0x6b, Files.readAllBytes(dir.resolve("next.ovl"))[3 * 512]);
+        try (RawImageStore small = RawImageStore.open(Files.write(dir.resolve("small.img"), new byte[512]), true)) {
+            assertThrows(IllegalArgumentException.class, () -> blk.replaceStore(small));
+        }
+    }
+
+    @Test
     void aFullHostDiskIsAnIoErrorForThatRequestAndTheDeviceGoesOn() throws Exception {
         Path path = writeImage();
         activate(new VirtioBlk(new FullDiskChannel(FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE),
