@@ -7,8 +7,8 @@ import java.nio.ByteBuffer;
  * The bytes behind a block device: a raw image file ({@link RawImageStore}) or a copy-on-write
  * layer over one ({@link OverlayStore}). Offsets are bytes from the start of the disk; every
  * range must lie inside {@link #capacity()} (the device checks the guest's requests first; a
- * store checks again and throws {@link IndexOutOfBoundsException}). Used from one thread, the
- * device's event loop.
+ * store checks again and throws {@link IndexOutOfBoundsException}). Used from one thread at a
+ * time, the device's I/O worker.
  */
 public interface BlockStore extends AutoCloseable {
     /** Size of the disk in bytes: fixed for the store's life. */
@@ -22,6 +22,14 @@ public interface BlockStore extends AutoCloseable {
      * page cache until {@link #flush()}; a failure part way leaves the range partly written.
      */
     void write(long offset, ByteBuffer src) throws IOException;
+
+    /**
+     * Makes {@code [offset, offset + length)} read as zeros. With {@code deallocate} the store
+     * frees the range's space where it can (a hole in a sparse file); without, the space stays
+     * allocated, so later writes to the range cannot fail for a full host disk. Where the host
+     * file system can do neither, zeros are written.
+     */
+    void zero(long offset, long length, boolean deallocate) throws IOException;
 
     /** Makes every write before it durable: after it returns, a host crash loses none of them. */
     void flush() throws IOException;

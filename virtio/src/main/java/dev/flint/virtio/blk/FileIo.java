@@ -29,6 +29,15 @@ final class FileIo {
         }
     }
 
+    /** Writes {@code length} zero bytes at {@code position} through {@code store}, 1 MiB at a time. */
+    static void writeZeros(BlockStore store, long position, long length) throws IOException {
+        ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(length, 1 << 20));
+        for (long done = 0; done < length; done += zeros.limit()) {
+            zeros.clear().limit((int) Math.min(zeros.capacity(), length - done));
+            store.write(position + done, zeros);
+        }
+    }
+
     static void checkInside(long offset, long length, long capacity) {
         Objects.checkFromIndexSize(offset, length, capacity);
     }

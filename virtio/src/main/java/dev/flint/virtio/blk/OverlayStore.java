@@ -26,7 +26,9 @@ import java.nio.file.StandardOpenOption;
  * One file per layer, so a fork's disk is moved, copied or deleted as one; the header sits at
  * the end so that data offsets are disk offsets. Reads take written clusters from the overlay
  * and the rest from the base. The first write to a cluster that covers it only partly copies
- * the rest of the cluster from the base first (copy-on-write). {@link #flush()} makes the data
+ * the rest of the cluster from the base first (copy-on-write). Zeroing a range makes the whole
+ * clusters in it holes of the overlay that read as zeros, not from the base.
+ * {@link #flush()} makes the data
  * durable, then the map bits that point at it, so a host crash leaves a consistent disk and a
  * fork's disk survives a stop and start. The overlay is locked while open: two machines never
  * write one layer.
@@ -50,18 +52,21 @@ public final class OverlayStore implements BlockStore {
     /** Null for a frozen layer, opened read-only as another overlay's base. */
     private final FileLock lock;
     private final ClusterMap map;
+    /** Null for a frozen layer, which is never written. */
+    private final FileHoles holes;
     private final long mapAt;
     private final ByteBuffer copy = ByteBuffer.allocateDirect(CLUSTER);
     private boolean closed;
 
     private OverlayStore(Path path, OverlayHeader header, BlockStore base, FileChannel overlay, FileLock lock,
-                         ClusterMap map) {
+                         ClusterMap map, FileHoles holes) {
         this.path = path;
         this.header = header;
         this.base = base;
         this.overlay = overlay;
         this.lock = lock;
         this.map = map;
+        this.holes = holes;
         this.mapAt = dataBytes(header.capacity());
     }
 
@@ -162,7 +167,7 @@ public final class OverlayStore implements BlockStore {
                         + " is missing: an overlay is only a layer over it", e);
             }
             ClusterMap map = ClusterMap.read(file, dataBytes(header.capacity()), clusters, overlay);
-            return new OverlayStore(overlay, header, base, file, lock, map);
+            return new OverlayStore(overlay, header, base, file, lock, map, frozen ? null : FileHoles.open(overlay));
         } catch (IOException | RuntimeException e) {
             closeQuietly(base, e);
             closeQuietly(file, e);
@@ -261,6 +266,29 @@ public final class OverlayStore implements BlockStore {
         }
     }
 
+    /**
+     * The whole clusters in the range become the overlay's, zeroed in place (holes when
+     * {@code deallocate}) so that they read as zeros rather than from the base; the clusters it
+     * covers only in part are written as zeros, copy-on-write.
+     */
+    @Override
+    public void zero(long offset, long length, boolean deallocate) throws IOException {
+        FileIo.checkInside(offset, length, capacity());
+        long end = offset + length;
+        long wholeStart = Math.min((offset + CLUSTER - 1) / CLUSTER * CLUSTER, end);
+        long wholeEnd = Math.max(end == capacity() ? end : end / CLUSTER * CLUSTER, wholeStart);
+        FileIo.writeZeros(this, offset, wholeStart - offset);
+        if (wholeEnd > wholeStart && holes != null && holes.zero(wholeStart, wholeEnd - wholeStart, deallocate)) {
+            // Set only once the range is zero in the overlay; durable after it, as for writes (flush).
+            for (long cluster = wholeStart / CLUSTER; cluster * CLUSTER < wholeEnd; cluster++) {
+                map.allocate(cluster);
+            }
+        } else {
+            FileIo.writeZeros(this, wholeStart, wholeEnd - wholeStart);
+        }
+        FileIo.writeZeros(this, wholeEnd, end - wholeEnd);
+    }
+
     /** Data first, then the map bits that point at it, each made durable in that order. */
     @Override
     public void flush() throws IOException {
@@ -284,7 +312,7 @@ public final class OverlayStore implements BlockStore {
         try {
             flush();
         } finally {
-            try (base; overlay) {
+            try (base; overlay; holes) {
                 if (lock != null) {
                     lock.release();
                 }

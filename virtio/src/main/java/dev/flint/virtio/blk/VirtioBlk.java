@@ -59,6 +59,8 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
     static final int SEG_MAX = QUEUE_SIZE - 2;
     /** Discard and write-zeroes segments: u64 sector, u32 sectors, u32 flags. */
     static final int RANGE_BYTES = 16;
+    /** The one segment flag: write-zeroes may free the range (a discard must not carry it). */
+    static final int FLAG_UNMAP = 1;
     static final int MAX_RANGE_SECTORS = 1 << 22;
     /**
      * Most data bytes one read or write may move: the used length (data and status byte) must
@@ -126,6 +128,7 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
         c.putInt(44, 1);
         c.putInt(48, MAX_RANGE_SECTORS);
         c.putInt(52, 1);
+        c.put(56, (byte) 1); // write_zeroes_may_unmap: a zeroed range may become a hole
         return c.array();
     }
 
@@ -223,7 +226,7 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
                 case T_OUT -> readOnly ? S_IOERR : transfer(chain, out, sector, true, written);
                 case T_FLUSH -> flush();
                 case T_GET_ID -> getId(chain, in, written);
-                case T_DISCARD, T_WRITE_ZEROES -> readOnly ? S_IOERR : zeroRanges(chain, out);
+                case T_DISCARD, T_WRITE_ZEROES -> readOnly ? S_IOERR : zeroRanges(chain, out, type == T_DISCARD);
                 default -> S_UNSUPP;
             };
         } catch (IOException e) {
@@ -291,7 +294,14 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
         return S_OK;
     }
 
-    private byte zeroRanges(DescriptorChain chain, List<DescriptorChain.Buffer> out) throws IOException {
+    /**
+     * Discard and write-zeroes (virtio 1.2, 5.2.6): both leave the ranges reading as zeros. A
+     * discard, or a write-zeroes with the unmap flag, frees the space (a hole in the image);
+     * a write-zeroes without it keeps the space allocated, as the guest asked (so a later write
+     * cannot meet a full host disk). An unknown flag, or unmap on a discard, is unsupported.
+     */
+    private byte zeroRanges(DescriptorChain chain, List<DescriptorChain.Buffer> out, boolean discard)
+            throws IOException {
         for (DescriptorChain.Buffer buffer : out) {
             MemorySegment ranges = chain.segment(buffer);
             if (ranges.byteSize() % RANGE_BYTES != 0) {
@@ -300,21 +310,17 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
             for (long at = 0; at < ranges.byteSize(); at += RANGE_BYTES) {
                 long sector = ranges.get(JAVA_LONG_UNALIGNED, at);
                 long count = Integer.toUnsignedLong(ranges.get(JAVA_INT_UNALIGNED, at + 8));
+                int flags = ranges.get(JAVA_INT_UNALIGNED, at + 12);
+                if ((flags & ~(discard ? 0 : FLAG_UNMAP)) != 0) {
+                    return S_UNSUPP;
+                }
                 if (count > MAX_RANGE_SECTORS || !inside(sector, count * SECTOR)) {
                     return S_IOERR;
                 }
-                writeZeros(sector * SECTOR, count * SECTOR);
+                store.zero(sector * SECTOR, count * SECTOR, discard || (flags & FLAG_UNMAP) != 0);
             }
         }
         return S_OK;
-    }
-
-    private void writeZeros(long position, long length) throws IOException {
-        ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(length, 1 << 20));
-        for (long done = 0; done < length; done += zeros.limit()) {
-            zeros.clear().limit((int) Math.min(zeros.capacity(), length - done));
-            store.write(position + done, zeros);
-        }
     }
 
     /** The store the device reads and writes now. */

@@ -325,4 +325,47 @@ class OverlayStoreTest {
             }
         }
     }
+
+    @Test
+    void zeroingReadsZerosFromTheOverlayNotTheBaseAndWholeClustersTakeNoSpace() throws Exception {
+        Path base = base();
+        byte[] model = Files.readAllBytes(base);
+        Path overlay = dir.resolve("fork.ovl");
+        try (OverlayStore store = OverlayStore.create(base, overlay)) {
+            store.flush();
+            long empty = AllocatedBytes.of(overlay);
+            long from = CLUSTER / 2;
+            long length = 2L * CLUSTER + 100 * 512;
+            store.zero(from, length, true);
+            Arrays.fill(model, (int) from, (int) (from + length), (byte) 0);
+            assertArrayEquals(model, read(store, 0, SIZE));
+            assertEquals(4, store.allocatedClusters(), "the two partly covered clusters copied, the two whole ones holes");
+            store.flush();
+            assertTrue(AllocatedBytes.of(overlay) <= empty + 2L * CLUSTER,
+                    "the whole clusters took no space: " + (AllocatedBytes.of(overlay) - empty) + " bytes");
+        }
+        try (OverlayStore reopened = OverlayStore.open(overlay)) {
+            assertArrayEquals(model, read(reopened, 0, SIZE), "the zeroed clusters' bits survive a reopen");
+        }
+    }
+
+    @Test
+    void discardingWrittenClustersGivesTheirSpaceBackAndTheLastShortClusterCounts() throws Exception {
+        Path base = base();
+        byte[] model = Files.readAllBytes(base);
+        Path overlay = dir.resolve("fork.ovl");
+        try (OverlayStore store = OverlayStore.create(base, overlay)) {
+            write(store, 3L * CLUSTER, filled(2 * CLUSTER, 0x5a), model);
+            store.flush();
+            long written = AllocatedBytes.of(overlay);
+            store.zero(3L * CLUSTER, 2L * CLUSTER, true);
+            store.flush();
+            assertTrue(AllocatedBytes.of(overlay) <= written - 2L * CLUSTER,
+                    "a discard of two written clusters freed " + (written - AllocatedBytes.of(overlay)) + " bytes");
+            store.zero(5L * CLUSTER, SIZE - 5L * CLUSTER, false);
+            Arrays.fill(model, 3 * CLUSTER, SIZE, (byte) 0);
+            assertArrayEquals(model, read(store, 0, SIZE));
+            assertEquals(3, store.allocatedClusters(), "the last, short cluster is whole up to the disk's end");
+        }
+    }
 }

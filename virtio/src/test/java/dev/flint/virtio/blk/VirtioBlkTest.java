@@ -231,7 +231,11 @@ class VirtioBlkTest {
     }
 
     private static byte[] range(long sector, int count) {
-        return ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(sector).putInt(count).putInt(0).array();
+        return range(sector, count, 0);
+    }
+
+    private static byte[] range(long sector, int count, int flags) {
+        return ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(sector).putInt(count).putInt(flags).array();
     }
 
     @Test
@@ -244,7 +248,48 @@ class VirtioBlkTest {
         assertEquals(0, file[7 * 512 - 1]);
         assertEquals(7, file[7 * 512]);
         assertEquals(0, file[20 * 512 + 300]);
+        assertEquals(21, file[21 * 512]);
         assertEquals(VirtioBlk.S_IOERR, submit(read(header(VirtioBlk.T_WRITE_ZEROES, 0)), read(range(SECTORS - 1, 2)), write(1)));
+    }
+
+    @Test
+    void discardAndUnmappingWriteZeroesFreeTheImagesBlocksAndPlainWriteZeroesKeepsThem() throws Exception {
+        open(false);
+        long full = AllocatedBytes.of(image);
+        assertEquals(VirtioBlk.S_OK, submit(read(header(VirtioBlk.T_WRITE_ZEROES, 0)), read(range(0, 16)), write(1)));
+        assertEquals(full, AllocatedBytes.of(image), "without the unmap flag the space stays allocated");
+        assertEquals(VirtioBlk.S_OK, submit(read(header(VirtioBlk.T_DISCARD, 0)), read(range(16, 16)), write(1)));
+        long discarded = AllocatedBytes.of(image);
+        assertTrue(discarded <= full - 16 * 512, "a discard of 8 KiB freed " + (full - discarded) + " bytes");
+        assertEquals(VirtioBlk.S_OK, submit(read(header(VirtioBlk.T_WRITE_ZEROES, 0)),
+                read(range(32, 16, VirtioBlk.FLAG_UNMAP)), write(1)));
+        assertTrue(AllocatedBytes.of(image) <= discarded - 16 * 512, "write-zeroes with unmap frees the range too");
+        byte[] file = Files.readAllBytes(image);
+        assertEquals(SECTORS * 512, file.length, "the image keeps its size");
+        for (int i = 0; i < 48 * 512; i++) {
+            assertEquals(0, file[i], "byte " + i);
+        }
+        assertEquals(48, file[48 * 512], "the next sector is untouched");
+    }
+
+    @Test
+    void unknownFlagsAndUnmapOnADiscardAreUnsupportedAndTouchNothing() throws Exception {
+        open(false);
+        byte[] before = Files.readAllBytes(image);
+        assertEquals(VirtioBlk.S_UNSUPP, submit(read(header(VirtioBlk.T_DISCARD, 0)),
+                read(range(0, 8, VirtioBlk.FLAG_UNMAP)), write(1)));
+        assertEquals(VirtioBlk.S_UNSUPP, submit(read(header(VirtioBlk.T_WRITE_ZEROES, 0)), read(range(0, 8, 2)), write(1)));
+        assertArrayEquals(before, Files.readAllBytes(image));
+    }
+
+    @Test
+    void theConfigSaysWriteZeroesMayUnmap() throws Exception {
+        open(false);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment mayUnmap = arena.allocate(1);
+            blk.readConfig(56, mayUnmap);
+            assertEquals(1, mayUnmap.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0));
+        }
     }
 
     @Test

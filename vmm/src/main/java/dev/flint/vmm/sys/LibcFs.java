@@ -67,6 +67,11 @@ public final class LibcFs {
     public static final int SEEK_DATA = 3;
     public static final int SEEK_HOLE = 4;
 
+    /** {@code fallocate} modes: keep the file's size, free the range (a hole), zero it in place. */
+    public static final int FALLOC_FL_KEEP_SIZE = 0x01;
+    public static final int FALLOC_FL_PUNCH_HOLE = 0x02;
+    public static final int FALLOC_FL_ZERO_RANGE = 0x10;
+
     public static final int F_OK = 0;
     public static final int X_OK = 1;
     public static final int W_OK = 2;
@@ -122,6 +127,8 @@ public final class LibcFs {
     private static final MethodHandle FDATASYNC = bind("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle FTRUNCATE = bind("ftruncate",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle FALLOCATE = bind("fallocate",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle GETDENTS64 = bind("getdents64",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
 
@@ -369,6 +376,16 @@ public final class LibcFs {
             return result((int) FTRUNCATE.invokeExact(state, fd, length), state);
         } catch (Throwable t) {
             throw linkageFailure("ftruncate", t);
+        }
+    }
+
+    /** {@code fallocate(fd, mode, offset, length)}: 0 or {@code -errno} (EOPNOTSUPP where the file system lacks the mode). */
+    public static int fallocate(int fd, int mode, long offset, long length) {
+        try {
+            MemorySegment state = callState();
+            return result((int) FALLOCATE.invokeExact(state, fd, mode, offset, length), state);
+        } catch (Throwable t) {
+            throw linkageFailure("fallocate", t);
         }
     }
 
