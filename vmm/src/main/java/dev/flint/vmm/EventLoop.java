@@ -8,10 +8,12 @@ import dev.flint.vmm.sys.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
@@ -32,18 +34,24 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * <p>Quiescing ({@link #quiesce()}, for a snapshot): the loop finishes the handler it runs and
  * starts none until {@link #resume()}. The eventfds keep counting meanwhile and epoll is
  * level-triggered, so whatever was signalled while quiesced is handled after the resume.
+ *
+ * <p>Devices whose work blocks (disk and file-system I/O) run it on {@link #ioWorker workers}
+ * of their own: the loop quiesces, resumes and closes them with itself, so that no device work
+ * runs while the loop is quiesced, and {@link #stopped()} waits for them too.
  */
 public final class EventLoop implements AutoCloseable {
     private static final int MAX_EVENTS = 32;
     /** How long {@link #close()} waits for a running handler to return. */
     public static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
 
+    private final String name;
     private final int epoll;
     private final EventFd wakeup;
     private final Map<Integer, Runnable> handlers = new ConcurrentHashMap<>();
     private final Consumer<Throwable> onHandlerFailure;
     private final Thread thread;
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+    private final List<IoWorker> workers = new CopyOnWriteArrayList<>();
     private volatile boolean running = true;
     /** Guarded by {@code this}, as are {@code running}'s changes. */
     private boolean quiesced;
@@ -51,6 +59,7 @@ public final class EventLoop implements AutoCloseable {
 
     /** Starts the loop thread, named {@code flint-<name>-events}. */
     public EventLoop(String name, Consumer<Throwable> onHandlerFailure) throws ErrnoException {
+        this.name = name;
         this.onHandlerFailure = onHandlerFailure;
         this.epoll = ErrnoException.check("epoll_create1", Libc.epollCreate1(Libc.EPOLL_CLOEXEC));
         try {
@@ -77,6 +86,28 @@ public final class EventLoop implements AutoCloseable {
             handler.run();
         });
         add(eventFd.fd());
+    }
+
+    /**
+     * A worker thread for one device's blocking I/O, named {@code flint-<name>-<device>-io},
+     * quiesced, resumed and closed with this loop; a failure out of its tasks goes where a
+     * handler's does.
+     *
+     * @throws IllegalStateException once the loop is closed
+     */
+    public IoWorker ioWorker(String device) {
+        IoWorker worker = new IoWorker("flint-" + name + "-" + device + "-io", onHandlerFailure);
+        synchronized (this) {
+            if (!running) {
+                throw new IllegalStateException("the event loop of " + name + " is closed; no worker can join it");
+            }
+            if (quiesced) {
+                worker.quiesce();
+            }
+            workers.add(worker);
+        }
+        worker.start();
+        return worker;
     }
 
     private void add(int fd) throws ErrnoException {
@@ -144,8 +175,10 @@ public final class EventLoop implements AutoCloseable {
     }
 
     /**
-     * Lets the running handler finish and starts no other until {@link #resume()}; returns once
-     * none runs (at once when called from a handler, which is then the last to run). Idempotent,
+     * Lets the running handler finish and starts no other until {@link #resume()}, then does the
+     * same with every {@link #ioWorker worker}; returns once no handler and no worker task runs
+     * (for the handler, at once when called from one, which is then the last to run; worker
+     * tasks never wait on the loop, so waiting for them from a handler is safe). Idempotent,
      * safe from any thread; {@link #close()} still works while quiesced.
      */
     public void quiesce() {
@@ -160,15 +193,19 @@ public final class EventLoop implements AutoCloseable {
                 }
             }
         }
+        workers.forEach(IoWorker::quiesce);
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
     }
 
-    /** Lets the loop run handlers again, first those signalled while it was quiesced; idempotent. */
-    public synchronized void resume() {
-        quiesced = false;
-        notifyAll();
+    /** Lets the loop and its workers run again, first what was signalled while quiesced; idempotent. */
+    public void resume() {
+        synchronized (this) {
+            quiesced = false;
+            notifyAll();
+        }
+        workers.forEach(IoWorker::resume);
     }
 
     private void dispatch(int fd) {
@@ -207,12 +244,13 @@ public final class EventLoop implements AutoCloseable {
     }
 
     /**
-     * Stops the loop: no handler starts any more, and the thread ends (closing the epoll and
-     * wakeup fds, not the registered ones) once the one running returns. Waits up to
-     * {@code wait} for that (not at all when called from a handler).
+     * Stops the loop and its workers: no handler or task starts any more, and the threads end
+     * (the loop's closing the epoll and wakeup fds, not the registered ones) once the one
+     * running returns. Waits up to {@code wait} for that (not for the loop when called from a
+     * handler).
      *
-     * @return whether the thread has ended; if not, a handler still runs and whatever it may touch
-     *         must outlive it: release it after {@link #stopped()}
+     * @return whether every thread has ended; if not, a handler or task still runs and whatever
+     *         it may touch must outlive it: release it after {@link #stopped()}
      */
     public boolean close(Duration wait) {
         synchronized (this) {
@@ -226,6 +264,8 @@ public final class EventLoop implements AutoCloseable {
                 }
             }
         }
+        workers.forEach(IoWorker::close);
+        long deadline = System.nanoTime() + wait.toNanos();
         if (!inLoop()) {
             try {
                 thread.join(wait);
@@ -233,11 +273,20 @@ public final class EventLoop implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        return stopped.isDone();
+        for (IoWorker worker : workers) {
+            worker.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+        }
+        return stopped().toCompletableFuture().isDone();
     }
 
-    /** Completes when the loop thread has ended: no handler runs any more. */
+    /** Completes when the loop thread and every worker have ended: no handler or task runs any more. */
     public CompletionStage<Void> stopped() {
-        return stopped.minimalCompletionStage();
+        List<IoWorker> now = List.copyOf(workers);
+        CompletableFuture<?>[] all = new CompletableFuture<?>[now.size() + 1];
+        all[0] = stopped;
+        for (int i = 0; i < now.size(); i++) {
+            all[i + 1] = now.get(i).stopped().toCompletableFuture();
+        }
+        return CompletableFuture.allOf(all).minimalCompletionStage();
     }
 }

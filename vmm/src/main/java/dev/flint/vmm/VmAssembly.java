@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 
 /**
  * The parts of one VM that booting and restoring share, put together but not yet running: the
@@ -215,6 +216,11 @@ final class VmAssembly {
         }
 
         @Override
+        public Executor ioWorker(String name) {
+            return eventLoop.ioWorker(name);
+        }
+
+        @Override
         public void appendKernelArgs(String args) {
             deviceArgs.append(' ').append(args);
         }
@@ -226,9 +232,9 @@ final class VmAssembly {
     }
 
     /**
-     * Releases every fd and the guest memory, once the vCPU loops have ended. A device handler
-     * still running past the loop's close wait (an fsync, a FUSE request) may still use its
-     * eventfds and guest memory: they go only once it has returned.
+     * Releases every fd and the guest memory, once the vCPU loops have ended. A device handler or
+     * I/O worker task still running past the loop's close wait (an fsync, a FUSE request) may
+     * still use its eventfds and guest memory: they go only once it has returned.
      */
     void close() {
         CompletionStage<Void> devicesStopped = CompletableFuture.completedFuture(null);

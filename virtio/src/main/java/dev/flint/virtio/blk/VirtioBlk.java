@@ -2,6 +2,7 @@ package dev.flint.virtio.blk;
 
 import dev.flint.virtio.RequestQueueDevice;
 import dev.flint.virtio.queue.DescriptorChain;
+import dev.flint.vmm.devices.DeviceContext;
 import dev.flint.vmm.snapshot.SnapshotException;
 import dev.flint.vmm.snapshot.StateInput;
 import dev.flint.vmm.snapshot.StateOutput;
@@ -26,7 +27,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * A block device (virtio 1.x, 5.2) over a {@link BlockStore}, a raw image file or a
  * copy-on-write overlay: reads, writes, flush, id, discard and write-zeroes. Data moves between
  * the store's files and guest memory through {@link FileChannel} on views of guest memory,
- * without an intermediate copy, on the VM's event loop. A request outside the disk, a short
+ * without an intermediate copy, on the disk's own I/O worker once attached to a VM (so an fsync
+ * stalls no other device), and discarded or zeroed ranges become holes. A request outside the disk, a short
  * buffer or a write to a read-only disk completes with the matching status and touches nothing;
  * one the host fails (ENOSPC on a full host disk, EIO) completes with an I/O error, and the
  * device serves the next request.
@@ -70,7 +72,7 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
     static final long MAX_TRANSFER = Integer.MAX_VALUE - 1;
     private static final Logger LOG = Logger.getLogger(VirtioBlk.class.getName());
 
-    /** Replaced only while the VM is paused ({@link #replaceStore}); volatile so the event loop sees the new one. */
+    /** Replaced only while the VM is paused ({@link #replaceStore}); volatile so that readers off the worker see the new one. */
     private volatile BlockStore store;
     private final boolean readOnly;
     private final long sectors;
@@ -154,6 +156,12 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
     @Override
     public int deviceId() {
         return DEVICE_ID;
+    }
+
+    /** Requests are served on a worker of the disk's own, off the VM's event loop. */
+    @Override
+    public void attached(DeviceContext context) {
+        serveOn(context.ioWorker("blk-" + new String(id, StandardCharsets.US_ASCII)));
     }
 
     @Override
@@ -331,10 +339,11 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
     /**
      * Puts {@code next}, a disk of the same size, in place of the store the device reads and
      * writes (a snapshot moves a machine onto a new overlay) and returns the old one, for the
-     * caller to close. Only while the VM is paused: its event loop is quiesced, so no request is
-     * in flight.
+     * caller to close. Only while the VM is paused: its event loop and the disk's worker are
+     * quiesced, so no request is in flight (and the device's monitor, which every pass holds,
+     * makes a call at any other time wait for the pass in flight).
      */
-    public BlockStore replaceStore(BlockStore next) {
+    public synchronized BlockStore replaceStore(BlockStore next) {
         if (next.capacity() != sectors * SECTOR) {
             throw new IllegalArgumentException("a store of " + next.capacity() + " bytes cannot replace a disk of "
                     + sectors * SECTOR);
@@ -344,8 +353,10 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
         return old;
     }
 
+    /** Closes the store once the pass in flight (if any) has finished; nothing is served afterwards. */
     @Override
-    public void close() throws IOException {
+    public synchronized void close() throws IOException {
+        reset();
         store.close();
     }
 }

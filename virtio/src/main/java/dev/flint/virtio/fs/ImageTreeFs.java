@@ -3,6 +3,7 @@ package dev.flint.virtio.fs;
 import dev.flint.image.tree.ImageTree;
 import dev.flint.virtio.VirtioDevice;
 import dev.flint.virtio.queue.Virtqueue;
+import dev.flint.vmm.devices.DeviceContext;
 import dev.flint.vmm.snapshot.SnapshotException;
 import dev.flint.vmm.snapshot.StateInput;
 import dev.flint.vmm.snapshot.StateOutput;
@@ -85,6 +86,11 @@ public final class ImageTreeFs implements VirtioDevice, AutoCloseable {
     @Override
     public void readConfig(long offset, MemorySegment data) {
         device.readConfig(offset, data);
+    }
+
+    @Override
+    public void attached(DeviceContext context) {
+        device.attached(context);
     }
 
     @Override

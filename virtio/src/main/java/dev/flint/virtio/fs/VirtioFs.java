@@ -3,6 +3,7 @@ package dev.flint.virtio.fs;
 import dev.flint.virtio.VirtioDevice;
 import dev.flint.virtio.queue.Virtqueue;
 import dev.flint.virtio.queue.VirtqueueException;
+import dev.flint.vmm.devices.DeviceContext;
 import dev.flint.vmm.snapshot.SnapshotException;
 import dev.flint.vmm.snapshot.StateInput;
 import dev.flint.vmm.snapshot.StateOutput;
@@ -14,7 +15,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
+import java.util.stream.Stream;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
@@ -22,8 +26,10 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * The virtio-fs device (virtio 1.x, 5.11): shares one host directory with the guest, which mounts
  * it with {@code mount -t virtiofs <tag> <dir>} ({@link #forImages} makes the device that shares
  * image trees instead). Queue 0 (hiprio) carries FORGET and INTERRUPT,
- * queue 1 the other FUSE requests; both are served by a FUSE server written here, on the VM's
- * event loop. The guest can never reach outside the shared directory: see {@code HostTree}.
+ * queue 1 the other FUSE requests; both are served by a FUSE server written here, on the share's
+ * own I/O worker once attached to a VM (so a slow host file system stalls no other device; the
+ * worker alone touches the queues then, and a pass holds the device's monitor so that reset,
+ * snapshot and close wait for the one in flight). The guest can never reach outside the shared directory: see {@code HostTree}.
  *
  * <p>Attach it like any virtio device: {@code new VirtioMmioAttacher(new VirtioFs("share", dir, false))};
  * close it when the VM is gone to close every host fd it holds.
@@ -45,6 +51,10 @@ public final class VirtioFs implements VirtioDevice, AutoCloseable {
     private List<Virtqueue> queues;
     private DriverSignals driver;
     private boolean closed;
+    private volatile Executor passes = Runnable::run;
+    /** Per queue: a pass is scheduled and has not started, so notifications meanwhile need no other. */
+    private final AtomicBoolean[] passPending =
+            Stream.generate(AtomicBoolean::new).limit(1 + REQUEST_QUEUES).toArray(AtomicBoolean[]::new);
 
     /**
      * Shares {@code sharedDirectory} under {@code tag} (1 to 36 bytes of UTF-8); with
@@ -151,10 +161,24 @@ public final class VirtioFs implements VirtioDevice, AutoCloseable {
         this.driver = driver;
     }
 
-    /** Serves every request on queue {@code index}; runs on the event loop, never on a vCPU thread. */
+    /** Requests are served on a worker of the share's own, off the VM's event loop. */
     @Override
-    public synchronized void queueNotify(int index) {
-        if (queues == null || closed || index < 0 || index >= queues.size()) {
+    public void attached(DeviceContext context) {
+        passes = context.ioWorker("fs-" + tag);
+    }
+
+    /** Schedules a pass over queue {@code index} (at most one waits per queue); never on a vCPU thread. */
+    @Override
+    public void queueNotify(int index) {
+        if (index >= 0 && index < passPending.length && passPending[index].compareAndSet(false, true)) {
+            passes.execute(() -> servePass(index));
+        }
+    }
+
+    /** Serves every request on queue {@code index}. */
+    private synchronized void servePass(int index) {
+        passPending[index].getAndSet(false); // a full fence before the ring is read, as in RequestQueueDevice
+        if (queues == null || closed) {
             return;
         }
         try {

@@ -12,14 +12,16 @@ import dev.flint.vmm.sys.ErrnoException;
 import dev.flint.vmm.sys.EventFd;
 
 import java.util.OptionalLong;
+import java.util.concurrent.Executor;
 
 /**
  * Puts a virtio device on a VM behind a virtio-mmio transport: an MMIO slot announced on the
  * kernel command line, an irqfd for its interrupt, and one ioeventfd per queue so that the
  * guest's queue notifications reach the device on the event loop without a vCPU exit. Every
  * piece of device work on the event loop (queue notifications and the host-side work the device
- * schedules through {@link DeviceContext#onSignal}) runs through
- * {@link VirtioMmioTransport#run}, so a device that throws fails alone.
+ * schedules through {@link DeviceContext#onSignal}), and every task on its I/O worker
+ * ({@link DeviceContext#ioWorker}), runs through {@link VirtioMmioTransport#run}, so a device
+ * that throws fails alone.
  *
  * <p>A snapshot saves one section named after the device type ({@code virtio-blk}): the
  * transport's state, then the device's own ({@link VirtioDevice#saveState}). Restoring it into a
@@ -98,7 +100,7 @@ public final class VirtioMmioAttacher implements DeviceAttacher {
         return attached;
     }
 
-    /** The VM's context, with the device's own event-loop work run through its transport. */
+    /** The VM's context, with the device's own event-loop and worker tasks run through its transport. */
     private record ContainedContext(DeviceContext vm, VirtioMmioTransport transport) implements DeviceContext {
         @Override
         public GuestMemory memory() {
@@ -123,6 +125,12 @@ public final class VirtioMmioAttacher implements DeviceAttacher {
         @Override
         public EventFd onSignal(Runnable handler) throws ErrnoException {
             return vm.onSignal(() -> transport.run(handler));
+        }
+
+        @Override
+        public Executor ioWorker(String name) {
+            Executor worker = vm.ioWorker(name);
+            return task -> worker.execute(() -> transport.run(task));
         }
 
         @Override

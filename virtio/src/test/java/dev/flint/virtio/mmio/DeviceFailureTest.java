@@ -234,6 +234,12 @@ class DeviceFailureTest {
             return fd;
         }
 
+        /** Tasks run at once on the thread that gives them, as if the worker were instant. */
+        @Override
+        public java.util.concurrent.Executor ioWorker(String name) {
+            return Runnable::run;
+        }
+
         @Override
         public void appendKernelArgs(String args) {
         }

@@ -5,6 +5,7 @@ import dev.flint.vmm.sys.ErrnoException;
 import dev.flint.vmm.sys.EventFd;
 
 import java.util.OptionalLong;
+import java.util.concurrent.Executor;
 
 /**
  * What a VM offers a device being attached to it: guest memory, an MMIO slot with its own
@@ -39,6 +40,15 @@ public interface DeviceContext {
 
     /** Runs {@code handler} on the event loop whenever the returned eventfd is signalled. */
     EventFd onSignal(Runnable handler) throws ErrnoException;
+
+    /**
+     * A thread of the device's own for work that blocks on the host (a disk's fsync, a shared
+     * directory's requests), so that it holds up no other device on the event loop. Tasks run in
+     * order, one at a time; the VM pauses it with the event loop (a running task finishes first,
+     * queued ones wait for the resume) and stops it when it closes. {@code name} goes into the
+     * thread's name.
+     */
+    Executor ioWorker(String name);
 
     /** Adds arguments to the guest kernel command line. */
     void appendKernelArgs(String args);
