@@ -114,6 +114,29 @@ class VirtioFsDeviceTest {
     }
 
     @Test
+    void requestsAreServedOnTheSharesWorkerAndNotificationsMeanwhileScheduleOnePass() throws Exception {
+        List<Runnable> scheduled = new ArrayList<>();
+        RecordingContext vm = new RecordingContext();
+        vm.worker = scheduled::add;
+        try (VirtioFs fs = new VirtioFs("share", share, false)) {
+            fs.attached(vm);
+            FuseDriver guest = new FuseDriver(fs, vm.memory);
+            assertEquals(-1, guest.submit(MockDriver.Part.read(new byte[40]), MockDriver.Part.write(16)),
+                    "not served on the notifying thread");
+            fs.queueNotify(VirtioFs.REQUESTS);
+            fs.queueNotify(VirtioFs.REQUESTS);
+            assertEquals(1, scheduled.size(), "one pass waits, however often the guest rings");
+            Thread worker = Thread.ofPlatform().start(scheduled.get(0));
+            worker.join(10_000);
+            assertEquals(1, guest.requests.used().size(), "the pass served the request");
+            assertEquals(1, guest.interrupts.get());
+            fs.queueNotify(VirtioFs.HIPRIO);
+            fs.queueNotify(VirtioFs.REQUESTS);
+            assertEquals(3, scheduled.size(), "after the pass began, a notification schedules the next; each queue its own");
+        }
+    }
+
+    @Test
     void resetDropsHandlesAndNodesAndTheGuestCanInitAgain() throws Exception {
         Files.writeString(share.resolve("f"), "x");
         FuseDriver guest = new FuseDriver(share, false);
@@ -195,10 +218,12 @@ class VirtioFsDeviceTest {
             throw new AssertionError("virtio-fs needs no extra event sources");
         }
 
-        /** Tasks run at once on the thread that gives them, as if the worker were instant. */
+        /** By default tasks run at once on the thread that gives them, as if the worker were instant. */
+        java.util.concurrent.Executor worker = Runnable::run;
+
         @Override
         public java.util.concurrent.Executor ioWorker(String name) {
-            return Runnable::run;
+            return worker;
         }
 
         @Override

@@ -111,6 +111,22 @@ class DeviceFailureTest {
     }
 
     @Test
+    void aThrowingTaskOnTheDevicesWorkerFailsTheDeviceToo() throws Exception {
+        FlakyDevice device = new FlakyDevice();
+        new VirtioMmioAttacher(device).attach(vm);
+        LinuxLikeDriver driver = driver(0);
+        driver.probe(vm.transports.get(0), VirtioDevice.F_VERSION_1, 1);
+        device.failure = new IllegalStateException("bad disk request");
+        device.worker.execute(device::fail);
+        assertTrue(vm.transports.get(0).failed());
+        assertEquals(0xf | VirtioMmioTransport.STATUS_NEEDS_RESET, driver.read(VirtioMmioTransport.STATUS));
+        device.failure = null;
+        int[] ran = {0};
+        device.worker.execute(() -> ran[0]++);
+        assertEquals(0, ran[0], "a failed device's worker tasks do not run until the reset");
+    }
+
+    @Test
     void anErrorIsNotContained() throws Exception {
         FlakyDevice device = new FlakyDevice();
         new VirtioMmioAttacher(device).attach(vm);
@@ -134,6 +150,7 @@ class DeviceFailureTest {
         int notifies;
         int hostWork;
         int resets;
+        java.util.concurrent.Executor worker;
 
         @Override
         public int deviceId() {
@@ -177,6 +194,7 @@ class DeviceFailureTest {
 
         @Override
         public void attached(DeviceContext context) throws ErrnoException {
+            worker = context.ioWorker("flaky");
             context.onSignal(() -> {
                 hostWork++;
                 fail();
