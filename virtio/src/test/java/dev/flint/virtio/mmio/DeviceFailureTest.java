@@ -98,12 +98,18 @@ class DeviceFailureTest {
         assertEquals(2, broken.notifies, "works again after the reset");
     }
 
-    @Test
-    void throwingHostSideWorkFailsTheDeviceToo() throws Exception {
-        FlakyDevice device = new FlakyDevice();
+    /** Attaches {@code device} as the VM's first and brings it up as a driver does. */
+    private LinuxLikeDriver attachFirst(FlakyDevice device) throws Exception {
         new VirtioMmioAttacher(device).attach(vm);
         LinuxLikeDriver driver = driver(0);
         driver.probe(vm.transports.get(0), VirtioDevice.F_VERSION_1, 1);
+        return driver;
+    }
+
+    @Test
+    void throwingHostSideWorkFailsTheDeviceToo() throws Exception {
+        FlakyDevice device = new FlakyDevice();
+        LinuxLikeDriver driver = attachFirst(device);
         device.failure = new IllegalArgumentException("bad host packet");
         vm.hostWork.get(0).run();
         assertTrue(vm.transports.get(0).failed());
@@ -113,9 +119,7 @@ class DeviceFailureTest {
     @Test
     void aThrowingTaskOnTheDevicesWorkerFailsTheDeviceToo() throws Exception {
         FlakyDevice device = new FlakyDevice();
-        new VirtioMmioAttacher(device).attach(vm);
-        LinuxLikeDriver driver = driver(0);
-        driver.probe(vm.transports.get(0), VirtioDevice.F_VERSION_1, 1);
+        LinuxLikeDriver driver = attachFirst(device);
         device.failure = new IllegalStateException("bad disk request");
         device.worker.execute(device::fail);
         assertTrue(vm.transports.get(0).failed());
