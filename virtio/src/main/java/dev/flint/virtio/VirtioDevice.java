@@ -13,7 +13,8 @@ import java.util.List;
 /**
  * One virtio device type behind a transport. The transport negotiates features and sets up
  * queues; the device sees its queues once the driver is ready and does its work when a queue
- * is notified, on the VM's event-loop thread.
+ * is notified, on the VM's event-loop thread, or hands it to an I/O worker of its own
+ * ({@link DeviceContext#ioWorker}) when it blocks on the host (disk, shared directory).
  *
  * <p>A RuntimeException out of {@link #activate}, {@link #queueNotify} or the host-side work a
  * device schedules fails that device alone: the transport sets DEVICE_NEEDS_RESET, raises a
