@@ -72,6 +72,11 @@ final class VsockConnection {
         changed.signalAll();
     }
 
+    /** Waits (the muxer's lock held) until {@link #wake()}. */
+    void await() throws InterruptedException {
+        changed.await();
+    }
+
     /** Waits (the muxer's lock held) until {@link #wake()}, or {@code nanos} pass; returns the nanos left. */
     long await(long nanos) throws InterruptedException {
         return changed.awaitNanos(nanos);

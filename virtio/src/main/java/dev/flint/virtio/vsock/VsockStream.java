@@ -31,6 +31,10 @@ public final class VsockStream implements ByteChannel {
         return connection.guestPort;
     }
 
+    VsockConnection connection() {
+        return connection;
+    }
+
     @Override
     public int read(ByteBuffer target) throws IOException {
         muxer.lock.lock();
@@ -128,7 +132,7 @@ public final class VsockStream implements ByteChannel {
     /** Waits, the muxer's lock held, until the muxer wakes this stream's connection. */
     private void awaitChange() throws IOException {
         try {
-            connection.await(Long.MAX_VALUE);
+            connection.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("interrupted while waiting on a vsock stream");
