@@ -34,6 +34,8 @@ final class VsockConnection {
     /** A SHUTDOWN(send) waits for the outbound bytes to go first. */
     boolean shutdownPending;
     boolean creditRequested;
+    /** Whether it waits in the muxer's queue of connections with data for the guest. */
+    boolean queuedForData;
     /** What this connection's waiters (its stream's reader, writer, closer, its connect) wait on. */
     private final Condition changed;
     /** Times its waiters were woken: tests check a packet wakes only the stream it is for. */

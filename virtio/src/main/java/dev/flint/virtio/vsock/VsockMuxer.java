@@ -6,8 +6,6 @@ import java.net.ConnectException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.Condition;
@@ -66,7 +64,8 @@ public final class VsockMuxer {
     private final ArrayDeque<Control> control = new ArrayDeque<>();
     /** The last control packet queued for each connection key, to coalesce repeated resets and credit updates. */
     private final Map<Long, Control> lastControl = new HashMap<>();
-    private final LinkedHashSet<Long> withData = new LinkedHashSet<>();
+    /** Connections with bytes for the guest, in the order they got them; each at most once, open ones only. */
+    private final ArrayDeque<VsockConnection> withData = new ArrayDeque<>();
     private int nextEphemeralPort = FIRST_EPHEMERAL_PORT;
     private long droppedPackets;
     private long droppedControl;
@@ -191,7 +190,7 @@ public final class VsockMuxer {
             default -> reset(connection, "guest sent " + VsockHeader.opName(header.op()) + " on a connection");
         }
         if (connection.state != VsockConnection.State.CLOSED && !connection.outbound.isEmpty()) {
-            withData.add(connection.key());
+            queueForData(connection);
         }
         connection.wake();
         guestWork.run();
@@ -274,10 +273,9 @@ public final class VsockMuxer {
             VsockConnection connection = connections.get(key(next.hostPort(), next.guestPort()));
             return header(next.op(), next.hostPort(), next.guestPort(), next.flags(), 0, connection);
         }
-        for (Iterator<Long> it = withData.iterator(); it.hasNext(); ) {
-            VsockConnection connection = connections.get(it.next());
-            it.remove();
-            if (connection == null || connection.state != VsockConnection.State.ESTABLISHED) {
+        for (VsockConnection connection = withData.poll(); connection != null; connection = withData.poll()) {
+            connection.queuedForData = false;
+            if (connection.state != VsockConnection.State.ESTABLISHED) {
                 continue;
             }
             VsockHeader packet = dataPacket(connection, maxPayload, payload);
@@ -300,7 +298,7 @@ public final class VsockMuxer {
         connection.outbound.take(payload, length);
         connection.sent += length;
         if (!connection.outbound.isEmpty()) {
-            withData.add(connection.key());
+            queueForData(connection);
         } else if (connection.shutdownPending) {
             connection.shutdownPending = false;
             queueControl(VsockHeader.OP_SHUTDOWN, connection.hostPort, connection.guestPort, VsockHeader.SHUTDOWN_SEND);
@@ -317,6 +315,13 @@ public final class VsockMuxer {
         }
         return new VsockHeader(HOST_CID, guestCid, hostPort, guestPort, length, VsockHeader.TYPE_STREAM, op, flags,
                 bufAlloc, fwdCnt);
+    }
+
+    private void queueForData(VsockConnection connection) {
+        if (!connection.queuedForData) {
+            connection.queuedForData = true;
+            withData.add(connection);
+        }
     }
 
     private void queueControl(int op, int hostPort, int guestPort, int flags) {
@@ -355,7 +360,10 @@ public final class VsockMuxer {
             connection.closeReason = reason;
         }
         connections.remove(connection.key());
-        withData.remove(connection.key());
+        if (connection.queuedForData) {
+            connection.queuedForData = false;
+            withData.remove(connection);   // a closed connection's buffers must not wait here for rx buffers
+        }
         connection.wake();
     }
 
@@ -491,6 +499,7 @@ public final class VsockMuxer {
             for (VsockConnection connection : connections.values()) {
                 connection.state = VsockConnection.State.CLOSED;
                 connection.closeReason = reason;
+                connection.queuedForData = false;
                 connection.wake();
             }
             connections.clear();
@@ -513,7 +522,7 @@ public final class VsockMuxer {
     }
 
     void queued(VsockConnection connection) {
-        withData.add(connection.key());
+        queueForData(connection);
         guestWork.run();
     }
 
