@@ -12,6 +12,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.IntFunction;
+import java.util.function.LongSupplier;
 
 /**
  * The host side of virtio-vsock stream sockets: connections keyed by (host port, guest port),
@@ -98,39 +99,29 @@ public final class VsockMuxer {
 
     /** Packets from the guest that broke the protocol or matched no connection. */
     public long droppedPackets() {
-        lock.lock();
-        try {
-            return droppedPackets;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> droppedPackets);
     }
 
     /** Control packets for the guest dropped because it left {@link #MAX_CONTROL} of them unread. */
     public long droppedControl() {
-        lock.lock();
-        try {
-            return droppedControl;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> droppedControl);
     }
 
     /** Connections refused, from either side, because {@link #MAX_CONNECTIONS} were open. */
     public long refusedConnections() {
-        lock.lock();
-        try {
-            return refusedConnections;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> refusedConnections);
     }
 
     /** Connections that are not closed. */
     public int openConnections() {
+        return (int) locked(connections::size);
+    }
+
+    /** A counter read under the lock (the stats getters; not a hot path). */
+    private long locked(LongSupplier read) {
         lock.lock();
         try {
-            return connections.size();
+            return read.getAsLong();
         } finally {
             lock.unlock();
         }
