@@ -4,6 +4,7 @@ import dev.flint.virtio.queue.Virtqueue;
 import dev.flint.vmm.memory.GuestMemory;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
@@ -104,6 +105,8 @@ public final class RingDriver {
     public void publish(int head) {
         avail.set(JAVA_SHORT_UNALIGNED, 4 + 2L * (availIdx % size), (short) head);
         availIdx = (availIdx + 1) & 0xffff;
+        // The slot (and the buffer) before the index, for a device on another thread.
+        VarHandle.releaseFence();
         avail.set(JAVA_SHORT_UNALIGNED, 2, (short) availIdx);
     }
 
@@ -113,9 +116,15 @@ public final class RingDriver {
         if (usedSeen == idx) {
             return -1;
         }
+        VarHandle.acquireFence();
         int head = used.get(JAVA_INT_UNALIGNED, 4 + 8L * (usedSeen % size));
         usedSeen = (usedSeen + 1) & 0xffff;
         return head;
+    }
+
+    /** Sets the length of descriptor {@code index}'s buffer, at most what {@link #chain} gave it; before publishing. */
+    public void resize(int index, int length) {
+        descriptors.set(JAVA_INT_UNALIGNED, 16L * index + 8, length);
     }
 
     /** Length the device reported for the most recently taken used entry. */

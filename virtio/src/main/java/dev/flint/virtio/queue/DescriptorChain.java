@@ -3,6 +3,7 @@ package dev.flint.virtio.queue;
 import dev.flint.vmm.memory.GuestMemory;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -19,34 +20,67 @@ public final class DescriptorChain {
 
     private final int head;
     private final GuestMemory memory;
-    private final List<Buffer> readable;
-    private final List<Buffer> writable;
+    /** Every buffer's guest address and length, the readable ones first. */
+    private final long[] addresses;
+    private final int[] lengths;
+    private final int readableCount;
+    private final long readableLength;
+    private final long writableLength;
+    private List<Buffer> readable;
+    private List<Buffer> writable;
 
-    DescriptorChain(int head, GuestMemory memory, List<Buffer> readable, List<Buffer> writable) {
+    /** A chain of the first {@code count} of these buffers (the arrays are copied), {@code readableCount} of them readable. */
+    DescriptorChain(int head, GuestMemory memory, long[] addresses, int[] lengths, int count, int readableCount) {
         this.head = head;
         this.memory = memory;
-        this.readable = List.copyOf(readable);
-        this.writable = List.copyOf(writable);
+        this.addresses = Arrays.copyOf(addresses, count);
+        this.lengths = Arrays.copyOf(lengths, count);
+        this.readableCount = readableCount;
+        this.readableLength = sum(0, readableCount);
+        this.writableLength = sum(readableCount, count);
+    }
+
+    private long sum(int from, int to) {
+        long total = 0;
+        for (int i = from; i < to; i++) {
+            total += Integer.toUnsignedLong(lengths[i]);
+        }
+        return total;
     }
 
     public int head() {
         return head;
     }
 
+    /** The device-readable buffers (built on first use: the vsock path never asks). */
     public List<Buffer> readable() {
+        if (readable == null) {
+            readable = buffers(0, readableCount);
+        }
         return readable;
     }
 
     public List<Buffer> writable() {
+        if (writable == null) {
+            writable = buffers(readableCount, addresses.length);
+        }
         return writable;
     }
 
+    private List<Buffer> buffers(int from, int to) {
+        Buffer[] buffers = new Buffer[to - from];
+        for (int i = from; i < to; i++) {
+            buffers[i - from] = new Buffer(addresses[i], lengths[i]);
+        }
+        return List.of(buffers);
+    }
+
     public long readableLength() {
-        return readable.stream().mapToLong(b -> Integer.toUnsignedLong(b.length())).sum();
+        return readableLength;
     }
 
     public long writableLength() {
-        return writable.stream().mapToLong(b -> Integer.toUnsignedLong(b.length())).sum();
+        return writableLength;
     }
 
     /** The guest memory behind {@code buffer}, for I/O straight into or out of it. */
@@ -69,12 +103,54 @@ public final class DescriptorChain {
             return Optional.empty();
         }
         byte[] out = new byte[(int) total];
-        int at = 0;
-        for (Buffer buffer : readable) {
-            MemorySegment.copy(memory.slice(buffer.address(), buffer.length()), JAVA_BYTE, 0, out, at, buffer.length());
-            at += buffer.length();
-        }
+        read(0, out, 0, out.length);
         return Optional.of(out);
+    }
+
+    /**
+     * Copies {@code length} readable bytes from {@code offset} (counted across the readable
+     * buffers, in order) into {@code target} at {@code at}: one copy, straight from guest memory.
+     */
+    public void read(long offset, byte[] target, int at, int length) {
+        if (offset < 0 || length < 0 || offset + length > readableLength) {
+            throw new IndexOutOfBoundsException("reading " + length + " bytes at " + offset + " of a chain with "
+                    + readableLength + " readable bytes");
+        }
+        copy(0, readableCount, offset, length, target, at, false);
+    }
+
+    /**
+     * Copies {@code length} bytes of {@code source} from {@code at} into the writable buffers at
+     * {@code offset} (counted across them, in order); the caller checked they fit.
+     */
+    public void writeAt(long offset, byte[] source, int at, int length) {
+        if (offset < 0 || length < 0 || offset + length > writableLength) {
+            throw new IndexOutOfBoundsException("writing " + length + " bytes at " + offset + " of a chain with "
+                    + writableLength + " writable bytes");
+        }
+        copy(readableCount, addresses.length, offset, length, source, at, true);
+    }
+
+    /** Copies between {@code bytes} and the buffers {@code [from, to)} from their logical {@code offset}. */
+    private void copy(int from, int to, long offset, int length, byte[] bytes, int at, boolean intoGuest) {
+        long skip = offset;
+        int done = 0;
+        for (int i = from; i < to && done < length; i++) {
+            long size = Integer.toUnsignedLong(lengths[i]);
+            if (skip >= size) {
+                skip -= size;
+                continue;
+            }
+            int n = (int) Math.min(size - skip, length - done);
+            MemorySegment guest = memory.slice(addresses[i] + skip, n);
+            if (intoGuest) {
+                MemorySegment.copy(bytes, at + done, guest, JAVA_BYTE, 0, n);
+            } else {
+                MemorySegment.copy(guest, JAVA_BYTE, 0, bytes, at + done, n);
+            }
+            done += n;
+            skip = 0;
+        }
     }
 
     /**
@@ -83,25 +159,12 @@ public final class DescriptorChain {
      * @return the bytes written; less than asked when the buffers are too small
      */
     public int write(byte[]... parts) {
-        int bufferIndex = 0;
-        long bufferOffset = 0;
-        int written = 0;
+        long written = 0;
         for (byte[] part : parts) {
-            int partOffset = 0;
-            while (partOffset < part.length && bufferIndex < writable.size()) {
-                Buffer buffer = writable.get(bufferIndex);
-                long room = Integer.toUnsignedLong(buffer.length()) - bufferOffset;
-                int n = (int) Math.min(room, part.length - partOffset);
-                MemorySegment.copy(part, partOffset, memory.slice(buffer.address() + bufferOffset, n), JAVA_BYTE, 0, n);
-                partOffset += n;
-                written += n;
-                bufferOffset += n;
-                if (bufferOffset == Integer.toUnsignedLong(buffer.length())) {
-                    bufferIndex++;
-                    bufferOffset = 0;
-                }
-            }
+            int n = (int) Math.min(part.length, writableLength - written);
+            writeAt(written, part, 0, n);
+            written += n;
         }
-        return written;
+        return (int) written;
     }
 }

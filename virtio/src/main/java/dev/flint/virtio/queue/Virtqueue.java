@@ -4,8 +4,6 @@ import dev.flint.vmm.memory.GuestMemory;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.function.ToIntFunction;
 
@@ -35,6 +33,13 @@ public final class Virtqueue {
     private final MemorySegment avail;
     private final MemorySegment used;
     private final boolean eventIdx;
+    /**
+     * Where a chain's walk collects its buffers before the chain copies them: direct descriptors
+     * (fewer than the queue size) and then at most the queue size from one indirect table.
+     * Only the device's thread pops, so one scratch per queue serves every walk.
+     */
+    private final long[] walkAddresses;
+    private final int[] walkLengths;
     private int nextAvail;
     private int nextUsed;
     private int signalledUsed;
@@ -54,6 +59,8 @@ public final class Virtqueue {
         this.descriptors = region(descTable, (long) DESCRIPTOR_SIZE * size, "descriptor table");
         this.avail = region(availRing, 6 + 2L * size, "available ring");
         this.used = region(usedRing, 6 + 8L * size, "used ring");
+        this.walkAddresses = new long[2 * size];
+        this.walkLengths = new int[2 * size];
     }
 
     private MemorySegment region(long address, long length, String what) {
@@ -119,10 +126,15 @@ public final class Virtqueue {
 
     /** Takes the next available chain, validated, or empty when there is none. */
     public Optional<DescriptorChain> pop() {
+        return Optional.ofNullable(take());
+    }
+
+    /** As {@link #pop()}, null when there is none: the hot paths' form, without an Optional per chain. */
+    public DescriptorChain take() {
         int available = availIdx();
         int pending = (available - nextAvail) & 0xffff;
         if (pending == 0) {
-            return Optional.empty();
+            return null;
         }
         if (pending > size) {
             throw new VirtqueueException("driver claims " + pending + " available chains in a queue of " + size);
@@ -139,15 +151,15 @@ public final class Virtqueue {
             // on a non-empty ring (EventIdxRaceTest).
             VarHandle.fullFence();
         }
-        return Optional.of(walk(head));
+        return walk(head);
     }
 
     private DescriptorChain walk(int head) {
         if (head >= size) {
             throw new VirtqueueException("chain head " + head + " is beyond the queue size " + size);
         }
-        List<DescriptorChain.Buffer> readable = new ArrayList<>();
-        List<DescriptorChain.Buffer> writable = new ArrayList<>();
+        int buffers = 0;
+        int readable = 0;
         MemorySegment table = descriptors;
         int tableSize = size;
         int index = head;
@@ -185,16 +197,17 @@ public final class Virtqueue {
                 throw new VirtqueueException(String.format("descriptor %d of chain %d points at [0x%x, +0x%x), outside guest RAM",
                         index, head, address, unsignedLength));
             }
-            DescriptorChain.Buffer buffer = new DescriptorChain.Buffer(address, length);
-            if ((flags & DESC_F_WRITE) != 0) {
-                writable.add(buffer);
-            } else if (!writable.isEmpty()) {
-                throw new VirtqueueException("chain " + head + " has a device-readable descriptor after a writable one");
-            } else {
-                readable.add(buffer);
+            if ((flags & DESC_F_WRITE) == 0) {
+                if (buffers > readable) {
+                    throw new VirtqueueException("chain " + head + " has a device-readable descriptor after a writable one");
+                }
+                readable++;
             }
+            walkAddresses[buffers] = address;
+            walkLengths[buffers] = length;
+            buffers++;
             if ((flags & DESC_F_NEXT) == 0) {
-                return new DescriptorChain(head, memory, readable, writable);
+                return new DescriptorChain(head, memory, walkAddresses, walkLengths, buffers, readable);
             }
             if (next >= tableSize) {
                 throw new VirtqueueException("descriptor " + index + " of chain " + head + " links to " + next
@@ -212,8 +225,8 @@ public final class Virtqueue {
      */
     public boolean serveAll(ToIntFunction<DescriptorChain> handler) {
         boolean used = false;
-        for (Optional<DescriptorChain> chain = pop(); chain.isPresent(); chain = pop()) {
-            addUsed(chain.get().head(), handler.applyAsInt(chain.get()));
+        for (DescriptorChain chain = take(); chain != null; chain = take()) {
+            addUsed(chain.head(), handler.applyAsInt(chain));
             used = true;
         }
         return used && needsInterrupt();

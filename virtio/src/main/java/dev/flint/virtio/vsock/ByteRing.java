@@ -1,5 +1,7 @@
 package dev.flint.virtio.vsock;
 
+import java.nio.ByteBuffer;
+
 /**
  * A bounded FIFO of bytes: a connection's buffer in one direction. Its storage starts small and
  * doubles as bytes arrive, up to the capacity, so an idle connection costs a few KiB rather than
@@ -7,6 +9,17 @@ package dev.flint.virtio.vsock;
  */
 final class ByteRing {
     static final int INITIAL_STORAGE = 4096;
+
+    /** Bytes that are copied into the ring once, from where they lie (guest memory, a caller's buffer). */
+    interface Source {
+        /** Copies {@code length} bytes from the source's {@code offset} into {@code target} at {@code at}. */
+        void copy(long offset, byte[] target, int at, int length);
+    }
+
+    /** Where bytes taken from the ring go, in order, in one copy. */
+    interface Sink {
+        void accept(byte[] source, int at, int length);
+    }
 
     private final int capacity;
     private byte[] data;
@@ -44,12 +57,25 @@ final class ByteRing {
 
     /** Appends up to {@link #free()} bytes; returns how many were taken. */
     int put(byte[] source, int offset, int length) {
+        return put((from, target, at, n) -> System.arraycopy(source, offset + (int) from, target, at, n), length);
+    }
+
+    /** Appends up to {@link #free()} of {@code source}'s remaining bytes, straight from it; returns how many. */
+    int put(ByteBuffer source) {
+        int start = source.position();
+        int n = put((from, target, at, length) -> source.get(start + (int) from, target, at, length), source.remaining());
+        source.position(start + n);
+        return n;
+    }
+
+    /** Appends up to {@link #free()} of the first {@code length} bytes of {@code source}; returns how many. */
+    int put(Source source, int length) {
         int n = Math.min(length, free());
         grow(size + n);
         for (int copied = 0; copied < n; ) {
             int tail = (head + size) % data.length;
             int chunk = Math.min(n - copied, data.length - tail);
-            System.arraycopy(source, offset + copied, data, tail, chunk);
+            source.copy(copied, data, tail, chunk);
             size += chunk;
             copied += chunk;
         }
@@ -58,10 +84,24 @@ final class ByteRing {
 
     /** Removes up to {@code length} bytes into {@code target}; returns how many. */
     int take(byte[] target, int offset, int length) {
+        int[] at = {offset};
+        return take((source, from, n) -> {
+            System.arraycopy(source, from, target, at[0], n);
+            at[0] += n;
+        }, length);
+    }
+
+    /** Removes up to {@code target}'s remaining bytes into it; returns how many. */
+    int take(ByteBuffer target) {
+        return take(target::put, target.remaining());
+    }
+
+    /** Removes up to {@code length} bytes into {@code sink}, in one or two pieces; returns how many. */
+    int take(Sink sink, int length) {
         int n = Math.min(length, size);
         for (int copied = 0; copied < n; ) {
             int chunk = Math.min(n - copied, data.length - head);
-            System.arraycopy(data, head, target, offset + copied, chunk);
+            sink.accept(data, head, chunk);
             head = (head + chunk) % data.length;
             size -= chunk;
             copied += chunk;

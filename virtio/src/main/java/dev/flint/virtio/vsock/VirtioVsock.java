@@ -12,8 +12,6 @@ import dev.flint.vmm.sys.ErrnoException;
 import dev.flint.vmm.sys.EventFd;
 
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
-import java.util.Arrays;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.List;
 import java.util.logging.Level;
@@ -53,6 +51,20 @@ public final class VirtioVsock implements VirtioDevice {
     private DriverSignals driver;
     private DescriptorChain pendingRx;
     private boolean failed;
+    /** The thread inside {@link #queueNotify} or {@link #pumpRx}: it fills rx before it leaves, so the muxer need not wake it. */
+    private Thread serving;
+    /** A packet header on its way in or out; the device's methods run one at a time. */
+    private final byte[] headerScratch = new byte[VsockHeader.SIZE];
+    /** The tx chain being delivered, as the source its payload is copied from (once, into the stream's buffer). */
+    private DescriptorChain txChain;
+    private final ByteRing.Source txPayload = (offset, target, at, length) ->
+            txChain.read(VsockHeader.SIZE + offset, target, at, length);
+    /** The rx chain being filled, and how far: the sink the muxer copies a packet's payload into. */
+    private long rxOffset;
+    private final ByteRing.Sink rxPayload = (source, at, length) -> {
+        pendingRx.writeAt(rxOffset, source, at, length);
+        rxOffset += length;
+    };
 
     public VirtioVsock(long guestCid) {
         this.guestCid = guestCid;
@@ -163,7 +175,7 @@ public final class VirtioVsock implements VirtioDevice {
 
     private void wake() {
         EventFd fd = wakeup;
-        if (fd == null) {
+        if (fd == null || serving == Thread.currentThread()) {
             return;
         }
         try {
@@ -178,6 +190,7 @@ public final class VirtioVsock implements VirtioDevice {
         if (queues == null || failed) {
             return;
         }
+        serving = Thread.currentThread();
         try {
             if (index == TX) {
                 processTx();
@@ -189,6 +202,8 @@ public final class VirtioVsock implements VirtioDevice {
             fillRx();
         } catch (VirtqueueException e) {
             fail(e);
+        } finally {
+            serving = null;
         }
     }
 
@@ -197,10 +212,13 @@ public final class VirtioVsock implements VirtioDevice {
         if (queues == null || failed) {
             return;
         }
+        serving = Thread.currentThread();
         try {
             fillRx();
         } catch (VirtqueueException e) {
             fail(e);
+        } finally {
+            serving = null;
         }
     }
 
@@ -212,28 +230,35 @@ public final class VirtioVsock implements VirtioDevice {
 
     /** Hands one guest packet to the muxer; an oversized or malformed one is dropped and counted. */
     private int deliver(DescriptorChain chain) {
-        byte[] bytes = chain.readAll(MAX_TX_PACKET).orElse(null);
-        if (bytes == null) {
+        long carried = chain.readableLength();
+        if (carried > MAX_TX_PACKET) {
             txDroppedTooLarge.increment();
-            LOG.fine("guest sent a vsock tx chain of " + chain.readableLength() + " bytes, over the "
+            LOG.fine("guest sent a vsock tx chain of " + carried + " bytes, over the "
                     + MAX_TX_PACKET + "-byte maximum; dropped");
             return 0;
         }
-        if (bytes.length < VsockHeader.SIZE) {
+        if (carried < VsockHeader.SIZE) {
             txMalformed.increment();
-            LOG.fine("guest sent a vsock packet of " + bytes.length + " bytes, shorter than its header; dropped");
+            LOG.fine("guest sent a vsock packet of " + carried + " bytes, shorter than its header; dropped");
             return 0;
         }
-        VsockHeader header = VsockHeader.decode(ByteBuffer.wrap(bytes));
+        // The header is copied out once and decoded from the copy, so the guest cannot change it under us.
+        chain.read(0, headerScratch, 0, VsockHeader.SIZE);
+        VsockHeader header = VsockHeader.decode(headerScratch);
         long length = Integer.toUnsignedLong(header.len());
-        if (length > bytes.length - VsockHeader.SIZE) {
+        if (length > carried - VsockHeader.SIZE) {
             txMalformed.increment();
             LOG.fine("guest vsock packet says " + length + " payload bytes but carries "
-                    + (bytes.length - VsockHeader.SIZE) + "; dropped");
+                    + (carried - VsockHeader.SIZE) + "; dropped");
             return 0;
         }
         bytesFromGuest.add(length);
-        muxer.onGuestPacket(header, Arrays.copyOfRange(bytes, VsockHeader.SIZE, VsockHeader.SIZE + (int) length));
+        txChain = chain;
+        try {
+            muxer.onGuestPacket(header, txPayload, (int) length);
+        } finally {
+            txChain = null;
+        }
         return 0;
     }
 
@@ -242,7 +267,7 @@ public final class VirtioVsock implements VirtioDevice {
         boolean used = false;
         while (true) {
             if (pendingRx == null) {
-                pendingRx = rx.pop().orElse(null);
+                pendingRx = rx.take();
                 if (pendingRx == null) {
                     break;
                 }
@@ -252,13 +277,15 @@ public final class VirtioVsock implements VirtioDevice {
                 throw new VirtqueueException("vsock rx buffer of " + pendingRx.writableLength()
                         + " bytes cannot hold a packet header");
             }
-            VsockMuxer.Packet packet = muxer.nextForGuest((int) Math.min(room, MAX_PAYLOAD));
-            if (packet == null) {
+            rxOffset = VsockHeader.SIZE;
+            VsockHeader header = muxer.nextForGuest((int) Math.min(room, MAX_PAYLOAD), rxPayload);
+            if (header == null) {
                 break;
             }
-            int written = pendingRx.write(packet.header().encode(), packet.payload());
-            bytesToGuest.add(packet.payload().length);
-            rx.addUsed(pendingRx.head(), written);
+            header.encodeInto(headerScratch);
+            pendingRx.writeAt(0, headerScratch, 0, VsockHeader.SIZE);
+            bytesToGuest.add(header.len());
+            rx.addUsed(pendingRx.head(), VsockHeader.SIZE + header.len());
             pendingRx = null;
             used = true;
         }

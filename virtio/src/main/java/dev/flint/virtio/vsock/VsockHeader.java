@@ -1,5 +1,7 @@
 package dev.flint.virtio.vsock;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -24,24 +26,47 @@ public record VsockHeader(long srcCid, long dstCid, int srcPort, int dstPort, in
     public static final int SHUTDOWN_RECEIVE = 1;
     public static final int SHUTDOWN_SEND = 2;
 
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+
     /** Decodes a header from the first {@link #SIZE} bytes of {@code buffer} (position untouched). */
     public static VsockHeader decode(ByteBuffer buffer) {
         if (buffer.remaining() < SIZE) {
             throw new IllegalArgumentException("vsock header needs " + SIZE + " bytes, got " + buffer.remaining());
         }
-        ByteBuffer b = buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        int at = b.position();
-        return new VsockHeader(b.getLong(at), b.getLong(at + 8), b.getInt(at + 16), b.getInt(at + 20),
-                b.getInt(at + 24), Short.toUnsignedInt(b.getShort(at + 28)), Short.toUnsignedInt(b.getShort(at + 30)),
-                b.getInt(at + 32), b.getInt(at + 36), b.getInt(at + 40));
+        byte[] bytes = new byte[SIZE];
+        buffer.duplicate().get(bytes);
+        return decode(bytes);
+    }
+
+    /** Decodes a header from the first {@link #SIZE} bytes of {@code bytes}. */
+    public static VsockHeader decode(byte[] bytes) {
+        return new VsockHeader((long) LONG.get(bytes, 0), (long) LONG.get(bytes, 8), (int) INT.get(bytes, 16),
+                (int) INT.get(bytes, 20), (int) INT.get(bytes, 24), Short.toUnsignedInt((short) SHORT.get(bytes, 28)),
+                Short.toUnsignedInt((short) SHORT.get(bytes, 30)), (int) INT.get(bytes, 32), (int) INT.get(bytes, 36),
+                (int) INT.get(bytes, 40));
     }
 
     /** The header's 44 bytes. */
     public byte[] encode() {
-        ByteBuffer b = ByteBuffer.allocate(SIZE).order(ByteOrder.LITTLE_ENDIAN);
-        b.putLong(srcCid).putLong(dstCid).putInt(srcPort).putInt(dstPort).putInt(len)
-                .putShort((short) type).putShort((short) op).putInt(flags).putInt(bufAlloc).putInt(fwdCnt);
-        return b.array();
+        byte[] bytes = new byte[SIZE];
+        encodeInto(bytes);
+        return bytes;
+    }
+
+    /** Writes the header's 44 bytes at the start of {@code bytes} (a device's scratch, reused per packet). */
+    public void encodeInto(byte[] bytes) {
+        LONG.set(bytes, 0, srcCid);
+        LONG.set(bytes, 8, dstCid);
+        INT.set(bytes, 16, srcPort);
+        INT.set(bytes, 20, dstPort);
+        INT.set(bytes, 24, len);
+        SHORT.set(bytes, 28, (short) type);
+        SHORT.set(bytes, 30, (short) op);
+        INT.set(bytes, 32, flags);
+        INT.set(bytes, 36, bufAlloc);
+        INT.set(bytes, 40, fwdCnt);
     }
 
     public VsockHeader withLen(int length) {

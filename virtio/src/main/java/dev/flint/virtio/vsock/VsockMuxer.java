@@ -1,16 +1,18 @@
 package dev.flint.virtio.vsock;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.IntFunction;
+import java.util.function.LongSupplier;
 
 /**
  * The host side of virtio-vsock stream sockets: connections keyed by (host port, guest port),
@@ -19,8 +21,9 @@ import java.util.function.IntFunction;
  * ({@link #connect}, {@link #listen}).
  *
  * <p>The device thread calls {@link #onGuestPacket} and {@link #nextForGuest}; host threads
- * block in {@link VsockStream}. All state is guarded by this object's monitor; {@code
- * guestWork} is told whenever there is something new for the guest.
+ * block in {@link VsockStream}. All state is guarded by one lock; each connection has its own
+ * condition on it, so a packet wakes only the stream it is for. {@code guestWork} is told
+ * whenever there is something new for the guest.
  */
 public final class VsockMuxer {
     public static final long HOST_CID = 2;
@@ -62,11 +65,15 @@ public final class VsockMuxer {
     private final ArrayDeque<Control> control = new ArrayDeque<>();
     /** The last control packet queued for each connection key, to coalesce repeated resets and credit updates. */
     private final Map<Long, Control> lastControl = new HashMap<>();
-    private final LinkedHashSet<Long> withData = new LinkedHashSet<>();
+    /** Connections with bytes for the guest, in the order they got them; each at most once, open ones only. */
+    private final ArrayDeque<VsockConnection> withData = new ArrayDeque<>();
     private int nextEphemeralPort = FIRST_EPHEMERAL_PORT;
     private long droppedPackets;
     private long droppedControl;
     private long refusedConnections;
+    final ReentrantLock lock = new ReentrantLock();
+    /** Signalled when a transport reset was handled: connects waiting for it go ahead. */
+    private final Condition resetHandled = lock.newCondition();
 
     /**
      * @param guestCid    the guest's context id
@@ -91,29 +98,56 @@ public final class VsockMuxer {
     }
 
     /** Packets from the guest that broke the protocol or matched no connection. */
-    public synchronized long droppedPackets() {
-        return droppedPackets;
+    public long droppedPackets() {
+        return locked(() -> droppedPackets);
     }
 
     /** Control packets for the guest dropped because it left {@link #MAX_CONTROL} of them unread. */
-    public synchronized long droppedControl() {
-        return droppedControl;
+    public long droppedControl() {
+        return locked(() -> droppedControl);
     }
 
     /** Connections refused, from either side, because {@link #MAX_CONNECTIONS} were open. */
-    public synchronized long refusedConnections() {
-        return refusedConnections;
+    public long refusedConnections() {
+        return locked(() -> refusedConnections);
     }
 
     /** Connections that are not closed. */
-    public synchronized int openConnections() {
-        return connections.size();
+    public int openConnections() {
+        return (int) locked(connections::size);
+    }
+
+    /** A counter read under the lock (the stats getters; not a hot path). */
+    private long locked(LongSupplier read) {
+        lock.lock();
+        try {
+            return read.getAsLong();
+        } finally {
+            lock.unlock();
+        }
     }
 
     // ---- guest to host ---------------------------------------------------------------------
 
-    /** Handles one packet the guest put on its tx queue. */
-    public synchronized void onGuestPacket(VsockHeader header, byte[] payload) {
+    /** Handles one packet the guest put on its tx queue, its payload in {@code payload}. */
+    public void onGuestPacket(VsockHeader header, byte[] payload) {
+        onGuestPacket(header, (from, target, at, n) -> System.arraycopy(payload, (int) from, target, at, n), payload.length);
+    }
+
+    /**
+     * Handles one packet from the guest whose {@code length} payload bytes {@code payload} copies
+     * (from guest memory, by the device): they are copied once, into the connection's buffer.
+     */
+    void onGuestPacket(VsockHeader header, ByteRing.Source payload, int length) {
+        lock.lock();
+        try {
+            handle(header, payload, length);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void handle(VsockHeader header, ByteRing.Source payload, int length) {
         if (header.type() != VsockHeader.TYPE_STREAM || header.srcCid() != guestCid || header.dstCid() != HOST_CID) {
             droppedPackets++;
             if (header.op() != VsockHeader.OP_RST) {
@@ -137,7 +171,7 @@ public final class VsockMuxer {
                     reset(connection, "guest sent RESPONSE on an established connection");
                 }
             }
-            case VsockHeader.OP_RW -> receiveData(connection, payload);
+            case VsockHeader.OP_RW -> receiveData(connection, payload, length);
             case VsockHeader.OP_CREDIT_REQUEST -> queueControl(VsockHeader.OP_CREDIT_UPDATE, hostPort, guestPort, 0);
             case VsockHeader.OP_CREDIT_UPDATE -> {
                 // Credit already taken from the header: data may flow again.
@@ -147,9 +181,9 @@ public final class VsockMuxer {
             default -> reset(connection, "guest sent " + VsockHeader.opName(header.op()) + " on a connection");
         }
         if (connection.state != VsockConnection.State.CLOSED && !connection.outbound.isEmpty()) {
-            withData.add(connection.key());
+            queueForData(connection);
         }
-        notifyAll();
+        connection.wake();
         guestWork.run();
     }
 
@@ -163,8 +197,8 @@ public final class VsockMuxer {
                 refusedConnections++;
                 queueUnsolicitedReset(header);
             } else {
-                VsockConnection connection = new VsockConnection(header.dstPort(), header.srcPort(),
-                        VsockConnection.State.ESTABLISHED, bufferBytes);
+                VsockConnection connection = newConnection(header.dstPort(), header.srcPort(),
+                        VsockConnection.State.ESTABLISHED);
                 connection.updatePeerCredit(header.bufAlloc(), header.fwdCnt());
                 connections.put(connection.key(), connection);
                 queueControl(VsockHeader.OP_RESPONSE, connection.hostPort, connection.guestPort, 0);
@@ -178,16 +212,16 @@ public final class VsockMuxer {
         guestWork.run();
     }
 
-    private void receiveData(VsockConnection connection, byte[] payload) {
+    private void receiveData(VsockConnection connection, ByteRing.Source payload, int length) {
         if (connection.state != VsockConnection.State.ESTABLISHED || connection.peerSendClosed) {
             reset(connection, "guest sent data on a connection not open for it");
             return;
         }
-        if (payload.length > connection.inbound.free()) {
-            reset(connection, "guest sent " + payload.length + " bytes beyond the credit it was given");
+        if (length > connection.inbound.free()) {
+            reset(connection, "guest sent " + length + " bytes beyond the credit it was given");
             return;
         }
-        connection.inbound.put(payload, 0, payload.length);
+        connection.inbound.put(payload, length);
     }
 
     private void shutdownFromGuest(VsockConnection connection, int flags) {
@@ -203,20 +237,39 @@ public final class VsockMuxer {
     // ---- host to guest ---------------------------------------------------------------------
 
     /** The next packet for the guest with at most {@code maxPayload} data bytes, or null. */
-    public synchronized Packet nextForGuest(int maxPayload) {
+    public Packet nextForGuest(int maxPayload) {
+        ByteArrayOutputStream payload = new ByteArrayOutputStream();
+        VsockHeader header = nextForGuest(maxPayload, payload::write);
+        return header == null ? null : new Packet(header, payload.toByteArray());
+    }
+
+    /**
+     * The header of the next packet for the guest, its {@code len()} payload bytes (at most
+     * {@code maxPayload}) given to {@code payload} straight from the connection's buffer; null
+     * when nothing is owed.
+     */
+    VsockHeader nextForGuest(int maxPayload, ByteRing.Sink payload) {
+        lock.lock();
+        try {
+            return next(maxPayload, payload);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private VsockHeader next(int maxPayload, ByteRing.Sink payload) {
         Control next = control.poll();
         if (next != null) {
             lastControl.remove(key(next.hostPort(), next.guestPort()), next);
             VsockConnection connection = connections.get(key(next.hostPort(), next.guestPort()));
-            return new Packet(header(next.op(), next.hostPort(), next.guestPort(), next.flags(), 0, connection), new byte[0]);
+            return header(next.op(), next.hostPort(), next.guestPort(), next.flags(), 0, connection);
         }
-        for (Iterator<Long> it = withData.iterator(); it.hasNext(); ) {
-            VsockConnection connection = connections.get(it.next());
-            it.remove();
-            if (connection == null || connection.state != VsockConnection.State.ESTABLISHED) {
+        for (VsockConnection connection = withData.poll(); connection != null; connection = withData.poll()) {
+            connection.queuedForData = false;
+            if (connection.state != VsockConnection.State.ESTABLISHED) {
                 continue;
             }
-            Packet packet = dataPacket(connection, maxPayload);
+            VsockHeader packet = dataPacket(connection, maxPayload, payload);
             if (packet != null) {
                 return packet;
             }
@@ -224,27 +277,25 @@ public final class VsockMuxer {
         return null;
     }
 
-    private Packet dataPacket(VsockConnection connection, int maxPayload) {
+    private VsockHeader dataPacket(VsockConnection connection, int maxPayload, ByteRing.Sink payload) {
         int length = Math.min(Math.min(connection.outbound.size(), connection.peerFree()), maxPayload);
         if (length <= 0) {
             if (!connection.outbound.isEmpty() && !connection.creditRequested) {
                 connection.creditRequested = true;
-                return new Packet(header(VsockHeader.OP_CREDIT_REQUEST, connection.hostPort, connection.guestPort, 0, 0,
-                        connection), new byte[0]);
+                return header(VsockHeader.OP_CREDIT_REQUEST, connection.hostPort, connection.guestPort, 0, 0, connection);
             }
             return null;
         }
-        byte[] payload = new byte[length];
-        connection.outbound.take(payload, 0, length);
+        connection.outbound.take(payload, length);
         connection.sent += length;
         if (!connection.outbound.isEmpty()) {
-            withData.add(connection.key());
+            queueForData(connection);
         } else if (connection.shutdownPending) {
             connection.shutdownPending = false;
             queueControl(VsockHeader.OP_SHUTDOWN, connection.hostPort, connection.guestPort, VsockHeader.SHUTDOWN_SEND);
         }
-        notifyAll();
-        return new Packet(header(VsockHeader.OP_RW, connection.hostPort, connection.guestPort, 0, length, connection), payload);
+        connection.wake();   // its writer may have room now, its close may be drained
+        return header(VsockHeader.OP_RW, connection.hostPort, connection.guestPort, 0, length, connection);
     }
 
     private VsockHeader header(int op, int hostPort, int guestPort, int flags, int length, VsockConnection connection) {
@@ -255,6 +306,13 @@ public final class VsockMuxer {
         }
         return new VsockHeader(HOST_CID, guestCid, hostPort, guestPort, length, VsockHeader.TYPE_STREAM, op, flags,
                 bufAlloc, fwdCnt);
+    }
+
+    private void queueForData(VsockConnection connection) {
+        if (!connection.queuedForData) {
+            connection.queuedForData = true;
+            withData.add(connection);
+        }
     }
 
     private void queueControl(int op, int hostPort, int guestPort, int flags) {
@@ -293,8 +351,11 @@ public final class VsockMuxer {
             connection.closeReason = reason;
         }
         connections.remove(connection.key());
-        withData.remove(connection.key());
-        notifyAll();
+        if (connection.queuedForData) {
+            connection.queuedForData = false;
+            withData.remove(connection);   // a closed connection's buffers must not wait here for rx buffers
+        }
+        connection.wake();
     }
 
     // ---- host API --------------------------------------------------------------------------
@@ -303,7 +364,8 @@ public final class VsockMuxer {
     public VsockStream connect(int guestPort, Duration timeout) throws IOException, InterruptedException {
         VsockConnection connection;
         long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (this) {
+        lock.lock();
+        try {
             // A connection the guest accepts before it has handled a transport reset is dropped by
             // that reset without a word to the host (no RST): wait until the guest has handled it.
             while (transportResetPending) {
@@ -313,7 +375,7 @@ public final class VsockMuxer {
                             + " timed out after " + timeout.toMillis() + " ms: the guest has not handled the transport"
                             + " reset of its restore yet; is it running?");
                 }
-                wait(Math.max(1, left / 1_000_000));
+                resetHandled.awaitNanos(left);
             }
             if (connections.size() >= MAX_CONNECTIONS) {
                 refusedConnections++;
@@ -322,12 +384,15 @@ public final class VsockMuxer {
                         + " close streams you no longer use");
             }
             int hostPort = allocatePort(guestPort);
-            connection = new VsockConnection(hostPort, guestPort, VsockConnection.State.CONNECTING, bufferBytes);
+            connection = newConnection(hostPort, guestPort, VsockConnection.State.CONNECTING);
             connections.put(connection.key(), connection);
             queueControl(VsockHeader.OP_REQUEST, hostPort, guestPort, 0);
+        } finally {
+            lock.unlock();
         }
         guestWork.run();
-        synchronized (this) {
+        lock.lock();
+        try {
             while (connection.state == VsockConnection.State.CONNECTING) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -337,7 +402,7 @@ public final class VsockMuxer {
                     throw new IOException("vsock connect to guest port " + guestPort + " timed out after "
                             + timeout.toMillis() + " ms: is the guest up and listening?");
                 }
-                wait(Math.max(1, left / 1_000_000));
+                connection.await(left);
             }
             if (connection.state == VsockConnection.State.CLOSED) {
                 throw new ConnectException("vsock connect to guest port " + guestPort + " refused: "
@@ -345,7 +410,13 @@ public final class VsockMuxer {
                                 ? "nothing listens on that port in the guest" : connection.closeReason));
             }
             return new VsockStream(this, connection);
+        } finally {
+            lock.unlock();
         }
+    }
+
+    private VsockConnection newConnection(int hostPort, int guestPort, VsockConnection.State state) {
+        return new VsockConnection(hostPort, guestPort, state, bufferBytes, lock.newCondition());
     }
 
     private int allocatePort(int guestPort) {
@@ -378,39 +449,60 @@ public final class VsockMuxer {
         listeners.remove(hostPort);
     }
 
-    /** Drops every connection (device reset or transport reset); host streams see them closed. */
     /**
      * The device sent the guest a TRANSPORT_RESET (after a restore): host connects wait until
      * {@link #transportResetHandled}, the guest having given the event buffer back.
      */
-    synchronized void transportResetSent() {
-        transportResetPending = true;
+    void transportResetSent() {
+        lock.lock();
+        try {
+            transportResetPending = true;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** The guest handled the transport reset: connects go ahead. */
-    synchronized void transportResetHandled() {
-        transportResetPending = false;
-        notifyAll();
+    void transportResetHandled() {
+        lock.lock();
+        try {
+            transportResetPending = false;
+            resetHandled.signalAll();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Whether connects wait for the guest to handle a transport reset. */
-    public synchronized boolean transportResetPending() {
-        return transportResetPending;
-    }
-
-    public synchronized void resetAll(String reason) {
-        for (VsockConnection connection : connections.values()) {
-            connection.state = VsockConnection.State.CLOSED;
-            connection.closeReason = reason;
+    public boolean transportResetPending() {
+        lock.lock();
+        try {
+            return transportResetPending;
+        } finally {
+            lock.unlock();
         }
-        connections.clear();
-        withData.clear();
-        control.clear();
-        lastControl.clear();
-        notifyAll();
     }
 
-    // ---- called by VsockStream under this monitor ----------------------------------------------
+    /** Drops every connection (device reset or transport reset); host streams see them closed. */
+    public void resetAll(String reason) {
+        lock.lock();
+        try {
+            for (VsockConnection connection : connections.values()) {
+                connection.state = VsockConnection.State.CLOSED;
+                connection.closeReason = reason;
+                connection.queuedForData = false;
+                connection.wake();
+            }
+            connections.clear();
+            withData.clear();
+            control.clear();
+            lastControl.clear();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- called by VsockStream with the lock held ----------------------------------------------
 
     void consumed(VsockConnection connection, int bytes) {
         connection.forwarded += bytes;
@@ -421,7 +513,7 @@ public final class VsockMuxer {
     }
 
     void queued(VsockConnection connection) {
-        withData.add(connection.key());
+        queueForData(connection);
         guestWork.run();
     }
 

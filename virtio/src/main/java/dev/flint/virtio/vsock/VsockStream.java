@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
+import java.time.Duration;
 
 /**
  * The host's end of one vsock stream, as a blocking {@link ByteChannel}: reads wait for guest
@@ -11,7 +12,7 @@ import java.nio.channels.ClosedChannelException;
  * (the guest's credit drains it).
  */
 public final class VsockStream implements ByteChannel {
-    private static final long CLOSE_DRAIN_MILLIS = 2_000;
+    private static final Duration CLOSE_DRAIN = Duration.ofSeconds(2);
 
     private final VsockMuxer muxer;
     private final VsockConnection connection;
@@ -30,33 +31,38 @@ public final class VsockStream implements ByteChannel {
         return connection.guestPort;
     }
 
+    VsockConnection connection() {
+        return connection;
+    }
+
     @Override
     public int read(ByteBuffer target) throws IOException {
-        synchronized (muxer) {
+        muxer.lock.lock();
+        try {
             while (true) {
                 if (closed) {
                     throw new ClosedChannelException();
                 }
                 if (!connection.inbound.isEmpty()) {
-                    int n = Math.min(target.remaining(), connection.inbound.size());
-                    byte[] chunk = new byte[n];
-                    connection.inbound.take(chunk, 0, n);
-                    target.put(chunk);
+                    int n = connection.inbound.take(target);
                     muxer.consumed(connection, n);
                     return n;
                 }
                 if (connection.peerSendClosed || connection.state == VsockConnection.State.CLOSED) {
                     return -1;
                 }
-                waitOn(muxer);
+                awaitChange();
             }
+        } finally {
+            muxer.lock.unlock();
         }
     }
 
     @Override
     public int write(ByteBuffer source) throws IOException {
         int written = 0;
-        synchronized (muxer) {
+        muxer.lock.lock();
+        try {
             while (source.hasRemaining()) {
                 if (closed || connection.hostSendClosed) {
                     throw new ClosedChannelException();
@@ -65,60 +71,68 @@ public final class VsockStream implements ByteChannel {
                     throw new IOException("vsock stream to guest port " + connection.guestPort + " is closed: "
                             + (connection.closeReason.isEmpty() ? "the guest stopped receiving" : connection.closeReason));
                 }
-                int n = Math.min(source.remaining(), connection.outbound.free());
-                if (n == 0) {
-                    waitOn(muxer);
+                if (connection.outbound.free() == 0) {
+                    awaitChange();
                     continue;
                 }
-                byte[] chunk = new byte[n];
-                source.get(chunk);
-                connection.outbound.put(chunk, 0, n);
-                written += n;
+                written += connection.outbound.put(source);
                 muxer.queued(connection);
             }
+        } finally {
+            muxer.lock.unlock();
         }
         return written;
     }
 
     /** Tells the guest no more data comes from the host (its reads then end); reading goes on. */
     public void shutdownOutput() {
-        synchronized (muxer) {
+        muxer.lock.lock();
+        try {
             muxer.shutdownOutput(connection);
+        } finally {
+            muxer.lock.unlock();
         }
     }
 
     @Override
     public boolean isOpen() {
-        synchronized (muxer) {
+        muxer.lock.lock();
+        try {
             return !closed;
+        } finally {
+            muxer.lock.unlock();
         }
     }
 
     /** Sends what is buffered (waiting up to 2 s for the guest's credit), then resets the connection. */
     @Override
     public void close() {
-        synchronized (muxer) {
+        muxer.lock.lock();
+        try {
             if (closed) {
                 return;
             }
             closed = true;
-            long deadline = System.currentTimeMillis() + CLOSE_DRAIN_MILLIS;
+            long deadline = System.nanoTime() + CLOSE_DRAIN.toNanos();
             while (!connection.outbound.isEmpty() && connection.state == VsockConnection.State.ESTABLISHED
-                    && System.currentTimeMillis() < deadline) {
+                    && deadline - System.nanoTime() > 0) {
                 try {
-                    muxer.wait(Math.max(1, deadline - System.currentTimeMillis()));
+                    connection.await(deadline - System.nanoTime());
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     break;
                 }
             }
             muxer.closeFromHost(connection);
+        } finally {
+            muxer.lock.unlock();
         }
     }
 
-    private static void waitOn(Object monitor) throws IOException {
+    /** Waits, the muxer's lock held, until the muxer wakes this stream's connection. */
+    private void awaitChange() throws IOException {
         try {
-            monitor.wait();
+            connection.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("interrupted while waiting on a vsock stream");

@@ -6,6 +6,10 @@ import dev.flint.virtio.vsock.VirtioVsock;
 import dev.flint.virtio.vsock.VsockHeader;
 import dev.flint.virtio.vsock.VsockMuxer;
 import dev.flint.virtio.vsock.VsockStream;
+import dev.flint.vmm.devices.BusDevice;
+import dev.flint.vmm.devices.DeviceContext;
+import dev.flint.vmm.memory.GuestMemory;
+import dev.flint.vmm.sys.EventFd;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -14,6 +18,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -124,6 +129,64 @@ class VirtioVsockDeviceTest {
         Received data = guestReceives();
         assertEquals(VsockHeader.OP_RW, data.header().op());
         assertEquals("pong", new String(data.payload(), StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void theDeviceWakesItsEventLoopOnlyForHostThreadsNotForItself() throws Exception {
+        try (EventFd wakeup = EventFd.create()) {
+            vsock.attached(new SignalOnlyContext(wakeup));
+            activate();
+            CompletableFuture<VsockStream> accepted = new CompletableFuture<>();
+            vsock.muxer().listen(5000, accepted::complete);
+
+            // This thread plays the event loop: the device answers in rx before it returns.
+            guestSends(packet(VsockHeader.OP_REQUEST, 49152, 5000, new byte[0], 0));
+            assertEquals(VsockHeader.OP_RESPONSE, guestReceives().header().op());
+            assertEquals(0, wakeup.drain(), "no eventfd write for work the device does on its own thread");
+
+            VsockStream stream = accepted.get(5, TimeUnit.SECONDS);
+            CompletableFuture.runAsync(() -> {
+                try {
+                    stream.write(ByteBuffer.wrap("pong".getBytes(StandardCharsets.US_ASCII)));
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }).get(5, TimeUnit.SECONDS);
+            assertTrue(wakeup.drain() > 0, "a host thread's data wakes the event loop");
+        }
+    }
+
+    /** A VM context that offers the device only what vsock uses: its wake-up eventfd. */
+    private record SignalOnlyContext(EventFd wakeup) implements DeviceContext {
+        @Override
+        public GuestMemory memory() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public MmioSlot attachMmio(BusDevice device) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public EventFd interruptLine(int gsi) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void onMmioWrite(long address, int length, OptionalLong datamatch, Runnable handler) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public EventFd onSignal(Runnable handler) {
+            return wakeup;
+        }
+
+        @Override
+        public void appendKernelArgs(String args) {
+            throw new UnsupportedOperationException();
+        }
     }
 
     @Test

@@ -68,4 +68,41 @@ class DescriptorChainTest {
         driver.publish(0);
         assertEquals(SIZE, queue.pop().orElseThrow().readable().size());
     }
+
+    @Test
+    void readAndWriteAtCrossBufferBoundariesAndStayInTheChain() {
+        Virtqueue queue = driver.queue(false);
+        driver.publish(driver.chain(read("abc".getBytes()), read("defg".getBytes()), MockDriver.Part.write(2),
+                MockDriver.Part.write(3)));
+        DescriptorChain chain = queue.take();
+        byte[] middle = new byte[4];
+        chain.read(2, middle, 0, 4);
+        assertArrayEquals("cdef".getBytes(), middle, "from the first buffer's last byte into the second");
+        assertThrows(IndexOutOfBoundsException.class, () -> chain.read(4, new byte[4], 0, 4), "past the readable bytes");
+
+        chain.writeAt(1, "xyz".getBytes(), 0, 3);
+        assertEquals('x', driver.read(chain.writable().get(0).address(), 2)[1], "from the first buffer's second byte");
+        assertArrayEquals("yz".getBytes(), driver.read(chain.writable().get(1).address(), 2));
+        assertThrows(IndexOutOfBoundsException.class, () -> chain.writeAt(3, new byte[3], 0, 3), "past the writable bytes");
+        assertThrows(IndexOutOfBoundsException.class, () -> chain.read(-1, new byte[1], 0, 1));
+    }
+
+    @Test
+    void directDescriptorsBeforeAFullIndirectTableAreAllKept() {
+        Virtqueue queue = driver.queue(false);
+        long data = driver.buffer(new byte[] {7}, 1);
+        for (int i = 0; i < SIZE - 1; i++) {
+            driver.descriptor(MockDriver.DESC, i, data, 1, Virtqueue.DESC_F_NEXT, i + 1);
+        }
+        long table = driver.buffer(null, 16 * SIZE);
+        for (int i = 0; i < SIZE; i++) {
+            driver.descriptor(table, i, data, 1, i < SIZE - 1 ? Virtqueue.DESC_F_NEXT : 0, i + 1);
+        }
+        driver.descriptor(MockDriver.DESC, SIZE - 1, table, 16 * SIZE, Virtqueue.DESC_F_INDIRECT, 0);
+        driver.publish(0);
+        DescriptorChain chain = queue.take();
+        assertEquals(2 * SIZE - 1, chain.readable().size());
+        assertEquals(2 * SIZE - 1, chain.readableLength());
+        assertEquals(null, queue.take(), "nothing more published");
+    }
 }

@@ -60,6 +60,40 @@ class VsockMuxerTest {
     }
 
     @Test
+    void aPacketWakesOnlyTheStreamItIsFor() throws Exception {
+        VsockStream a = connected();
+        VsockStream b = connected();
+        CompletableFuture<String> readOnB = new CompletableFuture<>();
+        Thread reader = Thread.ofPlatform().start(() -> {
+            try {
+                ByteBuffer in = ByteBuffer.allocate(16);
+                int n = b.read(in);
+                readOnB.complete(new String(in.array(), 0, n, StandardCharsets.US_ASCII));
+            } catch (IOException e) {
+                readOnB.completeExceptionally(e);
+            }
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (reader.getState() != Thread.State.WAITING) {
+            assertTrue(System.nanoTime() < deadline, "B's reader never blocked: " + reader.getState());
+            Thread.sleep(1);
+        }
+        long wakeupsOfA = a.connection().wakeups;
+        long wakeupsOfB = b.connection().wakeups;
+
+        muxer.onGuestPacket(fromGuest(VsockHeader.OP_RW, AGENT_PORT, a.hostPort(), 5, 0, 32, 0), "for a".getBytes());
+        assertEquals(wakeupsOfA + 1, a.connection().wakeups, "A's waiters were told");
+        assertEquals(wakeupsOfB, b.connection().wakeups, "B's reader slept on through A's data");
+        assertTrue(!readOnB.isDone());
+
+        muxer.onGuestPacket(fromGuest(VsockHeader.OP_RW, AGENT_PORT, b.hostPort(), 5, 0, 32, 0), "for b".getBytes());
+        assertEquals("for b", readOnB.get(5, TimeUnit.SECONDS));
+        ByteBuffer onA = ByteBuffer.allocate(16);
+        assertEquals(5, a.read(onA));
+        assertEquals("for a", new String(onA.array(), 0, 5, StandardCharsets.US_ASCII));
+    }
+
+    @Test
     void hostConnectsAndBytesFlowBothWays() throws Exception {
         VsockStream stream = connected();
         stream.write(ByteBuffer.wrap("hello".getBytes(StandardCharsets.US_ASCII)));

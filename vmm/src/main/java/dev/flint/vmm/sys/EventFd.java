@@ -11,7 +11,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * signals one ({@code KVM_IRQFD}), so neither direction needs a vCPU exit to user space.
  */
 public final class EventFd implements AutoCloseable {
+    /** The 1 every signal writes: never changed, so any number of threads may write it at once. */
+    private static final MemorySegment ONE = Arena.global().allocateFrom(JAVA_LONG, 1L);
+
     private final int fd;
+    /** Where {@link #drain()} reads the counter: one per eventfd, not an arena per call. */
+    private final MemorySegment counter = Arena.ofAuto().allocate(JAVA_LONG);
     private volatile boolean closed;
 
     private EventFd(int fd) {
@@ -32,22 +37,17 @@ public final class EventFd implements AutoCloseable {
 
     /** Adds 1 to the counter, waking whoever waits on it. */
     public void signal() throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            ErrnoException.check("write(eventfd)", Libc.write(fd(), arena.allocateFrom(JAVA_LONG, 1L)));
-        }
+        ErrnoException.check("write(eventfd)", Libc.write(fd(), ONE));
     }
 
-    /** Reads and clears the counter; 0 when it was not signalled. */
-    public long drain() throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment value = arena.allocate(JAVA_LONG);
-            long rc = Libc.read(fd(), value);
-            if (rc == -Errno.EAGAIN) {
-                return 0;
-            }
-            ErrnoException.check("read(eventfd)", rc);
-            return value.get(JAVA_LONG, 0);
+    /** Reads and clears the counter; 0 when it was not signalled. One thread drains (the event loop's). */
+    public synchronized long drain() throws ErrnoException {
+        long rc = Libc.read(fd(), counter);
+        if (rc == -Errno.EAGAIN) {
+            return 0;
         }
+        ErrnoException.check("read(eventfd)", rc);
+        return counter.get(JAVA_LONG, 0);
     }
 
     @Override
