@@ -149,6 +149,7 @@ public final class RigBench {
             add("qemu.restore.load", millis(t.loadedNanos()));
             add("qemu.restore.to_ready", millis(t.readyNanos()));
             add("qemu.restore.first_exec", millis(t.firstExecNanos()));
+            add("qemu.restore.to_first_exec", millis(t.readyNanos() + t.firstExecNanos()));
             peerRestoreAttempts.add(t.connectAttempts());
         }
     }
