@@ -30,6 +30,7 @@ final class LocalEngine implements Engine {
     }
 
     private static final Duration SHUTDOWN_STOP_TIMEOUT = Duration.ofSeconds(10);
+    private static final System.Logger LOG = System.getLogger(LocalEngine.class.getName());
     private static final LocalEngine IN_PROCESS = new LocalEngine(LocalMachine::define, null);
 
     private record Hosted(long seq, HostedMachine machine) {
@@ -231,17 +232,23 @@ final class LocalEngine implements Engine {
                 consoleCopy, start);
     }
 
-    /** A machine restored from the template's snapshot, or booted cold from its spec when the snapshot is gone. */
+    /**
+     * A machine restored from the template's snapshot, or booted cold from its spec when the
+     * snapshot is gone or cannot restore here ({@link TemplateStart}); its info says which.
+     */
     private Machine fromTemplate(MachineConfig config, TemplateInfo template, OutputStream consoleCopy, boolean start) {
-        Optional<Path> origin = TemplateStore.atHome().snapshot(template.name());
-        if (origin.isPresent()) {
-            return create(restoredConfig(origin.get(), config, template), consoleCopy, start, origin);
+        TemplateStart how = TemplateStart.of(TemplateStore.atHome(), template.name());
+        if (how.snapshot().isPresent()) {
+            return create(restoredConfig(how.snapshot().get(), config, template), consoleCopy, start, how.snapshot());
         }
+        String reason = how.coldReason().orElseThrow();
         if (!start) {
-            throw new InvalidConfigException("template " + template.name() + " has no snapshot, so its machines boot cold and"
-                    + " run its setup at create; create with start(true), or build the template again");
+            throw new InvalidConfigException(reason + ", so its machines boot cold and run its setup at create; create with"
+                    + " start(true), or build the template again");
         }
-        Machine machine = create(coldConfig(config, template.spec()), consoleCopy, true, Optional.empty());
+        LOG.log(System.Logger.Level.WARNING, "machine " + config.name() + " boots cold: " + reason);
+        Machine machine = create(coldLabelled(coldConfig(config, template.spec()), reason), consoleCopy, true,
+                Optional.empty());
         try {
             setUp(machine, template.name(), template.spec());
         } catch (RuntimeException e) {
@@ -267,6 +274,12 @@ final class LocalEngine implements Engine {
         config.timeout().ifPresent(builder::timeout);
         MachineConfig cold = spec.machineConfig(config.name(), builder);
         return cold.withEnv(merged(spec.env(), config.env()));
+    }
+
+    /** {@code config} saying why it boots cold ({@link MachineInfo#templateColdBoot()}), cut to what a label holds. */
+    private static MachineConfig coldLabelled(MachineConfig config, String reason) {
+        return config.labelled(MachineInfo.TEMPLATE_COLD_BOOT, reason.length() <= 1000 ? reason
+                : reason.substring(0, 1000) + "...");
     }
 
     private static java.util.Map<String, String> merged(java.util.Map<String, String> base, java.util.Map<String, String> over) {
@@ -308,9 +321,12 @@ final class LocalEngine implements Engine {
         reserveName(name);
         try {
             MachineConfig wanted = MachineConfig.builder().name(name).build();
-            Optional<Path> origin = TemplateStore.atHome().snapshot(templateName);
+            TemplateStart how = TemplateStart.of(TemplateStore.atHome(), templateName);
+            Optional<Path> origin = how.snapshot();
+            how.coldReason().ifPresent(reason -> LOG.log(System.Logger.Level.WARNING,
+                    "warm pool " + pool + "'s machine " + name + " boots cold: " + reason));
             MachineConfig config = origin.isPresent() ? restoredConfig(origin.get(), wanted, template)
-                    : coldConfig(wanted, template.spec());
+                    : coldLabelled(coldConfig(wanted, template.spec()), how.coldReason().orElseThrow());
             MachineBackend backend = define(config, null, origin);
             try {
                 if (origin.isPresent()) {
@@ -349,6 +365,10 @@ final class LocalEngine implements Engine {
     private Machine checkOut(MachineBackend warm, MachineConfig config, TemplateInfo template) {
         String poolName = warm.config().name();
         MachineConfig wanted = config.labelled(MachineInfo.WARM_POOL_CHECKOUT, WarmPoolCheckout.WARM.name());
+        String cold = warm.config().metadata().get(MachineInfo.TEMPLATE_COLD_BOOT);
+        if (cold != null) {
+            wanted = wanted.labelled(MachineInfo.TEMPLATE_COLD_BOOT, cold);
+        }
         MachineConfig adopted = new MachineConfig(wanted.name(), warm.config().cpus(), warm.config().memoryMb(),
                 merged(template.spec().env(), wanted.env()), wanted.bootTimeout(), warm.config().kernel(),
                 warm.config().initrd(), warm.config().bootArgs(), Optional.empty(), warm.config().disks(),

@@ -366,19 +366,27 @@ final class LocalMachine implements MachineBackend {
     }
 
     private void expire(Duration ttl) {
-        if (status() != MachineState.RUNNING) {
-            return;
-        }
-        if (config.onTimeout() == TimeoutAction.PAUSE) {
-            try {
-                pause();
-                onStateChange.run();
-                return;
-            } catch (RuntimeException e) {
-                // Not saved: the time to live still ends the machine, by a stop.
+        Expiry.expire(new Expiry.Expiring() {
+            @Override
+            public MachineState status() {
+                return LocalMachine.this.status();
             }
-        }
-        stop(STOP_TIMEOUT, "its time to live of " + ttl.toSeconds() + " s ran out");
+
+            @Override
+            public void pause() {
+                LocalMachine.this.pause();
+            }
+
+            @Override
+            public void stop(String reason) {
+                LocalMachine.this.stop(STOP_TIMEOUT, reason);
+            }
+
+            @Override
+            public void paused() {
+                onStateChange.run();
+            }
+        }, config.onTimeout(), ttl);
     }
 
     @Override

@@ -21,6 +21,8 @@ public record MachineInfo(String name, MachineState state, int cpus, int memoryM
     public static final String CRASHED = "crashed: ";
     /** The metadata key under which Flint records {@link #warmPoolCheckout()} of a machine created with a warm pool. */
     public static final String WARM_POOL_CHECKOUT = "flint.dev/warm-pool-checkout";
+    /** The metadata key under which Flint records {@link #templateColdBoot()}. */
+    public static final String TEMPLATE_COLD_BOOT = "flint.dev/template-cold-boot";
 
     public MachineInfo {
         mounts = List.copyOf(mounts);
@@ -40,6 +42,15 @@ public record MachineInfo(String name, MachineState state, int cpus, int memoryM
                 return Optional.empty();   // not Flint's value: a label the user set
             }
         });
+    }
+
+    /**
+     * Why a machine of a template was booted cold from the template's spec instead of restored
+     * from its snapshot (the snapshot is gone, or was taken on another CPU vendor or by a Flint of
+     * another snapshot format); empty for a restored machine and one made without a template.
+     */
+    public Optional<String> templateColdBoot() {
+        return Optional.ofNullable(metadata.get(TEMPLATE_COLD_BOOT));
     }
 
     /** Whether the machine last stopped because its guest crashed; it is {@link MachineState#STOPPED} then. */

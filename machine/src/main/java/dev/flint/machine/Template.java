@@ -9,9 +9,9 @@ import java.util.Objects;
  * order (each must exit 0), snapshots it as the named snapshot {@code template-NAME}, and deletes
  * the build machine. {@code MachineConfig.builder().template(name)} then makes machines from it:
  * restored from that snapshot, or, when the snapshot is gone (deleted with {@link Snapshots#delete},
- * or the build never got that far), booted cold from the spec with its setup run again. A
- * snapshot taken on a host of another CPU vendor is refused at restore, with the error saying so;
- * rebuild the template there.
+ * or the build never got that far) or cannot restore on this host (taken on another CPU vendor,
+ * or by a Flint of another snapshot format), booted cold from the spec with its setup run again;
+ * {@link MachineInfo#templateColdBoot()} says why. Rebuild the template to restore again.
  *
  * <pre>{@code
  * Template.build("py", TemplateSpec.builder().image("python:3.12").diskMb(512)

@@ -25,6 +25,7 @@ public final class FakeBackend implements MachineBackend {
     private volatile MachineState state = MachineState.STOPPED;
     private volatile Instant startedAt;
     private volatile String lastStopReason;
+    private java.util.concurrent.ScheduledFuture<?> expiry;
 
     FakeBackend(String id, MachineConfig config, Instant createdAt) {
         this.id = id;
@@ -57,6 +58,7 @@ public final class FakeBackend implements MachineBackend {
         } catch (java.io.IOException e) {
             throw new FlintException("fake pause: " + e.getMessage(), e);
         }
+        cancelExpiry();
         state = MachineState.PAUSED;
         lastStopReason = "paused";
     }
@@ -71,9 +73,7 @@ public final class FakeBackend implements MachineBackend {
         } catch (java.io.IOException e) {
             throw new FlintException("fake resume: " + e.getMessage(), e);
         }
-        state = MachineState.RUNNING;
-        startedAt = Instant.now();
-        lastStopReason = null;
+        runs();
     }
 
     /** Writes a snapshot's record and a stand-in VM directory (a fake has no VM). */
@@ -139,17 +139,55 @@ public final class FakeBackend implements MachineBackend {
             lastStopReason = "boot failed";
             throw new AgentUnavailableException("the agent of machine " + config.name() + " did not answer (fake)", null);
         }
+        runs();
+    }
+
+    /** As LocalMachine: running from now, its time to live counting, and {@link Expiry#expire} acting when it runs out. */
+    private void runs() {
         state = MachineState.RUNNING;
         startedAt = Instant.now();
         lastStopReason = null;
+        config.timeout().ifPresent(ttl -> expiry = Expiry.schedule(ttl, () -> Expiry.expire(new Expiry.Expiring() {
+            @Override
+            public MachineState status() {
+                return state;
+            }
+
+            @Override
+            public void pause() {
+                FakeBackend.this.pause();
+            }
+
+            @Override
+            public void stop(String reason) {
+                FakeBackend.this.stop(reason);
+            }
+
+            @Override
+            public void paused() {
+                onStateChange.run();
+            }
+        }, config.onTimeout(), ttl)));
+    }
+
+    private synchronized void cancelExpiry() {
+        if (expiry != null) {
+            expiry.cancel(false);
+            expiry = null;
+        }
     }
 
     @Override
-    public synchronized void stop(Duration timeout) {
+    public void stop(Duration timeout) {
+        stop("stopped by the host");
+    }
+
+    private synchronized void stop(String reason) {
         MachineLifecycle.require(config.name(), state, MachineLifecycle.Action.STOP);
         if (state == MachineState.RUNNING || state == MachineState.PAUSED) {
+            cancelExpiry();
             state = MachineState.STOPPED;
-            lastStopReason = "stopped by the host";
+            lastStopReason = reason;
         }
     }
 
@@ -162,6 +200,7 @@ public final class FakeBackend implements MachineBackend {
 
     @Override
     public synchronized void delete() {
+        cancelExpiry();
         state = MachineState.DELETED;
         SnapshotStore.release(id, config.name());
     }

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -20,7 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Pause, resume, named snapshots and forks through the engine, with fake backends (no VM): the
  * states, what lands under FLINT_HOME, the store across a server restart, the references that
- * keep a snapshot while machines stand on it, the hostnames the clones are given.
+ * keep a snapshot while machines stand on it, the hostnames the clones are given, and a time to
+ * live that pauses ({@link TimeoutAction#PAUSE}) instead of stopping.
  */
 class SnapshotEngineTest {
     @TempDir
@@ -93,6 +95,41 @@ class SnapshotEngineTest {
             machine.resume();
             assertEquals(MachineState.RUNNING, machine.status());
             assertEquals(MachineState.RUNNING, engine.list(MachineQuery.all()).machines().getFirst().state());
+        }
+    }
+
+    @Test
+    void aTimeToLiveThatPausesSavesTheMachineAndTheNextCommandWakesIt() throws Exception {
+        try (Engine engine = fakes.persistent(home)) {
+            Machine machine = engine.create(MachineConfig.builder().name("idle").network(NetworkPolicy.none())
+                    .timeout(Duration.ofMillis(200)).onTimeout(TimeoutAction.PAUSE).build());
+            assertEquals(MachineState.RUNNING, machine.status());
+            eventually("the time to live paused it", () -> machine.status() == MachineState.PAUSED);
+            assertEquals(Optional.of("paused"), machine.info().lastStopReason());
+            assertTrue(Files.isRegularFile(paused("idle").resolve(SavedGuest.FILE)), "saved, not stopped");
+            assertEquals(MachineState.PAUSED, engine.list(MachineQuery.all()).machines().getFirst().state());
+
+            assertEquals("back\n", machine.exec(List.of("echo", "back")).stdout(), "a command resumes it");
+            assertEquals(MachineState.RUNNING, machine.status());
+            eventually("the time to live ran again after the resume", () -> machine.status() == MachineState.PAUSED);
+        }
+    }
+
+    @Test
+    void aTimeToLiveStopsByDefaultAndSaysWhy() throws Exception {
+        Engine engine = fakes.inMemory();
+        Machine machine = engine.create(MachineConfig.builder().name("brief").network(NetworkPolicy.none())
+                .timeout(Duration.ofMillis(200)).build());
+        eventually("the time to live stopped it", () -> machine.status() == MachineState.STOPPED);
+        assertEquals(Optional.of("its time to live of 0 s ran out"), machine.info().lastStopReason());
+        assertFalse(Files.exists(paused("brief")), "nothing saved");
+    }
+
+    private static void eventually(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "timed out waiting until " + what);
+            Thread.sleep(10);
         }
     }
 

@@ -1,10 +1,16 @@
 package dev.flint.machine;
 
+import dev.flint.vmm.cpu.CpuVendor;
+import dev.flint.vmm.memory.MemoryRange;
+import dev.flint.vmm.snapshot.SnapshotFile;
+import dev.flint.vmm.snapshot.SnapshotHeader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Templates through the engine, with fake backends (no VM): a build runs the setup and leaves a
  * snapshot and a record but no machine, a failing setup leaves nothing, machines restore from it
- * (or boot cold and set up when its snapshot is gone), and the disk size is the template's.
+ * (or boot cold and set up, saying why, when its snapshot is gone or was taken on another CPU
+ * vendor or format), and the disk size is the template's.
  */
 class TemplateEngineTest {
     @TempDir
@@ -115,9 +122,49 @@ class TemplateEngineTest {
         assertEquals(List.of(List.of("echo", "setup")), backend.commands, "the setup ran at create");
         assertEquals(192, machine.config().memoryMb(), "the spec's resources");
         assertEquals("template", machine.config().env().get("MODE"));
+        assertEquals(Optional.of("template cold has no snapshot"), machine.info().templateColdBoot());
         String deferred = assertThrows(InvalidConfigException.class,
                 () -> engine.create(MachineConfig.builder().name("c2").template("cold").start(false).build())).getMessage();
         assertTrue(deferred.contains("has no snapshot, so its machines boot cold"), deferred);
+    }
+
+    @Test
+    void aSnapshotTakenOnAnotherCpuVendorOrFormatBootsColdAndSaysWhy() throws Exception {
+        Engine engine = fakes.inMemory();
+        engine.buildTemplate("moved", spec("echo setup"));
+        Path vm = home.resolve("snapshots").resolve("template-moved").resolve(SnapshotStore.VM);
+        String here = CpuVendor.ofHost();
+        String other = here.equals("GenuineIntel") ? "AuthenticAMD" : "GenuineIntel";
+
+        writeVmState(vm, here);
+        Machine restored = engine.create(MachineConfig.builder().name("same").template("moved").build());
+        assertEquals(Optional.of("same"), fakes.backends.get(restored.id()).renewedHostname, "this host's vendor: restored");
+        assertEquals(Optional.empty(), restored.info().templateColdBoot());
+
+        writeVmState(vm, other);
+        Machine foreign = engine.create(MachineConfig.builder().name("foreign").template("moved").build());
+        FakeBackend backend = fakes.backends.get(foreign.id());
+        assertEquals(MachineState.RUNNING, foreign.status());
+        assertEquals(Optional.empty(), backend.renewedHostname, "booted, not restored");
+        assertEquals(List.of(List.of("echo", "setup")), backend.commands, "the setup ran at create");
+        String why = foreign.info().templateColdBoot().orElseThrow();
+        assertTrue(why.startsWith("template moved's snapshot cannot restore on this host: the snapshot ") && why.endsWith(
+                " was taken on " + other + ", this host is " + here + ": a snapshot restores only on the same CPU vendor"), why);
+
+        byte[] version9 = ByteBuffer.allocate(16).put("FLINTSNP".getBytes(StandardCharsets.US_ASCII)).putInt(9).array();
+        Files.write(vm.resolve(SnapshotFile.STATE_FILE), version9);
+        Machine newer = engine.create(MachineConfig.builder().name("newer").template("moved").build());
+        assertEquals(Optional.empty(), fakes.backends.get(newer.id()).renewedHostname, "booted, not restored");
+        String version = newer.info().templateColdBoot().orElseThrow();
+        assertTrue(version.contains("is a snapshot of format version 9; this Flint reads version 1"), version);
+        String deferred = assertThrows(InvalidConfigException.class, () -> engine.create(MachineConfig.builder()
+                .name("later").template("moved").start(false).build())).getMessage();
+        assertTrue(deferred.startsWith(version + ", so its machines boot cold"), deferred);
+    }
+
+    /** A {@code vm.state} whose header says {@code vendor}, as a snapshot taken on such a host has. */
+    private static void writeVmState(Path vm, String vendor) throws Exception {
+        SnapshotFile.write(vm, new SnapshotHeader(vendor, List.of(), List.of(new MemoryRange(0, 4096))), new byte[0]);
     }
 
     @Test

@@ -1,5 +1,9 @@
 package dev.flint.machine;
 
+import dev.flint.vmm.cpu.CpuVendor;
+import dev.flint.vmm.memory.MemoryRange;
+import dev.flint.vmm.snapshot.SnapshotFile;
+import dev.flint.vmm.snapshot.SnapshotHeader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -122,6 +126,24 @@ class WarmPoolEngineTest {
         assertEquals(Optional.of(WarmPoolCheckout.WARM), second.info().warmPoolCheckout());
         warm.delete();
         second.delete();
+    }
+
+    @Test
+    void aPoolOfATemplateTakenOnAnotherCpuVendorFillsWithColdMachinesThatSaySo() throws Exception {
+        String other = CpuVendor.ofHost().equals("GenuineIntel") ? "AuthenticAMD" : "GenuineIntel";
+        SnapshotFile.write(home.resolve("snapshots/template-base").resolve(SnapshotStore.VM),
+                new SnapshotHeader(other, List.of(), List.of(new MemoryRange(0, 4096))), new byte[0]);
+        engine.createPool("pool", "base", 1);
+        gate.countDown();
+        eventually("the pool is full", () -> ready() == 1);
+        Machine warm = engine.create(config("app", WarmPoolMode.REQUIRE, Duration.ofSeconds(5)));
+        FakeBackend backend = backends.get(warm.id());
+        assertEquals(Optional.of(WarmPoolCheckout.WARM), warm.info().warmPoolCheckout());
+        assertEquals(List.of(List.of("echo", "x")), backend.commands, "booted cold and set up, not restored");
+        String why = warm.info().templateColdBoot().orElseThrow();
+        assertTrue(why.contains("was taken on " + other), why);
+        assertEquals("a", warm.info().metadata().get("team"), "the create's own metadata too");
+        warm.delete();
     }
 
     @Test

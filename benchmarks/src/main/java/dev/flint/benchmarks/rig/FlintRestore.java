@@ -33,6 +33,7 @@ final class FlintRestore {
     private final GuestImages.Images images;
     private final BiConsumer<String, Double> add;
     private final Path directory;
+    private int freshProcessRetries;
 
     /** @param add records one sample of a metric, in the metric's unit */
     FlintRestore(RigBenchOptions options, GuestImages.Images images, Path directory, BiConsumer<String, Double> add) {
@@ -59,18 +60,42 @@ final class FlintRestore {
         machineRound(record);
     }
 
-    /** A fresh JVM restoring the VMM snapshot: process start to the agent's HELLO. */
+    /**
+     * A fresh JVM restoring the VMM snapshot: process start to the agent's HELLO. A child that
+     * hangs after its JVM started is reported with its thread dump and tried once more (counted in
+     * {@link #freshProcessRetries}), so one hang does not lose the run's other figures.
+     */
     private void freshProcess(boolean record) throws Exception {
-        try (WatchedProcess child = WatchedProcess.start(snapshotProcess("restore"))) {
-            WatchedProcess.Line restored = child.await(line -> line.startsWith(FlintSnapshotProcess.RESTORED + " "),
-                    "Flint's '" + FlintSnapshotProcess.RESTORED + "' line (VirtualMachine.restore)", TIMEOUT);
-            Map<String, Long> phases = KeyValueLine.parse(FlintSnapshotProcess.RESTORED, restored.text());
-            if (record) {
-                add.accept("flint.restore.fresh_process", restored.nanosSinceStart() / 1e6);
-                add.accept("flint.restore.fresh_in_vmm", phases.get("restore_to_ready_ns") / 1e6);
+        for (int attempt = 1; ; attempt++) {
+            try (WatchedProcess child = WatchedProcess.start(snapshotProcess("restore"))) {
+                child.await(line -> line.equals(FlintSnapshotProcess.STARTED), "the restore child's JVM start", TIMEOUT);
+                WatchedProcess.Line restored;
+                try {
+                    restored = child.await(line -> line.startsWith(FlintSnapshotProcess.RESTORED + " "),
+                            "Flint's '" + FlintSnapshotProcess.RESTORED + "' line (VirtualMachine.restore)", TIMEOUT);
+                } catch (IllegalStateException hung) {
+                    System.err.println("rig-bench: a fresh-JVM restore hung (attempt " + attempt + "): " + hung.getMessage()
+                            .lines().findFirst().orElse("") + "; its thread dump:\n" + child.threadDump());
+                    if (attempt == 2) {
+                        throw hung;
+                    }
+                    freshProcessRetries++;
+                    continue;
+                }
+                Map<String, Long> phases = KeyValueLine.parse(FlintSnapshotProcess.RESTORED, restored.text());
+                if (record) {
+                    add.accept("flint.restore.fresh_process", restored.nanosSinceStart() / 1e6);
+                    add.accept("flint.restore.fresh_in_vmm", phases.get("restore_to_ready_ns") / 1e6);
+                }
+                child.waitFor(Duration.ofSeconds(30));
+                return;
             }
-            child.waitFor(Duration.ofSeconds(30));
         }
+    }
+
+    /** Fresh-JVM restores that hung and were tried again (each printed its thread dump). */
+    int freshProcessRetries() {
+        return freshProcessRetries;
     }
 
     private List<String> snapshotProcess(String mode) {
@@ -97,6 +122,7 @@ final class FlintRestore {
         }
         Template.build(TEMPLATE, TemplateSpec.builder().memoryMb(RigBench.MEMORY_MB).cpus(1).build());
         WarmPool.create(POOL, TEMPLATE, 1);
+        awaitPoolReady();
     }
 
     /** Per round: warm-JVM restore to agent-ready, first exec, fork of one clone, pool checkout. */
@@ -114,10 +140,10 @@ final class FlintRestore {
             if (record) {
                 add.accept("flint.restore.warm", restore);
                 add.accept("flint.restore.first_exec", firstExec);
+                add.accept("flint.restore.warm_to_first_exec", restore + firstExec);
                 add.accept("flint.fork", fork);
             }
         }
-        awaitPoolReady();   // the refill after the last checkout is not part of the figure
         start = System.nanoTime();
         try (Machine warm = Machine.create(base("bench-warm").template(TEMPLATE)
                 .warmPool(POOL, WarmPoolMode.REQUIRE, POOL_WAIT).build())) {
@@ -128,6 +154,7 @@ final class FlintRestore {
                 add.accept("flint.pool_checkout", checkout);
             }
         }
+        awaitPoolReady();   // the refill (a restore) runs in the background: not beside any other figure
     }
 
     private static void awaitPoolReady() {

@@ -26,6 +26,8 @@ import java.util.Map;
 public final class FlintSnapshotProcess {
     static final String SAVED = "rig-bench-saved";
     static final String RESTORED = "rig-bench-restored";
+    /** The first line a child prints: its JVM is up (a hang after it is the restore's, not the JVM start's). */
+    static final String STARTED = "rig-bench-child-started";
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
     private FlintSnapshotProcess() {
@@ -36,6 +38,8 @@ public final class FlintSnapshotProcess {
             System.err.println("usage: FlintSnapshotProcess save|restore DIR KERNEL INITRD MEMORY_MB CMDLINE");
             System.exit(2);
         }
+        System.out.println(STARTED);
+        System.out.flush();
         Path dir = Path.of(args[1]);
         Path kernel = Path.of(args[2]);
         Path initrd = Path.of(args[3]);

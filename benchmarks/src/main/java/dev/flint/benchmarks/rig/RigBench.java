@@ -51,6 +51,7 @@ public final class RigBench {
     private QemuRestore qemuRestore;
     private final List<Integer> peerRestoreAttempts = new ArrayList<>();
     private FlintRestore flintRestore;
+    private Exception failure;
 
     private RigBench(RigBenchOptions options, GuestImages.Images images) {
         this.options = options;
@@ -66,11 +67,12 @@ public final class RigBench {
             System.exit(2);
             return;
         }
-        RigResult result = new RigBench(options, GuestImages.locate()).run();
+        RigBench bench = new RigBench(options, GuestImages.locate());
+        RigResult result = bench.run();
         System.out.println(BEGIN);
         System.out.print(result.toJson());
         System.out.println(END);
-        System.exit(0);
+        System.exit(bench.failure == null ? 0 : 1);
     }
 
     private RigResult run() throws Exception {
@@ -78,17 +80,23 @@ public final class RigBench {
         progress("kernel " + images.vmlinux() + ", initramfs " + images.initramfs() + "; peer exec: " + peerExec);
         warmUp();
         prepareRestores();
-        for (int round = 1; round <= options.rounds(); round++) {
-            progress("round " + round + " of " + options.rounds());
-            coldFlintProcess();
-            qemuMicrovm(true);
-            warmFlintMachine(true);
-            if (qemuRestore != null) {
-                qemuRestoreRound(true);
+        try {
+            for (int round = 1; round <= options.rounds(); round++) {
+                progress("round " + round + " of " + options.rounds());
+                coldFlintProcess();
+                qemuMicrovm(true);
+                warmFlintMachine(true);
+                if (qemuRestore != null) {
+                    qemuRestoreRound(true);
+                }
+                if (flintRestore != null) {
+                    flintRestore.round(true);
+                }
             }
-            if (flintRestore != null) {
-                flintRestore.round(true);
-            }
+        } catch (Exception e) {
+            // The rounds so far are still printed, marked failed (exit 1), for the log to keep.
+            failure = e;
+            e.printStackTrace();
         }
         recordConditions();
         return new RigResult(conditions, metrics(), ratios());
@@ -150,6 +158,7 @@ public final class RigBench {
             add("qemu.restore.load", millis(t.loadedNanos()));
             add("qemu.restore.to_ready", millis(t.readyNanos()));
             add("qemu.restore.first_exec", millis(t.firstExecNanos()));
+            add("qemu.restore.to_first_exec", millis(t.readyNanos() + t.firstExecNanos()));
             peerRestoreAttempts.add(t.connectAttempts());
         }
     }
@@ -326,7 +335,7 @@ public final class RigBench {
         for (RigMetrics.RatioSpec spec : RigMetrics.RATIOS) {
             Metric flint = byName.get(spec.flint());
             Metric peer = byName.get(spec.peer());
-            if (flint != null && peer != null) {
+            if (flint != null && peer != null && flint.samples().size() == peer.samples().size()) {
                 ratios.add(Ratio.of(spec.name(), spec.description(), flint, peer));
             }
         }
@@ -356,6 +365,13 @@ public final class RigBench {
                     qemuRestore.state())) + "; saved with QMP stop + migrate exec:cat > FILE, resumed with QMP cont");
         }
         conditions.put("flint_restore", options.flintRestore() ? "on" : "off (run with --restore)");
+        if (flintRestore != null) {
+            conditions.put("flint_restore_fresh_process_retries", flintRestore.freshProcessRetries() + " (a fresh-JVM"
+                    + " restore that hung, printed its thread dump to the log and was run again)");
+        }
+        if (failure != null) {
+            conditions.put("failed", "the run stopped after the rounds recorded here: " + failure);
+        }
         conditions.put("rig_kernel", System.getProperty("os.version"));
         conditions.put("rig_java", System.getProperty("java.vm.version"));
         conditions.put("rig_cpu", cpuModel());

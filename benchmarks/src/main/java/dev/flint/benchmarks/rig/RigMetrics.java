@@ -28,6 +28,11 @@ final class RigMetrics {
                             + " fresh QEMU -incoming from its migration file"),
             new RatioSpec("restore.warm_vs_peer_boot", "flint.restore.warm", "qemu.process_to_ready",
                     "Flint's warm-JVM restore to agent-ready vs QEMU microvm's cold boot to agent-ready"),
+            new RatioSpec("restore.warm_to_exec", "flint.restore.warm_to_first_exec", "qemu.restore.to_first_exec",
+                    "restore to the first exec([\"true\"]) done (exec-ready): warm-JVM Machine.create fromSnapshot vs a"
+                            + " fresh QEMU -incoming"),
+            new RatioSpec("restore.warm_to_exec_vs_peer_boot", "flint.restore.warm_to_first_exec", "qemu.process_to_ready",
+                    "Flint's warm-JVM restore to its first exec done vs QEMU microvm's cold boot to agent-ready"),
             new RatioSpec("restore.fresh_process", "flint.restore.fresh_process", "qemu.restore.to_ready",
                     "process start to agent-ready restoring a snapshot: a fresh JVM (VirtualMachine.restore) vs"
                             + " a fresh QEMU -incoming"),
@@ -65,6 +70,10 @@ final class RigMetrics {
                     + " vhost-vsock (the restored agent is already running)"),
             Map.entry("qemu.restore.first_exec", "first exec([\"true\"]) round trip after QEMU's restore"),
             Map.entry("flint.restore.warm", "Machine.create fromSnapshot to its return (agent HELLO) in a warm JVM"),
+            Map.entry("flint.restore.warm_to_first_exec", "Machine.create fromSnapshot to the end of its first"
+                    + " exec([\"true\"]), warm JVM (the two above added)"),
+            Map.entry("qemu.restore.to_first_exec", "QEMU -incoming process start to the end of its first exec([\"true\"])"
+                    + " (to_ready + first_exec)"),
             Map.entry("flint.restore.first_exec", "first Machine.exec([\"true\"]) after the warm-JVM restore"),
             Map.entry("flint.restore.fresh_process", "fresh JVM process start to the agent's HELLO after"
                     + " VirtualMachine.restore"),

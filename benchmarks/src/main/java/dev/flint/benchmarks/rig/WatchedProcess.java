@@ -18,7 +18,8 @@ import java.util.function.Predicate;
  * can time the moment a given line arrives, counted from just before the process was started.
  */
 final class WatchedProcess implements AutoCloseable {
-    private static final int TAIL_LINES = 40;
+    /** Enough for a JVM's thread dump ({@link #threadDump}). */
+    private static final int TAIL_LINES = 400;
 
     private final Process process;
     private final long startNanos;
@@ -95,6 +96,20 @@ final class WatchedProcess implements AutoCloseable {
         if (seen.size() > TAIL_LINES) {
             seen.removeFirst();
         }
+    }
+
+    /**
+     * Asks a JVM child for a thread dump (SIGQUIT, which it prints to its stdout) and returns its
+     * last lines of output a few seconds later: where a child that stopped answering hangs.
+     */
+    String threadDump() throws InterruptedException {
+        try {
+            new ProcessBuilder("sh", "-c", "kill -QUIT " + process.pid()).inheritIO().start().waitFor();
+        } catch (IOException e) {
+            return "(no thread dump: " + e.getMessage() + ")\n" + recentOutput();
+        }
+        Thread.sleep(3_000);
+        return recentOutput();
     }
 
     /** The last lines of output, waited for or not, for error messages. */

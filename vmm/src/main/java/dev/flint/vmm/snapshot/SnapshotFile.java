@@ -5,6 +5,7 @@ import dev.flint.vmm.memory.MemoryRange;
 import dev.flint.vmm.sys.AtomicFile;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.zip.CRC32C;
 
 /**
@@ -149,9 +151,7 @@ public final class SnapshotFile {
         in.position(MAGIC.length);
         int version = intAt(in, where);
         if (version != FORMAT_VERSION) {
-            throw new SnapshotException(where + " is a snapshot of format version " + Integer.toUnsignedString(version)
-                    + "; this Flint reads version " + FORMAT_VERSION
-                    + ": restore it with the Flint that took it, or take the snapshot again");
+            throw new SnapshotException(otherVersion(where, version));
         }
         byte[] header = bytesAt(in, MAX_HEADER_BYTES, "header", where);
         byte[] state = bytesAt(in, MAX_STATE_BYTES, "state", where);
@@ -168,10 +168,56 @@ public final class SnapshotFile {
         }
         SnapshotHeader parsed = decodeHeader(new StateInput(header, where + " header"), where);
         if (!parsed.cpuVendor().equals(hostVendor)) {
-            throw new SnapshotException("the snapshot " + where + " was taken on " + parsed.cpuVendor()
-                    + ", this host is " + hostVendor + ": a snapshot restores only on the same CPU vendor");
+            throw new SnapshotException(otherVendor(where, parsed.cpuVendor(), hostVendor));
         }
         return new Contents(parsed, state);
+    }
+
+    /**
+     * Why the snapshot in {@code dir} can never restore with this Flint on a host whose CPUID vendor
+     * is {@code hostVendor}, however intact it is: it has another format version, or was taken on
+     * another CPU vendor. Empty otherwise, also for a missing, foreign or damaged file: {@link #read}
+     * says what is wrong with those. Reads only the start of {@code vm.state} (the header); callers
+     * that can do without the snapshot (a template boots cold) ask this before a restore.
+     */
+    public static Optional<String> incompatibility(Path dir, String hostVendor) {
+        Path file = dir.resolve(STATE_FILE);
+        byte[] start;
+        try (InputStream in = Files.newInputStream(file)) {
+            start = in.readNBytes(PREFIX_BYTES + MAX_HEADER_BYTES);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        if (!startsWithMagic(start) || start.length < MAGIC.length + 4) {
+            return Optional.empty();
+        }
+        ByteBuffer prefix = ByteBuffer.wrap(start);
+        int version = prefix.getInt(MAGIC.length);
+        if (version != FORMAT_VERSION) {
+            return Optional.of(otherVersion(file.toString(), version));
+        }
+        int headerLength = start.length < PREFIX_BYTES ? -1 : prefix.getInt(MAGIC.length + 4);
+        if (headerLength < 0 || headerLength > start.length - PREFIX_BYTES) {
+            return Optional.empty();
+        }
+        try {
+            String vendor = new StateInput(Arrays.copyOfRange(start, PREFIX_BYTES, PREFIX_BYTES + headerLength), file
+                    + " header").readString(SnapshotHeader.MAX_VENDOR_BYTES);
+            return SnapshotHeader.vendorProblem(vendor) != null || vendor.equals(hostVendor) ? Optional.empty()
+                    : Optional.of(otherVendor(file.toString(), vendor, hostVendor));
+        } catch (SnapshotException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static String otherVersion(String where, int version) {
+        return where + " is a snapshot of format version " + Integer.toUnsignedString(version) + "; this Flint reads"
+                + " version " + FORMAT_VERSION + ": restore it with the Flint that took it, or take the snapshot again";
+    }
+
+    private static String otherVendor(String where, String vendor, String hostVendor) {
+        return "the snapshot " + where + " was taken on " + vendor + ", this host is " + hostVendor
+                + ": a snapshot restores only on the same CPU vendor";
     }
 
     private static SnapshotHeader decodeHeader(StateInput in, String where) throws SnapshotException {

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.zip.CRC32C;
 
@@ -100,6 +101,43 @@ class SnapshotFileTest {
         writeSnapshot();
         assertMessage("was taken on GenuineIntel, this host is AuthenticAMD: a snapshot restores only on the same CPU vendor",
                 "AuthenticAMD");
+    }
+
+    @Test
+    void incompatibilityNamesAnotherVendorOrVersionFromTheHeaderAlone() throws Exception {
+        writeSnapshot();
+        assertEquals(Optional.empty(), SnapshotFile.incompatibility(dir, INTEL), "restorable here");
+        String vendor = SnapshotFile.incompatibility(dir, "AuthenticAMD").orElseThrow();
+        assertEquals(assertThrows(SnapshotException.class, () -> SnapshotFile.read(dir, "AuthenticAMD")).getMessage(),
+                vendor, "the same words as the restore's refusal");
+        byte[] bytes = stateBytes();
+        ByteBuffer.wrap(bytes).putInt(8, 2);
+        Files.write(dir.resolve("vm.state"), java.util.Arrays.copyOf(bytes, 12), java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
+        assertTrue(SnapshotFile.incompatibility(dir, INTEL).orElseThrow()
+                .endsWith("vm.state is a snapshot of format version 2; this Flint reads version 1: restore it with the"
+                        + " Flint that took it, or take the snapshot again"), "the version alone decides it");
+    }
+
+    @Test
+    void incompatibilityLeavesMissingForeignAndDamagedFilesToTheRestore() throws Exception {
+        assertEquals(Optional.empty(), SnapshotFile.incompatibility(dir, INTEL), "no vm.state");
+        writeSnapshot();
+        byte[] good = stateBytes();
+        byte[] damagedCrc = good.clone();
+        damagedCrc[good.length - 1] ^= 0x01;
+        byte[] hugeHeader = good.clone();
+        ByteBuffer.wrap(hugeHeader).putInt(12, Integer.MAX_VALUE);
+        // Unreadable up to the vendor: nothing said even to another vendor's host.
+        for (byte[] bad : List.of("not a snapshot".getBytes(StandardCharsets.US_ASCII), java.util.Arrays.copyOf(good, 14),
+                hugeHeader)) {
+            Files.write(dir.resolve("vm.state"), bad);
+            assertEquals(Optional.empty(), SnapshotFile.incompatibility(dir, "AuthenticAMD"));
+            assertThrows(SnapshotException.class, () -> SnapshotFile.read(dir, INTEL), "read refuses it");
+        }
+        // The checksum is the restore's to check: only the header is read.
+        Files.write(dir.resolve("vm.state"), damagedCrc);
+        assertEquals(Optional.empty(), SnapshotFile.incompatibility(dir, INTEL));
+        assertThrows(SnapshotException.class, () -> SnapshotFile.read(dir, INTEL));
     }
 
     @Test
