@@ -835,6 +835,12 @@ static void write_boot_marker(void) {
     write_marker(0, 123);
 }
 
+/* Byte 65 at offset 16: "the agent listens", on which the host connects once instead of polling
+ * the port. Only in a Flint guest: elsewhere that address may be another machine's RAM or device. */
+static void signal_listening(void) {
+    write_marker(16, 65);
+}
+
 /* The reset below (reboot=k: the i8042) is a power-off only if announced by byte 15 at offset 8
  * right before it; the VMM takes any other reset, a kernel panic's (panic=-1), as a crash. */
 static void power_off(void) {
@@ -1233,15 +1239,20 @@ static void configure_network(const char *spec) {
     close(fd);
 }
 
+/* The kernel command line into `cmdline` (empty when /proc is not mounted). */
+static void read_cmdline(char *cmdline, size_t size) {
+    int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? 0 : read(fd, cmdline, size - 1);
+    cmdline[n > 0 ? n : 0] = 0;
+    if (fd >= 0) close(fd);
+}
+
 static void init_system(char *cmdline, size_t size) {
     mkdir("/dev", 0755);
     mkdir("/proc", 0555);
     mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
     mount("proc", "/proc", "proc", 0, NULL);
-    int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd < 0 ? 0 : read(fd, cmdline, size - 1);
-    cmdline[n > 0 ? n : 0] = 0;
-    if (fd >= 0) close(fd);
+    read_cmdline(cmdline, size);
 
     char value[2048];
     if (cmdline_value(cmdline, "flint.root", value, sizeof value)) switch_root(value, 0);
@@ -1321,22 +1332,29 @@ int main(int argc, char **argv) {
     int sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
 
     unsigned port = DEFAULT_PORT;
+    char cmdline[4096], value[64];
     if (is_pid1) {
-        char cmdline[4096], value[32];
         init_system(cmdline, sizeof cmdline);
         if (cmdline_value(cmdline, "flint.agent_port", value, sizeof value)) port = (unsigned) atoi(value);
     }
-    int listener = -1;
+    int listener = -1, on_vsock = 0;
     if (listen_spec && !strncmp(listen_spec, "unix:", 5)) {
         listener = listen_unix(listen_spec + 5);
     } else {
         if (listen_spec && !strncmp(listen_spec, "vsock:", 6)) port = (unsigned) atoi(listen_spec + 6);
         listener = listen_vsock(port);
+        on_vsock = 1;
     }
     if (listener < 0) {
         logf_("cannot listen on %s: %s", listen_spec ? listen_spec : "vsock", strerror(errno));
         if (is_pid1) for (;;) pause();
         return 1;
+    }
+    /* A Flint guest's agent: PID 1 of Flint's initramfs, or one started by a custom init of a
+     * machine (whose command line always has flint.hostname=) with /dev/mem to write through. */
+    if (on_vsock) {
+        if (!is_pid1) read_cmdline(cmdline, sizeof cmdline);
+        if (is_pid1 || cmdline_value(cmdline, "flint.hostname", value, sizeof value)) signal_listening();
     }
     if (is_pid1) {
         int console = open("/dev/console", O_WRONLY | O_CLOEXEC);

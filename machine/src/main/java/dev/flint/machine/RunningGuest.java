@@ -14,7 +14,6 @@ import dev.flint.virtio.net.VirtioNet;
 import dev.flint.virtio.net.VirtioNetStats;
 import dev.flint.virtio.rng.VirtioRng;
 import dev.flint.virtio.vsock.VirtioVsock;
-import dev.flint.virtio.vsock.VsockStream;
 import dev.flint.virtio.vsock.VsockUnixBridge;
 import dev.flint.vmm.VirtualMachine;
 import dev.flint.vmm.VmConfig;
@@ -25,7 +24,6 @@ import dev.flint.vmm.devices.DeviceAttacher;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.net.ConnectException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,9 +37,6 @@ import java.util.Optional;
  */
 final class RunningGuest implements AutoCloseable {
     static final long GUEST_CID = 3;
-    private static final Duration RETRY_PAUSE = Duration.ofMillis(20);
-    /** Each connect attempt waits at most this long, so a guest that died is noticed. */
-    private static final Duration CONNECT_ATTEMPT = Duration.ofSeconds(2);
 
     final VirtualMachine vm;
     final VirtioVsock vsock;
@@ -232,46 +227,30 @@ final class RunningGuest implements AutoCloseable {
         }
     }
 
-    /** Connects to the agent, retrying while the guest boots (a refused connect means "not listening yet"). */
+    /**
+     * Connects to the agent once it signals that it listens (a restored VM's agent signalled
+     * before its snapshot, so that connect is at once); an agent that never signals is tried
+     * once a second (see {@link AgentWait#FALLBACK_PERIOD}).
+     */
     private static AgentClient connectAgent(MachineConfig config, VirtualMachine vm, VirtioVsock vsock,
                                             ConsoleLog console, long start, Duration bootTimeout) {
-        long deadline = start + bootTimeout.toNanos();
-        IOException last = null;
-        while (System.nanoTime() < deadline) {
-            VmExit exit = vm.exitIfEnded();
-            if (exit != null && GuestEnding.crashed(exit)) {
-                throw new GuestCrashedException(GuestEnding.crashMessage(config.name(), exit, console));
+        AgentWait.Guest guest = new AgentWait.Guest() {
+            @Override
+            public boolean awaitAgentListening(Duration timeout) throws InterruptedException {
+                return vm.awaitAgentListening(timeout);
             }
-            if (exit != null) {
-                throw new AgentUnavailableException("machine " + config.name() + " stopped while booting (" + exit
-                        + "); last console lines:\n" + console.tail(GuestEnding.CONSOLE_LINES), null);
-            }
-            Duration left = Duration.ofNanos(deadline - System.nanoTime());
-            Duration attempt = left.compareTo(CONNECT_ATTEMPT) < 0 ? left : CONNECT_ATTEMPT;
-            try {
-                VsockStream stream = vsock.muxer().connect(Machine.AGENT_PORT, attempt);
-                return AgentClient.connect(stream, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
-            } catch (ConnectException e) {
-                last = e;
-                sleep(RETRY_PAUSE);
-            } catch (IOException e) {
-                last = e;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AgentUnavailableException("interrupted while machine " + config.name() + " booted", e);
-            }
-        }
-        throw new AgentUnavailableException("the agent of machine " + config.name() + " did not answer within "
-                + bootTimeout.toSeconds() + " s" + (last == null ? "" : " (" + last.getMessage() + ")")
-                + "; give it a longer bootTimeout, or check the console:\n" + console.tail(20), last);
-    }
 
-    private static void sleep(Duration pause) {
-        try {
-            Thread.sleep(pause);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+            @Override
+            public VmExit exitIfEnded() {
+                return vm.exitIfEnded();
+            }
+
+            @Override
+            public AgentClient connect(Duration attempt, Duration hello) throws IOException, InterruptedException {
+                return AgentClient.connect(vsock.muxer().connect(Machine.AGENT_PORT, attempt), hello);
+            }
+        };
+        return new AgentWait(config.name(), console).connect(guest, start, bootTimeout);
     }
 
     /** Makes {@code rootfs} reachable in the guest under /.flint/images, once per boot. */

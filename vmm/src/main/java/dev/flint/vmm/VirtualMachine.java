@@ -44,9 +44,12 @@ public final class VirtualMachine implements AutoCloseable {
     private final long createdNanos = System.nanoTime();
     private final BootTimeline timeline = new BootTimeline(createdNanos);
     private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
+    /** Done once the guest's agent listens: its signal in this VM, or before the snapshot this VM was restored from. */
+    private final CompletableFuture<Void> agentListening = new CompletableFuture<>();
     private volatile VcpuThreads vcpuThreads;
     private VmAssembly parts;
     private volatile long markerNanos = -1;
+    private volatile long agentNanos = -1;
     private long firstRunNanos = -1;
     private boolean paused;
     private boolean closed;
@@ -101,6 +104,14 @@ public final class VirtualMachine implements AutoCloseable {
                 if (markerNanos < 0) {
                     markerNanos = System.nanoTime();
                 }
+            }
+
+            @Override
+            public void agentListening() {
+                if (agentNanos < 0) {
+                    agentNanos = System.nanoTime();
+                }
+                VirtualMachine.this.agentListening.complete(null);
             }
         };
     }
@@ -167,6 +178,29 @@ public final class VirtualMachine implements AutoCloseable {
         return marker < 0 ? OptionalLong.empty() : OptionalLong.of(marker - createdNanos);
     }
 
+    /** Nanoseconds from {@link #start} to the agent's signal that it listens, if it came in this VM. */
+    public OptionalLong agentListeningNanos() {
+        long agent = agentNanos;
+        return agent < 0 ? OptionalLong.empty() : OptionalLong.of(agent - createdNanos);
+    }
+
+    /**
+     * Waits at most {@code timeout} for the guest's agent to signal that it listens on its vsock
+     * port, returning early when the VM ends. True once it has signalled, in this VM or before the
+     * snapshot this VM was restored from; false for an agent that never signals (one older than
+     * the signal) and after the VM ended without it.
+     */
+    public boolean awaitAgentListening(Duration timeout) throws InterruptedException {
+        try {
+            CompletableFuture.anyOf(agentListening, exit).get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("VM signal future failed", e.getCause());
+        }
+        return agentListening.isDone();
+    }
+
     /** Nanoseconds the host spent setting the VM up before the first {@code KVM_RUN}. */
     public long setupNanos() {
         return firstRunNanos - createdNanos;
@@ -224,6 +258,9 @@ public final class VirtualMachine implements AutoCloseable {
             machine.parts = VmAssembly.assemble(config, machine.timeline, machine.events(),
                     () -> VmSnapshot.mapMemory(contents, directory));
             VmSnapshot.restore(machine.parts, contents);
+            if (machine.parts.agentSignal.seen()) {
+                machine.agentListening.complete(null);   // its agent listened when saved: nothing to wait for
+            }
             machine.timeline.mark("restore state");
             machine.startVcpus();
             return machine;

@@ -40,6 +40,9 @@ final class VmAssembly {
 
         /** The guest wrote its boot marker (on the vCPU thread that wrote it). */
         void bootMarker();
+
+        /** The guest's agent said it listens on its vsock port (on the vCPU thread that wrote it). */
+        void agentListening();
     }
 
     /** Where guest RAM comes from: fresh anonymous memory (boot) or a snapshot's memory file (restore). */
@@ -72,6 +75,8 @@ final class VmAssembly {
     GuestSignal bootSignal;
     /** Once the guest's init wrote its power-off byte, the i8042 reset that follows is a power-off, not a crash. */
     GuestSignal powerOffSignal;
+    /** Once the guest's agent listens, the host connects to it (a restored VM's agent signalled before its snapshot). */
+    GuestSignal agentSignal;
 
     private VmAssembly(VmConfig config, BootTimeline timeline, Events events) {
         this.config = config;
@@ -160,6 +165,8 @@ final class VmAssembly {
         mmio.register(GuestSignal.POWER_OFF_ADDRESS, 8, powerOffSignal);
         bootSignal = new GuestSignal(GuestSignal.BOOTED, events::bootMarker);
         mmio.register(GuestSignal.BOOT_ADDRESS, 8, bootSignal);
+        agentSignal = new GuestSignal(GuestSignal.AGENT_LISTENING, events::agentListening);
+        mmio.register(GuestSignal.AGENT_ADDRESS, 8, agentSignal);
     }
 
     private void pulseIrq(int irq) {

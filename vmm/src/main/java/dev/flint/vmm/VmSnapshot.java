@@ -29,7 +29,7 @@ import java.util.List;
  * A VM's snapshot: what {@link VirtualMachine#snapshot} writes and {@link VirtualMachine#restore}
  * reads back into a new {@link VmAssembly}. The state is one record of named sections, in this
  * order: the VM ({@link VmState}: PIT, kvmclock, PICs and IOAPIC), each vCPU ({@link VcpuState}),
- * the legacy devices (serial, boot and power-off signals) and every configured device in attach
+ * the legacy devices (serial, boot, power-off and agent signals) and every configured device in attach
  * order; the guest memory goes to {@link SnapshotFile#MEMORY_FILE} beside it. See
  * {@code vmm/SNAPSHOT-FORMAT.md} for the file format.
  *
@@ -62,6 +62,7 @@ final class VmSnapshot {
             out.writeSection("serial", vm.serial.captureState()::write);
             out.writeSection("boot-signal", vm.bootSignal.captureState()::write);
             out.writeSection("power-off-signal", vm.powerOffSignal.captureState()::write);
+            out.writeSection("agent-signal", vm.agentSignal.captureState()::write);
             out.writeInt(vm.config.devices().size());
             for (DeviceAttacher device : vm.config.devices()) {
                 device.saveState(out);
@@ -128,6 +129,7 @@ final class VmSnapshot {
             vm.serial.applyState(section(in, "serial", Serial8250State::read));
             vm.bootSignal.applyState(section(in, "boot-signal", GuestSignalState::read));
             vm.powerOffSignal.applyState(section(in, "power-off-signal", GuestSignalState::read));
+            vm.agentSignal.applyState(section(in, "agent-signal", GuestSignalState::read));
             int devices = in.readInt(0, MAX_DEVICES, "the device count");
             if (devices != vm.config.devices().size()) {
                 throw new SnapshotException("the snapshot has " + devices + " devices, the VM " + vm.config.name()

@@ -38,7 +38,7 @@ final class FlintBoot {
 
     /**
      * Boots, hands the phases in nanoseconds (host_setup_ns, kernel_to_init_ns, init_to_ready_ns,
-     * start_to_ready_ns) to {@code onReady} while the guest still runs, then powers it off.
+     * init_to_agent_listening_ns, start_to_ready_ns) to {@code onReady} while the guest still runs, then powers it off.
      */
     static void toReady(Path kernel, Path initrd, long memoryMb, String cmdline, OutputStream consoleCopy,
                         Consumer<Map<String, Long>> onReady) throws VmmException, InterruptedException {
@@ -58,6 +58,9 @@ final class FlintBoot {
             phases.put("host_setup_ns", setup);
             phases.put("kernel_to_init_ns", marker - setup);
             phases.put("init_to_ready_ns", startToReady - marker);
+            // The agent's own signal, without the console line's trip through the serial port.
+            phases.put("init_to_agent_listening_ns", vm.agentListeningNanos().orElseThrow(() -> new IllegalStateException(
+                    "the guest's agent never signalled that it listens; is the initramfs current (./flint build)?")) - marker);
             phases.put("start_to_ready_ns", startToReady);
             // Reported before the power-off: ending a VM has killed the JVM with the vCPU kick
             // signal (SIGRTMIN+6) in the rig; see RigBench.

@@ -193,6 +193,7 @@ public final class RigBench {
             add("flint.cold.host_setup", millis(phases.get("host_setup_ns")));
             add("flint.cold.kernel_to_init", millis(phases.get("kernel_to_init_ns")));
             add("flint.cold.init_to_ready", millis(phases.get("init_to_ready_ns")));
+            add("flint.cold.init_to_agent_listening", millis(phases.get("init_to_agent_listening_ns")));
             add("flint.cold.start_to_ready", millis(phases.get("start_to_ready_ns")));
             add("flint.cold.process_rss", phases.get("rss_kib") / 1024.0);
             child.waitFor(Duration.ofSeconds(30));

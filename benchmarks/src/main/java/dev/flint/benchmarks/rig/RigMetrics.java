@@ -47,6 +47,7 @@ final class RigMetrics {
             Map.entry("flint.cold.host_setup", "VirtualMachine.start to the first KVM_RUN (VMM setup)"),
             Map.entry("flint.cold.kernel_to_init", "first KVM_RUN to the agent's boot marker (kernel boot to init)"),
             Map.entry("flint.cold.init_to_ready", "boot marker to the 'flint-agent: ready' line (init to agent-ready)"),
+            Map.entry("flint.cold.init_to_agent_listening", "boot marker to the agent's listening signal (no console in between)"),
             Map.entry("flint.cold.start_to_ready", "VirtualMachine.start to the 'flint-agent: ready' line"),
             Map.entry("flint.cold.process_rss", "VmRSS of the Flint JVM at ready (JVM + guest pages touched)"),
             Map.entry("flint.warm.create_to_ready", "Machine.create to its return (agent HELLO) in a warm JVM"),

@@ -150,6 +150,7 @@ final class BootCommand {
                     vm.bootMarkerNanos().isPresent()
                             ? String.format(", boot marker (init started) at %.1f ms", vm.bootMarkerNanos().getAsLong() / 1e6)
                             : ", no boot marker seen");
+            vm.agentListeningNanos().ifPresent(agent -> err.printf("flint: agent listening at %.1f ms%n", agent / 1e6));
             if (options.timings()) {
                 err.println("flint: VMM setup steps: " + vm.timeline());
             }

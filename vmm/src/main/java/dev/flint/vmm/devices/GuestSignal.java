@@ -17,6 +17,9 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * {@code panic=-1}) resets through the same i8042 port at once, and a microVM has no pvpanic
  * device to say so (Linux finds one only through ACPI or a device tree, neither of which a
  * Flint guest has). A reset this byte did not announce is a crash.</li>
+ * <li>{@link #AGENT_LISTENING} at {@link #AGENT_ADDRESS}: the guest agent listens on its vsock
+ * port ({@code devmem 0xc0000010 8 65}, right after {@code listen(2)}), so the host connects once
+ * instead of polling a port that refuses until then.</li>
  * </ul>
  * Each remembers whether its value was written ({@link #seen}), which a snapshot saves: a guest
  * restored after it announced its power-off still powers off, not crashes.
@@ -26,6 +29,8 @@ public final class GuestSignal implements BusDevice {
     public static final int BOOTED = 123;
     public static final long POWER_OFF_ADDRESS = BOOT_ADDRESS + 8;
     public static final int POWERING_OFF = 15;
+    public static final long AGENT_ADDRESS = BOOT_ADDRESS + 16;
+    public static final int AGENT_LISTENING = 65;
 
     private final int value;
     private final Runnable onSignal;

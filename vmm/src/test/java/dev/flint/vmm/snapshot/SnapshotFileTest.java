@@ -56,7 +56,7 @@ class SnapshotFileTest {
                     .writeInt(e.eax()).writeInt(e.ebx()).writeInt(e.ecx()).writeInt(e.edx());
         }
         header.writeInt(2).writeLong(0).writeLong(2 << 20).writeLong(1L << 32).writeLong(1 << 20).writeLong(3 << 20);
-        assertArrayEquals(frame(1, header.toByteArray(), STATE), stateBytes());
+        assertArrayEquals(frame(SnapshotFile.FORMAT_VERSION, header.toByteArray(), STATE), stateBytes());
     }
 
     @Test
@@ -91,9 +91,9 @@ class SnapshotFileTest {
     void anotherFormatVersionSaysWhichThisFlintReads() throws Exception {
         writeSnapshot();
         byte[] bytes = stateBytes();
-        ByteBuffer.wrap(bytes).putInt(8, 2);
+        ByteBuffer.wrap(bytes).putInt(8, 1);   // version 1: taken before the agent signal had a section
         Files.write(dir.resolve("vm.state"), bytes);
-        assertMessage("is a snapshot of format version 2; this Flint reads version 1: restore it with the Flint that took it");
+        assertMessage("is a snapshot of format version 1; this Flint reads version 2: restore it with the Flint that took it");
     }
 
     @Test
@@ -218,7 +218,7 @@ class SnapshotFileTest {
         assertMessage("is corrupt: its header length reads 65537, over the 65536 a snapshot allows");
 
         bytes = stateBytes();
-        ByteBuffer.wrap(bytes).putInt(8, 1).putInt(12, -1);
+        ByteBuffer.wrap(bytes).putInt(8, SnapshotFile.FORMAT_VERSION).putInt(12, -1);
         Files.write(dir.resolve("vm.state"), bytes);
         assertMessage("its header length reads 4294967295");
     }
@@ -247,7 +247,7 @@ class SnapshotFileTest {
     private void assertHeaderRefused(Consumer<StateOutput> header, String detail) throws Exception {
         StateOutput out = new StateOutput();
         header.accept(out);
-        Files.write(dir.resolve("vm.state"), frame(1, out.toByteArray(), STATE));
+        Files.write(dir.resolve("vm.state"), frame(SnapshotFile.FORMAT_VERSION, out.toByteArray(), STATE));
         String message = assertThrows(SnapshotException.class, () -> SnapshotFile.read(dir, INTEL)).getMessage();
         assertTrue(message.contains(detail), message);
     }
