@@ -138,6 +138,11 @@ public class ExecRoundTripBenchmark {
         }
 
         @Override
+        public java.util.concurrent.Executor ioWorker(String name) {
+            throw new UnsupportedOperationException("vsock serves on the event loop");
+        }
+
+        @Override
         public void appendKernelArgs(String args) {
             throw new UnsupportedOperationException("no kernel here");
         }

@@ -184,6 +184,11 @@ class VirtioVsockDeviceTest {
         }
 
         @Override
+        public java.util.concurrent.Executor ioWorker(String name) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
         public void appendKernelArgs(String args) {
             throw new UnsupportedOperationException();
         }
