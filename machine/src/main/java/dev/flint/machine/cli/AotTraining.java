@@ -18,7 +18,8 @@ import java.util.stream.Stream;
  * is a whole {@code Machine.create}, {@code exec(["true"])} and close; elsewhere (PVM, no
  * {@code /dev/kvm}) it stops at the host check, and the class loading below puts the classes past
  * that point (devices, vCPU loop, agent client) in the cache all the same, though without profiles.
- * Nothing here creates state: no server, no image store, no files.
+ * It leaves nothing behind: no server is reached, no image store is touched, and the machine of
+ * {@code run -- true} is deleted when its command ends.
  */
 final class AotTraining {
     /** Commands whose help is printed: parsing and usage text of each. */
