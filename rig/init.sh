@@ -31,6 +31,11 @@ if [ ! -c /dev/kvm ]; then
     echo "rig: kvm-amd did not load: $(dmesg | grep -i -e kvm -e svm | tail -n 5 | tr '\n' ' ')$(dmesg | tail -n 3 | tr '\n' ' ')"
 fi
 
+# Included jars get their host mtimes back (rig.sh wrote them; the initramfs has none).
+if [ -f /rig/mtimes ]; then
+    while read -r t p; do touch -c -d "@$t" "$p"; done </rig/mtimes
+fi
+
 # Userspace output byte-exact: no \n -> \r\n on the serial console.
 stty -onlcr </dev/console 2>/dev/null || true
 mkdir -p "$RIG_WORKDIR"

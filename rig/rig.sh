@@ -32,6 +32,8 @@ Options:
   --workdir DIR     directory COMMAND starts in (default: the current directory; created
                     empty inside the rig if not included)
   --env K=V         set environment variable K for COMMAND; repeatable
+  --print-jre       link the rig's runtime if needed (for these --include paths and
+                    RIG_JRE_MODULES), print its host path, and exit: no COMMAND, no boot
   -h, --help        this text
 
 Inside the rig: JAVA_HOME is a jlinked JDK runtime (java.base, jdk.unsupported, java.logging)
@@ -66,7 +68,7 @@ elapsed() { local us=$(( $(now) - $1 )); printf '%d.%02ds' $((us / 1000000)) $((
 shq() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 
 # ---------------------------------------------------------------- arguments
-cpus=2 memory_mb=3072 timeout_s=600 workdir=$PWD tcg_thread=multi
+cpus=2 memory_mb=3072 timeout_s=600 workdir=$PWD tcg_thread=multi print_jre=0
 includes=() envs=()
 need_arg() { [[ $# -ge 2 ]] || { printf 'rig: %s needs a value\n' "$1" >&2; exit "$RIG_FAIL"; }; }
 while [[ $# -gt 0 ]]; do
@@ -85,13 +87,14 @@ while [[ $# -gt 0 ]]; do
         --workdir=*) workdir=${1#*=}; shift ;;
         --env) need_arg "$@"; envs+=("$2"); shift 2 ;;
         --env=*) envs+=("${1#*=}"); shift ;;
+        --print-jre) print_jre=1; shift ;;
         -h|--help) usage; exit 0 ;;
         --) shift; break ;;
         -*) printf 'rig: unknown option %s (see --help)\n' "$1" >&2; exit "$RIG_FAIL" ;;
         *) break ;;
     esac
 done
-[[ $# -gt 0 ]] || { printf 'rig: no COMMAND given (see --help)\n' >&2; exit "$RIG_FAIL"; }
+[[ $# -gt 0 || $print_jre == 1 ]] || { printf 'rig: no COMMAND given (see --help)\n' >&2; exit "$RIG_FAIL"; }
 for v in cpus memory_mb timeout_s; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { printf 'rig: --%s must be a positive integer, got %q\n' "${v//_/-}" "${!v}" >&2; exit "$RIG_FAIL"; }
 done
@@ -171,76 +174,6 @@ cache=$flint_cache/rig
 mkdir -p "$cache"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/flint-rig.XXXXXXXX")
 
-# ---------------------------------------------------------------- rig kernel
-# The versioned package that linux-image-cloud-amd64 depends on, e.g. linux-image-6.1.0-56-cloud-amd64.
-cloud_kernel_pkg() {
-    apt-cache depends linux-image-cloud-amd64 2>/dev/null \
-        | awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9].*-cloud-amd64$/ { print $2; exit }'
-}
-t0=$(now)
-# apt-cache takes ~0.7 s: remember its answer until the package lists change.
-lists_key=$(stat -c %Y /var/lib/apt/lists 2>/dev/null || echo none)
-kpkg=""
-if [[ -f $cache/cloud-kernel-pkg ]]; then
-    read -r c_key c_pkg <"$cache/cloud-kernel-pkg" || true
-    [[ ${c_key:-} == "$lists_key" ]] && kpkg=${c_pkg:-}
-fi
-if [[ -z $kpkg ]]; then
-    kpkg=$(cloud_kernel_pkg || true)
-    if [[ -n $kpkg ]]; then
-        printf '%s %s\n' "$lists_key" "$kpkg" >"$cache/cloud-kernel-pkg.$$"
-        mv -f "$cache/cloud-kernel-pkg.$$" "$cache/cloud-kernel-pkg"
-    fi
-fi
-if [[ -z $kpkg ]]; then
-    # No package lists: use a cached kernel if there is one, else update the lists.
-    kdir=$(ls -d "$cache"/kernel-*-cloud-amd64 2>/dev/null | sort -V | tail -n 1 || true)
-    if [[ -z $kdir ]]; then
-        say "apt-get update (to find linux-image-cloud-amd64) ..."
-        $SUDO apt-get update -q -o DPkg::Lock::Timeout=600 >&2
-        kpkg=$(cloud_kernel_pkg || true)
-        [[ -n $kpkg ]] || die "cannot resolve linux-image-cloud-amd64 to a versioned kernel package"
-    fi
-fi
-if [[ -n $kpkg ]]; then
-    kdir=$cache/kernel-${kpkg#linux-image-}
-fi
-kver=${kdir##*/kernel-}
-if [[ ! -e $kdir/.complete ]]; then
-    say "fetching kernel $kpkg ..."
-    dl=$tmp/deb; mkdir -p "$dl"
-    dl_opts=(-qq)
-    [[ $(id -u) -ne 0 ]] || dl_opts+=(-o APT::Sandbox::User=root)   # else _apt cannot write to $dl
-    (cd "$dl" && apt-get download "${dl_opts[@]}" "$kpkg" >&2) || {
-        $SUDO apt-get update -q -o DPkg::Lock::Timeout=600 >&2
-        (cd "$dl" && apt-get download "${dl_opts[@]}" "$kpkg" >&2)
-    } || die "apt-get download $kpkg failed"
-    kpart=$kdir.partial.$$; partial+=("$kpart")
-    rm -rf "$kpart"; mkdir -p "$kpart"
-    dpkg-deb -x "$dl"/*.deb "$kpart"
-    rm -rf "$dl"
-    # Modules may ship compressed (.ko.xz / .ko.zst) in newer kernels; the rig wants plain .ko.
-    while IFS= read -r -d '' z; do
-        case $z in
-            *.ko.xz) xz -d "$z" 2>/dev/null || "$BUSYBOX" unxz "$z" ;;
-            *.ko.zst) zstd -q -d --rm "$z" ;;
-            *.ko.gz) gzip -d "$z" ;;
-        esac
-    done < <(find "$kpart/lib/modules" -path '*/kvm*' -name '*.ko.*' -print0 -o -name 'irqbypass.ko.*' -print0 2>/dev/null)
-    touch "$kpart/.complete"
-    if ! mv -T "$kpart" "$kdir" 2>/dev/null; then rm -rf "$kpart"; fi    # lost a race: fine
-    partial=()
-fi
-vmlinuz=$(ls "$kdir"/boot/vmlinuz-* 2>/dev/null | head -n 1)
-[[ -f $vmlinuz ]] || die "no vmlinuz in $kdir"
-modules=()
-for m in irqbypass kvm kvm-amd; do
-    f=$(find "$kdir/lib/modules" -name "$m.ko" -print -quit)
-    [[ -n $f ]] || die "module $m.ko not found under $kdir/lib/modules"
-    modules+=("$f")
-done
-t_kernel=$(elapsed "$t0")
-
 # ---------------------------------------------------------------- rig JRE
 java_major() {   # prints the feature version of the JDK at $1, or fails
     local v
@@ -315,6 +248,79 @@ if [[ ! -e $jre/.complete ]]; then
     partial=()
 fi
 t_jre=$(elapsed "$t0")
+# --print-jre: the runtime is all the caller wants (the launcher trains its AOT cache on the host).
+if (( print_jre )); then printf '%s\n' "$jre"; exit 0; fi
+
+# ---------------------------------------------------------------- rig kernel
+# The versioned package that linux-image-cloud-amd64 depends on, e.g. linux-image-6.1.0-56-cloud-amd64.
+cloud_kernel_pkg() {
+    apt-cache depends linux-image-cloud-amd64 2>/dev/null \
+        | awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9].*-cloud-amd64$/ { print $2; exit }'
+}
+t0=$(now)
+# apt-cache takes ~0.7 s: remember its answer until the package lists change.
+lists_key=$(stat -c %Y /var/lib/apt/lists 2>/dev/null || echo none)
+kpkg=""
+if [[ -f $cache/cloud-kernel-pkg ]]; then
+    read -r c_key c_pkg <"$cache/cloud-kernel-pkg" || true
+    [[ ${c_key:-} == "$lists_key" ]] && kpkg=${c_pkg:-}
+fi
+if [[ -z $kpkg ]]; then
+    kpkg=$(cloud_kernel_pkg || true)
+    if [[ -n $kpkg ]]; then
+        printf '%s %s\n' "$lists_key" "$kpkg" >"$cache/cloud-kernel-pkg.$$"
+        mv -f "$cache/cloud-kernel-pkg.$$" "$cache/cloud-kernel-pkg"
+    fi
+fi
+if [[ -z $kpkg ]]; then
+    # No package lists: use a cached kernel if there is one, else update the lists.
+    kdir=$(ls -d "$cache"/kernel-*-cloud-amd64 2>/dev/null | sort -V | tail -n 1 || true)
+    if [[ -z $kdir ]]; then
+        say "apt-get update (to find linux-image-cloud-amd64) ..."
+        $SUDO apt-get update -q -o DPkg::Lock::Timeout=600 >&2
+        kpkg=$(cloud_kernel_pkg || true)
+        [[ -n $kpkg ]] || die "cannot resolve linux-image-cloud-amd64 to a versioned kernel package"
+    fi
+fi
+if [[ -n $kpkg ]]; then
+    kdir=$cache/kernel-${kpkg#linux-image-}
+fi
+kver=${kdir##*/kernel-}
+if [[ ! -e $kdir/.complete ]]; then
+    say "fetching kernel $kpkg ..."
+    dl=$tmp/deb; mkdir -p "$dl"
+    dl_opts=(-qq)
+    [[ $(id -u) -ne 0 ]] || dl_opts+=(-o APT::Sandbox::User=root)   # else _apt cannot write to $dl
+    (cd "$dl" && apt-get download "${dl_opts[@]}" "$kpkg" >&2) || {
+        $SUDO apt-get update -q -o DPkg::Lock::Timeout=600 >&2
+        (cd "$dl" && apt-get download "${dl_opts[@]}" "$kpkg" >&2)
+    } || die "apt-get download $kpkg failed"
+    kpart=$kdir.partial.$$; partial+=("$kpart")
+    rm -rf "$kpart"; mkdir -p "$kpart"
+    dpkg-deb -x "$dl"/*.deb "$kpart"
+    rm -rf "$dl"
+    # Modules may ship compressed (.ko.xz / .ko.zst) in newer kernels; the rig wants plain .ko.
+    while IFS= read -r -d '' z; do
+        case $z in
+            *.ko.xz) xz -d "$z" 2>/dev/null || "$BUSYBOX" unxz "$z" ;;
+            *.ko.zst) zstd -q -d --rm "$z" ;;
+            *.ko.gz) gzip -d "$z" ;;
+        esac
+    done < <(find "$kpart/lib/modules" -path '*/kvm*' -name '*.ko.*' -print0 -o -name 'irqbypass.ko.*' -print0 2>/dev/null)
+    touch "$kpart/.complete"
+    if ! mv -T "$kpart" "$kdir" 2>/dev/null; then rm -rf "$kpart"; fi    # lost a race: fine
+    partial=()
+fi
+vmlinuz=$(ls "$kdir"/boot/vmlinuz-* 2>/dev/null | head -n 1)
+[[ -f $vmlinuz ]] || die "no vmlinuz in $kdir"
+modules=()
+for m in irqbypass kvm kvm-amd; do
+    f=$(find "$kdir/lib/modules" -name "$m.ko" -print -quit)
+    [[ -n $f ]] || die "module $m.ko not found under $kdir/lib/modules"
+    modules+=("$f")
+done
+t_kernel=$(elapsed "$t0")
+
 
 # ---------------------------------------------------------------- rootfs
 t0=$(now)
@@ -378,6 +384,11 @@ for p in "${abs_includes[@]}"; do
     done
 done
 mkdir -p "$stage$workdir"
+# The initramfs keeps no mtimes (CpioArchive writes 0); /init gives the included jars their host
+# ones back, since the JVM's AOT cache checks the mtime of every jar on the module path.
+if [[ ${#abs_includes[@]} -gt 0 ]]; then
+    find "${abs_includes[@]}" -name .git -prune -o -name '*.jar' -type f -printf '%Ts %p\n' >"$stage/rig/mtimes"
+fi
 
 # The command, its environment, and the run's marker strings.
 nonce=$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')

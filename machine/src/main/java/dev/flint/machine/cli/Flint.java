@@ -53,6 +53,9 @@ public final class Flint {
             "stop", "restart", "delete", "pause", "resume", "snapshot", "fork", "snapshots",
             "template", "pool");
 
+    /** Hidden: the launcher's AOT cache training run ({@link AotTraining}). */
+    static final String AOT_TRAINING = "__aot-train";
+
     private Flint() {
     }
 
@@ -89,6 +92,7 @@ public final class Flint {
                 case "soak" -> SoakCommand.run(rest, out, err);
                 case "serve" -> ServeCommand.run(ServeCommand.parse(rest, env), out, err);
                 case "pull", "images", "rmi", "prune", "load" -> ImageCommands.run(command, rest, out, err);
+                case AOT_TRAINING -> AotTraining.run(err);
                 default -> throw new UsageException("unknown command: " + command);
             };
         } catch (UsageException e) {

@@ -57,39 +57,63 @@ public final class Libc {
     private static final ThreadLocal<MemorySegment> CALL_STATE_SEGMENT =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CALL_STATE));
 
-    private static final MethodHandle OPEN = bind("open",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
-    private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
-    private static final MethodHandle IOCTL_PTR = bind("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2);
-    private static final MethodHandle IOCTL_LONG = bind("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), 2);
-    private static final MethodHandle MMAP = bind("mmap",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), -1);
-    private static final MethodHandle MUNMAP = bind("munmap",
-            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), -1);
-    private static final MethodHandle EVENTFD = bind("eventfd",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
-    private static final MethodHandle READ = bind("read",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
-    private static final MethodHandle WRITE = bind("write",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
-    private static final MethodHandle EPOLL_CREATE1 = bind("epoll_create1",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
-    private static final MethodHandle EPOLL_CTL = bind("epoll_ctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), -1);
-    private static final MethodHandle EPOLL_WAIT = bind("epoll_wait",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), -1);
-    private static final MethodHandle PTHREAD_SELF = LINKER.downcallHandle(
-            symbol("pthread_self"), FunctionDescriptor.of(JAVA_LONG));
-    // pthread_kill and pthread_sigmask return the error number instead of setting errno.
-    private static final MethodHandle PTHREAD_KILL = LINKER.downcallHandle(
-            symbol("pthread_kill"), FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle PTHREAD_SIGMASK = LINKER.downcallHandle(
-            symbol("pthread_sigmask"),
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle SIGTIMEDWAIT = bind("sigtimedwait",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), -1);
+    // Downcall handles are made on first use, a group at a time (holder classes): each one costs a
+    // generated stub that the JVM's AOT cache does not keep, so a start pays only for the calls it
+    // makes. Equal FunctionDescriptors (and options) share one stub in the linker, so calls of one
+    // shape (read and write, close and epoll_create1) cost one.
+
+    /** File descriptors: open, close, read, write. */
+    private static final class Files {
+        static final MethodHandle OPEN = bind("open",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
+        static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
+        static final MethodHandle READ = bind("read",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
+        static final MethodHandle WRITE = bind("write",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
+    }
+
+    /** ioctl, with a pointer or an integer argument. */
+    private static final class Ioctls {
+        static final MethodHandle IOCTL_PTR = bind("ioctl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2);
+        static final MethodHandle IOCTL_LONG = bind("ioctl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), 2);
+    }
+
+    /** mmap and munmap. */
+    private static final class Mappings {
+        static final MethodHandle MMAP = bind("mmap",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), -1);
+        static final MethodHandle MUNMAP = bind("munmap",
+                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), -1);
+    }
+
+    /** eventfd and epoll. */
+    private static final class Events {
+        static final MethodHandle EVENTFD = bind("eventfd",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
+        static final MethodHandle EPOLL_CREATE1 = bind("epoll_create1",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
+        static final MethodHandle EPOLL_CTL = bind("epoll_ctl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), -1);
+        static final MethodHandle EPOLL_WAIT = bind("epoll_wait",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), -1);
+    }
+
+    /** Threads and signals (the vCPU kick). */
+    private static final class Signals {
+        static final MethodHandle PTHREAD_SELF = LINKER.downcallHandle(
+                symbol("pthread_self"), FunctionDescriptor.of(JAVA_LONG));
+        // pthread_kill and pthread_sigmask return the error number instead of setting errno.
+        static final MethodHandle PTHREAD_KILL = LINKER.downcallHandle(
+                symbol("pthread_kill"), FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT));
+        static final MethodHandle PTHREAD_SIGMASK = LINKER.downcallHandle(
+                symbol("pthread_sigmask"),
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+        static final MethodHandle SIGTIMEDWAIT = bind("sigtimedwait",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), -1);
+    }
 
     private Libc() {
     }
@@ -122,7 +146,7 @@ public final class Libc {
     public static int open(String path, int flags) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = callState();
-            return result((int) OPEN.invokeExact(state, arena.allocateFrom(path), flags, 0), state);
+            return result((int) Files.OPEN.invokeExact(state, arena.allocateFrom(path), flags, 0), state);
         } catch (Throwable t) {
             throw linkageFailure("open", t);
         }
@@ -132,7 +156,7 @@ public final class Libc {
     public static int close(int fd) {
         try {
             MemorySegment state = callState();
-            return result((int) CLOSE.invokeExact(state, fd), state);
+            return result((int) Files.CLOSE.invokeExact(state, fd), state);
         } catch (Throwable t) {
             throw linkageFailure("close", t);
         }
@@ -142,7 +166,7 @@ public final class Libc {
     public static int ioctl(int fd, long request, MemorySegment argument) {
         try {
             MemorySegment state = callState();
-            return result((int) IOCTL_PTR.invokeExact(state, fd, request, argument), state);
+            return result((int) Ioctls.IOCTL_PTR.invokeExact(state, fd, request, argument), state);
         } catch (Throwable t) {
             throw linkageFailure("ioctl", t);
         }
@@ -152,7 +176,7 @@ public final class Libc {
     public static int ioctl(int fd, long request, long value) {
         try {
             MemorySegment state = callState();
-            return result((int) IOCTL_LONG.invokeExact(state, fd, request, value), state);
+            return result((int) Ioctls.IOCTL_LONG.invokeExact(state, fd, request, value), state);
         } catch (Throwable t) {
             throw linkageFailure("ioctl", t);
         }
@@ -167,7 +191,7 @@ public final class Libc {
     public static long mmap(long length, int prot, int flags, int fd, long offset) {
         try {
             MemorySegment state = callState();
-            return result((long) MMAP.invokeExact(state, 0L, length, prot, flags, fd, offset), state);
+            return result((long) Mappings.MMAP.invokeExact(state, 0L, length, prot, flags, fd, offset), state);
         } catch (Throwable t) {
             throw linkageFailure("mmap", t);
         }
@@ -177,7 +201,7 @@ public final class Libc {
     public static int munmap(long address, long length) {
         try {
             MemorySegment state = callState();
-            return result((int) MUNMAP.invokeExact(state, address, length), state);
+            return result((int) Mappings.MUNMAP.invokeExact(state, address, length), state);
         } catch (Throwable t) {
             throw linkageFailure("munmap", t);
         }
@@ -187,7 +211,7 @@ public final class Libc {
     public static int eventfd(int initialValue, int flags) {
         try {
             MemorySegment state = callState();
-            return result((int) EVENTFD.invokeExact(state, initialValue, flags), state);
+            return result((int) Events.EVENTFD.invokeExact(state, initialValue, flags), state);
         } catch (Throwable t) {
             throw linkageFailure("eventfd", t);
         }
@@ -197,7 +221,7 @@ public final class Libc {
     public static long read(int fd, MemorySegment buffer) {
         try {
             MemorySegment state = callState();
-            return result((long) READ.invokeExact(state, fd, buffer, buffer.byteSize()), state);
+            return result((long) Files.READ.invokeExact(state, fd, buffer, buffer.byteSize()), state);
         } catch (Throwable t) {
             throw linkageFailure("read", t);
         }
@@ -207,7 +231,7 @@ public final class Libc {
     public static long write(int fd, MemorySegment buffer) {
         try {
             MemorySegment state = callState();
-            return result((long) WRITE.invokeExact(state, fd, buffer, buffer.byteSize()), state);
+            return result((long) Files.WRITE.invokeExact(state, fd, buffer, buffer.byteSize()), state);
         } catch (Throwable t) {
             throw linkageFailure("write", t);
         }
@@ -217,7 +241,7 @@ public final class Libc {
     public static int epollCreate1(int flags) {
         try {
             MemorySegment state = callState();
-            return result((int) EPOLL_CREATE1.invokeExact(state, flags), state);
+            return result((int) Events.EPOLL_CREATE1.invokeExact(state, flags), state);
         } catch (Throwable t) {
             throw linkageFailure("epoll_create1", t);
         }
@@ -227,7 +251,7 @@ public final class Libc {
     public static int epollCtl(int epfd, int op, int fd, MemorySegment event) {
         try {
             MemorySegment state = callState();
-            return result((int) EPOLL_CTL.invokeExact(state, epfd, op, fd, event), state);
+            return result((int) Events.EPOLL_CTL.invokeExact(state, epfd, op, fd, event), state);
         } catch (Throwable t) {
             throw linkageFailure("epoll_ctl", t);
         }
@@ -237,7 +261,7 @@ public final class Libc {
     public static int epollWait(int epfd, MemorySegment events, int maxEvents, int timeoutMillis) {
         try {
             MemorySegment state = callState();
-            return result((int) EPOLL_WAIT.invokeExact(state, epfd, events, maxEvents, timeoutMillis), state);
+            return result((int) Events.EPOLL_WAIT.invokeExact(state, epfd, events, maxEvents, timeoutMillis), state);
         } catch (Throwable t) {
             throw linkageFailure("epoll_wait", t);
         }
@@ -246,7 +270,7 @@ public final class Libc {
     /** {@code pthread_self()} of the calling platform thread. */
     public static long pthreadSelf() {
         try {
-            return (long) PTHREAD_SELF.invokeExact();
+            return (long) Signals.PTHREAD_SELF.invokeExact();
         } catch (Throwable t) {
             throw linkageFailure("pthread_self", t);
         }
@@ -255,7 +279,7 @@ public final class Libc {
     /** {@code pthread_kill(thread, signal)}: 0 or {@code -error}. */
     public static int pthreadKill(long thread, int signal) {
         try {
-            return -(int) PTHREAD_KILL.invokeExact(thread, signal);
+            return -(int) Signals.PTHREAD_KILL.invokeExact(thread, signal);
         } catch (Throwable t) {
             throw linkageFailure("pthread_kill", t);
         }
@@ -264,7 +288,7 @@ public final class Libc {
     /** {@code pthread_sigmask(how, set, oldset)}: 0 or {@code -error}; either set may be NULL. */
     public static int pthreadSigmask(int how, MemorySegment set, MemorySegment oldSet) {
         try {
-            return -(int) PTHREAD_SIGMASK.invokeExact(how, set, oldSet);
+            return -(int) Signals.PTHREAD_SIGMASK.invokeExact(how, set, oldSet);
         } catch (Throwable t) {
             throw linkageFailure("pthread_sigmask", t);
         }
@@ -274,7 +298,7 @@ public final class Libc {
     public static int sigtimedwait(MemorySegment set, MemorySegment timespec) {
         try {
             MemorySegment state = callState();
-            return result((int) SIGTIMEDWAIT.invokeExact(state, set, MemorySegment.NULL, timespec), state);
+            return result((int) Signals.SIGTIMEDWAIT.invokeExact(state, set, MemorySegment.NULL, timespec), state);
         } catch (Throwable t) {
             throw linkageFailure("sigtimedwait", t);
         }

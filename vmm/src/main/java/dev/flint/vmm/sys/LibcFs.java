@@ -67,11 +67,6 @@ public final class LibcFs {
     public static final int SEEK_DATA = 3;
     public static final int SEEK_HOLE = 4;
 
-    /** {@code fallocate} modes: keep the file's size, free the range (a hole), zero it in place. */
-    public static final int FALLOC_FL_KEEP_SIZE = 0x01;
-    public static final int FALLOC_FL_PUNCH_HOLE = 0x02;
-    public static final int FALLOC_FL_ZERO_RANGE = 0x10;
-
     public static final int F_OK = 0;
     public static final int X_OK = 1;
     public static final int W_OK = 2;
@@ -81,56 +76,76 @@ public final class LibcFs {
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CALL_STATE.varHandle(groupElement("errno"));
     private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+    /** {@code fallocate} modes: keep the file's size, free the range (a hole), zero it in place. */
+    public static final int FALLOC_FL_KEEP_SIZE = 0x01;
+    public static final int FALLOC_FL_PUNCH_HOLE = 0x02;
+    public static final int FALLOC_FL_ZERO_RANGE = 0x10;
+
     private static final ThreadLocal<MemorySegment> CALL_STATE_SEGMENT =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CALL_STATE));
 
-    private static final MethodHandle OPENAT = bind("openat",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
-            Linker.Option.firstVariadicArg(3));
-    private static final MethodHandle FSTATAT = bind("fstatat",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
-    private static final MethodHandle FSTATFS = bind("fstatfs",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
-    private static final MethodHandle MKDIRAT = bind("mkdirat",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle MKNODAT = bind("mknodat",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
-    private static final MethodHandle UNLINKAT = bind("unlinkat",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle RENAMEAT2 = bind("renameat2",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle SYMLINKAT = bind("symlinkat",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
-    private static final MethodHandle READLINKAT = bind("readlinkat",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG));
-    private static final MethodHandle LINKAT = bind("linkat",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle FCHMODAT = bind("fchmodat",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-    private static final MethodHandle FCHOWNAT = bind("fchownat",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle UTIMENSAT = bind("utimensat",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
-    private static final MethodHandle FACCESSAT = bind("faccessat",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-    private static final MethodHandle PREAD = bind("pread",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle PWRITE = bind("pwrite",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle PREAD_HEAP = bind("pread",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), Linker.Option.critical(true));
-    private static final MethodHandle PWRITE_HEAP = bind("pwrite",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), Linker.Option.critical(true));
-    private static final MethodHandle LSEEK = bind("lseek",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle FSYNC = bind("fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle FDATASYNC = bind("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle FTRUNCATE = bind("ftruncate",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
-    private static final MethodHandle FALLOCATE = bind("fallocate",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle GETDENTS64 = bind("getdents64",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    // Downcall handles are made on first use, a group at a time (holder classes): each one costs a
+    // generated stub that the JVM's AOT cache does not keep, so a machine without virtio-fs never
+    // makes the directory calls' stubs. Equal FunctionDescriptors (and options) share one stub.
+
+    /** Opening a file and whole-file calls (disks, snapshots, sparse copies). */
+    private static final class Files {
+        static final MethodHandle OPENAT = bind("openat",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+                Linker.Option.firstVariadicArg(3));
+        static final MethodHandle LSEEK = bind("lseek",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
+        static final MethodHandle FTRUNCATE = bind("ftruncate",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+        static final MethodHandle FSYNC = bind("fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+        static final MethodHandle FDATASYNC = bind("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+        static final MethodHandle FALLOCATE = bind("fallocate",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
+    }
+
+    /** Positioned reads and writes. */
+    private static final class Io {
+        static final MethodHandle PREAD = bind("pread",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+        static final MethodHandle PWRITE = bind("pwrite",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+        static final MethodHandle PREAD_HEAP = bind("pread",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), Linker.Option.critical(true));
+        static final MethodHandle PWRITE_HEAP = bind("pwrite",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), Linker.Option.critical(true));
+    }
+
+    /** Directory-tree calls (virtio-fs). */
+    private static final class Tree {
+        static final MethodHandle FSTATAT = bind("fstatat",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+        static final MethodHandle FSTATFS = bind("fstatfs",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+        static final MethodHandle MKDIRAT = bind("mkdirat",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+        static final MethodHandle MKNODAT = bind("mknodat",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
+        static final MethodHandle UNLINKAT = bind("unlinkat",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+        static final MethodHandle RENAMEAT2 = bind("renameat2",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT));
+        static final MethodHandle SYMLINKAT = bind("symlinkat",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
+        static final MethodHandle READLINKAT = bind("readlinkat",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG));
+        static final MethodHandle LINKAT = bind("linkat",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT));
+        static final MethodHandle FCHMODAT = bind("fchmodat",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+        static final MethodHandle FCHOWNAT = bind("fchownat",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT));
+        static final MethodHandle UTIMENSAT = bind("utimensat",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+        static final MethodHandle FACCESSAT = bind("faccessat",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+        static final MethodHandle GETDENTS64 = bind("getdents64",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    }
 
     private LibcFs() {
     }
@@ -164,7 +179,7 @@ public final class LibcFs {
     public static int openat(int dirFd, String path, int flags, int mode) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = callState();
-            return result((int) OPENAT.invokeExact(state, dirFd, arena.allocateFrom(path), flags, mode), state);
+            return result((int) Files.OPENAT.invokeExact(state, dirFd, arena.allocateFrom(path), flags, mode), state);
         } catch (Throwable t) {
             throw linkageFailure("openat", t);
         }
@@ -174,7 +189,7 @@ public final class LibcFs {
     public static int fstatat(int dirFd, String path, MemorySegment stat, int flags) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = callState();
-            return result((int) FSTATAT.invokeExact(state, dirFd, arena.allocateFrom(path), stat, flags), state);
+            return result((int) Tree.FSTATAT.invokeExact(state, dirFd, arena.allocateFrom(path), stat, flags), state);
         } catch (Throwable t) {
             throw linkageFailure("fstatat", t);
         }
@@ -184,7 +199,7 @@ public final class LibcFs {
     public static int fstatfs(int fd, MemorySegment statfs) {
         try {
             MemorySegment state = callState();
-            return result((int) FSTATFS.invokeExact(state, fd, statfs), state);
+            return result((int) Tree.FSTATFS.invokeExact(state, fd, statfs), state);
         } catch (Throwable t) {
             throw linkageFailure("fstatfs", t);
         }
@@ -194,7 +209,7 @@ public final class LibcFs {
     public static int mkdirat(int dirFd, String path, int mode) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = callState();
-            return result((int) MKDIRAT.invokeExact(state, dirFd, arena.allocateFrom(path), mode), state);
+            return result((int) Tree.MKDIRAT.invokeExact(state, dirFd, arena.allocateFrom(path), mode), state);
         } catch (Throwable t) {
             throw linkageFailure("mkdirat", t);
         }
@@ -204,7 +219,7 @@ public final class LibcFs {
     public static int mknodat(int dirFd, String path, int mode, long dev) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = callState();
-            return result((int) MKNODAT.invokeExact(state, dirFd, arena.allocateFrom(path), mode, dev), state);
+            return result((int) Tree.MKNODAT.invokeExact(state, dirFd, arena.allocateFrom(path), mode, dev), state);
         } catch (Throwable t) {
             throw linkageFailure("mknodat", t);
         }
@@ -214,7 +229,7 @@ public final class LibcFs {
     public static int unlinkat(int dirFd, String path, int flags) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = callState();
-            return result((int) UNLINKAT.invokeExact(state, dirFd, arena.allocateFrom(path), flags), state);
+            return result((int) Tree.UNLINKAT.invokeExact(state, dirFd, arena.allocateFrom(path), flags), state);
         } catch (Throwable t) {
             throw linkageFailure("unlinkat", t);
         }
@@ -224,7 +239,7 @@ public final class LibcFs {
     public static int renameat2(int oldDirFd, String oldPath, int newDirFd, String newPath, int flags) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = callState();
-            return result((int) RENAMEAT2.invokeExact(state, oldDirFd, arena.allocateFrom(oldPath), newDirFd,
+            return result((int) Tree.RENAMEAT2.invokeExact(state, oldDirFd, arena.allocateFrom(oldPath), newDirFd,
                     arena.allocateFrom(newPath), flags), state);
         } catch (Throwable t) {
             throw linkageFailure("renameat2", t);
@@ -235,7 +250,7 @@ public final class LibcFs {
     public static int symlinkat(String target, int newDirFd, String linkPath) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = callState();
-            return result((int) SYMLINKAT.invokeExact(state, arena.allocateFrom(target), newDirFd,
+            return result((int) Tree.SYMLINKAT.invokeExact(state, arena.allocateFrom(target), newDirFd,
                     arena.allocateFrom(linkPath)), state);
         } catch (Throwable t) {
             throw linkageFailure("symlinkat", t);
@@ -246,7 +261,7 @@ public final class LibcFs {
     public static long readlinkat(int dirFd, String path, MemorySegment buffer) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = callState();
-            return result((long) READLINKAT.invokeExact(state, dirFd, arena.allocateFrom(path), buffer,
+            return result((long) Tree.READLINKAT.invokeExact(state, dirFd, arena.allocateFrom(path), buffer,
                     buffer.byteSize()), state);
         } catch (Throwable t) {
             throw linkageFailure("readlinkat", t);
@@ -257,7 +272,7 @@ public final class LibcFs {
     public static int linkat(int oldDirFd, String oldPath, int newDirFd, String newPath, int flags) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = callState();
-            return result((int) LINKAT.invokeExact(state, oldDirFd, arena.allocateFrom(oldPath), newDirFd,
+            return result((int) Tree.LINKAT.invokeExact(state, oldDirFd, arena.allocateFrom(oldPath), newDirFd,
                     arena.allocateFrom(newPath), flags), state);
         } catch (Throwable t) {
             throw linkageFailure("linkat", t);
@@ -268,7 +283,7 @@ public final class LibcFs {
     public static int fchmodat(int dirFd, String path, int mode, int flags) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = callState();
-            return result((int) FCHMODAT.invokeExact(state, dirFd, arena.allocateFrom(path), mode, flags), state);
+            return result((int) Tree.FCHMODAT.invokeExact(state, dirFd, arena.allocateFrom(path), mode, flags), state);
         } catch (Throwable t) {
             throw linkageFailure("fchmodat", t);
         }
@@ -278,7 +293,7 @@ public final class LibcFs {
     public static int fchownat(int dirFd, String path, int uid, int gid, int flags) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = callState();
-            return result((int) FCHOWNAT.invokeExact(state, dirFd, arena.allocateFrom(path), uid, gid, flags), state);
+            return result((int) Tree.FCHOWNAT.invokeExact(state, dirFd, arena.allocateFrom(path), uid, gid, flags), state);
         } catch (Throwable t) {
             throw linkageFailure("fchownat", t);
         }
@@ -297,7 +312,7 @@ public final class LibcFs {
             times.setAtIndex(JAVA_LONG, 2, mtimeSeconds);
             times.setAtIndex(JAVA_LONG, 3, mtimeNanos);
             MemorySegment state = callState();
-            return result((int) UTIMENSAT.invokeExact(state, dirFd, arena.allocateFrom(path), times, flags), state);
+            return result((int) Tree.UTIMENSAT.invokeExact(state, dirFd, arena.allocateFrom(path), times, flags), state);
         } catch (Throwable t) {
             throw linkageFailure("utimensat", t);
         }
@@ -307,7 +322,7 @@ public final class LibcFs {
     public static int faccessat(int dirFd, String path, int mode, int flags) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = callState();
-            return result((int) FACCESSAT.invokeExact(state, dirFd, arena.allocateFrom(path), mode, flags), state);
+            return result((int) Tree.FACCESSAT.invokeExact(state, dirFd, arena.allocateFrom(path), mode, flags), state);
         } catch (Throwable t) {
             throw linkageFailure("faccessat", t);
         }
@@ -318,8 +333,8 @@ public final class LibcFs {
         try {
             MemorySegment state = callState();
             long rc = buffer.isNative()
-                    ? (long) PREAD.invokeExact(state, fd, buffer, buffer.byteSize(), offset)
-                    : (long) PREAD_HEAP.invokeExact(state, fd, buffer, buffer.byteSize(), offset);
+                    ? (long) Io.PREAD.invokeExact(state, fd, buffer, buffer.byteSize(), offset)
+                    : (long) Io.PREAD_HEAP.invokeExact(state, fd, buffer, buffer.byteSize(), offset);
             return result(rc, state);
         } catch (Throwable t) {
             throw linkageFailure("pread", t);
@@ -331,8 +346,8 @@ public final class LibcFs {
         try {
             MemorySegment state = callState();
             long rc = buffer.isNative()
-                    ? (long) PWRITE.invokeExact(state, fd, buffer, buffer.byteSize(), offset)
-                    : (long) PWRITE_HEAP.invokeExact(state, fd, buffer, buffer.byteSize(), offset);
+                    ? (long) Io.PWRITE.invokeExact(state, fd, buffer, buffer.byteSize(), offset)
+                    : (long) Io.PWRITE_HEAP.invokeExact(state, fd, buffer, buffer.byteSize(), offset);
             return result(rc, state);
         } catch (Throwable t) {
             throw linkageFailure("pwrite", t);
@@ -343,7 +358,7 @@ public final class LibcFs {
     public static long lseek(int fd, long offset, int whence) {
         try {
             MemorySegment state = callState();
-            return result((long) LSEEK.invokeExact(state, fd, offset, whence), state);
+            return result((long) Files.LSEEK.invokeExact(state, fd, offset, whence), state);
         } catch (Throwable t) {
             throw linkageFailure("lseek", t);
         }
@@ -353,7 +368,7 @@ public final class LibcFs {
     public static int fsync(int fd) {
         try {
             MemorySegment state = callState();
-            return result((int) FSYNC.invokeExact(state, fd), state);
+            return result((int) Files.FSYNC.invokeExact(state, fd), state);
         } catch (Throwable t) {
             throw linkageFailure("fsync", t);
         }
@@ -363,7 +378,7 @@ public final class LibcFs {
     public static int fdatasync(int fd) {
         try {
             MemorySegment state = callState();
-            return result((int) FDATASYNC.invokeExact(state, fd), state);
+            return result((int) Files.FDATASYNC.invokeExact(state, fd), state);
         } catch (Throwable t) {
             throw linkageFailure("fdatasync", t);
         }
@@ -373,19 +388,9 @@ public final class LibcFs {
     public static int ftruncate(int fd, long length) {
         try {
             MemorySegment state = callState();
-            return result((int) FTRUNCATE.invokeExact(state, fd, length), state);
+            return result((int) Files.FTRUNCATE.invokeExact(state, fd, length), state);
         } catch (Throwable t) {
             throw linkageFailure("ftruncate", t);
-        }
-    }
-
-    /** {@code fallocate(fd, mode, offset, length)}: 0 or {@code -errno} (EOPNOTSUPP where the file system lacks the mode). */
-    public static int fallocate(int fd, int mode, long offset, long length) {
-        try {
-            MemorySegment state = callState();
-            return result((int) FALLOCATE.invokeExact(state, fd, mode, offset, length), state);
-        } catch (Throwable t) {
-            throw linkageFailure("fallocate", t);
         }
     }
 
@@ -396,9 +401,19 @@ public final class LibcFs {
     public static long getdents64(int fd, MemorySegment buffer) {
         try {
             MemorySegment state = callState();
-            return result((long) GETDENTS64.invokeExact(state, fd, buffer, buffer.byteSize()), state);
+            return result((long) Tree.GETDENTS64.invokeExact(state, fd, buffer, buffer.byteSize()), state);
         } catch (Throwable t) {
             throw linkageFailure("getdents64", t);
         }
     }
+    /** {@code fallocate(fd, mode, offset, length)}: 0 or {@code -errno} (EOPNOTSUPP where the file system lacks the mode). */
+    public static int fallocate(int fd, int mode, long offset, long length) {
+        try {
+            MemorySegment state = callState();
+            return result((int) Files.FALLOCATE.invokeExact(state, fd, mode, offset, length), state);
+        } catch (Throwable t) {
+            throw linkageFailure("fallocate", t);
+        }
+    }
+
 }
