@@ -156,7 +156,7 @@ class TemplateEngineTest {
         Machine newer = engine.create(MachineConfig.builder().name("newer").template("moved").build());
         assertEquals(Optional.empty(), fakes.backends.get(newer.id()).renewedHostname, "booted, not restored");
         String version = newer.info().templateColdBoot().orElseThrow();
-        assertTrue(version.contains("is a snapshot of format version 9; this Flint reads version 1"), version);
+        assertTrue(version.contains("is a snapshot of format version 9; this Flint reads version " + SnapshotFile.FORMAT_VERSION), version);
         String deferred = assertThrows(InvalidConfigException.class, () -> engine.create(MachineConfig.builder()
                 .name("later").template("moved").start(false).build())).getMessage();
         assertTrue(deferred.startsWith(version + ", so its machines boot cold"), deferred);

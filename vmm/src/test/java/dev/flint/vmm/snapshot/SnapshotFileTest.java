@@ -111,11 +111,13 @@ class SnapshotFileTest {
         assertEquals(assertThrows(SnapshotException.class, () -> SnapshotFile.read(dir, "AuthenticAMD")).getMessage(),
                 vendor, "the same words as the restore's refusal");
         byte[] bytes = stateBytes();
-        ByteBuffer.wrap(bytes).putInt(8, 2);
+        int other = SnapshotFile.FORMAT_VERSION + 1;
+        ByteBuffer.wrap(bytes).putInt(8, other);
         Files.write(dir.resolve("vm.state"), java.util.Arrays.copyOf(bytes, 12), java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
         assertTrue(SnapshotFile.incompatibility(dir, INTEL).orElseThrow()
-                .endsWith("vm.state is a snapshot of format version 2; this Flint reads version 1: restore it with the"
-                        + " Flint that took it, or take the snapshot again"), "the version alone decides it");
+                .endsWith("vm.state is a snapshot of format version " + other + "; this Flint reads version "
+                        + SnapshotFile.FORMAT_VERSION + ": restore it with the Flint that took it, or take the snapshot again"),
+                "the version alone decides it");
     }
 
     @Test
