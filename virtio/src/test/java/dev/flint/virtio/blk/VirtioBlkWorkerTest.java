@@ -1,12 +1,11 @@
 package dev.flint.virtio.blk;
 
 import dev.flint.virtio.VirtioDevice;
+import dev.flint.virtio.mmio.PartialDeviceContext;
 import dev.flint.virtio.queue.MockDriver;
 import dev.flint.virtio.rng.VirtioRng;
 import dev.flint.vmm.EventLoop;
-import dev.flint.vmm.devices.BusDevice;
 import dev.flint.vmm.devices.DeviceContext;
-import dev.flint.vmm.memory.GuestMemory;
 import dev.flint.vmm.sys.EventFd;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -14,7 +13,6 @@ import org.junit.jupiter.api.Test;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
@@ -161,40 +159,10 @@ class VirtioBlkWorkerTest {
     }
 
     /** A VM as far as a disk's attach goes: its worker comes from the loop; it asks for nothing else. */
-    private record LoopContext(EventLoop loop) implements DeviceContext {
+    private record LoopContext(EventLoop loop) implements PartialDeviceContext {
         @Override
         public Executor ioWorker(String name) {
             return loop.ioWorker(name);
-        }
-
-        @Override
-        public GuestMemory memory() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public MmioSlot attachMmio(BusDevice device) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public EventFd interruptLine(int gsi) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void onMmioWrite(long address, int length, OptionalLong datamatch, Runnable handler) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public EventFd onSignal(Runnable handler) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void appendKernelArgs(String args) {
-            throw new UnsupportedOperationException();
         }
     }
 }

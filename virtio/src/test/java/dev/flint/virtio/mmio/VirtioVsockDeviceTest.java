@@ -6,9 +6,7 @@ import dev.flint.virtio.vsock.VirtioVsock;
 import dev.flint.virtio.vsock.VsockHeader;
 import dev.flint.virtio.vsock.VsockMuxer;
 import dev.flint.virtio.vsock.VsockStream;
-import dev.flint.vmm.devices.BusDevice;
 import dev.flint.vmm.devices.DeviceContext;
-import dev.flint.vmm.memory.GuestMemory;
 import dev.flint.vmm.sys.EventFd;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -18,7 +16,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -157,40 +154,10 @@ class VirtioVsockDeviceTest {
     }
 
     /** A VM context that offers the device only what vsock uses: its wake-up eventfd. */
-    private record SignalOnlyContext(EventFd wakeup) implements DeviceContext {
-        @Override
-        public GuestMemory memory() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public MmioSlot attachMmio(BusDevice device) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public EventFd interruptLine(int gsi) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void onMmioWrite(long address, int length, OptionalLong datamatch, Runnable handler) {
-            throw new UnsupportedOperationException();
-        }
-
+    private record SignalOnlyContext(EventFd wakeup) implements PartialDeviceContext {
         @Override
         public EventFd onSignal(Runnable handler) {
             return wakeup;
-        }
-
-        @Override
-        public java.util.concurrent.Executor ioWorker(String name) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void appendKernelArgs(String args) {
-            throw new UnsupportedOperationException();
         }
     }
 
