@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
@@ -34,6 +35,7 @@ public final class AgentClient implements AutoCloseable {
     private final AtomicInteger nextId = new AtomicInteger(1);
     private final Object writeLock = new Object();
     private volatile IOException failure;
+    private volatile Liveness liveness;
 
     /** A request (PING, RENEW) waiting for the agent's answer to its id. */
     private record Call(int request, CompletableFuture<Frame> answer) {
@@ -193,6 +195,35 @@ public final class AgentClient implements AutoCloseable {
         }
     }
 
+    /**
+     * From now on, fails every waiting call when the agent sends nothing, not even an answer to
+     * the pings this sends while calls wait, for {@code limit} while {@code guestRuns} (false
+     * while the guest is paused: not silence). What a hung or CPU-starved guest needs, so that an
+     * exec without a timeout does not wait for ever. Once per client.
+     */
+    public void watchLiveness(Duration limit, BooleanSupplier guestRuns) {
+        Liveness watcher = new Liveness(limit, guestRuns, () -> !processes.isEmpty() || !calls.isEmpty(), this::sendPing);
+        synchronized (writeLock) {
+            if (liveness != null) {
+                throw new IllegalStateException("this agent client's liveness is watched already");
+            }
+            liveness = watcher;
+        }
+        Thread.ofVirtual().name("flint-agent-liveness").start(() -> watcher.watch(silence -> {
+            failAll(silence);
+            close();
+        }));
+    }
+
+    /** A ping whose answer nobody awaits: any frame from the agent counts as life. */
+    private void sendPing() {
+        try {
+            send(new Frame(Frame.PING, nextId.getAndIncrement(), new byte[0]));
+        } catch (IOException e) {
+            // The reader sees the broken connection and fails every waiting call.
+        }
+    }
+
     /** Asks the agent to sync and power the guest off. */
     public void powerOff() throws IOException {
         send(new Frame(Frame.POWEROFF, 0, new byte[0]));
@@ -215,6 +246,10 @@ public final class AgentClient implements AutoCloseable {
         try {
             while (true) {
                 Frame frame = Frame.read(channel);
+                Liveness watcher = liveness;
+                if (watcher != null) {
+                    watcher.heard();
+                }
                 frame.checkFromAgent();
                 int request = Frame.answers(frame.type());
                 if (request >= 0) {
@@ -264,7 +299,11 @@ public final class AgentClient implements AutoCloseable {
      * connection says so. The first failure a call sees is the one it keeps.
      */
     public void failAll(IOException cause) {
-        failure = cause;
+        synchronized (calls) {
+            if (failure == null) {
+                failure = cause;   // later calls say why the connection ended, not how it was closed after
+            }
+        }
         processes.values().forEach(handle -> handle.connectionLost(cause));
         calls.values().forEach(call -> call.answer().completeExceptionally(cause));
     }
@@ -272,6 +311,10 @@ public final class AgentClient implements AutoCloseable {
     /** Closes the connection; processes still running in the guest are killed by the agent. */
     @Override
     public void close() {
+        Liveness watcher = liveness;
+        if (watcher != null) {
+            watcher.stop();
+        }
         try {
             channel.close();
         } catch (IOException e) {

@@ -300,4 +300,56 @@ class AgentClientTest {
         IOException later = assertThrows(IOException.class, () -> client.exec(ExecRequest.builder(List.of("true")).build()));
         assertEquals("the agent connection is gone: the guest crashed", later.getMessage());
     }
+
+    private static final Duration LIVENESS = Duration.ofSeconds(1);
+
+    @Test
+    void aSilentAgentFailsAWaitingExecWithoutATimeoutSayingTheGuestIsHung() throws Exception {
+        client.watchLiveness(LIVENESS, () -> true);
+        CompletableFuture<ProcessResult> call = execInBackground(1024);
+        assertEquals(Frame.EXEC, agentReceives().type());
+        Frame ping = agentReceives();
+        assertEquals(Frame.PING, ping.type(), "a silent agent is pinged before it is given up on");
+        Throwable cause = failureOf(call);
+        assertTrue(cause.getMessage().startsWith("the guest is hung or gets no CPU: its agent sent nothing, not even an"
+                + " answer to a ping, for 1 s"), cause.getMessage());
+        IOException later = assertThrows(IOException.class, () -> client.exec(ExecRequest.builder(List.of("true")).build()));
+        assertTrue(later.getMessage().contains("the guest is hung"), later.getMessage());
+    }
+
+    @Test
+    void anAgentThatAnswersPingsKeepsALongExecWaiting() throws Exception {
+        client.watchLiveness(LIVENESS, () -> true);
+        CompletableFuture<ProcessResult> call = execInBackground(1024);
+        Frame exec = agentReceives();
+        long until = System.nanoTime() + 3 * LIVENESS.toNanos();
+        int pings = 0;
+        while (System.nanoTime() < until) {
+            Frame ping = agentReceives();
+            assertEquals(Frame.PING, ping.type());
+            agentSends(new Frame(Frame.PONG, ping.id(), ping.payload()));
+            pings++;
+        }
+        assertFalse(call.isDone(), "an exec whose agent answers pings is not given up on");
+        agentSends(new Frame(Frame.STARTED, exec.id(), new byte[4]));
+        agentSends(new Frame(Frame.EXIT, exec.id(), new byte[8]));
+        assertEquals(0, call.get(10, TimeUnit.SECONDS).exitCode());
+        assertTrue(pings >= 3, "pinged " + pings + " times");
+    }
+
+    @Test
+    void aPausedGuestIsNotSilent() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean runs = new java.util.concurrent.atomic.AtomicBoolean(false);
+        client.watchLiveness(LIVENESS, runs::get);
+        CompletableFuture<ProcessResult> call = execInBackground(1024);
+        Frame exec = agentReceives();
+        Thread.sleep(3 * LIVENESS.toMillis());
+        assertFalse(call.isDone(), "a paused guest's silence means nothing");
+        runs.set(true);   // resumed: its clock starts again, so it has the whole limit to answer
+        Thread.sleep(LIVENESS.toMillis() / 2);
+        agentSends(new Frame(Frame.STARTED, exec.id(), new byte[4]));
+        agentSends(new Frame(Frame.EXIT, exec.id(), new byte[8]));
+        assertEquals(0, call.get(10, TimeUnit.SECONDS).exitCode());
+        assertThrows(IllegalStateException.class, () -> client.watchLiveness(LIVENESS, runs::get));
+    }
 }

@@ -37,6 +37,11 @@ import java.util.Optional;
  */
 final class RunningGuest implements AutoCloseable {
     static final long GUEST_CID = 3;
+    /**
+     * How long an agent may send nothing, not even a ping's answer, while a call waits on it,
+     * before the guest is taken for hung: far beyond any pause a loaded host gives a live guest.
+     */
+    static final Duration AGENT_SILENCE_LIMIT = Duration.ofSeconds(60);
 
     final VirtualMachine vm;
     final VirtioVsock vsock;
@@ -150,6 +155,9 @@ final class RunningGuest implements AutoCloseable {
             AgentClient agent = connectAgent(config, vm, vsock, console, start, bootTimeout);
             // Every call waiting on the agent fails the moment the VM ends, crash or not.
             vm.whenEnded(exit -> agent.failAll(new IOException("the guest's VM ended (" + exit + ")")));
+            // ...and when it still runs but its agent falls silent (a hung kernel, a starved vCPU).
+            VirtualMachine running = vm;
+            agent.watchLiveness(AGENT_SILENCE_LIMIT, () -> !running.paused());
             if (vmState != null) {
                 agent.renew(Renewal.now(hostname));
             }

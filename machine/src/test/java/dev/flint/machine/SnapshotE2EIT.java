@@ -18,10 +18,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * forks of it get their own hostnames, a write in one (to tmpfs or to its disk) is invisible in the
  * others, their disks are empty overlays over the parent's (no disk is copied; a reboot of one
  * reads its own writes back), and together they cost the host less memory than two private copies
- * would. A paused machine survives a killed server and resumes on the next command. (Templates
- * and warm pools are checked with the engine's fakes, TemplateEngineTest and WarmPoolEngineTest:
- * in the rig, an exec in a machine made from a template hung once with the pool refilling beside
- * it, which is being looked into.)
+ * would. A paused machine survives a killed server and resumes on the next command. A template
+ * with a warm pool of 2: two creates are checked out warm and run the template's setup's result,
+ * a third with none ready fails under REQUIRE, naming the pool, and under PREFER falls back to
+ * the template (the creates go back to back over the HTTP API, so that the pool's refill cannot
+ * win the race with a CLI's start-up).
  */
 class SnapshotE2EIT {
     private static final Pattern COUNTS = Pattern.compile("counts=([0-9]+) ([0-9]+)");
@@ -75,9 +76,10 @@ class SnapshotE2EIT {
                 "kill -9 $server; wait $server 2>/dev/null",
                 "serve 3 || exit 1",
                 "echo \"resumed-count=$(" + flint + " exec w2 -- cat /tmp/count)\"",
+                templateAndPoolScript(flint),
                 "kill $server; wait $server; echo snapshot-script-done");
 
-        E2E.Result result = E2E.runScript(script, 1800);
+        E2E.Result result = E2E.runScript(script, 2400);
 
         String output = result.output();
         assertEquals(0, result.exitCode(), "the rig ran the script:\n" + output);
@@ -122,6 +124,51 @@ class SnapshotE2EIT {
         assertTrue(output.contains("pause-exit=0"), output);
         assertTrue(first(Pattern.compile("resumed-count=([0-9]+)"), output, 1) >= after,
                 "the new server resumed the paused machine for the command:\n" + output);
+
+        assertTemplateAndPool(output);
+    }
+
+    /**
+     * Builds template tp (its setup writes a file), fills warm pool pp of 2 and waits until both
+     * are ready; then four creates back to back over the API: two under REQUIRE (warm), a third
+     * under REQUIRE with no wait (none is ready: 503), a fourth under PREFER (from the template).
+     */
+    private static String templateAndPoolScript(String flint) {
+        return String.join("\n",
+                // One HTTP/1.1 request over bash's /dev/tcp: prints the status line and the body.
+                "api() { exec 3<>/dev/tcp/127.0.0.1/8080 || return 1;"
+                        + " printf '%s %s HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nContent-Type: application/json\\r\\n"
+                        + "Content-Length: %s\\r\\nConnection: close\\r\\n\\r\\n%s' \"$1\" \"$2\" \"${#3}\" \"$3\" >&3;"
+                        + " tr -d '\\r' <&3 | sed -n '1p;$p'; exec 3<&-; }",
+                flint + " template build tp --disk-mb 16 --setup 'echo set-up > /etc/tp-note' > /dev/null;"
+                        + " echo \"template-exit=$?\"",
+                flint + " pool create pp --template tp --size 2 > /dev/null; echo \"pool-exit=$?\"",
+                "for i in $(seq 600); do api GET /v1/pools '' | grep -q '\"ready\":2' && break; sleep 1; done",
+                "echo \"pool-ready-after=$i\"",
+                "create() { api POST /v1/machines \"{\\\"name\\\":\\\"$1\\\",\\\"template\\\":{\\\"name\\\":\\\"tp\\\","
+                        + "\\\"pool\\\":\\\"pp\\\",\\\"mode\\\":\\\"$2\\\"}}\" | sed \"s/^/create-$1: /\"; }",
+                "create t1 require; create t2 require; create t3 require; create t4 prefer",
+                "for t in t1 t2 t4; do echo \"$t-note=$(" + flint + " exec $t -- cat /etc/tp-note)\"; done",
+                flint + " pool rm pp > /dev/null; echo \"pool-rm-exit=$?\"");
+    }
+
+    private static void assertTemplateAndPool(String output) {
+        assertTrue(output.contains("template-exit=0") && output.contains("pool-exit=0"), output);
+        assertTrue(first(Pattern.compile("pool-ready-after=([0-9]+)"), output, 1) < 600, "the pool filled:\n" + output);
+        for (String warm : new String[] {"t1", "t2"}) {
+            assertTrue(output.contains("create-" + warm + ": HTTP/1.1 201"), warm + " was created:\n" + output);
+            assertTrue(Pattern.compile("create-" + warm + ": \\{.*\"flint.dev/warm-pool-checkout\":\"WARM\"").matcher(output).find(),
+                    warm + " came warm out of the pool:\n" + output);
+        }
+        assertTrue(output.contains("create-t3: HTTP/1.1 503"), "REQUIRE with none ready fails:\n" + output);
+        assertTrue(Pattern.compile("create-t3: \\{.*warm pool pp").matcher(output).find(),
+                "and the error names the pool:\n" + output);
+        assertTrue(Pattern.compile("create-t4: \\{.*\"flint.dev/warm-pool-checkout\":\"COLD_FALLBACK\"").matcher(output).find(),
+                "PREFER with none ready falls back to the template:\n" + output);
+        for (String made : new String[] {"t1", "t2", "t4"}) {
+            assertTrue(output.contains(made + "-note=set-up\n"), made + " runs what the template's setup made:\n" + output);
+        }
+        assertTrue(output.contains("pool-rm-exit=0"), output);
     }
 
     private static Matcher matcher(Pattern pattern, String output) {

@@ -83,6 +83,8 @@ public final class KvmIoctls {
     public static final int KVM_CAP_MAX_VCPUS = 66;
     public static final int KVM_CAP_PIT2 = 33;
     public static final int KVM_CAP_IMMEDIATE_EXIT = 136;
+    /** KVM emulates the local APIC's TSC-deadline timer mode (which KVM_GET_SUPPORTED_CPUID does not report). */
+    public static final int KVM_CAP_TSC_DEADLINE_TIMER = 72;
     /** {@code KVM_SET_TSC_KHZ} works: the host can scale a guest's TSC. */
     public static final int KVM_CAP_TSC_CONTROL = 60;
     /** On a VM fd: the bytes {@code KVM_GET_XSAVE2} fills (0 when only the 4 KiB {@code KVM_GET_XSAVE} exists). */

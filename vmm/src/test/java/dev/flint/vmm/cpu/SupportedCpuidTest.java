@@ -65,4 +65,12 @@ class SupportedCpuidTest {
             throw new AssertionError("asked again after an answer");
         }));
     }
+
+    @Test
+    void offersTheTscDeadlineTimerInLeafOneOnlyWhereKvmEmulatesIt() {
+        List<CpuidEntry> offered = SupportedCpuid.withTscDeadline(LEAVES, true);
+        assertEquals(SupportedCpuid.ECX_TSC_DEADLINE, offered.get(1).ecx());
+        assertEquals(LEAVES.getFirst(), offered.getFirst(), "the other leaves stay as KVM gave them");
+        assertSame(LEAVES, SupportedCpuid.withTscDeadline(LEAVES, false));
+    }
 }
