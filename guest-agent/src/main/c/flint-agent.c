@@ -115,10 +115,14 @@ static void logf_(const char *format, ...) {
     va_end(args);
 }
 
-static int64_t now_ms(void) {
+static int64_t clock_ms(clockid_t clock) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t now_ms(void) {
+    return clock_ms(CLOCK_MONOTONIC);
 }
 
 static void set_nonblocking(int fd) {
@@ -1314,6 +1318,8 @@ static void usage(void) {
 }
 
 int main(int argc, char **argv) {
+    /* The kernel's own clock since it started timekeeping: its boot up to running us. */
+    int64_t started_at_boot_ms = clock_ms(CLOCK_BOOTTIME);
     const char *listen_spec = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(); return 0; }
@@ -1359,7 +1365,9 @@ int main(int argc, char **argv) {
     if (is_pid1) {
         int console = open("/dev/console", O_WRONLY | O_CLOEXEC);
         if (console >= 0) {
-            dprintf(console, "flint-agent: ready (vsock port %u)\n", port);
+            /* The guest's two phases by its own clock, so that any VMM's boot reads the same way. */
+            dprintf(console, "flint-agent: ready (vsock port %u, kernel %lld ms, init %lld ms)\n", port,
+                    (long long) started_at_boot_ms, (long long) (clock_ms(CLOCK_BOOTTIME) - started_at_boot_ms));
             close(console);
         }
     }

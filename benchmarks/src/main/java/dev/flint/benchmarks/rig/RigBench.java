@@ -196,6 +196,7 @@ public final class RigBench {
             add("flint.cold.init_to_agent_listening", millis(phases.get("init_to_agent_listening_ns")));
             add("flint.cold.start_to_ready", millis(phases.get("start_to_ready_ns")));
             add("flint.cold.process_rss", phases.get("rss_kib") / 1024.0);
+            addGuestPhases("flint.cold", ready.text());
             child.waitFor(Duration.ofSeconds(30));
         }
     }
@@ -215,6 +216,7 @@ public final class RigBench {
             if (record) {
                 add("qemu.process_to_ready", millis(ready.nanosSinceStart()));
                 add("qemu.process_rss", rssKib / 1024.0);
+                addGuestPhases("qemu", ready.text());
                 memory.ifPresent(split -> addVmmMemory("qemu.vmm_rss", split));
             }
             if (exec) {
@@ -316,6 +318,14 @@ public final class RigBench {
             System.err.printf("rig-bench: no %s this round: the guest's own pages (%d KiB) do not fit in the VMM's"
                     + " resident set (%d KiB): a count is wrong; report it%n", metric, memory.guestKib(), memory.processKib());
         }
+    }
+
+    /** The guest's own kernel and init phases from its ready line, under {@code prefix} (the VMM). */
+    private void addGuestPhases(String prefix, String readyLine) {
+        GuestPhases.of(readyLine).ifPresent(phases -> {
+            add(prefix + ".guest_kernel", phases.kernelMs());
+            add(prefix + ".guest_init", phases.initMs());
+        });
     }
 
     private void add(String metric, double value) {

@@ -14,6 +14,11 @@ final class RigMetrics {
                     "process start to the agent's ready line: a fresh JVM running Flint vs a fresh QEMU"),
             new RatioSpec("boot.warm_machine_create", "flint.warm.create_to_ready", "qemu.process_to_ready",
                     "Machine.create to the agent's HELLO in a warm JVM vs QEMU process start to ready"),
+            new RatioSpec("guest.kernel", "flint.cold.guest_kernel", "qemu.guest_kernel",
+                    "the guest kernel's boot up to running the agent, by the guest's own clock (same kernel and"
+                            + " command line)"),
+            new RatioSpec("guest.init", "flint.cold.guest_init", "qemu.guest_init",
+                    "the agent's start to its ready line, by the guest's own clock (mounts, devices, listen)"),
             new RatioSpec("exec.true", "flint.exec_true.round_median", "qemu.exec_true.round_median",
                     "exec([\"true\"]) round trip, per-round medians, same agent client over each VMM's vsock"),
             new RatioSpec("exec.1mib", "flint.exec_1mib.round_median", "qemu.exec_1mib.round_median",
@@ -57,6 +62,10 @@ final class RigMetrics {
             Map.entry("flint.exec_true.round_median", "median exec([\"true\"]) round trip of each round"),
             Map.entry("flint.exec_1mib", "Machine.exec of 'head -c 1048576 /dev/zero' (1 MiB of stdout)"),
             Map.entry("flint.exec_1mib.round_median", "median 1 MiB exec of each round"),
+            Map.entry("flint.cold.guest_kernel", "guest CLOCK_BOOTTIME when the agent started, from its ready line"),
+            Map.entry("flint.cold.guest_init", "the agent's start to its ready line, by the guest's clock"),
+            Map.entry("qemu.guest_kernel", "guest CLOCK_BOOTTIME when the agent started, under QEMU microvm"),
+            Map.entry("qemu.guest_init", "the agent's start to its ready line under QEMU microvm, by the guest's clock"),
             Map.entry("qemu.process_to_ready", "QEMU microvm process start to the guest's 'flint-agent: ready' line"),
             Map.entry("qemu.process_rss", "VmRSS of QEMU at ready (QEMU + guest pages touched)"),
             Map.entry("qemu.vmm_rss", "QEMU's resident set (smaps_rollup) at ready less its guest RAM mapping's"
