@@ -6,7 +6,7 @@ set -euo pipefail
 usage() {
     cat <<'USAGE'
 Usage: benchmarks/rig-bench.sh [--rounds N] [--exec N] [--exec-1mib N] [--timeout S] [--out FILE]
-                               [--no-peer-exec] [--no-peer-restore] [--restore] [--keep-log]
+                               [--no-peer-exec] [--no-peer-restore] [--restore] [--no-devices] [--keep-log]
 
 Boots one nested rig (QEMU TCG with nested SVM, see rig/README.md) and measures inside it, each
 round, with the same guest kernel, initramfs, command line, 256 MiB and 1 vCPU:
@@ -18,7 +18,10 @@ round, with the same guest kernel, initramfs, command line, 256 MiB and 1 vCPU:
   - QEMU microvm restoring the same guest, saved once at agent-ready (QMP stop + migrate
     "exec:cat > FILE"), from a fresh process with -incoming "exec:cat FILE" + QMP cont to the
     agent's HELLO over vhost-vsock, then the first exec(["true"]);
-  - with --restore, Flint's restore from a snapshot (warm JVM and fresh JVM), fork, pool checkout.
+  - with --restore, Flint's restore from a snapshot (warm JVM and fresh JVM), fork, pool checkout;
+  - device throughput (unless --no-devices): a 64 MiB raw disk read and written with dd, and 16 MiB
+    each way through a forwarded port, on Flint's devices and on QEMU's virtio-blk-device and
+    -netdev user (the same libslirp), in MiB/s.
 Writes benchmarks/results/rig-<date>.json (samples, median, p90, min, max per metric; Flint/peer
 ratios with their measured noise) and a PNG chart beside it, and prints the tables.
 
@@ -30,6 +33,7 @@ Options:
   --out FILE       result JSON (default benchmarks/results/rig-<date>.json)
   --no-peer-exec   time the peer's boot only (no vhost-vsock device, so no peer restore either)
   --no-peer-restore  skip QEMU's restore from its migration file
+  --no-devices     skip the disk and NAT throughput rows
   --restore        also time Flint's snapshot restore, fork and warm-pool checkout (needs
                    Flint's snapshot support, issue 13)
   --keep-log       keep the rig's whole output beside the result (FILE.log)
@@ -43,7 +47,7 @@ USAGE
 
 die() { printf 'rig-bench: %s\n' "$*" >&2; exit 3; }
 
-rounds=5 exec=50 exec_1mib=5 timeout=1500 out="" peer_exec=1 peer_restore=1 flint_restore=0 keep_log=0
+rounds=5 exec=50 exec_1mib=5 timeout=1500 out="" peer_exec=1 peer_restore=1 flint_restore=0 devices=1 keep_log=0
 while [[ $# -gt 0 ]]; do
     case $1 in
         --rounds) rounds=${2:?--rounds needs a value}; shift 2 ;;
@@ -54,6 +58,7 @@ while [[ $# -gt 0 ]]; do
         --no-peer-exec) peer_exec=0; shift ;;
         --no-peer-restore) peer_restore=0; shift ;;
         --restore) flint_restore=1; shift ;;
+        --no-devices) devices=0; shift ;;
         --keep-log) keep_log=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) printf 'rig-bench: unknown option %s\n' "$1" >&2; usage >&2; exit 2 ;;
@@ -103,6 +108,7 @@ bench_args=(--qemu "$qemu" --module-path "$REPO_DIR/machine/target/lib" --classe
 [[ $peer_exec == 1 ]] || bench_args+=(--no-peer-exec)
 [[ $peer_restore == 1 ]] || bench_args+=(--no-peer-restore)
 [[ $flint_restore == 0 ]] || bench_args+=(--restore)
+[[ $devices == 1 ]] || bench_args+=(--no-devices)
 
 # Runs inside the rig (busybox sh): load vhost-vsock, then the benchmark driver.
 inside='mods="$FLINT_CACHE/rig/kernel-$(uname -r)/lib/modules/$(uname -r)/kernel"

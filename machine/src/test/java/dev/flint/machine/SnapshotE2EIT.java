@@ -130,26 +130,35 @@ class SnapshotE2EIT {
 
     /**
      * Builds template tp (its setup writes a file), fills warm pool pp of 2 and waits until both
-     * are ready; then four creates back to back over the API: two under REQUIRE (warm), a third
-     * under REQUIRE with no wait (none is ready: 503), a fourth under PREFER (from the template).
+     * are ready; then over the API two creates under REQUIRE (warm), and right after making pool
+     * pq of 1 (still filling) one under REQUIRE with no wait (none ready: 503) and one under PREFER
+     * (from the template).
      */
     private static String templateAndPoolScript(String flint) {
         return String.join("\n",
-                // One HTTP/1.1 request over bash's /dev/tcp: prints the status line and the body.
-                "api() { exec 3<>/dev/tcp/127.0.0.1/8080 || return 1;"
-                        + " printf '%s %s HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nContent-Type: application/json\\r\\n"
-                        + "Content-Length: %s\\r\\nConnection: close\\r\\n\\r\\n%s' \"$1\" \"$2\" \"${#3}\" \"$3\" >&3;"
-                        + " tr -d '\\r' <&3 | sed -n '1p;$p'; exec 3<&-; }",
+                // One HTTP/1.1 request over bash's /dev/tcp (the rig's sh is busybox's, without it):
+                // prints the status line and the body.
+                "cat > /tmp/api.sh <<'EOF'",
+                "exec 3<>/dev/tcp/127.0.0.1/8080 || exit 1",
+                "printf '%s %s HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nContent-Type: application/json\\r\\nContent-Length: %s\\r\\n"
+                        + "Connection: close\\r\\n\\r\\n%s' \"$1\" \"$2\" \"${#3}\" \"$3\" >&3",
+                "tr -d '\\r' <&3 | sed -n '1p;$p'",
+                "EOF",
+                "api() { bash /tmp/api.sh \"$@\"; }",
                 flint + " template build tp --disk-mb 16 --setup 'echo set-up > /etc/tp-note' > /dev/null;"
                         + " echo \"template-exit=$?\"",
                 flint + " pool create pp --template tp --size 2 > /dev/null; echo \"pool-exit=$?\"",
                 "for i in $(seq 600); do api GET /v1/pools '' | grep -q '\"ready\":2' && break; sleep 1; done",
                 "echo \"pool-ready-after=$i\"",
                 "create() { api POST /v1/machines \"{\\\"name\\\":\\\"$1\\\",\\\"template\\\":{\\\"name\\\":\\\"tp\\\","
-                        + "\\\"pool\\\":\\\"pp\\\",\\\"mode\\\":\\\"$2\\\"}}\" | sed \"s/^/create-$1: /\"; }",
-                "create t1 require; create t2 require; create t3 require; create t4 prefer",
+                        + "\\\"pool\\\":\\\"$2\\\",\\\"mode\\\":\\\"$3\\\"}}\" | sed \"s/^/create-$1: /\"; }",
+                // pp's refill can win a race with a third create (it did in the rig); pool pq, made just
+                // before over the API, has none ready yet while its first restore runs.
+                "create t1 pp require; create t2 pp require",
+                "api POST /v1/pools '{\"name\":\"pq\",\"template\":\"tp\",\"size\":1}' | head -1 | sed 's/^/pool-pq: /'",
+                "create t3 pq require; create t4 pq prefer",
                 "for t in t1 t2 t4; do echo \"$t-note=$(" + flint + " exec $t -- cat /etc/tp-note)\"; done",
-                flint + " pool rm pp > /dev/null; echo \"pool-rm-exit=$?\"");
+                flint + " pool rm pp > /dev/null && " + flint + " pool rm pq > /dev/null; echo \"pool-rm-exit=$?\"");
     }
 
     private static void assertTemplateAndPool(String output) {
@@ -160,8 +169,9 @@ class SnapshotE2EIT {
             assertTrue(Pattern.compile("create-" + warm + ": \\{.*\"flint.dev/warm-pool-checkout\":\"WARM\"").matcher(output).find(),
                     warm + " came warm out of the pool:\n" + output);
         }
+        assertTrue(output.contains("pool-pq: HTTP/1.1 201"), "pool pq was made:\n" + output);
         assertTrue(output.contains("create-t3: HTTP/1.1 503"), "REQUIRE with none ready fails:\n" + output);
-        assertTrue(Pattern.compile("create-t3: \\{.*warm pool pp").matcher(output).find(),
+        assertTrue(Pattern.compile("create-t3: \\{.*warm pool pq").matcher(output).find(),
                 "and the error names the pool:\n" + output);
         assertTrue(Pattern.compile("create-t4: \\{.*\"flint.dev/warm-pool-checkout\":\"COLD_FALLBACK\"").matcher(output).find(),
                 "PREFER with none ready falls back to the template:\n" + output);

@@ -12,11 +12,34 @@ import java.util.OptionalLong;
  * so the same agent protocol can be timed against it.
  *
  * @param vsockCid the guest CID of a {@code vhost-vsock-device}, or empty for none
+ * @param devices  more devices' arguments (QEMU's own virtio-blk and user networking, for the throughput rows)
  */
 // acpi=off: with ACPI on, QEMU 7.2 describes its virtio-mmio devices only in ACPI tables, which
 // Flint's guest kernel (no CONFIG_ACPI) cannot read; off, QEMU appends virtio_mmio.device= to the
 // command line, as Flint does for its own devices.
-record QemuMicrovm(Path qemu, Path kernel, Path initrd, String cmdline, int memoryMb, int cpus, OptionalLong vsockCid) {
+record QemuMicrovm(Path qemu, Path kernel, Path initrd, String cmdline, int memoryMb, int cpus, OptionalLong vsockCid,
+                   List<String> devices) {
+    QemuMicrovm {
+        devices = List.copyOf(devices);
+    }
+
+    QemuMicrovm(Path qemu, Path kernel, Path initrd, String cmdline, int memoryMb, int cpus, OptionalLong vsockCid) {
+        this(qemu, kernel, initrd, cmdline, memoryMb, cpus, vsockCid, List.of());
+    }
+
+    /**
+     * The same machine with QEMU's virtio-blk-device on the raw {@code disk} and a virtio-net-device
+     * on {@code -netdev user} (libslirp, as Flint's NAT) forwarding each host port to its guest port,
+     * the guest told its address as Flint's agent reads it.
+     */
+    QemuMicrovm withDiskAndNat(Path disk, java.util.Map<Integer, Integer> hostToGuestPorts, String netArgument) {
+        StringBuilder netdev = new StringBuilder("user,id=n0");
+        hostToGuestPorts.forEach((host, guest) -> netdev.append(",hostfwd=tcp:127.0.0.1:").append(host).append("-:").append(guest));
+        List<String> more = new ArrayList<>(devices);
+        more.addAll(List.of("-drive", "file=" + disk + ",format=raw,if=none,id=d0", "-device", "virtio-blk-device,drive=d0",
+                "-netdev", netdev.toString(), "-device", "virtio-net-device,netdev=n0"));
+        return new QemuMicrovm(qemu, kernel, initrd, cmdline + " " + netArgument, memoryMb, cpus, vsockCid, more);
+    }
 
     List<String> command() {
         List<String> command = new ArrayList<>(List.of(qemu.toString(),
@@ -28,6 +51,7 @@ record QemuMicrovm(Path qemu, Path kernel, Path initrd, String cmdline, int memo
         if (vsockCid.isPresent()) {
             command.addAll(List.of("-device", "vhost-vsock-device,guest-cid=" + vsockCid.getAsLong()));
         }
+        command.addAll(devices);
         return command;
     }
 

@@ -8,6 +8,7 @@ import dev.flint.machine.ExecResult;
 import dev.flint.machine.Machine;
 import dev.flint.machine.MachineConfig;
 import dev.flint.machine.NetworkPolicy;
+import dev.flint.machine.PortSpec;
 import dev.flint.vmm.VirtualMachine;
 
 import java.io.IOException;
@@ -51,6 +52,8 @@ public final class RigBench {
     private QemuRestore qemuRestore;
     private final List<Integer> peerRestoreAttempts = new ArrayList<>();
     private FlintRestore flintRestore;
+    /** The raw disk both VMMs' throughput rows read and write; null without the peer's exec (they are timed through it). */
+    private Path throughputDisk;
     private Exception failure;
 
     private RigBench(RigBenchOptions options, GuestImages.Images images) {
@@ -80,6 +83,12 @@ public final class RigBench {
         progress("kernel " + images.vmlinux() + ", initramfs " + images.initramfs() + "; peer exec: " + peerExec);
         warmUp();
         prepareRestores();
+        if (options.devices() && peerExec.equals("on")) {
+            throughputDisk = DeviceThroughput.disk(Files.createTempDirectory("rig-bench-devices"));
+        }
+        conditions.put("device_throughput", throughputDisk != null ? "on: " + DeviceThroughput.DISK_MB + " MiB disk, "
+                + DeviceThroughput.NET_MB + " MiB per transfer" : !options.devices() ? "off (--no-devices)"
+                : "unavailable: timed through the peer's exec, which is " + peerExec);
         try {
             for (int round = 1; round <= options.rounds(); round++) {
                 progress("round " + round + " of " + options.rounds());
@@ -91,6 +100,10 @@ public final class RigBench {
                 }
                 if (flintRestore != null) {
                     flintRestore.round(true);
+                }
+                if (throughputDisk != null) {
+                    flintDevices();
+                    qemuDevices();
                 }
             }
         } catch (Exception e) {
@@ -267,19 +280,50 @@ public final class RigBench {
                 add("flint.warm.create_to_ready", millis(readyNanos));
                 addVmmMemory("flint.warm.vmm_rss", memory);
             }
-            measureExec("flint", record, argv -> {
-                ExecResult result = machine.exec(argv);
-                return new ProcessResult(result.exitCode(), 0, result.stdoutBytes(), new byte[0]);
-            });
+            measureExec("flint", record, argv -> asProcessResult(machine.exec(argv)));
         }
     }
 
-    /** How one side runs a command to completion through the agent protocol. */
-    private interface Executor {
-        ProcessResult exec(List<String> argv) throws Exception;
+    /** Flint's machine with the throughput disk and NAT, both guest ports forwarded ({@link DeviceThroughput}). */
+    private void flintDevices() throws Exception {
+        MachineConfig config = MachineConfig.builder().name("bench-devices").memoryMb(MEMORY_MB).cpus(1)
+                .kernel(images.vmlinux()).initrd(images.initramfs()).disk(throughputDisk, false)
+                .network(NetworkPolicy.allowAll()).port(PortSpec.tcp(0, DeviceThroughput.GUEST_HTTP_PORT))
+                .port(PortSpec.tcp(0, DeviceThroughput.GUEST_SINK_PORT)).build();
+        try (Machine machine = Machine.create(config)) {
+            DeviceThroughput.measure("flint", argv -> asProcessResult(machine.exec(argv)),
+                    hostPort(machine, DeviceThroughput.GUEST_HTTP_PORT), hostPort(machine, DeviceThroughput.GUEST_SINK_PORT),
+                    this::add);
+        }
     }
 
-    private void measureExec(String side, boolean record, Executor executor) throws Exception {
+    private static int hostPort(Machine machine, int guestPort) {
+        return machine.ports().stream().filter(p -> p.guestPort() == guestPort).findFirst()
+                .orElseThrow(() -> new IllegalStateException("guest port " + guestPort + " is not forwarded")).hostPort();
+    }
+
+    /** QEMU's own virtio-blk-device and -netdev user on the same disk, timed through the same agent over vhost-vsock. */
+    private void qemuDevices() throws Exception {
+        int http = DeviceThroughput.freePort();
+        int sink = DeviceThroughput.freePort();
+        QemuMicrovm qemu = peer().withDiskAndNat(throughputDisk, Map.of(http, DeviceThroughput.GUEST_HTTP_PORT,
+                sink, DeviceThroughput.GUEST_SINK_PORT), DeviceThroughput.GUEST_NET_ARGUMENT);
+        try (WatchedProcess process = WatchedProcess.start(qemu.command())) {
+            process.await(line -> line.contains(FlintBoot.READY), "QEMU's guest's '" + FlintBoot.READY + "' line", BOOT_TIMEOUT);
+            try (AgentClient agent = connectOverVsock()) {
+                DeviceThroughput.measure("qemu", argv -> agent.exec(ExecRequest.builder(argv).build()), http, sink, this::add);
+            } catch (IOException e) {
+                throw new IOException(e.getMessage() + "; QEMU's last output:\n" + process.recentOutput(), e);
+            }
+        }
+    }
+
+    private static ProcessResult asProcessResult(ExecResult result) {
+        return new ProcessResult(result.exitCode(), 0, result.stdoutBytes(), result.stderrBytes());
+    }
+
+
+    private void measureExec(String side, boolean record, GuestExec executor) throws Exception {
         List<Double> trueMicros = new ArrayList<>();
         for (int i = 0; i < options.execRounds(); i++) {
             long start = System.nanoTime();

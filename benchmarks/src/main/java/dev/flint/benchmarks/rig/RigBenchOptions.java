@@ -11,12 +11,14 @@ import java.util.Map;
  * @param peerRestore  time QEMU's restore from its migration file (needs the peer's vsock exec)
  * @param flintRestore time Flint's restore, fork and warm-pool checkout ({@link FlintRestore}); off
  *                     by default until Flint's snapshot restore is in
+ * @param devices      time disk and NAT throughput under both VMMs ({@link DeviceThroughput})
  */
 record RigBenchOptions(int rounds, int execRounds, int bigExecRounds, Path qemu, String modulePath, String classes,
-                       boolean peerExec, boolean peerRestore, boolean flintRestore, Map<String, String> conditions) {
+                       boolean peerExec, boolean peerRestore, boolean flintRestore, boolean devices,
+                       Map<String, String> conditions) {
     static final String USAGE = """
             usage: RigBench --qemu PATH --module-path PATH --classes PATH [--rounds N] [--exec N] [--exec-1mib N]
-                            [--no-peer-exec] [--no-peer-restore] [--restore] [--condition KEY=VALUE]...
+                            [--no-peer-exec] [--no-peer-restore] [--restore] [--no-devices] [--condition KEY=VALUE]...
             """;
 
     static RigBenchOptions parse(List<String> args) {
@@ -29,6 +31,7 @@ record RigBenchOptions(int rounds, int execRounds, int bigExecRounds, Path qemu,
         boolean peerExec = true;
         boolean peerRestore = true;
         boolean flintRestore = false;
+        boolean devices = true;
         Map<String, String> conditions = new LinkedHashMap<>();
         for (int i = 0; i < args.size(); i++) {
             String option = args.get(i);
@@ -37,6 +40,7 @@ record RigBenchOptions(int rounds, int execRounds, int bigExecRounds, Path qemu,
                 case "--no-peer-exec" -> peerExec = false;
                 case "--no-peer-restore" -> peerRestore = false;
                 case "--restore" -> flintRestore = true;
+                case "--no-devices" -> devices = false;
                 default -> flag = false;
             }
             if (flag) {
@@ -66,7 +70,7 @@ record RigBenchOptions(int rounds, int execRounds, int bigExecRounds, Path qemu,
         if (qemu == null || modulePath == null || classes == null) {
             throw new IllegalArgumentException("--qemu, --module-path and --classes are required");
         }
-        return new RigBenchOptions(rounds, exec, big, qemu, modulePath, classes, peerExec, peerRestore, flintRestore,
+        return new RigBenchOptions(rounds, exec, big, qemu, modulePath, classes, peerExec, peerRestore, flintRestore, devices,
                 conditions);
     }
 

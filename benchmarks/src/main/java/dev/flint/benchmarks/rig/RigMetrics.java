@@ -23,6 +23,16 @@ final class RigMetrics {
                     "exec([\"true\"]) round trip, per-round medians, same agent client over each VMM's vsock"),
             new RatioSpec("exec.1mib", "flint.exec_1mib.round_median", "qemu.exec_1mib.round_median",
                     "exec of a command printing 1 MiB, per-round medians"),
+            new RatioSpec("blk.read", "flint.blk.read", "qemu.blk.read",
+                    "sequential read of the whole 64 MiB raw disk (dd bs=1M, cold guest cache) in MiB/s, Flint's"
+                            + " virtio-blk vs QEMU's virtio-blk-device on the same file: higher is better"),
+            new RatioSpec("blk.write", "flint.blk.write", "qemu.blk.write",
+                    "sequential write of the whole disk (dd bs=1M conv=fsync) in MiB/s: higher is better"),
+            new RatioSpec("net.fwd_download", "flint.net.fwd_download", "qemu.net.fwd_download",
+                    "16 MiB from the guest's httpd to the host through a forwarded port, in MiB/s, both on libslirp"
+                            + " (Flint's virtio-net vs QEMU's -netdev user): higher is better"),
+            new RatioSpec("net.fwd_upload", "flint.net.fwd_upload", "qemu.net.fwd_upload",
+                    "16 MiB from the host to the guest's nc through a forwarded port, in MiB/s: higher is better"),
             new RatioSpec("memory.process_rss", "flint.cold.process_rss", "qemu.process_rss",
                     "resident memory of the VMM process at ready (Flint's includes its JVM)"),
             new RatioSpec("memory.vmm_per_machine", "flint.warm.vmm_rss", "qemu.vmm_rss",
@@ -89,6 +99,14 @@ final class RigMetrics {
                     + " VirtualMachine.restore"),
             Map.entry("flint.restore.fresh_in_vmm", "VirtualMachine.restore to the agent's HELLO, inside that fresh JVM"),
             Map.entry("flint.fork", "Machine.fork(1) to its return with the clone at agent-ready"),
+            Map.entry("flint.blk.read", "dd if=/dev/vda of=/dev/null bs=1M count=64 in a fresh guest, host-timed exec"),
+            Map.entry("flint.blk.write", "dd if=/dev/zero of=/dev/vda bs=1M count=64 conv=fsync, host-timed exec"),
+            Map.entry("flint.net.fwd_download", "host GET of 16 MiB from the guest's busybox httpd through Flint's port forward"),
+            Map.entry("flint.net.fwd_upload", "host upload of 16 MiB to the guest's nc through Flint's port forward"),
+            Map.entry("qemu.blk.read", "the same dd read on QEMU's virtio-blk-device"),
+            Map.entry("qemu.blk.write", "the same dd write on QEMU's virtio-blk-device"),
+            Map.entry("qemu.net.fwd_download", "the same download through QEMU's -netdev user hostfwd"),
+            Map.entry("qemu.net.fwd_upload", "the same upload through QEMU's -netdev user hostfwd"),
             Map.entry("flint.pool_checkout", "Machine.create from a warm pool of restored machines to its return"));
 
     private RigMetrics() {
@@ -97,6 +115,9 @@ final class RigMetrics {
     static String unit(String metric) {
         if (metric.endsWith("_rss")) {
             return "MiB";
+        }
+        if (metric.contains(".blk.") || metric.contains(".net.")) {
+            return "MiB/s";
         }
         return metric.contains("exec_true") ? "us" : "ms";
     }
