@@ -21,7 +21,8 @@ import java.util.List;
  * guest wrote, or a page of a restored machine's memory file that no other mapping shares. That
  * leaves out the shared zero page (and under transparent huge pages the huge zero page, which
  * pagemap marks as a file page), mapped when the guest reads memory it never wrote and not in the
- * resident set either; so what is counted is always part of the resident set. A memory file page
+ * resident set either; so what is counted is always part of the resident set. (Some kernels map
+ * no zero page and allocate one on a read fault: that page is resident, and counted.) A memory file page
  * that several forks of one snapshot map is no one machine's own and is counted for none.
  */
 final class HostResidency {

@@ -35,7 +35,8 @@ class HostResidencyTest {
             MemorySegment third = mapping.asSlice(aligned + 8 * MIB, 4 * MIB);
             write(first, 0, 4 * MIB);
             write(second, 0, BLOCK);
-            readEveryPage(third, 0, BLOCK);   // maps the zero page: resident nowhere
+            // third stays untouched. Not read either: some kernels (this CI's) allocate a page on a
+            // read fault where others map the shared zero page, so a read's residency is the host's.
 
             assertEquals(4 * MIB, HostResidency.residentBytes(List.of(range(first))));
             assertEquals(BLOCK, HostResidency.residentBytes(List.of(range(second))));
@@ -88,13 +89,5 @@ class HostResidencyTest {
         for (long at = from; at < from + length; at += HostResidency.PAGE) {
             memory.set(ValueLayout.JAVA_BYTE, at, (byte) 1);
         }
-    }
-
-    private static void readEveryPage(MemorySegment memory, long from, long length) {
-        long sum = 0;
-        for (long at = from; at < from + length; at += HostResidency.PAGE) {
-            sum += memory.get(ValueLayout.JAVA_BYTE, at);
-        }
-        assertEquals(0, sum, "fresh anonymous memory reads as zero");
     }
 }
