@@ -148,8 +148,15 @@ final class HostedMachine implements MachineBackend {
     }
 
     @Override
-    public MachineMetrics metrics() {
-        return backend.metrics();
+    public MachineMetrics metrics(boolean wake) {
+        return backend.metrics(wake);
+    }
+
+    /** The store keeps the new env, so a server that restarts hands it to the machine again. */
+    @Override
+    public void setEnv(java.util.Map<String, String> env) {
+        backend.setEnv(env);
+        engine.recordConfig(backend.id(), backend.config());
     }
 
     @Override

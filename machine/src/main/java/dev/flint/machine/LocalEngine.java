@@ -497,7 +497,7 @@ final class LocalEngine implements Engine {
         Optional<Hosted> here = Optional.ofNullable(hosted.get(idOrName)).or(() -> hosted.values().stream()
                 .filter(h -> h.machine().config().name().equals(idOrName)).findFirst());
         if (here.isPresent()) {
-            return new Machine(here.get().machine());
+            return Machine.attached(here.get().machine());
         }
         if (store == null) {
             throw new MachineNotFoundException("no machine with id or name '" + idOrName + "' in this JVM (deleted, or"
@@ -506,7 +506,7 @@ final class LocalEngine implements Engine {
         }
         StoredMachine row = store.get(idOrName).or(() -> store.byName(idOrName))
                 .orElseThrow(() -> MachineNotFoundException.of(idOrName));
-        return new Machine(takeOver(row));
+        return Machine.attached(takeOver(row));
     }
 
     /** Sets up a machine whose recorded host process is gone; stopped, with its disk as it was. */
@@ -584,6 +584,13 @@ final class LocalEngine implements Engine {
     }
 
     /** Called by {@link HostedMachine} on every state change it sees. */
+    /** Records a machine's changed config (its env); a machine of this JVM only has none to keep. */
+    void recordConfig(String id, MachineConfig config) {
+        if (store != null) {
+            store.updateConfig(id, config);
+        }
+    }
+
     void recordState(MachineInfo info) {
         if (store != null && info.state() != MachineState.DELETED) {
             store.updateState(info.id(), info.state(), info.startedAt(), info.lastStopReason());

@@ -606,8 +606,18 @@ final class LocalMachine implements MachineBackend {
 
     /** Counters of the running machine since its last start. */
     @Override
-    public MachineMetrics metrics() {
+    public MachineMetrics metrics(boolean wake) {
+        if (!wake && status() == MachineState.PAUSED) {
+            throw MachineNotRunningException.pausedMetrics(config.name());
+        }
         return running().metrics();
+    }
+
+    /** Every later exec reads the env from the config, so the change needs nothing of a running guest. */
+    @Override
+    public synchronized void setEnv(Map<String, String> env) {
+        MachineLifecycle.require(config.name(), status(), MachineLifecycle.Action.CONFIGURE);
+        config = config.withEnv(env);
     }
 
     /**

@@ -19,8 +19,13 @@ import java.util.function.Consumer;
  * the default) or in a Flint server ({@link ConnectOptions#server}), and every call behaves the
  * same either way. {@link #create} returns once the agent answered (unless the config says
  * {@code start(false)}); {@link #stop()} powers the guest off and {@link #start()} boots it again
- * with the same disk; {@link #close()} (or {@link #delete()}) releases the VM, its threads, fds
- * and memory, and removes the machine's disk unless the config retains it.
+ * with the same disk; {@link #delete()} releases the VM, its threads, fds and memory, and removes
+ * the machine's disk unless the config retains it.
+ *
+ * <p>Who made a machine owns it: {@link #close()} deletes a machine this handle created
+ * ({@link #create}, {@link #fork}, a template or warm pool checkout), and only releases a handle
+ * that {@link #connect} returned, so {@code try (Machine m = Machine.connect(id, server))} never
+ * deletes a machine someone else made. {@link #delete()} deletes either way.
  *
  * <pre>{@code
  * try (Machine m = Machine.create(MachineConfig.builder().name("w1").cpus(1).memoryMb(256).build())) {
@@ -42,9 +47,22 @@ public final class Machine implements AutoCloseable {
     public static final int MAX_FORK = 64;
 
     private final MachineBackend backend;
+    /** Whether {@link #close()} deletes the machine: this handle made it. */
+    private final boolean owned;
 
+    /** A handle on a machine it made: closing it deletes the machine. */
     Machine(MachineBackend backend) {
+        this(backend, true);
+    }
+
+    private Machine(MachineBackend backend, boolean owned) {
         this.backend = backend;
+        this.owned = owned;
+    }
+
+    /** A handle on a machine someone else made: closing it leaves the machine as it is. */
+    static Machine attached(MachineBackend backend) {
+        return new Machine(backend, false);
     }
 
     /** Creates a machine in this JVM and boots it (unless the config says {@code start(false)}); waits for its agent. */
@@ -85,6 +103,24 @@ public final class Machine implements AutoCloseable {
             machine.resume();   // who connects means to use it; info() and list() read a paused machine as it is
         }
         return machine;
+    }
+
+    /** Identity, state and times of machine {@code idOrName}, read without waking it when paused. */
+    public static MachineInfo info(String idOrName, ConnectOptions options) {
+        return Engine.open(options).connect(idOrName).info();
+    }
+
+    /**
+     * Counters of running machine {@code idOrName}; a paused machine is not woken for them but is
+     * a {@link MachineNotRunningException} (its counters start again when it resumes).
+     */
+    public static MachineMetrics metrics(String idOrName, ConnectOptions options) {
+        return Engine.open(options).connect(idOrName).backend.metrics(false);
+    }
+
+    /** Deletes machine {@code idOrName} without a handle, as {@link #delete()} does. */
+    public static void delete(String idOrName, ConnectOptions options) {
+        Engine.open(options).connect(idOrName).delete();
     }
 
     /** One page of the machines {@code query} selects, oldest first; {@link MachinePage#nextCursor()} fetches the next. */
@@ -217,10 +253,53 @@ public final class Machine implements AutoCloseable {
         backend.delete();
     }
 
-    /** Same as {@link #delete()}; safe to call more than once. */
+    /**
+     * Deletes the machine if this handle made it ({@link #create}, {@link #fork}); a handle from
+     * {@link #connect} only lets go, and the machine runs on. Safe to call more than once.
+     */
     @Override
     public void close() {
-        delete();
+        if (owned) {
+            delete();
+        }
+    }
+
+    /** Whether {@link #close()} deletes the machine (this handle made it) or only lets go of it. */
+    public boolean ownsMachine() {
+        return owned;
+    }
+
+    /**
+     * Replaces the machine's own environment: every later exec, shell and {@link #run} sees it
+     * (under an exec's own env), and it is kept with the machine, across stop and start and, on a
+     * server, across server restarts.
+     *
+     * @throws InvalidConfigException if a name is not a valid variable name, or a value holds NUL
+     */
+    public void setEnv(java.util.Map<String, String> env) {
+        Objects.requireNonNull(env, "env");
+        backend.setEnv(config().withEnv(new java.util.LinkedHashMap<>(env)).env());
+    }
+
+    /** The machine's own environment ({@link #setEnv}), as it is now. */
+    public java.util.Map<String, String> env() {
+        return backend.env();
+    }
+
+    /**
+     * The URL at which the caller reaches guest TCP port {@code guestPort}: its forwarded host
+     * port on this host's loopback, or on the server's host for a machine a server hosts.
+     *
+     * @throws InvalidConfigException if the machine forwards no host port to {@code guestPort}
+     */
+    public java.net.URI url(int guestPort) {
+        if (guestPort < 1 || guestPort > 65535) {
+            throw new InvalidConfigException("guestPort must be 1-65535, got " + guestPort);
+        }
+        PortSpec port = ports().stream().filter(p -> p.guestPort() == guestPort).findFirst()
+                .orElseThrow(() -> new InvalidConfigException("machine " + name() + " forwards no host port to guest port "
+                        + guestPort + " (it forwards " + ports() + "); add one with MachineConfig ports"));
+        return java.net.URI.create("http://" + backend.reachableHost(port) + ":" + port.hostPort() + "/");
     }
 
     /** Runs {@code argv} and waits for it to end. */
@@ -311,7 +390,7 @@ public final class Machine implements AutoCloseable {
 
     /** Counters of the running machine since its last start. */
     public MachineMetrics metrics() {
-        return backend.metrics();
+        return backend.metrics(true);
     }
 
     /** The last 64 KiB of the guest's serial console. */

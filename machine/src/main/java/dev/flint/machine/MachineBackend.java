@@ -72,7 +72,21 @@ interface MachineBackend {
 
     MachineInfo info();
 
-    MachineMetrics metrics();
+    /** Counters since the last start; a paused machine resumes for them only if {@code wake}, else is an error. */
+    MachineMetrics metrics(boolean wake);
+
+    /** Replaces the machine's own env (already validated) and keeps it with the machine. */
+    void setEnv(java.util.Map<String, String> env);
+
+    /** The machine's own env as it is now. */
+    default java.util.Map<String, String> env() {
+        return config().env();
+    }
+
+    /** The host at which the caller reaches forwarded port {@code port}. */
+    default String reachableHost(PortSpec port) {
+        return port.hostAddress().equals("0.0.0.0") ? "127.0.0.1" : port.hostAddress();
+    }
 
     String consoleLog();
 

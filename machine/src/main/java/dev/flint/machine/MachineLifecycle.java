@@ -25,7 +25,7 @@ import static dev.flint.machine.MachineState.STOPPING;
  */
 final class MachineLifecycle {
     /** What a caller asks of a machine. */
-    enum Action { START, STOP, RESTART, EXEC, PAUSE, RESUME, SNAPSHOT, FORK, DELETE }
+    enum Action { START, STOP, RESTART, EXEC, PAUSE, RESUME, SNAPSHOT, FORK, CONFIGURE, DELETE }
 
     private static final Map<Action, Set<MachineState>> LEGAL = Map.of(
             Action.START, EnumSet.of(STOPPED),
@@ -36,6 +36,7 @@ final class MachineLifecycle {
             Action.RESUME, EnumSet.of(PAUSED),
             Action.SNAPSHOT, EnumSet.of(RUNNING),
             Action.FORK, EnumSet.of(RUNNING),
+            Action.CONFIGURE, EnumSet.complementOf(EnumSet.of(DELETED)),
             Action.DELETE, EnumSet.allOf(MachineState.class));
 
     private MachineLifecycle() {

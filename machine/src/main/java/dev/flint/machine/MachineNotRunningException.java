@@ -5,4 +5,10 @@ public final class MachineNotRunningException extends MachineStateException {
     public MachineNotRunningException(String message) {
         super(message);
     }
+
+    /** Metrics read by id ({@link Machine#metrics(String, ConnectOptions)}) of a machine that is paused. */
+    public static MachineNotRunningException pausedMetrics(String machine) {
+        return new MachineNotRunningException("machine " + machine + " is paused, and reading its metrics by id does"
+                + " not wake it; its counters start again when it resumes (resume() it, or exec in it)");
+    }
 }

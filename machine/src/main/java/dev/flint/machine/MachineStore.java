@@ -174,6 +174,16 @@ final class MachineStore implements AutoCloseable {
         }
     }
 
+    /** Records the machine's config as it is now (after {@link Machine#setEnv}). */
+    synchronized void updateConfig(String id, MachineConfig config) {
+        try {
+            update("UPDATE machines SET config = ?, updated_at = ? WHERE id = ?", List.of(
+                    MachineJson.write(MachineJson.config(config)), Instant.now().toEpochMilli(), id));
+        } catch (SQLException e) {
+            throw failure("record the config of machine " + id, e);
+        }
+    }
+
     /** Records that {@code host} now holds the machine (null: none does). */
     synchronized void updateHost(String id, HostProcess host) {
         try {

@@ -50,12 +50,16 @@ final class RemoteEngine implements Engine {
         if (idOrName == null || idOrName.isBlank()) {
             throw new InvalidConfigException("connect needs a machine id (m-...) or name");
         }
-        return handle(call("GET", machinePath(idOrName), null));
+        return Machine.attached(backend(call("GET", machinePath(idOrName), null)));
     }
 
+    /** A handle on a machine the server just made for this caller: closing it deletes the machine. */
     Machine handle(JsonNode info) {
-        return new Machine(new RemoteMachine(this, info.path("id").asText(),
-                MachineJson.reportedConfig(info.path("config"))));
+        return new Machine(backend(info));
+    }
+
+    private RemoteMachine backend(JsonNode info) {
+        return new RemoteMachine(this, info.path("id").asText(), MachineJson.reportedConfig(info.path("config")));
     }
 
     @Override

@@ -180,9 +180,27 @@ final class RemoteMachine implements MachineBackend {
     }
 
     @Override
-    public MachineMetrics metrics() {
+    public MachineMetrics metrics(boolean wake) {
         requireNotDeleted();
-        return MachineJson.metrics(engine.call("GET", path + "/metrics", null));
+        return MachineJson.metrics(engine.call("GET", path + "/metrics" + (wake ? "" : "?wake=false"), null));
+    }
+
+    @Override
+    public void setEnv(java.util.Map<String, String> env) {
+        requireNotDeleted();
+        engine.call("PUT", path + "/env", MachineJson.env(env));
+    }
+
+    @Override
+    public java.util.Map<String, String> env() {
+        requireNotDeleted();
+        return MachineJson.env(engine.call("GET", path + "/env", null));
+    }
+
+    /** A forwarded port listens on the server's host; a loopback one is reached only there. */
+    @Override
+    public String reachableHost(PortSpec port) {
+        return engine.server().getHost();
     }
 
     @Override

@@ -116,7 +116,13 @@ final class UnhostedMachine implements MachineBackend {
     }
 
     @Override
-    public MachineMetrics metrics() {
+    public void setEnv(java.util.Map<String, String> env) {
+        throw new InvalidConfigException("machine " + row.config().name() + " cannot be changed on this host: " + problem
+                + "; fix that and connect again, or delete the machine");
+    }
+
+    @Override
+    public MachineMetrics metrics(boolean wake) {
         MachineLifecycle.require(row.config().name(), status(), MachineLifecycle.Action.EXEC);
         throw new IllegalStateException("unreachable: an unhosted machine is never running");
     }

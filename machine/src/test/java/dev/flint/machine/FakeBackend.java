@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -259,6 +260,12 @@ public final class FakeBackend implements MachineBackend {
                 onStdout.accept((dir + "\n").getBytes(StandardCharsets.UTF_8));
                 return new ExecResult(argv, 0, 0, new byte[0], new byte[0]);
             }
+            case "env" -> {   // as the agent does: the machine's env under the exec's own
+                Map<String, String> env = new java.util.TreeMap<>(config.env());
+                env.putAll(options.env());
+                env.forEach((k, v) -> onStdout.accept((k + "=" + v + "\n").getBytes(StandardCharsets.UTF_8)));
+                return new ExecResult(argv, 0, 0, new byte[0], new byte[0]);
+            }
             case "cat" -> {
                 onStdout.accept(options.stdin().orElse(new byte[0]));
                 return new ExecResult(argv, 0, 0, new byte[0], new byte[0]);
@@ -283,7 +290,19 @@ public final class FakeBackend implements MachineBackend {
     }
 
     @Override
-    public MachineMetrics metrics() {
+    public synchronized void setEnv(Map<String, String> env) {
+        MachineLifecycle.require(config.name(), state, MachineLifecycle.Action.CONFIGURE);
+        config = config.withEnv(env);
+    }
+
+    @Override
+    public synchronized MachineMetrics metrics(boolean wake) {
+        if (state == MachineState.PAUSED) {
+            if (!wake) {
+                throw MachineNotRunningException.pausedMetrics(config.name());
+            }
+            resume(config.bootTimeout());
+        }
         MachineLifecycle.require(config.name(), state, MachineLifecycle.Action.EXEC);
         return new MachineMetrics(Duration.ofMillis(5), 4096, 7, 1, 2, 3, 4, 5, 6, 0);
     }

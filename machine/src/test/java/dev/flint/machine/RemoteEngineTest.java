@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -94,6 +95,58 @@ class RemoteEngineTest {
         assertEquals("v", byId.config().metadata().get("k"));
         byName.stop();
         assertEquals(MachineState.STOPPED, created.status(), "every handle sees the server's state");
+    }
+
+    @Test
+    void closingAConnectedHandleLeavesTheMachineAndClosingTheCreatorDeletesIt() {
+        Machine created = Machine.create(MachineConfig.builder().name("owned").build(), options);
+        assertTrue(created.ownsMachine());
+        try (Machine attached = Machine.connect("owned", options)) {
+            assertFalse(attached.ownsMachine());
+            assertEquals("hi\n", attached.exec(List.of("echo", "hi")).stdout());
+        }
+        assertEquals(MachineState.RUNNING, created.status(), "a connected handle's close only lets go");
+        assertEquals(MachineState.RUNNING, Machine.info("owned", options).state());
+        created.close();
+        assertThrows(MachineNotFoundException.class, () -> Machine.info("owned", options));
+    }
+
+    @Test
+    void byIdCallsNeedNoHandleAndNeverWakeAPausedMachine() {
+        Machine machine = Machine.create(MachineConfig.builder().name("byid").build(), options);
+        assertEquals(7, Machine.metrics(machine.id(), options).vmExits());
+        machine.pause();
+        assertEquals(MachineState.PAUSED, Machine.info(machine.id(), options).state());
+        MachineNotRunningException paused = assertThrows(MachineNotRunningException.class,
+                () -> Machine.metrics("byid", options));
+        assertTrue(paused.getMessage().contains("is paused, and reading its metrics by id does not wake it"),
+                paused.getMessage());
+        assertEquals(MachineState.PAUSED, machine.status(), "neither call woke it");
+        Machine.delete("byid", options);
+        assertEquals(MachineState.DELETED, machine.status());
+        assertThrows(MachineNotFoundException.class, () -> Machine.delete("byid", options));
+    }
+
+    @Test
+    void envSetOnAMachineReachesEveryExecAndOutlivesAServerRestart() {
+        Machine machine = Machine.create(MachineConfig.builder().name("envy").env("A", "1").build(), options);
+        machine.setEnv(java.util.Map.of("B", "2", "C", "x y"));
+        assertEquals(java.util.Map.of("B", "2", "C", "x y"), machine.env());
+        assertEquals("B=2\nC=x y\n", machine.exec(List.of("env")).stdout(), "the new env replaced the old");
+        assertEquals("B=3\nC=x y\n", machine.exec(List.of("env"), ExecOptions.builder().env("B", "3").build()).stdout(),
+                "an exec's own env wins");
+        assertThrows(InvalidConfigException.class, () -> machine.setEnv(java.util.Map.of("BAD=NAME", "v")));
+        assertEquals(java.util.Map.of("B", "2", "C", "x y"), machine.env(), "a refused env changes nothing");
+
+        machine.stop();
+        server.close();
+        server = MachineServer.start(fakes.persistent(home), new ListenAddress("127.0.0.1", 0), Optional.of(TOKEN));
+        options = ConnectOptions.server(URI.create("http://127.0.0.1:" + server.port()), TOKEN);
+        Machine again = Machine.connect("envy", options);
+        assertEquals(java.util.Map.of("B", "2", "C", "x y"), again.env(), "the store kept it");
+        again.start();
+        assertEquals("B=2\nC=x y\n", again.exec(List.of("env")).stdout());
+        again.delete();
     }
 
     @Test

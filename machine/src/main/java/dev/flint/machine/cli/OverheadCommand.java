@@ -20,9 +20,10 @@ final class OverheadCommand {
 
             Boots one machine and deletes it (so class loading and JIT warm-up are not counted),
             then boots N idle machines at once (no network, no disk) and prints the host memory the
-            VMM adds per machine: the growth of this process's resident set, minus the guest pages
-            resident on the host (each machine's own pages, Machine.metrics()), divided by N. Also
-            prints the threads per machine.
+            VMM adds per machine: the growth of this process's anonymous resident memory (file
+            pages come and go with the page cache), minus the guest pages resident on the host
+            (each machine's own pages, Machine.metrics()), divided by N. Also prints the threads
+            per machine.
 
             Options:
               --machines N    machines running at once (default 10)
@@ -71,7 +72,7 @@ final class OverheadCommand {
             double threads = (Thread.activeCount() - threadsBefore) / (double) count;
             try {
                 MemoryOverhead overhead = MemoryOverhead.checked(residentBefore, residentAfter, guest, count);
-                out.printf("overhead: %d idle machines of %d MiB: process RSS +%.1f MiB, of which guest pages %.1f MiB"
+                out.printf("overhead: %d idle machines of %d MiB: anonymous resident memory +%.1f MiB, of which guest pages %.1f MiB"
                                 + " (%.1f per machine); VMM overhead %.2f MiB per machine; %.1f threads per machine%n",
                         count, memoryMb, MemoryOverhead.mib(overhead.growthBytes()), MemoryOverhead.mib(guest),
                         MemoryOverhead.mib(guest) / count, overhead.vmmMibPerMachine(), threads);

@@ -10,6 +10,8 @@ import dev.flint.machine.FlintException;
 import dev.flint.machine.InvalidConfigException;
 import dev.flint.machine.Machine;
 import dev.flint.machine.MachineInfo;
+import dev.flint.machine.MachineNotRunningException;
+import dev.flint.machine.MachineState;
 import dev.flint.machine.MachinePage;
 import dev.flint.machine.MachineQuery;
 import dev.flint.machine.SnapshotInfo;
@@ -173,10 +175,20 @@ final class MachineApi {
             }
             case "metrics" -> {
                 only(request, "GET");
+                boolean wake = single(request, "wake").map(MachineApi::bool).orElse(true);
+                if (!wake && machine.status() == MachineState.PAUSED) {
+                    throw MachineNotRunningException.pausedMetrics(machine.name());
+                }
                 out.json(200, MachineJson.metrics(machine.metrics()));
             }
+            case "env" -> {
+                if (only(request, "GET", "PUT").equals("PUT")) {
+                    machine.setEnv(MachineJson.env(body(request, "env request")));
+                }
+                out.json(200, MachineJson.env(machine.env()));
+            }
             default -> throw new ApiException(ApiErrors.NO_ROUTE, "no route " + request.method() + " " + request.path()
-                    + "; a machine has start, stop, restart, pause, resume, snapshot, fork, exec, run, logs and metrics");
+                    + "; a machine has start, stop, restart, pause, resume, snapshot, fork, exec, run, env, logs and metrics");
         }
     }
 
@@ -340,6 +352,14 @@ final class MachineApi {
             throw new InvalidConfigException("query parameter '" + name + "' given " + values.size() + " times; give it once");
         }
         return values.stream().findFirst();
+    }
+
+    private static boolean bool(String text) {
+        return switch (text) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new InvalidConfigException("a boolean query parameter is true or false, got '" + text + "'");
+        };
     }
 
     private static String only(ApiRequest request, String... methods) {

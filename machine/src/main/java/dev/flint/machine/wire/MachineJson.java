@@ -545,6 +545,18 @@ public final class MachineJson {
         return array;
     }
 
+    /** The {@code env} object of an env request or answer ({@code {"env": {"K": "V"}}}). */
+    public static Map<String, String> env(JsonNode json) {
+        return stringMap(json, "env");
+    }
+
+    /** An env request or answer. */
+    public static ObjectNode env(Map<String, String> env) {
+        ObjectNode json = object();
+        json.set("env", stringMap(env));
+        return json;
+    }
+
     public static ObjectNode stringMap(Map<String, String> map) {
         ObjectNode json = object();
         map.forEach(json::put);
