@@ -285,7 +285,8 @@ public final class FakeBackend implements MachineBackend {
     public MachineInfo info() {
         boolean up = state == MachineState.RUNNING;
         return new MachineInfo(config.name(), state, config.cpus(), config.memoryMb(), config.diskMb(), config.mounts(),
-                Optional.empty(), List.of(), config.metadata(), createdAt, up ? Optional.of(startedAt) : Optional.empty(),
+                Optional.empty(), up ? config.ports() : List.of(), config.metadata(), createdAt,
+                up ? Optional.of(startedAt) : Optional.empty(),
                 up ? Optional.of(Duration.ofMillis(42)) : Optional.empty(), Optional.ofNullable(lastStopReason), id);
     }
 

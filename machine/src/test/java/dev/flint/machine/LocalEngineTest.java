@@ -34,6 +34,32 @@ class LocalEngineTest {
     }
 
     @Test
+    void aConnectedHandleClosesWithoutDeletingAndItsForksAreOwned() {
+        Engine engine = fakes.inMemory();
+        Machine created = engine.create(config("mine"));
+        try (Machine attached = engine.connect("mine")) {
+            assertFalse(attached.ownsMachine());
+            attached.setEnv(java.util.Map.of("K", "v"));
+        }
+        assertEquals(MachineState.RUNNING, created.status());
+        assertEquals(java.util.Map.of("K", "v"), created.env(), "both handles drive one machine");
+        assertEquals("K=v\n", created.exec(List.of("env")).stdout());
+        created.close();
+        assertEquals(MachineState.DELETED, created.status());
+        assertThrows(MachineStateException.class, () -> created.setEnv(java.util.Map.of()));
+    }
+
+    @Test
+    void urlIsTheForwardedHostPortOfAGuestPort() {
+        Machine machine = fakes.inMemory().create(config("web2"));
+        assertTrue(assertThrows(InvalidConfigException.class, () -> machine.url(80)).getMessage()
+                .contains("forwards no host port to guest port 80"));
+        assertThrows(InvalidConfigException.class, () -> machine.url(0));
+        Machine served = fakes.inMemory().create(MachineConfig.builder().name("web3").port(PortSpec.tcp(18080, 80)).build());
+        assertEquals(java.net.URI.create("http://127.0.0.1:18080/"), served.url(80));
+    }
+
+    @Test
     void createWithStartFalseLeavesItStoppedUntilStart() {
         Engine engine = fakes.inMemory();
         Machine machine = engine.create(MachineConfig.builder().name("later").start(false).build());
