@@ -32,7 +32,7 @@ final class AotTraining {
 
     static int run(PrintStream err) throws InterruptedException {
         PrintStream quiet = new PrintStream(PrintStream.nullOutputStream());
-        Map<String, String> noServer = Map.of();
+        Map<String, String> noServer = Map.of(AutoServer.SWITCH, "0");   // training starts no server
         Flint.run(List.of("--help"), quiet, quiet, noServer);
         for (String command : COMMANDS) {
             Flint.run(List.of(command, "--help"), quiet, quiet, noServer);

@@ -1,6 +1,12 @@
 package dev.flint.machine.cli;
 
+import dev.flint.machine.ConnectOptions;
+import dev.flint.machine.FlintException;
+import dev.flint.machine.FlintHome;
+
 import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +33,7 @@ public final class Flint {
 
             Machines that outlive the command (they live in a Flint server: flint serve):
               serve    host machines behind the HTTP/JSON API (default 127.0.0.1:8080)
+              server   the local server machine commands start by themselves: status, stop
               create   create (and boot) a machine: flint create web-1 --cpus 2
               ls       list machines (table or --json; --state, --name, --metadata, --limit)
               info     a machine's id, state, resources, times and metadata
@@ -44,7 +51,9 @@ public final class Flint {
               help     show this help, or a command's: flint help create
 
             The machine commands talk to the server in $FLINT_SERVER (or --server URL), with the
-            token in $FLINT_TOKEN (or --token). Without a server they exit 4 and say how to start one.
+            token in $FLINT_TOKEN (or --token). Without one they use the local server of $FLINT_HOME,
+            started in the background the first time (its log: $FLINT_HOME/server.log; 'flint server
+            stop' ends it); FLINT_AUTO_SERVER=0 makes them exit 4 instead.
             Run 'flint COMMAND --help' for a command's options and exit statuses.
             """;
 
@@ -52,6 +61,9 @@ public final class Flint {
     private static final Set<String> SERVER_COMMANDS = Set.of("create", "ls", "info", "exec", "shell", "logs", "start",
             "stop", "restart", "delete", "pause", "resume", "snapshot", "fork", "snapshots",
             "template", "pool");
+
+    /** A JVM start and a store open: seconds on a host, tens of seconds in the emulated rig. */
+    private static final Duration AUTO_SERVER_START = Duration.ofSeconds(120);
 
     /** Hidden: the launcher's AOT cache training run ({@link AotTraining}). */
     static final String AOT_TRAINING = "__aot-train";
@@ -68,6 +80,12 @@ public final class Flint {
     }
 
     static int run(List<String> args, PrintStream out, PrintStream err, Map<String, String> env) throws InterruptedException {
+        return run(args, out, err, env, AutoServer::startServe);
+    }
+
+    /** As {@link #run(List, PrintStream, PrintStream, Map)}, starting a local server with {@code starter} when one is needed. */
+    static int run(List<String> args, PrintStream out, PrintStream err, Map<String, String> env,
+                   AutoServer.Starter starter) throws InterruptedException {
         if (args.isEmpty() || isHelp(args.get(0)) || args.get(0).equals("help")) {
             String topic = args.size() > 1 ? args.get(1) : "";
             out.print(usage(topic));
@@ -82,7 +100,7 @@ public final class Flint {
         }
         try {
             if (SERVER_COMMANDS.contains(command)) {
-                return runOnServer(command, rest, out, err, env);
+                return runOnServer(command, rest, out, err, env, starter);
             }
             return switch (command) {
                 case "boot" -> BootCommand.run(BootCommand.parse(rest), out, err);
@@ -91,6 +109,7 @@ public final class Flint {
                 case "overhead" -> OverheadCommand.run(rest, out, err);
                 case "soak" -> SoakCommand.run(rest, out, err);
                 case "serve" -> ServeCommand.run(ServeCommand.parse(rest, env), out, err);
+                case "server" -> ServerCommand.run(rest, home(env), out, err);
                 case "pull", "images", "rmi", "prune", "load" -> ImageCommands.run(command, rest, out, err);
                 case AOT_TRAINING -> AotTraining.run(err);
                 default -> throw new UsageException("unknown command: " + command);
@@ -105,7 +124,7 @@ public final class Flint {
 
     /** Parses first (a typo is exit 2 even without a server), then needs a server. */
     private static int runOnServer(String command, List<String> args, PrintStream out, PrintStream err,
-                                   Map<String, String> env) throws UsageException {
+                                   Map<String, String> env, AutoServer.Starter starter) throws UsageException {
         ServerTarget target = ServerTarget.extract(args, env);
         List<String> rest = target.rest();
         Object options = switch (command) {
@@ -117,19 +136,34 @@ public final class Flint {
             case "template", "pool" -> TemplateCommands.parse(command, rest);
             default -> MachineCommand.parse(verb(command), rest);
         };
+        ConnectOptions server = target.options();
         if (!target.hasServer()) {
-            err.println(ServerTarget.noServer(command));
-            return ExitCodes.NO_SERVER;
+            if (!AutoServer.enabled(env)) {
+                err.println(ServerTarget.noServer(command));
+                return ExitCodes.NO_SERVER;
+            }
+            try {
+                server = AutoServer.connect(home(env), err, starter, AUTO_SERVER_START);
+            } catch (FlintException e) {
+                err.println("flint: " + e.getMessage());
+                return ExitCodes.NO_SERVER;
+            }
         }
         return switch (options) {
-            case CreateCommand.Options o -> CreateCommand.run(o, target.options(), out, err);
-            case ListCommand.Options o -> ListCommand.run(o, target.options(), out, err);
-            case ExecCommand.Options o -> ExecCommand.run(o, target.options(), out, err);
-            case MachineCommand.Options o -> MachineCommand.run(o, target.options(), out, err);
-            case SnapshotCommands.Options o -> SnapshotCommands.run(o, target.options(), out, err);
-            case TemplateCommands.Options o -> TemplateCommands.run(o, target.options(), out, err);
+            case CreateCommand.Options o -> CreateCommand.run(o, server, out, err);
+            case ListCommand.Options o -> ListCommand.run(o, server, out, err);
+            case ExecCommand.Options o -> ExecCommand.run(o, server, out, err);
+            case MachineCommand.Options o -> MachineCommand.run(o, server, out, err);
+            case SnapshotCommands.Options o -> SnapshotCommands.run(o, server, out, err);
+            case TemplateCommands.Options o -> TemplateCommands.run(o, server, out, err);
             default -> throw new IllegalStateException("no runner for " + command);
         };
+    }
+
+    /** $FLINT_HOME as {@code env} gives it, else where {@link FlintHome} finds it. */
+    private static Path home(Map<String, String> env) {
+        String home = env.get("FLINT_HOME");
+        return home != null && !home.isBlank() ? Path.of(home).toAbsolutePath() : FlintHome.resolve();
     }
 
     private static MachineCommand.Verb verb(String command) {
@@ -144,6 +178,7 @@ public final class Flint {
             case "overhead" -> OverheadCommand.USAGE;
             case "soak" -> SoakCommand.USAGE;
             case "serve" -> ServeCommand.USAGE;
+            case "server" -> ServerCommand.USAGE;
             case "pull", "images", "rmi", "prune", "load" -> ImageCommands.usage(command);
             case "create" -> CreateCommand.USAGE;
             case "ls" -> ListCommand.USAGE;

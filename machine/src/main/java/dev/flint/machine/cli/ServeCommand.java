@@ -80,9 +80,20 @@ final class ServeCommand {
             err.println("flint: " + e.getMessage());
             return ExitCodes.MACHINE_FAILED;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "flint-serve-shutdown"));
         String url = "http://" + (options.listen().host().contains(":") ? "[" + options.listen().host() + "]"
                 : options.listen().host()) + ":" + server.port();
+        // Recorded so machine commands given no server use this one (AutoServer); gone when it stops.
+        ServerFile record = ServerFile.ofThisProcess(java.net.URI.create(url), options.token());
+        try {
+            record.write(home);
+        } catch (java.io.IOException e) {
+            err.println("flint: could not record this server in " + ServerFile.path(home) + " (" + e.getMessage()
+                    + "); machine commands find it only through FLINT_SERVER");
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            record.deleteIfCurrent(home);
+            server.close();
+        }, "flint-serve-shutdown"));
         out.println("flint: serving on " + url + (options.token().isPresent() ? " (token required)" : "")
                 + ", state in " + home);
         out.println("flint: export FLINT_SERVER=" + url);

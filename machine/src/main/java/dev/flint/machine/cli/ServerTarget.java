@@ -11,7 +11,8 @@ import java.util.Map;
 /**
  * Which Flint server a machine command talks to: {@code --server URL} and {@code --token T}
  * (anywhere before {@code --}), else {@code FLINT_SERVER} and {@code FLINT_TOKEN}. Without one
- * the machine commands stop with exit 4: a machine made by one command must outlive it, and only
+ * the machine commands use the local server ({@link AutoServer}), or with that turned off stop with
+ * exit 4: a machine made by one command must outlive it, and only
  * a server keeps it (an embedded engine ends with the command's JVM). {@code flint run} needs none.
  */
 record ServerTarget(ConnectOptions options, List<String> rest) {
@@ -73,6 +74,7 @@ record ServerTarget(ConnectOptions options, List<String> rest) {
     static String noServer(String command) {
         return "flint " + command + " needs a Flint server: machines made by one command must outlive it, and this"
                 + " command's JVM ends when it does.\nStart one with 'flint serve &' and export"
-                + " FLINT_SERVER=http://127.0.0.1:8080 (or pass --server URL); for a one-off command use 'flint run'.";
+                + " FLINT_SERVER=http://127.0.0.1:8080 (or pass --server URL), or unset FLINT_AUTO_SERVER=0 to let"
+                + " the command start one; for a one-off command use 'flint run'.";
     }
 }

@@ -180,10 +180,11 @@ class MachineCommandsTest {
     }
 
     @Test
-    void withoutAServerMachineCommandsSaySoAndExit4ButTyposAreStill2() throws Exception {
-        assertEquals(ExitCodes.NO_SERVER, run(Map.of(), "create", "web"));
+    void withoutAServerOrTheAutoServerMachineCommandsSaySoAndExit4ButTyposAreStill2() throws Exception {
+        Map<String, String> noAuto = Map.of(AutoServer.SWITCH, "0");
+        assertEquals(ExitCodes.NO_SERVER, run(noAuto, "create", "web"));
         assertTrue(stderr().contains("flint create needs a Flint server") && stderr().contains("flint serve"), stderr());
-        assertEquals(ExitCodes.NO_SERVER, run(Map.of(), "ls"));
+        assertEquals(ExitCodes.NO_SERVER, run(noAuto, "ls"));
         assertEquals(ExitCodes.USAGE, run(Map.of(), "create", "--cpus"));
         assertTrue(stderr().contains("--cpus needs a value") && stderr().contains("flint create --help"), stderr());
         assertEquals(ExitCodes.NO_SERVER, run(Map.of(), "ls", "--server", "http://127.0.0.1:1"));
