@@ -75,7 +75,7 @@ enum {
     STDOUT_DATA = 7, STDERR_DATA = 8, EXIT = 9, KILL = 10, PING = 11, PONG = 12,
     POWEROFF = 13, ERROR = 14, RENEW = 15, RENEWED = 16, RENEW_FAILED = 17, FILE_STAT = 18, FILE_LIST = 19,
     FILE_MKDIRS = 20, FILE_REMOVE = 21, FILE_WRITE = 22, FILE_READ = 23, FILE_DATA = 24, FILE_ACK = 25, FILE_END = 26,
-    FILE_ENTRY = 27, FILE_DONE = 28, FILE_ERROR = 29
+    FILE_ENTRY = 27, FILE_DONE = 28, FILE_ERROR = 29, FILE_SYMLINK = 30
 };
 
 struct buffer {
@@ -1179,7 +1179,9 @@ static void file_request(struct connection *c, int type, uint32_t id, const uint
     char *lower = read_string(&r, MAX_IMAGE_PATH, "lower");
     char *upper = r.bad ? NULL : read_string(&r, MAX_IMAGE_PATH, "upper");
     uint32_t number = 0;
-    if (!r.bad && type != FILE_STAT && type != FILE_LIST && type != FILE_READ) number = read_u32(&r);
+    char *target = NULL;
+    if (!r.bad && type == FILE_SYMLINK) target = read_string(&r, MAX_WORKDIR, "symlink target");
+    else if (!r.bad && type != FILE_STAT && type != FILE_LIST && type != FILE_READ) number = read_u32(&r);
     char *path = r.bad ? NULL : read_string(&r, MAX_WORKDIR, "path");
     int root = -1, fd = -1;
     const char *what = "request", *name = "";
@@ -1203,6 +1205,14 @@ static void file_request(struct connection *c, int type, uint32_t id, const uint
         if (fd < 0 || send_entry(c, id, fd, name, *name ? name : "/")) err = errno;
         break;
     }
+    case FILE_SYMLINK:
+        what = "symlink";
+        fd = open_parent(root, path, &name);
+        if (fd < 0) { err = errno; break; }
+        if (!*name || last_is_dot(name)) { err = EEXIST; break; }
+        if (symlinkat(target, fd, name)) err = errno;
+        else send_frame(c, FILE_DONE, id, NULL, 0);
+        break;
     case FILE_MKDIRS:
         if (make_dirs(root, path, (mode_t) number, &what)) err = errno;
         else send_frame(c, FILE_DONE, id, NULL, 0);
@@ -1246,6 +1256,7 @@ done:
     if (root >= 0) close(root);
     free(lower);
     free(upper);
+    free(target);
     free(path);
 }
 
@@ -1361,7 +1372,7 @@ static void handle_frame(struct connection *c, int type, uint32_t id, const uint
     case RENEW:
         renew(c, id, payload, n);
         break;
-    case FILE_STAT: case FILE_LIST: case FILE_MKDIRS: case FILE_REMOVE: case FILE_WRITE: case FILE_READ:
+    case FILE_STAT: case FILE_LIST: case FILE_MKDIRS: case FILE_REMOVE: case FILE_WRITE: case FILE_READ: case FILE_SYMLINK:
         file_request(c, type, id, payload, n);
         break;
     case FILE_DATA:

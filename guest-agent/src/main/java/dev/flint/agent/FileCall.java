@@ -21,7 +21,7 @@ final class FileCall {
     /** How long a call waits while the agent sends nothing for it. */
     static final Duration SILENCE = Duration.ofSeconds(60);
 
-    enum Kind { STAT, LIST, MKDIRS, REMOVE, WRITE, READ }
+    enum Kind { STAT, LIST, MKDIRS, REMOVE, WRITE, READ, SYMLINK }
 
     private final AgentClient client;
     final int id;
@@ -67,6 +67,8 @@ final class FileCall {
                     end = DONE;
                 } else if (kind != Kind.LIST) {
                     throw violation(frame, "which only a stat or list answers");
+                } else if (entry.name().equals(".") || entry.name().equals("..") || entry.name().equals("/")) {
+                    throw violation(frame, "naming \"" + entry.name() + "\", which no listing has");
                 } else if (++entries > MAX_ENTRIES) {
                     overflow = true;   // dropped: the caller stops the listing and fails
                 } else {

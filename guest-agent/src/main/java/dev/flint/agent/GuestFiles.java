@@ -5,6 +5,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -20,6 +25,8 @@ import java.util.Optional;
 public final class GuestFiles {
     /** The longest path, in UTF-8 bytes (PATH_MAX less its NUL). */
     public static final int MAX_PATH = 4095;
+    /** The deepest tree {@link #copyOut} follows. */
+    static final int MAX_COPY_DEPTH = 256;
 
     private final AgentClient client;
     private final Optional<ExecRequest.ImageRoot> root;
@@ -64,6 +71,143 @@ public final class GuestFiles {
     /** Removes a file, symlink (not followed) or empty directory; with {@code recursive} a directory and all in it. */
     public void remove(String path, boolean recursive) throws IOException, InterruptedException {
         simple(FileCall.Kind.REMOVE, Frame.FILE_REMOVE, path, recursive ? 1 : 0);
+    }
+
+    /** Makes a symlink at {@code path} to {@code target}, kept as given (relative or absolute, need not exist). */
+    public void symlink(String target, String path) throws IOException, InterruptedException {
+        Objects.requireNonNull(target, "target");
+        byte[] targetBytes = target.getBytes(StandardCharsets.UTF_8);
+        if (target.isEmpty() || target.indexOf('\0') >= 0 || targetBytes.length > MAX_PATH) {
+            throw new IllegalArgumentException("symlink target must be 1 to " + MAX_PATH + " bytes without NUL, got "
+                    + targetBytes.length + " bytes");
+        }
+        FileCall call = client.startFileCall(FileCall.Kind.SYMLINK, Frame.FILE_SYMLINK, path, encode(root, path, targetBytes));
+        try {
+            call.awaitEnd();
+        } finally {
+            client.endFileCall(call);
+        }
+    }
+
+    /**
+     * Copies the host directory {@code hostDir}'s tree into the guest directory {@code guestDir}
+     * (made as needed): directories and files with their permission bits, symlinks as symlinks
+     * (not followed); sockets, fifos and devices are skipped. Files stream one at a time; an
+     * existing guest file is replaced. Returns the number of entries copied.
+     */
+    public long copyIn(Path hostDir, String guestDir) throws IOException, InterruptedException {
+        checkPath(guestDir);
+        if (!Files.isDirectory(hostDir, LinkOption.NOFOLLOW_LINKS)) {
+            throw new NotDirectoryException(hostDir.toString());
+        }
+        mkdirs(guestDir, mode(hostDir));
+        long copied = 0;
+        List<Path> paths;
+        try (var walk = Files.walk(hostDir)) {   // does not follow symlinks
+            paths = walk.skip(1).toList();
+        }
+        for (Path host : paths) {
+            String guest = join(guestDir, hostDir.relativize(host));
+            if (Files.isSymbolicLink(host)) {
+                String target = Files.readSymbolicLink(host).toString();
+                try {
+                    symlink(target, guest);
+                } catch (FileAlreadyExistsException e) {
+                    remove(guest, false);
+                    symlink(target, guest);
+                }
+            } else if (Files.isDirectory(host, LinkOption.NOFOLLOW_LINKS)) {
+                mkdirs(guest, mode(host));
+            } else if (Files.isRegularFile(host, LinkOption.NOFOLLOW_LINKS)) {
+                try (InputStream in = Files.newInputStream(host, LinkOption.NOFOLLOW_LINKS)) {
+                    write(guest, in, mode(host));
+                }
+            } else {
+                continue;
+            }
+            copied++;
+        }
+        return copied;
+    }
+
+    /**
+     * Copies the guest directory {@code guestDir}'s tree into the host directory {@code hostDir}
+     * (made as needed): directories and files with their permission bits, symlinks as symlinks;
+     * other types are skipped. A guest that names an entry twice, {@code .} or {@code ..}, or
+     * nests deeper than 256 levels fails the copy instead of writing outside {@code hostDir}.
+     * Returns the number of entries copied.
+     */
+    public long copyOut(String guestDir, Path hostDir) throws IOException, InterruptedException {
+        FileEntry top = stat(guestDir);
+        if (!top.isDirectory()) {
+            throw new GuestFileException(guestDir, 20, "ENOTDIR", "copy out of " + guestDir + ": Not a directory");
+        }
+        Files.createDirectories(hostDir);
+        return copyOut(guestDir, hostDir, 0);
+    }
+
+    private long copyOut(String guestDir, Path hostDir, int depth) throws IOException, InterruptedException {
+        if (depth > MAX_COPY_DEPTH) {
+            throw new IOException("guest directory " + guestDir + " nests deeper than " + MAX_COPY_DEPTH + " levels");
+        }
+        long copied = 0;
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (FileEntry entry : list(guestDir)) {
+            if (!seen.add(entry.name())) {
+                throw new IOException("guest directory " + guestDir + " lists " + entry.name() + " twice");
+            }
+            Path host = hostDir.resolve(entry.name());
+            if (!host.getParent().equals(hostDir)) {
+                throw new IOException("guest entry " + entry.name() + " in " + guestDir + " is not a plain name");
+            }
+            String guest = join(guestDir, Path.of(entry.name()));
+            switch (entry.type()) {
+                case DIRECTORY -> {
+                    if (!Files.isDirectory(host, LinkOption.NOFOLLOW_LINKS)) {
+                        Files.deleteIfExists(host);
+                        Files.createDirectory(host);
+                    }
+                    copied += copyOut(guest, host, depth + 1);
+                    Files.setAttribute(host, "unix:mode", entry.mode(), LinkOption.NOFOLLOW_LINKS);
+                }
+                case FILE -> {
+                    deleteIfNotDirectory(host);
+                    try (InputStream in = read(guest)) {
+                        Files.copy(in, host);
+                    }
+                    Files.setAttribute(host, "unix:mode", entry.mode(), LinkOption.NOFOLLOW_LINKS);
+                }
+                case SYMLINK -> {
+                    deleteIfNotDirectory(host);
+                    Files.createSymbolicLink(host, Path.of(entry.linkTarget()));
+                }
+                case OTHER -> {
+                    continue;
+                }
+            }
+            copied++;
+        }
+        return copied;
+    }
+
+    private static void deleteIfNotDirectory(Path host) throws IOException {
+        if (Files.isDirectory(host, LinkOption.NOFOLLOW_LINKS)) {
+            throw new FileAlreadyExistsException(host.toString(), null, "a directory is in the way of a guest file");
+        }
+        Files.deleteIfExists(host);
+    }
+
+    private static int mode(Path host) throws IOException {
+        return (Integer) Files.getAttribute(host, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777;
+    }
+
+    /** {@code guestDir} and a relative host path, joined with {@code /}. */
+    private static String join(String guestDir, Path relative) {
+        StringBuilder path = new StringBuilder(guestDir.endsWith("/") ? guestDir.substring(0, guestDir.length() - 1) : guestDir);
+        for (Path part : relative) {
+            path.append('/').append(part);
+        }
+        return path.toString();
     }
 
     /**
@@ -138,14 +282,16 @@ public final class GuestFiles {
         return client.startFileCall(kind, type, path, payload);
     }
 
-    /** A file request's payload: root, the request's number (mode, flags) when it has one, path. */
-    static byte[] encode(Optional<ExecRequest.ImageRoot> root, String path, Integer number) {
+    /** A file request's payload: root, the request's number (mode, flags: an Integer) or string (a symlink's target: bytes) when it has one, path. */
+    static byte[] encode(Optional<ExecRequest.ImageRoot> root, String path, Object number) {
         byte[] pathBytes = checkPath(path);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         putString(out, root.map(ExecRequest.ImageRoot::lower).orElse("").getBytes(StandardCharsets.UTF_8));
         putString(out, root.map(ExecRequest.ImageRoot::upper).orElse("").getBytes(StandardCharsets.UTF_8));
-        if (number != null) {
-            out.writeBytes(ByteBuffer.allocate(4).putInt(number).array());
+        if (number instanceof Integer value) {
+            out.writeBytes(ByteBuffer.allocate(4).putInt(value).array());
+        } else if (number instanceof byte[] string) {
+            putString(out, string);
         }
         putString(out, pathBytes);
         return out.toByteArray();

@@ -956,4 +956,53 @@ class AgentIT {
         assertTrue(files.list("/escape").stream().anyMatch(entry -> entry.name().equals("bin")),
                 "an absolute symlink resolves inside the image");
     }
+
+    private static String describeTree(Path root) throws Exception {
+        StringBuilder out = new StringBuilder();
+        try (var walk = Files.walk(root)) {
+            for (Path path : walk.sorted().toList()) {
+                String mode = Integer.toOctalString((Integer) Files.getAttribute(path, "unix:mode",
+                        java.nio.file.LinkOption.NOFOLLOW_LINKS) & 07777);
+                String what = Files.isSymbolicLink(path) ? "-> " + Files.readSymbolicLink(path)
+                        : Files.isDirectory(path) ? "dir " + mode : "file " + mode + " " + sha256(Files.newInputStream(path));
+                out.append(root.relativize(path)).append(' ').append(what).append('\n');
+            }
+        }
+        return out.toString();
+    }
+
+    @Test
+    void aTreeCopiedInAndOutKeepsModesSymlinksAndContent() throws Exception {
+        Path source = Files.createDirectories(dir.resolve("source/sub/deeper"));
+        source = dir.resolve("source");
+        byte[] big = new byte[3 * 1024 * 1024];
+        new java.util.Random(7).nextBytes(big);
+        Files.write(source.resolve("big.bin"), big);
+        Files.writeString(source.resolve("sub/run.sh"), "#!/bin/sh\necho hi\n");
+        Files.setAttribute(source.resolve("sub/run.sh"), "unix:mode", 04755);
+        Files.setAttribute(source.resolve("sub/deeper"), "unix:mode", 0700);
+        Files.createSymbolicLink(source.resolve("rel"), Path.of("sub/run.sh"));
+        Files.createSymbolicLink(source.resolve("sub/abs"), Path.of("/etc/hostname"));
+        Files.createSymbolicLink(source.resolve("dangling"), Path.of("nowhere"));
+        String guest = dir.resolve("guest/copy").toString();
+        assertEquals(7, client.files().copyIn(source, guest));
+        assertEquals(describeTree(source), describeTree(Path.of(guest)), "copied in");
+        assertEquals(7, client.files().copyIn(source, guest), "a second copy replaces files and symlinks");
+        Path back = dir.resolve("back");
+        assertEquals(7, client.files().copyOut(guest, back));
+        assertEquals(describeTree(source), describeTree(back), "copied out");
+        assertEquals("ENOTDIR", assertThrows(GuestFileException.class,
+                () -> client.files().copyOut(guest + "/big.bin", dir.resolve("x"))).errnoName());
+        assertThrows(java.nio.file.NotDirectoryException.class,
+                () -> client.files().copyIn(dir.resolve("source/big.bin"), guest));
+    }
+
+    @Test
+    void aSymlinkIsMadeAsGivenAndNotOverAnExistingPath() throws Exception {
+        Path link = dir.resolve("link");
+        client.files().symlink("../some/where", link.toString());
+        assertEquals(Path.of("../some/where"), Files.readSymbolicLink(link));
+        assertThrows(java.nio.file.FileAlreadyExistsException.class, () -> client.files().symlink("x", link.toString()));
+        assertThrows(IllegalArgumentException.class, () -> client.files().symlink("", dir.resolve("l2").toString()));
+    }
 }
