@@ -11,6 +11,8 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <linux/openat2.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/random.h>
@@ -43,7 +45,7 @@
 #include <unistd.h>
 
 #define AGENT_VERSION "0.1.0"
-#define PROTOCOL_VERSION 3
+#define PROTOCOL_VERSION 4
 #define DEFAULT_PORT 1024
 #define MAX_CONNECTIONS 16
 #define MAX_PROCESSES 64
@@ -71,7 +73,9 @@ _Static_assert(MAX_HOSTNAME == HOST_NAME_MAX, "RENEW's hostname limit is the ker
 enum {
     HELLO = 1, EXEC = 2, STARTED = 3, EXEC_FAILED = 4, STDIN_DATA = 5, STDIN_CLOSE = 6,
     STDOUT_DATA = 7, STDERR_DATA = 8, EXIT = 9, KILL = 10, PING = 11, PONG = 12,
-    POWEROFF = 13, ERROR = 14, RENEW = 15, RENEWED = 16, RENEW_FAILED = 17
+    POWEROFF = 13, ERROR = 14, RENEW = 15, RENEWED = 16, RENEW_FAILED = 17, FILE_STAT = 18, FILE_LIST = 19,
+    FILE_MKDIRS = 20, FILE_REMOVE = 21, FILE_WRITE = 22, FILE_READ = 23, FILE_DATA = 24, FILE_ACK = 25, FILE_END = 26,
+    FILE_ENTRY = 27, FILE_DONE = 28, FILE_ERROR = 29, FILE_SYMLINK = 30
 };
 
 struct buffer {
@@ -993,6 +997,352 @@ static void renew(struct connection *c, uint32_t id, const uint8_t *payload, siz
     send_renewal(c, id, &result);
 }
 
+/* ---- files (PROTOCOL.md, "Files") --------------------------------------------------------- */
+
+#define MAX_TRANSFERS 64
+#define FILE_WINDOW (256 * 1024) /* a read's bytes sent and not yet acknowledged by the host */
+#define FILE_CHUNK 65536         /* a FILE_DATA frame, either way */
+#define MAX_REMOVE_DEPTH 256
+#define LIST_STEP 64             /* entries a list sends per turn of the loop */
+
+enum { T_READ = 1, T_WRITE = 2, T_LIST = 3 };
+
+/* A read, write or list in progress: its file or directory and, for a read, its window. */
+struct transfer {
+    int kind;
+    struct connection *conn;
+    uint32_t id;
+    int fd;
+    DIR *dir;
+    uint64_t unacked;
+    char path[MAX_WORKDIR + 1];
+};
+
+static struct transfer transfers[MAX_TRANSFERS];
+
+static struct transfer *find_transfer(struct connection *c, uint32_t id) {
+    for (int i = 0; i < MAX_TRANSFERS; i++) {
+        if (transfers[i].kind && transfers[i].conn == c && transfers[i].id == id) return &transfers[i];
+    }
+    return NULL;
+}
+
+static void release_transfer(struct transfer *t) {
+    if (t->dir) closedir(t->dir);
+    else close_fd(&t->fd);
+    memset(t, 0, sizeof *t);
+    t->fd = -1;
+}
+
+/* FILE_ERROR: u32 errno, string errno name, string path, then "WHAT PATH: strerror". */
+static void send_file_error(struct connection *c, uint32_t id, int err, const char *what, const char *path) {
+    static uint8_t payload[4 + 4 + 64 + 4 + MAX_WORKDIR + 64 + MAX_WORKDIR + 256];
+    const char *name = strerrorname_np(err);
+    char errno_name[64];
+    snprintf(errno_name, sizeof errno_name, "%s", name ? name : "");
+    put_u32(payload, (uint32_t) err);
+    size_t n = 4;
+    n += put_string(payload + n, errno_name);
+    n += put_string(payload + n, path); /* at most MAX_WORKDIR: read_string bounded it */
+    int m = snprintf((char *) payload + n, sizeof payload - n, "%s %s: %s", what, path, strerror(err));
+    n += m < 0 ? 0 : (size_t) m < sizeof payload - n ? (size_t) m : sizeof payload - n - 1;
+    send_frame(c, FILE_ERROR, id, payload, n);
+}
+
+/* openat2 inside root: ".." and absolute symlinks stay in it (Linux 5.6). */
+static int open_in_root(int root, const char *path, int flags, mode_t mode) {
+    struct open_how how = {.flags = (uint64_t) (flags | O_CLOEXEC), .mode = flags & O_CREAT ? mode : 0,
+                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+    return (int) syscall(SYS_openat2, root, path, &how, sizeof how);
+}
+
+/*
+ * The root a file request names: "" and "" for the machine's, else an image's persistent upper,
+ * mounted as an exec mounts it. -1 with errno on failure, *what saying which step.
+ */
+static int open_file_root(const char *lower, const char *upper, const char **what) {
+    *what = "open root";
+    if (!*lower && !*upper) return open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (!image_path_ok(lower) || !image_path_ok(upper)) { errno = EINVAL; *what = "image root"; return -1; }
+    struct start_failure f;
+    if (ensure_private_namespace(&f) || mount_persistent_overlay(lower, upper, &f)) {
+        errno = f.err;
+        *what = "mount image root";
+        return -1;
+    }
+    char merged[MAX_IMAGE_PATH + 16];
+    snprintf(merged, sizeof merged, "%.1023s/merged", upper);
+    return open(merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+/*
+ * Splits an absolute path into its parent, opened inside root, and its last component
+ * (empty for "/"). Trailing slashes are dropped. -1 with errno when the parent cannot be opened.
+ */
+static int open_parent(int root, char *path, const char **name) {
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/') path[--n] = 0;
+    char *slash = strrchr(path, '/');
+    if (!slash) { errno = EINVAL; return -1; }
+    *name = slash + 1;
+    if (slash == path) return open_in_root(root, "/", O_PATH | O_DIRECTORY, 0);
+    *slash = 0;
+    int fd = open_in_root(root, path, O_PATH | O_DIRECTORY, 0);
+    *slash = '/';
+    return fd;
+}
+
+/* FILE_ENTRY for NAME in dirfd (not followed); 0, or -1 with errno. */
+static int send_entry(struct connection *c, uint32_t id, int dirfd, const char *name, const char *shown) {
+    static uint8_t payload[1 + 4 + 8 + 8 + 4 + 4 + NAME_MAX + 4 + PATH_MAX];
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH))) return -1;
+    char target[PATH_MAX];
+    ssize_t length = 0;
+    if (S_ISLNK(st.st_mode)) {
+        length = readlinkat(dirfd, name, target, sizeof target - 1);
+        if (length < 0) length = 0;
+    }
+    size_t shown_length = strnlen(shown, NAME_MAX);
+    payload[0] = S_ISREG(st.st_mode) ? 0 : S_ISDIR(st.st_mode) ? 1 : S_ISLNK(st.st_mode) ? 2 : 3;
+    put_u32(payload + 1, (uint32_t) (st.st_mode & 07777));
+    put_u32(payload + 5, (uint32_t) ((uint64_t) st.st_size >> 32));
+    put_u32(payload + 9, (uint32_t) st.st_size);
+    put_u32(payload + 13, (uint32_t) ((uint64_t) st.st_mtim.tv_sec >> 32));
+    put_u32(payload + 17, (uint32_t) st.st_mtim.tv_sec);
+    put_u32(payload + 21, (uint32_t) st.st_mtim.tv_nsec);
+    size_t n = 25;
+    put_u32(payload + n, (uint32_t) shown_length);
+    memcpy(payload + n + 4, shown, shown_length);
+    n += 4 + shown_length;
+    put_u32(payload + n, (uint32_t) length);
+    memcpy(payload + n + 4, target, (size_t) length);
+    n += 4 + (size_t) length;
+    send_frame(c, FILE_ENTRY, id, payload, n);
+    return 0;
+}
+
+/* Removes NAME in dirfd, a directory with everything in it; symlinks are not followed. */
+static int remove_tree(int dirfd, const char *name, int depth) {
+    if (!unlinkat(dirfd, name, 0)) return 0;
+    if (errno != EISDIR && errno != EPERM) return -1;
+    if (depth >= MAX_REMOVE_DEPTH) { errno = ELOOP; return -1; }
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return errno == ENOTDIR ? (errno = EPERM, -1) : -1;
+    DIR *dir = fdopendir(fd);
+    if (!dir) { close(fd); return -1; }
+    struct dirent *e;
+    while ((errno = 0, e = readdir(dir))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        if (remove_tree(fd, e->d_name, depth + 1)) { int saved = errno; closedir(dir); errno = saved; return -1; }
+    }
+    int saved = errno;
+    closedir(dir);
+    if (saved) { errno = saved; return -1; }
+    return unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+/* mkdir -p inside root: each missing component made with mode. */
+static int make_dirs(int root, char *path, mode_t mode, const char **what) {
+    size_t n = strlen(path);
+    for (size_t i = 1; i <= n; i++) {
+        if ((path[i] != '/' && path[i] != 0) || path[i - 1] == '/') continue; /* so a prefix never ends in '/' */
+        char kept = path[i];
+        path[i] = 0;
+        int fd = open_in_root(root, path, O_PATH | O_DIRECTORY, 0);
+        if (fd >= 0) {
+            close(fd);
+        } else if (errno == ENOENT) {
+            const char *name;
+            int parent = open_parent(root, path, &name);
+            int made = parent < 0 ? -1 : mkdirat(parent, name, mode);
+            if (!made) made = fchmodat(parent, name, mode, 0);
+            int saved = errno;
+            if (parent >= 0) close(parent);
+            if (made && saved != EEXIST) { *what = "mkdir"; path[i] = kept; errno = saved; return -1; }
+        } else {
+            *what = "open";
+            path[i] = kept;
+            return -1;
+        }
+        path[i] = kept;
+    }
+    return 0;
+}
+
+static int last_is_dot(const char *name) {
+    return !strcmp(name, ".") || !strcmp(name, "..");
+}
+
+static void file_request(struct connection *c, int type, uint32_t id, const uint8_t *payload, size_t n) {
+    struct reader r = {.p = payload, .left = n};
+    char *lower = read_string(&r, MAX_IMAGE_PATH, "lower");
+    char *upper = r.bad ? NULL : read_string(&r, MAX_IMAGE_PATH, "upper");
+    uint32_t number = 0;
+    char *target = NULL;
+    if (!r.bad && type == FILE_SYMLINK) target = read_string(&r, MAX_WORKDIR, "symlink target");
+    else if (!r.bad && type != FILE_STAT && type != FILE_LIST && type != FILE_READ) number = read_u32(&r);
+    char *path = r.bad ? NULL : read_string(&r, MAX_WORKDIR, "path");
+    int root = -1, fd = -1;
+    const char *what = "request", *name = "";
+    int err = 0;
+    if (r.bad || r.left) { err = r.limit[0] ? E2BIG : EINVAL; goto done; }
+    if (path[0] != '/') { err = EINVAL; what = "relative path"; goto done; }
+    if ((type == FILE_MKDIRS || type == FILE_WRITE) && number > 07777) { err = EINVAL; what = "mode for"; goto done; }
+    int streams = type == FILE_READ || type == FILE_WRITE || type == FILE_LIST;
+    struct transfer *slot = NULL;
+    if (streams) {
+        if (find_transfer(c, id)) { err = EEXIST; what = "request id for"; goto done; }
+        for (int i = 0; i < MAX_TRANSFERS && !slot; i++) if (!transfers[i].kind) slot = &transfers[i];
+        if (!slot) { err = EAGAIN; what = "64 transfers running, refused"; goto done; }
+    }
+    root = open_file_root(lower, upper, &what);
+    if (root < 0) { err = errno; goto done; }
+    switch (type) {
+    case FILE_STAT: {
+        what = "stat";
+        fd = open_parent(root, path, &name);
+        if (fd < 0 || send_entry(c, id, fd, name, *name ? name : "/")) err = errno;
+        break;
+    }
+    case FILE_SYMLINK:
+        what = "symlink";
+        fd = open_parent(root, path, &name);
+        if (fd < 0) { err = errno; break; }
+        if (!*name || last_is_dot(name)) { err = EEXIST; break; }
+        if (symlinkat(target, fd, name)) err = errno;
+        else send_frame(c, FILE_DONE, id, NULL, 0);
+        break;
+    case FILE_MKDIRS:
+        if (make_dirs(root, path, (mode_t) number, &what)) err = errno;
+        else send_frame(c, FILE_DONE, id, NULL, 0);
+        break;
+    case FILE_REMOVE:
+        what = "remove";
+        fd = open_parent(root, path, &name);
+        if (fd < 0) { err = errno; break; }
+        if (!*name) { err = EBUSY; break; }
+        if (last_is_dot(name)) { err = EINVAL; break; }
+        if (number & 1) {
+            if (remove_tree(fd, name, 0)) err = errno;
+        } else if (unlinkat(fd, name, 0) && (errno != EISDIR || unlinkat(fd, name, AT_REMOVEDIR))) {
+            err = errno;
+        }
+        if (!err) send_frame(c, FILE_DONE, id, NULL, 0);
+        break;
+    case FILE_WRITE:
+    case FILE_READ:
+    case FILE_LIST: {
+        what = type == FILE_WRITE ? "create" : "open";
+        int flags = type == FILE_WRITE ? O_WRONLY | O_CREAT | O_TRUNC : type == FILE_LIST ? O_RDONLY | O_DIRECTORY : O_RDONLY;
+        int file = open_in_root(root, path, flags, (mode_t) number);
+        if (file < 0) { err = errno; break; }
+        struct stat st;
+        if (type == FILE_WRITE && fchmod(file, (mode_t) number)) { err = errno; what = "chmod"; close(file); break; }
+        if (type == FILE_READ && !fstat(file, &st) && S_ISDIR(st.st_mode)) { err = EISDIR; what = "read"; close(file); break; }
+        memset(slot, 0, sizeof *slot);
+        slot->fd = file;
+        if (type == FILE_LIST && !(slot->dir = fdopendir(file))) { err = errno; close(file); slot->fd = -1; break; }
+        slot->kind = type == FILE_READ ? T_READ : type == FILE_WRITE ? T_WRITE : T_LIST;
+        slot->conn = c;
+        slot->id = id;
+        snprintf(slot->path, sizeof slot->path, "%s", path);
+        break;
+    }
+    }
+done:
+    if (err) send_file_error(c, id, err, what, path ? path : "");
+    if (fd >= 0) close(fd);
+    if (root >= 0) close(root);
+    free(lower);
+    free(upper);
+    free(target);
+    free(path);
+}
+
+static void file_data(struct connection *c, uint32_t id, const uint8_t *payload, size_t n) {
+    struct transfer *t = find_transfer(c, id);
+    if (!t || t->kind != T_WRITE) return; /* after a FILE_ERROR: ignored */
+    if (n == 0 || n > FILE_CHUNK) {
+        send_file_error(c, id, EINVAL, "a data frame out of 1 to 65536 bytes for", t->path);
+        release_transfer(t);
+        return;
+    }
+    for (size_t done = 0; done < n;) {
+        ssize_t written = write(t->fd, payload + done, n - done);
+        if (written < 0 && errno == EINTR) continue;
+        if (written <= 0) {
+            send_file_error(c, id, written < 0 ? errno : ENOSPC, "write", t->path);
+            release_transfer(t);
+            return;
+        }
+        done += (size_t) written;
+    }
+    uint32_t acked = (uint32_t) n;
+    send_u32s(c, FILE_ACK, id, 1, &acked);
+}
+
+static void file_ack(struct connection *c, uint32_t id, const uint8_t *payload, size_t n) {
+    struct transfer *t = find_transfer(c, id);
+    if (!t || t->kind != T_READ || n != 4) return;
+    uint32_t acked = get_u32(payload);
+    t->unacked -= acked < t->unacked ? acked : t->unacked;
+}
+
+static void file_end(struct connection *c, uint32_t id) {
+    struct transfer *t = find_transfer(c, id);
+    if (!t) return;
+    if (t->kind == T_WRITE) {
+        int fd = t->fd;
+        t->fd = -1;
+        if (close(fd)) send_file_error(c, id, errno, "close", t->path);
+        else send_frame(c, FILE_DONE, id, NULL, 0);
+    }
+    release_transfer(t); /* a read or list the host stopped: nothing more is sent */
+}
+
+/* Whether a read or list may send now: its connection has room and, for a read, its window. */
+static int transfer_ready(const struct transfer *t) {
+    return (t->kind == T_READ || t->kind == T_LIST) && t->conn->out.length < SEND_LIMIT
+           && (t->kind != T_READ || t->unacked < FILE_WINDOW);
+}
+
+static void pump_transfer(struct transfer *t) {
+    if (t->kind == T_READ) {
+        static uint8_t chunk[FILE_CHUNK];
+        size_t room = FILE_WINDOW - t->unacked;
+        ssize_t n = read(t->fd, chunk, room < sizeof chunk ? room : sizeof chunk);
+        if (n < 0 && errno == EINTR) return;
+        if (n > 0) {
+            send_frame(t->conn, FILE_DATA, t->id, chunk, (size_t) n);
+            t->unacked += (uint64_t) n;
+            return;
+        }
+        if (n < 0) send_file_error(t->conn, t->id, errno, "read", t->path);
+        else send_frame(t->conn, FILE_DONE, t->id, NULL, 0);
+        release_transfer(t);
+        return;
+    }
+    for (int i = 0; i < LIST_STEP; i++) {
+        errno = 0;
+        struct dirent *e = readdir(t->dir);
+        if (!e) {
+            if (errno) send_file_error(t->conn, t->id, errno, "list", t->path);
+            else send_frame(t->conn, FILE_DONE, t->id, NULL, 0);
+            release_transfer(t);
+            return;
+        }
+        if (last_is_dot(e->d_name)) continue;
+        send_entry(t->conn, t->id, dirfd(t->dir), e->d_name, e->d_name); /* one gone meanwhile is skipped */
+    }
+}
+
+static void close_transfers(struct connection *c) {
+    for (int i = 0; i < MAX_TRANSFERS; i++) {
+        if (transfers[i].kind && transfers[i].conn == c) release_transfer(&transfers[i]);
+    }
+}
+
 static void handle_frame(struct connection *c, int type, uint32_t id, const uint8_t *payload, size_t n) {
     struct process *p = find_process(c, id);
     switch (type) {
@@ -1021,6 +1371,18 @@ static void handle_frame(struct connection *c, int type, uint32_t id, const uint
         break;
     case RENEW:
         renew(c, id, payload, n);
+        break;
+    case FILE_STAT: case FILE_LIST: case FILE_MKDIRS: case FILE_REMOVE: case FILE_WRITE: case FILE_READ: case FILE_SYMLINK:
+        file_request(c, type, id, payload, n);
+        break;
+    case FILE_DATA:
+        file_data(c, id, payload, n);
+        break;
+    case FILE_ACK:
+        file_ack(c, id, payload, n);
+        break;
+    case FILE_END:
+        file_end(c, id);
         break;
     default:
         send_error(c, ERROR, id, EINVAL, "unknown frame type");
@@ -1054,6 +1416,7 @@ static void handle_input(struct connection *c) {
 }
 
 static void close_connection(struct connection *c) {
+    close_transfers(c);
     for (int i = 0; i < MAX_PROCESSES; i++) {
         struct process *p = &processes[i];
         if (p->used && p->conn == c) {
@@ -1330,6 +1693,7 @@ int main(int argc, char **argv) {
     }
     is_pid1 = getpid() == 1;
     for (int i = 0; i < MAX_CONNECTIONS; i++) connections[i].fd = -1;
+    for (int i = 0; i < MAX_TRANSFERS; i++) transfers[i].fd = -1;
     signal(SIGPIPE, SIG_IGN);
     sigset_t chld;
     sigemptyset(&chld);
@@ -1401,6 +1765,9 @@ int main(int argc, char **argv) {
                 }
             }
         }
+        for (int i = 0; i < MAX_TRANSFERS; i++) {
+            if (transfers[i].kind && transfer_ready(&transfers[i])) timeout = 0; /* files never block poll */
+        }
         if (poll(fds, (nfds_t) n, timeout) < 0 && errno != EINTR) {
             logf_("poll failed: %s", strerror(errno));
             return 1;
@@ -1433,6 +1800,9 @@ int main(int argc, char **argv) {
             if (p->used && p->stderr_fd >= 0 && (fds[at + 1].revents & (POLLIN | POLLHUP)))
                 pump_output(p, &p->stderr_fd, STDERR_DATA);
             if (p->used && p->stdin_fd >= 0 && (fds[at + 2].revents & (POLLOUT | POLLERR))) pump_stdin(p);
+        }
+        for (int i = 0; i < MAX_TRANSFERS; i++) {
+            if (transfers[i].kind && !transfers[i].conn->closing && transfer_ready(&transfers[i])) pump_transfer(&transfers[i]);
         }
         for (int i = 0; i < MAX_CONNECTIONS; i++) {
             struct connection *c = &connections[i];

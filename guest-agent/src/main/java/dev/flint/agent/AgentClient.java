@@ -21,7 +21,7 @@ import java.util.function.Function;
  * reader thread routes frames to them by id.
  */
 public final class AgentClient implements AutoCloseable {
-    public static final int PROTOCOL_VERSION = 3;
+    public static final int PROTOCOL_VERSION = 4;
     /** How long after its timeout a process may take to report its death before we give up on it. */
     static final Duration KILL_GRACE = Duration.ofSeconds(5);
     static final int SIGKILL = 9;
@@ -32,6 +32,7 @@ public final class AgentClient implements AutoCloseable {
     private final String agentVersion;
     private final Map<Integer, ExecHandle> processes = new ConcurrentHashMap<>();
     private final Map<Integer, Call> calls = new ConcurrentHashMap<>();
+    private final Map<Integer, FileCall> fileCalls = new ConcurrentHashMap<>();
     private final AtomicInteger nextId = new AtomicInteger(1);
     private final Object writeLock = new Object();
     private volatile IOException failure;
@@ -202,7 +203,7 @@ public final class AgentClient implements AutoCloseable {
      * exec without a timeout does not wait for ever. Once per client.
      */
     public void watchLiveness(Duration limit, BooleanSupplier guestRuns) {
-        Liveness watcher = new Liveness(limit, guestRuns, () -> !processes.isEmpty() || !calls.isEmpty(), this::sendPing);
+        Liveness watcher = new Liveness(limit, guestRuns, () -> !processes.isEmpty() || !calls.isEmpty() || !fileCalls.isEmpty(), this::sendPing);
         synchronized (writeLock) {
             if (liveness != null) {
                 throw new IllegalStateException("this agent client's liveness is watched already");
@@ -221,6 +222,45 @@ public final class AgentClient implements AutoCloseable {
             send(new Frame(Frame.PING, nextId.getAndIncrement(), new byte[0]));
         } catch (IOException e) {
             // The reader sees the broken connection and fails every waiting call.
+        }
+    }
+
+    /** The machine's files (PROTOCOL.md, "Files"). */
+    public GuestFiles files() {
+        return new GuestFiles(this, java.util.Optional.empty());
+    }
+
+    /** The files of an image root as its processes see them; {@code root} has a persistent upper. */
+    public GuestFiles files(ExecRequest.ImageRoot root) {
+        return new GuestFiles(this, java.util.Optional.of(root));
+    }
+
+    /** Sends a file request under a new id; its answers go to the returned call until {@link #endFileCall}. */
+    FileCall startFileCall(FileCall.Kind kind, int type, String path, byte[] payload) throws IOException {
+        int id = nextId.getAndIncrement();
+        FileCall call = new FileCall(this, id, kind, path);
+        fileCalls.put(id, call);
+        IOException failed = failure;
+        if (failed != null) {
+            call.connectionLost(failed);
+        }
+        try {
+            send(new Frame(type, id, payload));
+        } catch (IOException e) {
+            fileCalls.remove(id);
+            throw e;
+        }
+        return call;
+    }
+
+    /** Forgets a file call; one the agent has not ended yet is stopped (a read, a list) or closed (a write). */
+    void endFileCall(FileCall call) {
+        if (fileCalls.remove(call.id) != null && !call.ended()) {
+            try {
+                send(new Frame(Frame.FILE_END, call.id, new byte[0]));
+            } catch (IOException e) {
+                // The connection is gone: the agent ended the transfer with it.
+            }
         }
     }
 
@@ -268,6 +308,13 @@ public final class AgentClient implements AutoCloseable {
                     }
                     continue;
                 }
+                if (Frame.isFileAnswer(frame.type())) {
+                    FileCall call = fileCalls.get(frame.id());
+                    if (call != null) {
+                        call.onFrame(frame);
+                    }
+                    continue;
+                }
                 ExecHandle handle = processes.get(frame.id());
                 if (handle != null) {
                     handle.onFrame(frame);
@@ -306,6 +353,7 @@ public final class AgentClient implements AutoCloseable {
         }
         processes.values().forEach(handle -> handle.connectionLost(cause));
         calls.values().forEach(call -> call.answer().completeExceptionally(cause));
+        fileCalls.values().forEach(call -> call.connectionLost(cause));
     }
 
     /** Closes the connection; processes still running in the guest are killed by the agent. */

@@ -32,6 +32,19 @@ public record Frame(int type, int id, byte[] payload) {
     public static final int RENEW = 15;
     public static final int RENEWED = 16;
     public static final int RENEW_FAILED = 17;
+    public static final int FILE_STAT = 18;
+    public static final int FILE_LIST = 19;
+    public static final int FILE_MKDIRS = 20;
+    public static final int FILE_REMOVE = 21;
+    public static final int FILE_WRITE = 22;
+    public static final int FILE_READ = 23;
+    public static final int FILE_DATA = 24;
+    public static final int FILE_ACK = 25;
+    public static final int FILE_END = 26;
+    public static final int FILE_ENTRY = 27;
+    public static final int FILE_DONE = 28;
+    public static final int FILE_ERROR = 29;
+    public static final int FILE_SYMLINK = 30;
 
     public Frame {
         if (payload.length > MAX_PAYLOAD) {
@@ -52,6 +65,11 @@ public record Frame(int type, int id, byte[] payload) {
             case ERROR -> payload.length >= 4 ? null : "at least 4";
             case RENEWED -> payload.length == 0 ? null : "0";
             case RENEW_FAILED -> payload.length >= 4 ? null : "at least 4";
+            case FILE_ACK -> payload.length == 4 ? null : "4";
+            case FILE_DONE -> payload.length == 0 ? null : "0";
+            case FILE_ENTRY -> payload.length >= FileEntry.FIXED ? null : "at least " + FileEntry.FIXED;
+            case FILE_ERROR -> payload.length >= 12 ? null : "at least 12";
+            case FILE_DATA -> payload.length >= 1 && payload.length <= FileCall.CHUNK ? null : "1 to " + FileCall.CHUNK;
             case STDOUT, STDERR, PONG -> null;
             default -> throw new ProtocolViolationException("a frame of type " + type + " (for id " + id
                     + "), which the agent never sends");
@@ -60,6 +78,11 @@ public record Frame(int type, int id, byte[] payload) {
             throw new ProtocolViolationException(name(type) + " frame for id " + id + " with a payload of "
                     + payload.length + " bytes; it has " + expected);
         }
+    }
+
+    /** Whether a frame from the agent belongs to a file request. */
+    static boolean isFileAnswer(int type) {
+        return type == FILE_DATA || type == FILE_ACK || type == FILE_ENTRY || type == FILE_DONE || type == FILE_ERROR;
     }
 
     /** The request a frame from the agent answers (PING for PONG, RENEW for RENEWED...), else -1. */
@@ -83,6 +106,11 @@ public record Frame(int type, int id, byte[] payload) {
             case EXEC_FAILED -> "EXEC_FAILED";
             case EXIT -> "EXIT";
             case ERROR -> "ERROR";
+            case FILE_DATA -> "FILE_DATA";
+            case FILE_ACK -> "FILE_ACK";
+            case FILE_ENTRY -> "FILE_ENTRY";
+            case FILE_DONE -> "FILE_DONE";
+            case FILE_ERROR -> "FILE_ERROR";
             default -> "type " + type;
         };
     }

@@ -352,4 +352,85 @@ class AgentClientTest {
         assertEquals(0, call.get(10, TimeUnit.SECONDS).exitCode());
         assertThrows(IllegalStateException.class, () -> client.watchLiveness(LIVENESS, runs::get));
     }
+
+    private <T> CompletableFuture<T> inBackground(java.util.concurrent.Callable<T> call) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return call.call();
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+    }
+
+    @Test
+    void aReadWhoseAgentIgnoresTheWindowIsAViolation() throws Exception {
+        CompletableFuture<java.io.InputStream> read = inBackground(() -> client.files().read("/big"));
+        Frame request = agentReceives();
+        assertEquals(Frame.FILE_READ, request.type());
+        // Twice the window while the caller takes at most one chunk: over the window, whatever the pipe still holds.
+        try {
+            for (int i = 0; i < 2 * FileCall.WINDOW / FileCall.CHUNK; i++) {
+                agentSends(new Frame(Frame.FILE_DATA, request.id(), new byte[FileCall.CHUNK]));
+            }
+        } catch (IOException closed) {
+            // The client hung up on the violation.
+        }
+        Throwable failure;
+        try {
+            java.io.InputStream in = read.get(10, TimeUnit.SECONDS);
+            failure = assertThrows(IOException.class, in::readAllBytes);
+        } catch (ExecutionException e) {
+            failure = e.getCause();   // the violation came before the read's first chunk was taken
+        }
+        assertInstanceOf(ProtocolViolationException.class, failure);
+        assertTrue(failure.getMessage().contains("over the window of 262144"), failure.getMessage());
+    }
+
+    @Test
+    void aReadAcknowledgesWhatItsCallerTookAndEndsAtDone() throws Exception {
+        CompletableFuture<byte[]> read = inBackground(() -> client.files().readAllBytes("/f", 100));
+        Frame request = agentReceives();
+        agentSends(new Frame(Frame.FILE_DATA, request.id(), "hello ".getBytes(StandardCharsets.UTF_8)));
+        agentSends(new Frame(Frame.FILE_DATA, request.id(), "world".getBytes(StandardCharsets.UTF_8)));
+        agentSends(new Frame(Frame.FILE_DONE, request.id(), new byte[0]));
+        assertEquals("hello world", new String(read.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8));
+        Frame ack = agentReceives();
+        assertEquals(Frame.FILE_ACK, ack.type());
+        assertEquals(6, ByteBuffer.wrap(ack.payload()).getInt());
+        assertEquals(5, ByteBuffer.wrap(agentReceives().payload()).getInt());
+    }
+
+    @Test
+    void aWriteKeepsAtMostTheWindowInFlightAndAnAckForUnsentBytesIsAViolation() throws Exception {
+        byte[] data = new byte[FileCall.WINDOW * 2];
+        CompletableFuture<Long> write = inBackground(() -> client.files().write("/f", new java.io.ByteArrayInputStream(data), 0644));
+        Frame request = agentReceives();
+        assertEquals(Frame.FILE_WRITE, request.type());
+        long received = 0;
+        for (int i = 0; i < FileCall.WINDOW / FileCall.CHUNK; i++) {
+            Frame chunk = agentReceives();
+            assertEquals(Frame.FILE_DATA, chunk.type());
+            received += chunk.payload().length;
+        }
+        assertEquals(FileCall.WINDOW, received);
+        Thread.sleep(200);
+        toAgent.source().configureBlocking(false);
+        assertEquals(0, toAgent.source().read(ByteBuffer.allocate(1)), "a full window sends nothing more");
+        toAgent.source().configureBlocking(true);
+        agentSends(new Frame(Frame.FILE_ACK, request.id(), ByteBuffer.allocate(4).putInt(FileCall.WINDOW + 1).array()));
+        Throwable cause = failureOf(write);
+        assertInstanceOf(ProtocolViolationException.class, cause);
+        assertTrue(cause.getMessage().contains("it has 262144 unacknowledged"), cause.getMessage());
+    }
+
+    @Test
+    void aStatAnsweredWithDataIsAViolation() throws Exception {
+        CompletableFuture<FileEntry> stat = inBackground(() -> client.files().stat("/f"));
+        Frame request = agentReceives();
+        agentSends(new Frame(Frame.FILE_DATA, request.id(), new byte[1]));
+        Throwable cause = failureOf(stat);
+        assertInstanceOf(ProtocolViolationException.class, cause);
+        assertTrue(cause.getMessage().contains("only a read gets data"), cause.getMessage());
+    }
 }

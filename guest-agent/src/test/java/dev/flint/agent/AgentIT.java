@@ -5,7 +5,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
@@ -623,7 +625,7 @@ class AgentIT {
             raw.connect(UnixDomainSocketAddress.of(dir.resolve("agent.sock")));
             Frame hello = Frame.read(raw);
             assertEquals(Frame.HELLO, hello.type());
-            assertEquals(3, java.nio.ByteBuffer.wrap(hello.payload()).getShort(), "protocol 3 has RENEW");
+            assertTrue(java.nio.ByteBuffer.wrap(hello.payload()).getShort() >= 3, "protocol 3 and later have RENEW");
             assertRefused(raw, tooMuch, 7, "entropy of 513 bytes is outside the limits of 32 to 512 bytes");
             assertRefused(raw, badName, 22, "hostname is not 1-64 bytes of dot-separated labels");
             assertRefused(raw, badNanos, 22, "wall clock 1800000000.1000000000 is not a time");
@@ -736,5 +738,271 @@ class AgentIT {
 
     private static byte[] sha256(byte[] bytes) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)).getBytes();
+    }
+
+    // ---- files (PROTOCOL.md, "Files") ----------------------------------------------------------
+
+    private static String sha256(InputStream in) throws Exception {
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        byte[] buffer = new byte[8192];
+        for (int n; (n = in.read(buffer)) > 0; ) {
+            digest.update(buffer, 0, n);
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    @Test
+    void severalMegabytesGoInAndComeOutIntactWithTheirMode() throws Exception {
+        byte[] data = new byte[5 * 1024 * 1024 + 12345];
+        new java.util.Random(42).nextBytes(data);
+        String expected = sha256(new ByteArrayInputStream(data));
+        Path file = dir.resolve("big.bin");
+        GuestFiles files = client.files();
+        assertEquals(data.length, files.write(file.toString(), new ByteArrayInputStream(data), 0640));
+        assertEquals(expected, sha256(Files.newInputStream(file)), "the file the agent wrote");
+        assertEquals("rw-r-----", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+        try (InputStream in = files.read(file.toString())) {
+            assertEquals(expected, sha256(in), "the file read back through the agent");
+        }
+        files.write(file.toString(), "short".getBytes(StandardCharsets.UTF_8), 0600);
+        assertEquals("short", Files.readString(file), "a write truncates what was there");
+        assertEquals("short", new String(files.readAllBytes(file.toString(), 100), StandardCharsets.UTF_8));
+        assertThrows(IOException.class, () -> files.readAllBytes(file.toString(), 4));
+        files.write(dir.resolve("empty").toString(), new byte[0], 0644);
+        assertEquals(0, files.readAllBytes(dir.resolve("empty").toString(), 10).length);
+    }
+
+    @Test
+    void aReadStoppedEarlyLeavesTheConnectionUsable() throws Exception {
+        Path file = dir.resolve("big.bin");
+        Files.write(file, new byte[8 * 1024 * 1024]);
+        try (InputStream in = client.files().read(file.toString())) {
+            assertEquals(1024, in.readNBytes(1024).length);
+        }
+        assertEquals(8 * 1024 * 1024, client.files().stat(file.toString()).size());
+        assertEquals("hello\n", run("echo", "hello").stdoutText());
+    }
+
+    @Test
+    void listAndStatShowTypesModesSizesAndSymlinks() throws Exception {
+        Path tree = Files.createDirectories(dir.resolve("tree"));
+        Files.writeString(tree.resolve("a.txt"), "12345");
+        Files.setPosixFilePermissions(tree.resolve("a.txt"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Path script = Files.writeString(tree.resolve("run.sh"), "#!/bin/sh\n");
+        Files.setPosixFilePermissions(script, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-x---"));
+        Files.createDirectories(tree.resolve("sub"));
+        Files.createSymbolicLink(tree.resolve("link"), Path.of("a.txt"));
+        Files.setLastModifiedTime(tree.resolve("a.txt"), java.nio.file.attribute.FileTime.from(java.time.Instant.ofEpochSecond(1_700_000_000, 5)));
+
+        var entries = new java.util.TreeMap<String, FileEntry>();
+        client.files().list(tree.toString()).forEach(entry -> entries.put(entry.name(), entry));
+        assertEquals(List.of("a.txt", "link", "run.sh", "sub"), List.copyOf(entries.keySet()));
+        FileEntry a = entries.get("a.txt");
+        assertEquals(FileEntry.Type.FILE, a.type());
+        assertEquals(0600, a.mode());
+        assertEquals(5, a.size());
+        assertEquals(java.time.Instant.ofEpochSecond(1_700_000_000, 5), a.modified());
+        assertEquals(0750, entries.get("run.sh").mode());
+        assertEquals(FileEntry.Type.DIRECTORY, entries.get("sub").type());
+        assertEquals(FileEntry.Type.SYMLINK, entries.get("link").type());
+        assertEquals("a.txt", entries.get("link").linkTarget());
+        assertEquals("", a.linkTarget());
+
+        FileEntry link = client.files().stat(tree.resolve("link").toString());
+        assertEquals(FileEntry.Type.SYMLINK, link.type(), "stat does not follow a symlink");
+        assertEquals("link", link.name());
+        FileEntry root = client.files().stat("/");
+        assertEquals("/", root.name());
+        assertTrue(root.isDirectory());
+        assertEquals(List.of(), client.files().list(tree.resolve("sub").toString()));
+        assertEquals(4, client.files().list(tree + "/").size(), "a trailing slash names the same directory");
+    }
+
+    @Test
+    void mkdirsMakesEveryMissingParentWithTheMode() throws Exception {
+        Path deep = dir.resolve("x/y/z");
+        client.files().mkdirs(deep.toString(), 0700);
+        assertTrue(Files.isDirectory(deep));
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("x/y"))));
+        client.files().mkdirs(deep.toString(), 0700);   // already there: nothing to do
+        client.files().mkdirs(dir.resolve("x//w/").toString(), 0755);
+        assertTrue(Files.isDirectory(dir.resolve("x/w")));
+        Files.writeString(dir.resolve("file"), "");
+        GuestFileException overFile = assertThrows(GuestFileException.class,
+                () -> client.files().mkdirs(dir.resolve("file/sub").toString(), 0755));
+        assertEquals("ENOTDIR", overFile.errnoName());
+        assertTrue(overFile.getMessage().contains("Not a directory"), overFile.getMessage());
+    }
+
+    @Test
+    void removeTakesFilesSymlinksAndWholeTreesOnlyWhenAsked() throws Exception {
+        Path tree = Files.createDirectories(dir.resolve("tree/a/b"));
+        Files.writeString(tree.resolve("f"), "x");
+        Path target = Files.writeString(dir.resolve("target"), "kept");
+        Files.createSymbolicLink(dir.resolve("tree/a/link"), target);
+        Files.createSymbolicLink(dir.resolve("tree/dirlink"), dir);
+        Path tree0 = dir.resolve("tree");
+        GuestFileException notEmpty = assertThrows(GuestFileException.class, () -> client.files().remove(tree0.toString(), false));
+        assertEquals("ENOTEMPTY", notEmpty.errnoName());
+        client.files().remove(tree.resolve("f").toString(), false);
+        assertTrue(Files.notExists(tree.resolve("f")));
+        client.files().remove(tree.toString(), false);
+        assertTrue(Files.notExists(tree), "an empty directory goes without recursive");
+        client.files().remove(tree0.toString(), true);
+        assertTrue(Files.notExists(tree0));
+        assertEquals("kept", Files.readString(target), "symlinks are removed, not followed");
+        assertTrue(Files.exists(dir.resolve("agent.sock")), "a symlink to a directory was not followed either");
+        assertThrows(java.nio.file.NoSuchFileException.class, () -> client.files().remove(tree0.toString(), true));
+        assertEquals("EBUSY", assertThrows(GuestFileException.class, () -> client.files().remove("/", true)).errnoName());
+        assertEquals("EINVAL", assertThrows(GuestFileException.class,
+                () -> client.files().remove(dir + "/..", true)).errnoName());
+    }
+
+    @Test
+    void everyFileErrorNamesItsCause() throws Exception {
+        Files.writeString(dir.resolve("file"), "x");
+        String missing = dir.resolve("missing").toString();
+        var noFile = assertThrows(java.nio.file.NoSuchFileException.class, () -> client.files().read(missing));
+        assertTrue(noFile.getMessage().contains("open " + missing + ": No such file or directory"), noFile.getMessage());
+        assertThrows(java.nio.file.NoSuchFileException.class, () -> client.files().stat(missing));
+        assertThrows(java.nio.file.NoSuchFileException.class, () -> client.files().list(missing));
+        assertThrows(java.nio.file.NoSuchFileException.class, () -> client.files().write(missing + "/x", new byte[1], 0644));
+        GuestFileException isDir = assertThrows(GuestFileException.class, () -> client.files().read(dir.toString()));
+        assertEquals("EISDIR", isDir.errnoName());
+        assertTrue(isDir.getMessage().contains("Is a directory"), isDir.getMessage());
+        assertEquals("EISDIR", assertThrows(GuestFileException.class,
+                () -> client.files().write(dir.toString(), new byte[1], 0644)).errnoName());
+        assertEquals("ENOTDIR", assertThrows(GuestFileException.class,
+                () -> client.files().list(dir.resolve("file").toString())).errnoName());
+        assertEquals("ENOTDIR", assertThrows(GuestFileException.class,
+                () -> client.files().write(dir.resolve("file/x").toString(), new byte[1], 0644)).errnoName());
+        assertThrows(IllegalArgumentException.class, () -> client.files().stat("relative"));
+        assertThrows(IllegalArgumentException.class, () -> client.files().stat("/a\0b"));
+        assertThrows(IllegalArgumentException.class, () -> client.files().mkdirs("/a", 010000));
+        assertThrows(IllegalArgumentException.class, () -> client.files().stat("/" + "a".repeat(GuestFiles.MAX_PATH)));
+        assertEquals("hello\n", run("echo", "hello").stdoutText(), "the connection goes on after every error");
+    }
+
+    @Test
+    void aFileOrDirectoryTheAgentMayNotTouchIsPermissionDenied() throws Exception {
+        if ("root".equals(System.getProperty("user.name"))) {
+            startAgentWithout("-dac_override,-dac_read_search,-fowner");   // so root meets the modes
+        }
+        Path locked = Files.createDirectories(dir.resolve("locked"));
+        Path secret = Files.writeString(dir.resolve("secret"), "x");
+        Files.setPosixFilePermissions(secret, java.nio.file.attribute.PosixFilePermissions.fromString("---------"));
+        Files.setPosixFilePermissions(locked, java.nio.file.attribute.PosixFilePermissions.fromString("r-x------"));
+        var denied = assertThrows(java.nio.file.AccessDeniedException.class,
+                () -> client.files().write(locked.resolve("x").toString(), new byte[1], 0644));
+        assertTrue(denied.getMessage().contains("Permission denied"), denied.getMessage());
+        assertThrows(java.nio.file.AccessDeniedException.class, () -> client.files().read(secret.toString()));
+        assertThrows(java.nio.file.AccessDeniedException.class, () -> client.files().mkdirs(locked.resolve("d").toString(), 0755));
+        Files.setPosixFilePermissions(locked, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    }
+
+    /** File requests the host's checks would refuse, as raw bytes: each is FILE_ERROR, the connection goes on. */
+    @Test
+    void theAgentRefusesMalformedFileRequests() throws Exception {
+        try (SocketChannel raw = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            raw.connect(UnixDomainSocketAddress.of(dir.resolve("agent.sock")));
+            assertEquals(Frame.HELLO, Frame.read(raw).type());
+            byte[] good = GuestFiles.encode(Optional.empty(), "/tmp", null);
+            assertFileRefused(raw, Frame.FILE_STAT, java.util.Arrays.copyOf(good, good.length - 1), 22);   // path runs past the payload
+            assertFileRefused(raw, Frame.FILE_STAT, java.util.Arrays.copyOf(good, good.length + 1), 22);   // bytes after it
+            byte[] huge = good.clone();
+            java.nio.ByteBuffer.wrap(huge).putInt(8, -1);   // a path length of 4 GiB
+            assertFileRefused(raw, Frame.FILE_STAT, huge, 22);
+            assertFileRefused(raw, Frame.FILE_STAT, rawPath("/t\0p"), 22);
+            assertFileRefused(raw, Frame.FILE_STAT, rawPath("tmp"), 22);
+            assertFileRefused(raw, Frame.FILE_STAT, rawPath("/" + "a".repeat(5000)), 7);
+            byte[] mode = GuestFiles.encode(Optional.empty(), dir.resolve("m").toString(), 010000);
+            assertFileRefused(raw, Frame.FILE_WRITE, mode, 22);
+            assertFileRefused(raw, Frame.FILE_STAT, GuestFiles.encode(Optional.of(new ExecRequest.ImageRoot("/image", "/state")),
+                    "/tmp", null).clone(), -1);
+            raw.write(new Frame(Frame.PING, 99, new byte[] {1}).encode());
+            assertEquals(Frame.PONG, Frame.read(raw).type());
+        }
+    }
+
+    private static byte[] rawPath(String path) {
+        byte[] bytes = path.getBytes(StandardCharsets.UTF_8);
+        return java.nio.ByteBuffer.allocate(12 + bytes.length).putInt(0).putInt(0).putInt(bytes.length).put(bytes).array();
+    }
+
+    /** errno -1: any FILE_ERROR. */
+    private static void assertFileRefused(SocketChannel raw, int type, byte[] payload, int errno) throws Exception {
+        raw.write(new Frame(type, 5, payload).encode());
+        Frame reply = Frame.read(raw);
+        assertEquals(Frame.FILE_ERROR, reply.type(), "answer to a malformed request");
+        assertEquals(5, reply.id());
+        if (errno >= 0) {
+            assertEquals(errno, java.nio.ByteBuffer.wrap(reply.payload()).getInt());
+        }
+    }
+
+    @Test
+    void filesOfAnImageRootResolveInsideIt() throws Exception {
+        assumeImageRoots();
+        Path lower = buildImage("image");
+        String upper = dir.resolve("state").toString();
+        GuestFiles files = client.files(new ExecRequest.ImageRoot(lower.toString(), upper));
+        assertEquals("root:x:0:0:root:/root:/bin/sh\n",
+                new String(files.readAllBytes("/etc/passwd", 1000), StandardCharsets.UTF_8));
+        files.write("/tmp/../../etc/motd", "hi".getBytes(StandardCharsets.UTF_8), 0644);
+        assertEquals("hi", Files.readString(Path.of(upper, "upper", "etc", "motd")), "written to the upper, not the lower");
+        assertTrue(Files.notExists(lower.resolve("etc/motd")));
+        assertEquals("hi", inImage(lower, upper, "cat /etc/motd").stdoutText(), "what the image's processes see");
+        Files.createSymbolicLink(Path.of(upper, "upper", "escape"), Path.of("/"));
+        assertTrue(files.list("/escape").stream().anyMatch(entry -> entry.name().equals("bin")),
+                "an absolute symlink resolves inside the image");
+    }
+
+    private static String describeTree(Path root) throws Exception {
+        StringBuilder out = new StringBuilder();
+        try (var walk = Files.walk(root)) {
+            for (Path path : walk.sorted().toList()) {
+                String mode = Integer.toOctalString((Integer) Files.getAttribute(path, "unix:mode",
+                        java.nio.file.LinkOption.NOFOLLOW_LINKS) & 07777);
+                String what = Files.isSymbolicLink(path) ? "-> " + Files.readSymbolicLink(path)
+                        : Files.isDirectory(path) ? "dir " + mode : "file " + mode + " " + sha256(Files.newInputStream(path));
+                out.append(root.relativize(path)).append(' ').append(what).append('\n');
+            }
+        }
+        return out.toString();
+    }
+
+    @Test
+    void aTreeCopiedInAndOutKeepsModesSymlinksAndContent() throws Exception {
+        Path source = Files.createDirectories(dir.resolve("source/sub/deeper"));
+        source = dir.resolve("source");
+        byte[] big = new byte[3 * 1024 * 1024];
+        new java.util.Random(7).nextBytes(big);
+        Files.write(source.resolve("big.bin"), big);
+        Files.writeString(source.resolve("sub/run.sh"), "#!/bin/sh\necho hi\n");
+        Files.setAttribute(source.resolve("sub/run.sh"), "unix:mode", 04755);
+        Files.setAttribute(source.resolve("sub/deeper"), "unix:mode", 0700);
+        Files.createSymbolicLink(source.resolve("rel"), Path.of("sub/run.sh"));
+        Files.createSymbolicLink(source.resolve("sub/abs"), Path.of("/etc/hostname"));
+        Files.createSymbolicLink(source.resolve("dangling"), Path.of("nowhere"));
+        String guest = dir.resolve("guest/copy").toString();
+        assertEquals(7, client.files().copyIn(source, guest));
+        assertEquals(describeTree(source), describeTree(Path.of(guest)), "copied in");
+        assertEquals(7, client.files().copyIn(source, guest), "a second copy replaces files and symlinks");
+        Path back = dir.resolve("back");
+        assertEquals(7, client.files().copyOut(guest, back));
+        assertEquals(describeTree(source), describeTree(back), "copied out");
+        assertEquals("ENOTDIR", assertThrows(GuestFileException.class,
+                () -> client.files().copyOut(guest + "/big.bin", dir.resolve("x"))).errnoName());
+        assertThrows(java.nio.file.NotDirectoryException.class,
+                () -> client.files().copyIn(dir.resolve("source/big.bin"), guest));
+    }
+
+    @Test
+    void aSymlinkIsMadeAsGivenAndNotOverAnExistingPath() throws Exception {
+        Path link = dir.resolve("link");
+        client.files().symlink("../some/where", link.toString());
+        assertEquals(Path.of("../some/where"), Files.readSymbolicLink(link));
+        assertThrows(java.nio.file.FileAlreadyExistsException.class, () -> client.files().symlink("x", link.toString()));
+        assertThrows(IllegalArgumentException.class, () -> client.files().symlink("", dir.resolve("l2").toString()));
     }
 }

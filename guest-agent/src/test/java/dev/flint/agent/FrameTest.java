@@ -14,6 +14,8 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -80,5 +82,114 @@ class FrameTest {
         assertThrows(IllegalArgumentException.class, () -> ExecRequest.builder(List.of("x")).env("A=B", "1"));
         assertThrows(IllegalArgumentException.class, () -> ExecRequest.builder(List.of("x")).workdir("relative"));
         assertThrows(IllegalArgumentException.class, () -> ExecRequest.builder(List.of("x")).timeout(Duration.ZERO));
+    }
+
+    private static byte[] entry(int type, int mode, long size, long seconds, int nanos, String name, int nameLength,
+                                String target) {
+        byte[] n = name.getBytes(StandardCharsets.UTF_8);
+        byte[] t = target.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(FileEntry.FIXED + n.length + t.length).put((byte) type).putInt(mode).putLong(size)
+                .putLong(seconds).putInt(nanos).putInt(nameLength).put(n).putInt(t.length).put(t).array();
+    }
+
+    @Test
+    void aFileEntryDecodesEveryField() throws Exception {
+        FileEntry link = FileEntry.decode(entry(2, 0777, 5, 1_700_000_000L, 7, "link", 4, "a.txt"));
+        assertEquals(new FileEntry("link", FileEntry.Type.SYMLINK, 0777, 5,
+                java.time.Instant.ofEpochSecond(1_700_000_000L, 7), "a.txt"), link);
+        assertEquals("/", FileEntry.decode(entry(1, 0755, 0, 0, 0, "/", 1, "")).name());
+    }
+
+    @Test
+    void aFileEntryWithHostileFieldsIsAViolation() {
+        List<byte[]> hostile = List.of(
+                new byte[FileEntry.FIXED - 1],
+                entry(4, 0644, 0, 0, 0, "a", 1, ""),                           // no such type
+                entry(0, 0100644, 0, 0, 0, "a", 1, ""),                        // mode beyond 07777
+                entry(0, 0644, -1, 0, 0, "a", 1, ""),                          // size over 2^63
+                entry(0, 0644, 0, 0, 1_000_000_000, "a", 1, ""),               // nanoseconds
+                entry(0, 0644, 0, Long.MAX_VALUE, 0, "a", 1, ""),              // not an Instant
+                entry(0, 0644, 0, 0, 0, "a", 2, ""),                           // name runs into the target's length
+                entry(0, 0644, 0, 0, 0, "a", -1, ""),                          // a name of 4 GiB
+                entry(0, 0644, 0, 0, 0, "x".repeat(256), 256, ""),             // over NAME_MAX
+                entry(0, 0644, 0, 0, 0, "a/b", 3, ""),                         // not a file name
+                entry(0, 0644, 0, 0, 0, "", 0, ""),
+                entry(2, 0644, 0, 0, 0, "a", 1, "t".repeat(4096)),             // target over PATH_MAX
+                java.util.Arrays.copyOf(entry(0, 0644, 0, 0, 0, "a", 1, ""), FileEntry.FIXED + 2)); // bytes after
+        for (byte[] payload : hostile) {
+            assertThrows(ProtocolViolationException.class, () -> FileEntry.decode(payload));
+        }
+    }
+
+    private static byte[] fileError(int errno, String name, String path, String message) {
+        byte[] n = name.getBytes(StandardCharsets.UTF_8);
+        byte[] p = path.getBytes(StandardCharsets.UTF_8);
+        byte[] m = message.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(12 + n.length + p.length + m.length).putInt(errno).putInt(n.length).put(n)
+                .putInt(p.length).put(p).put(m).array();
+    }
+
+    @Test
+    void fileErrorsBecomeTheExceptionForTheirErrno() throws Exception {
+        IOException missing = FileErrors.decode(fileError(2, "ENOENT", "/x", "open /x: No such file or directory"));
+        assertInstanceOf(java.nio.file.NoSuchFileException.class, missing);
+        assertEquals("/x", ((java.nio.file.NoSuchFileException) missing).getFile());
+        assertInstanceOf(java.nio.file.AccessDeniedException.class, FileErrors.decode(fileError(13, "EACCES", "/x", "m")));
+        assertInstanceOf(java.nio.file.AccessDeniedException.class, FileErrors.decode(fileError(1, "EPERM", "/x", "m")));
+        assertInstanceOf(java.nio.file.FileAlreadyExistsException.class, FileErrors.decode(fileError(17, "EEXIST", "/x", "m")));
+        GuestFileException full = (GuestFileException) FileErrors.decode(fileError(28, "ENOSPC", "/x",
+                "write /x: No space left on device"));
+        assertEquals(28, full.errno());
+        assertEquals("write /x: No space left on device (ENOSPC)", full.getMessage());
+        assertEquals("the agent said errno 21 (EISDIR)", FileErrors.decode(fileError(21, "EISDIR", "/x", "")).getMessage());
+    }
+
+    @Test
+    void aFileErrorWithHostileLengthsIsAViolation() {
+        byte[] good = fileError(2, "ENOENT", "/x", "m");
+        byte[] longName = good.clone();
+        ByteBuffer.wrap(longName).putInt(4, 1000);
+        byte[] negativePath = good.clone();
+        ByteBuffer.wrap(negativePath).putInt(14, -1);
+        for (byte[] payload : List.of(new byte[11], longName, negativePath)) {
+            assertThrows(ProtocolViolationException.class, () -> FileErrors.decode(payload));
+        }
+    }
+
+    @Test
+    void fileFramesFromTheAgentAreCheckedForTheirLengths() throws Exception {
+        new Frame(Frame.FILE_ACK, 1, new byte[4]).checkFromAgent();
+        new Frame(Frame.FILE_DONE, 1, new byte[0]).checkFromAgent();
+        new Frame(Frame.FILE_DATA, 1, new byte[FileCall.CHUNK]).checkFromAgent();
+        for (Frame bad : List.of(new Frame(Frame.FILE_ACK, 1, new byte[5]), new Frame(Frame.FILE_DONE, 1, new byte[1]),
+                new Frame(Frame.FILE_DATA, 1, new byte[0]), new Frame(Frame.FILE_DATA, 1, new byte[FileCall.CHUNK + 1]),
+                new Frame(Frame.FILE_ENTRY, 1, new byte[FileEntry.FIXED - 1]), new Frame(Frame.FILE_ERROR, 1, new byte[11]),
+                new Frame(Frame.FILE_STAT, 1, new byte[0]))) {
+            assertThrows(ProtocolViolationException.class, bad::checkFromAgent, Frame.name(bad.type()));
+        }
+    }
+
+    @Test
+    void fileRequestsEncodeRootNumberAndPath() {
+        ByteBuffer plain = ByteBuffer.wrap(GuestFiles.encode(java.util.Optional.empty(), "/a", 0755));
+        assertEquals(0, plain.getInt());
+        assertEquals(0, plain.getInt());
+        assertEquals(0755, plain.getInt());
+        assertEquals(2, plain.getInt());
+        assertEquals('/', plain.get());
+        assertEquals('a', plain.get());
+        assertFalse(plain.hasRemaining());
+        ByteBuffer image = ByteBuffer.wrap(GuestFiles.encode(java.util.Optional.of(new ExecRequest.ImageRoot("/l", "/u")), "/", null));
+        assertEquals(2, image.getInt());
+        image.position(image.position() + 2);
+        assertEquals(2, image.getInt());
+        image.position(image.position() + 2);
+        assertEquals(1, image.getInt());
+        assertThrows(IllegalArgumentException.class, () -> GuestFiles.encode(java.util.Optional.empty(), "a", null));
+        assertThrows(IllegalArgumentException.class, () -> GuestFiles.encode(java.util.Optional.empty(), "/\0", null));
+        assertThrows(IllegalArgumentException.class, () -> GuestFiles.encode(java.util.Optional.empty(),
+                "/" + "é".repeat(2048), null), "4097 bytes of UTF-8, though fewer chars");
+        assertThrows(IllegalArgumentException.class, () -> GuestFiles.checkMode(-1));
+        assertThrows(IllegalArgumentException.class, () -> GuestFiles.checkMode(010000));
     }
 }

@@ -29,6 +29,11 @@ final class HostedMachine implements MachineBackend {
     }
 
     @Override
+    public MachineFiles files() {
+        return backend.files();
+    }
+
+    @Override
     public MachineConfig config() {
         return backend.config();
     }

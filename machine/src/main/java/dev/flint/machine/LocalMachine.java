@@ -467,6 +467,19 @@ final class LocalMachine implements MachineBackend {
     }
 
     /**
+     * The guest's files: on a machine made from an image, inside that image's root with the
+     * writable layer its commands share (PROTOCOL.md, "Files").
+     */
+    @Override
+    public MachineFiles files() {
+        return new AgentMachineFiles(config.name(), () -> {
+            RunningGuest current = running();
+            return image.map(rootfs -> current.agent.files(new ExecRequest.ImageRoot(
+                    ImageRootfs.GUEST_IMAGES + "/" + rootfs.shareName(), imageUpper(rootfs)))).orElseGet(current.agent::files);
+        }, this::agentFailure);
+    }
+
+    /**
      * Buffers the output (at most {@code maxOutput} bytes a stream) when {@code onStdout} is null,
      * else streams it; maps the agent's failures to ours.
      */

@@ -302,6 +302,20 @@ public final class Machine implements AutoCloseable {
         return java.net.URI.create("http://" + backend.reachableHost(port) + ":" + port.hostPort() + "/");
     }
 
+    /**
+     * The running machine's files, without starting a process: write, read (whole or streamed),
+     * list, stat, mkdirs, remove, and tree copies in and out. On a machine made from an OCI image
+     * paths resolve inside the image's root. Each call checks the machine is running when made.
+     *
+     * <pre>{@code
+     * m.files().write("/srv/app.conf", bytes);
+     * try (InputStream log = m.files().readStream("/var/log/app.log")) { ... }
+     * }</pre>
+     */
+    public MachineFiles files() {
+        return backend.files();
+    }
+
     /** Runs {@code argv} and waits for it to end. */
     public ExecResult exec(List<String> argv) {
         return exec(argv, ExecOptions.DEFAULT);

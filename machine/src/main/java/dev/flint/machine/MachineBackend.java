@@ -70,6 +70,12 @@ interface MachineBackend {
         throw new FlintException("machine " + config().name() + " cannot be checked out of a warm pool here");
     }
 
+    /** The running machine's files through its agent. */
+    default MachineFiles files() {
+        throw new FlintException("the files of machine " + config().name() + " cannot be reached here; use a machine"
+                + " in this JVM");
+    }
+
     MachineInfo info();
 
     /** Counters since the last start; a paused machine resumes for them only if {@code wake}, else is an error. */
