@@ -65,7 +65,15 @@ final class AgentMachineFiles implements MachineFiles {
                 e.getFile() == null ? path : e.getFile(), errno, e);
     }
 
-    private static String path(String path) {
+    static String linkTarget(String target) {
+        if (target == null || target.isEmpty() || target.indexOf('\0') >= 0 || target.length() > GuestFiles.MAX_PATH) {
+            throw new InvalidConfigException("a symlink target must be 1-" + GuestFiles.MAX_PATH
+                    + " characters without NUL, got " + (target == null ? "null" : "'" + target + "'"));
+        }
+        return target;
+    }
+
+    static String path(String path) {
         try {
             GuestFiles.checkPath(path);
         } catch (NullPointerException | IllegalArgumentException e) {
@@ -74,7 +82,7 @@ final class AgentMachineFiles implements MachineFiles {
         return path;
     }
 
-    private static int mode(int mode) {
+    static int mode(int mode) {
         try {
             return GuestFiles.checkMode(mode);
         } catch (IllegalArgumentException e) {
@@ -82,7 +90,7 @@ final class AgentMachineFiles implements MachineFiles {
         }
     }
 
-    private static <T> T required(T value, String name) {
+    static <T> T required(T value, String name) {
         if (value == null) {
             throw new InvalidConfigException(name + " must not be null");
         }
@@ -133,6 +141,16 @@ final class AgentMachineFiles implements MachineFiles {
         mode(mode);
         call("mkdirs", path, guest -> {
             guest.mkdirs(path, mode);
+            return null;
+        });
+    }
+
+    @Override
+    public void symlink(String path, String target) {
+        path(path);
+        linkTarget(target);
+        call("symlink", path, guest -> {
+            guest.symlink(target, path);
             return null;
         });
     }

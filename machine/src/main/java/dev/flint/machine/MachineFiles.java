@@ -48,6 +48,9 @@ public interface MachineFiles {
 
     void mkdirs(String path, int mode);
 
+    /** Makes a symlink at {@code path} pointing to {@code target} (not checked: it may dangle). */
+    void symlink(String path, String target);
+
     /** Removes a file, symlink or empty directory; with {@code recursive} a directory and all in it. */
     void remove(String path, boolean recursive);
 

@@ -120,7 +120,7 @@ final class RemoteEngine implements Engine {
         return "/v1/machines/" + encode(idOrName);
     }
 
-    private static String encode(String text) {
+    static String encode(String text) {
         return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
@@ -155,13 +155,26 @@ final class RemoteEngine implements Engine {
         return response.body();
     }
 
+    /** Sends {@code bytes} as an {@code application/octet-stream} body; an error answer becomes its exception. */
+    void upload(String method, String path, byte[] bytes) {
+        HttpResponse<String> response = send(method, path, HttpRequest.BodyPublishers.ofByteArray(bytes),
+                "application/octet-stream", HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() >= 400) {
+            throw error(response.statusCode(), response.body());
+        }
+    }
+
     private <T> HttpResponse<T> send(String method, String path, JsonNode body, HttpResponse.BodyHandler<T> handler) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(server + path))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofString(MachineJson.write(body)))
+        return body == null ? send(method, path, HttpRequest.BodyPublishers.noBody(), null, handler)
+                : send(method, path, HttpRequest.BodyPublishers.ofString(MachineJson.write(body)), "application/json", handler);
+    }
+
+    private <T> HttpResponse<T> send(String method, String path, HttpRequest.BodyPublisher body, String contentType,
+                                     HttpResponse.BodyHandler<T> handler) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(server + path)).method(method, body)
                 .header("Accept", "application/json");
-        if (body != null) {
-            request.header("Content-Type", "application/json");
+        if (contentType != null) {
+            request.header("Content-Type", contentType);
         }
         token.ifPresent(t -> request.header("Authorization", "Bearer " + t));
         try {

@@ -186,6 +186,12 @@ final class RemoteMachine implements MachineBackend {
     }
 
     @Override
+    public MachineFiles files() {
+        requireNotDeleted();
+        return new RemoteMachineFiles(engine, path);
+    }
+
+    @Override
     public void setEnv(java.util.Map<String, String> env) {
         requireNotDeleted();
         engine.call("PUT", path + "/env", MachineJson.env(env));

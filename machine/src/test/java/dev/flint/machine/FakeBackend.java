@@ -5,6 +5,8 @@ import dev.flint.virtio.vsock.VsockMuxer;
 
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -27,6 +29,7 @@ public final class FakeBackend implements MachineBackend {
     private volatile Instant startedAt;
     private volatile String lastStopReason;
     private java.util.concurrent.ScheduledFuture<?> expiry;
+    private MachineFiles files;
 
     FakeBackend(String id, MachineConfig config, Instant createdAt) {
         this.id = id;
@@ -288,6 +291,22 @@ public final class FakeBackend implements MachineBackend {
                 Optional.empty(), up ? config.ports() : List.of(), config.metadata(), createdAt,
                 up ? Optional.of(startedAt) : Optional.empty(),
                 up ? Optional.of(Duration.ofMillis(42)) : Optional.empty(), Optional.ofNullable(lastStopReason), id);
+    }
+
+    /** The guest's files: a directory of the host's, made on first use, gone with the JVM's temp files. */
+    @Override
+    public synchronized MachineFiles files() {
+        MachineLifecycle.require(config.name(), state, MachineLifecycle.Action.EXEC);
+        if (files == null) {
+            try {
+                Path root = Files.createTempDirectory("fake-guest-");
+                root.toFile().deleteOnExit();
+                files = new HostDirectoryFiles(root);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        return files;
     }
 
     @Override

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -147,6 +148,49 @@ class RemoteEngineTest {
         again.start();
         assertEquals("B=2\nC=x y\n", again.exec(List.of("env")).stdout());
         again.delete();
+    }
+
+    @Test
+    void filesGoBothWaysThroughTheServer(@TempDir Path local) throws Exception {
+        Machine machine = Machine.create(MachineConfig.builder().name("files").build(), options);
+        MachineFiles files = machine.files();
+        byte[] big = new byte[5 << 20];
+        new java.util.Random(7).nextBytes(big);
+        files.write("/big.bin", new java.io.ByteArrayInputStream(big), 0640);
+        try (java.io.InputStream in = files.readStream("/big.bin")) {
+            assertArrayEquals(big, in.readAllBytes(), "5 MiB in and out, streamed in frames");
+        }
+        FileInfo stat = files.stat("/big.bin");
+        assertEquals(FileInfo.Type.FILE, stat.type());
+        assertEquals(0640, stat.mode());
+        assertEquals(big.length, stat.size());
+
+        files.mkdirs("/d/e");
+        files.write("/d/e/note", "hi".getBytes());
+        files.symlink("/d/link", "e/note");
+        assertEquals(List.of("e", "link"), files.list("/d").stream().map(FileInfo::name).toList());
+        assertEquals("e/note", files.stat("/d/link").linkTarget());
+
+        long copied = files.copyOut("/d", local.resolve("out"));
+        assertEquals(4, copied, "d, e, note and link");
+        assertEquals("hi", java.nio.file.Files.readString(local.resolve("out/e/note")));
+        assertEquals(Path.of("e/note"), java.nio.file.Files.readSymbolicLink(local.resolve("out/link")));
+        files.copyIn(local.resolve("out"), "/copy");
+        assertEquals("hi", new String(files.read("/copy/e/note")));
+        assertEquals("e/note", files.stat("/copy/link").linkTarget());
+
+        MachineFileException missing = assertThrows(MachineFileException.class, () -> files.read("/nope"));
+        assertEquals("ENOENT", missing.errnoName(), "the errno crosses the server");
+        assertEquals("/nope", missing.path());
+        assertThrows(MachineFileException.class, () -> files.stat("/nope"));
+        assertTrue(assertThrows(InvalidConfigException.class, () -> files.write("relative", new byte[1]))
+                .getMessage().contains("absolute"));
+        assertTrue(assertThrows(InvalidConfigException.class, () -> files.write("/huge",
+                new byte[RemoteMachineFiles.MAX_WRITE_BYTES + 1])).getMessage().contains("at most 16 MiB"));
+
+        files.remove("/d", true);
+        assertThrows(MachineFileException.class, () -> files.stat("/d"));
+        machine.delete();
     }
 
     @Test

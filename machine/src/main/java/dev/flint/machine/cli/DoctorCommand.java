@@ -7,12 +7,16 @@ import dev.flint.machine.FlintException;
 import dev.flint.machine.FlintHome;
 import dev.flint.machine.Machine;
 import dev.flint.machine.MachineConfig;
+import dev.flint.machine.MachineFileException;
+import dev.flint.machine.MachineFiles;
 import dev.flint.machine.MachineMetrics;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -45,7 +49,9 @@ final class DoctorCommand {
             Exit status: 0 every check passed; 1 a check failed; 3 this host cannot run machines.
             """;
 
-    private static final int DISK_MB = 64;
+    /** Room for the files check's 64 MiB file beside the overlay; sparse, so only what is written costs. */
+    private static final int DISK_MB = 160;
+    private static final int FILE_MIB = 64;
 
     private final PrintStream out;
     private int passed;
@@ -92,6 +98,7 @@ final class DoctorCommand {
             checkTimeout(machine);
             checkLargeOutput(machine);
             checkDiskSurvivesRestart(machine);
+            checkFiles(machine);
             measureRoundTrip(machine, rounds);
             checkMetrics(machine);
         } catch (FlintException e) {
@@ -137,6 +144,96 @@ final class DoctorCommand {
         out.printf("doctor: stop and start took %.1f ms%n", (System.nanoTime() - start) / 1e6);
         expectEquals("a file written in the guest survives stop and start (overlay on the machine's disk)",
                 machine.exec(List.of("cat", "/root/doctor-note")).stdout(), "kept-across-restart\n");
+    }
+
+    /** Files both ways through the agent: a large one whole (sha256 on both sides), a tree with modes and a symlink, an error. */
+    private void checkFiles(Machine machine) {
+        MachineFiles files = machine.files();
+        byte[] block = new byte[1 << 20];
+        new java.util.Random(42).nextBytes(block);
+        MessageDigest sent = digest();
+        long start = System.nanoTime();
+        files.write("/root/doctor-big", new java.security.DigestInputStream(repeated(block, FILE_MIB), sent), 0600);
+        double in = (System.nanoTime() - start) / 1e9;
+        String hostSum = HexFormat.of().formatHex(sent.digest());
+        String guestSum = machine.exec(List.of("sha256sum", "/root/doctor-big")).stdout().split(" ")[0];
+        start = System.nanoTime();
+        MessageDigest received = digest();
+        long bytes = 0;
+        try (InputStream read = files.readStream("/root/doctor-big")) {
+            byte[] buffer = new byte[1 << 16];
+            for (int n; (n = read.read(buffer)) > 0; bytes += n) {
+                received.update(buffer, 0, n);
+            }
+        } catch (IOException e) {
+            throw new FlintException("reading /root/doctor-big back failed: " + e.getMessage(), e);
+        }
+        double back = (System.nanoTime() - start) / 1e9;
+        out.printf("doctor: files: %d MiB in %.0f ms (%.1f MiB/s), out %.0f ms (%.1f MiB/s)%n", FILE_MIB, in * 1e3,
+                FILE_MIB / in, back * 1e3, FILE_MIB / back);
+        expectEquals(FILE_MIB + " MiB file in and out through the agent (sha256 on host, guest, host)",
+                guestSum + " " + HexFormat.of().formatHex(received.digest()) + " " + bytes,
+                hostSum + " " + hostSum + " " + ((long) FILE_MIB << 20));
+        files.remove("/root/doctor-big", false);
+        checkTreeCopy(files);
+        try {
+            files.stat("/root/no-such-file");
+            fail("a missing file is ENOENT", "stat succeeded");
+        } catch (MachineFileException e) {
+            expectEquals("a missing file is ENOENT", e.errnoName(), "ENOENT");
+        }
+    }
+
+    /** copyIn then copyOut of a small tree: contents, modes and a symlink survive both ways. */
+    private void checkTreeCopy(MachineFiles files) {
+        Path host = null;
+        try {
+            host = Files.createTempDirectory("flint-doctor-");
+            Path tree = Files.createDirectories(host.resolve("in/bin"));
+            Files.writeString(tree.resolve("run.sh"), "#!/bin/sh\necho ran\n");
+            Files.setPosixFilePermissions(tree.resolve("run.sh"), PosixFilePermissions.fromString("rwxr-x---"));
+            Files.createSymbolicLink(host.resolve("in/link"), Path.of("bin/run.sh"));
+            files.copyIn(host.resolve("in"), "/root/doctor-tree");
+            files.copyOut("/root/doctor-tree", host.resolve("out"));
+            Path back = host.resolve("out");
+            expectEquals("a tree with modes and a symlink copies in and out", Files.readString(back.resolve("bin/run.sh"))
+                            + PosixFilePermissions.toString(Files.getPosixFilePermissions(back.resolve("bin/run.sh")))
+                            + " -> " + Files.readSymbolicLink(back.resolve("link")),
+                    "#!/bin/sh\necho ran\nrwxr-x--- -> bin/run.sh");
+            files.remove("/root/doctor-tree", true);
+        } catch (IOException e) {
+            fail("a tree with modes and a symlink copies in and out", e.toString());
+        } finally {
+            deleteTree(host);
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        if (root == null) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        } catch (IOException e) {
+            // a temp directory left behind is the only cost
+        }
+    }
+
+    /** {@code block} {@code times} over, as a stream: a large file that is never held whole (the parts share the block). */
+    private static InputStream repeated(byte[] block, int times) {
+        List<InputStream> parts = Stream.generate(() -> (InputStream) new java.io.ByteArrayInputStream(block))
+                .limit(times).toList();
+        return new java.io.SequenceInputStream(java.util.Collections.enumeration(parts));
+    }
+
+    private static MessageDigest digest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private void checkMetrics(Machine machine) {

@@ -89,7 +89,8 @@ final class MachineApi {
             snapshots(request, path.size() == 3 ? path.get(2) : null, out);
             return;
         }
-        if (path.size() < 2 || !path.get(0).equals("v1") || !path.get(1).equals("machines") || path.size() > 4) {
+        if (path.size() < 2 || !path.get(0).equals("v1") || !path.get(1).equals("machines")
+                || path.size() > 5 || path.size() == 5 && !path.get(3).equals("files")) {
             throw new ApiException(ApiErrors.NO_ROUTE, "no route " + request.method() + " " + request.path()
                     + "; the API lives under /v1/machines, /v1/snapshots, /v1/templates, /v1/pools and /v1/images (see openapi.yaml)");
         }
@@ -112,6 +113,8 @@ final class MachineApi {
             return;
         }
         switch (path.get(3)) {
+            case "files" -> FileApi.route(request, path.size() == 5 ? java.util.Optional.of(path.get(4))
+                    : java.util.Optional.empty(), machine, out);
             case "start" -> {
                 only(request, "POST");
                 JsonNode body = optionalBody(request);
@@ -188,7 +191,7 @@ final class MachineApi {
                 out.json(200, MachineJson.env(machine.env()));
             }
             default -> throw new ApiException(ApiErrors.NO_ROUTE, "no route " + request.method() + " " + request.path()
-                    + "; a machine has start, stop, restart, pause, resume, snapshot, fork, exec, run, env, logs and metrics");
+                    + "; a machine has start, stop, restart, pause, resume, snapshot, fork, exec, run, env, files, logs and metrics");
         }
     }
 
@@ -346,7 +349,7 @@ final class MachineApi {
         return MachineJson.info(machine.info(), machine.config());
     }
 
-    private static java.util.Optional<String> single(ApiRequest request, String name) {
+    static java.util.Optional<String> single(ApiRequest request, String name) {
         List<String> values = request.query().getOrDefault(name, List.of());
         if (values.size() > 1) {
             throw new InvalidConfigException("query parameter '" + name + "' given " + values.size() + " times; give it once");
@@ -354,11 +357,11 @@ final class MachineApi {
         return values.stream().findFirst();
     }
 
-    private static boolean bool(String text) {
+    static boolean bool(String text) {
         return switch (text) {
             case "true" -> true;
             case "false" -> false;
-            default -> throw new InvalidConfigException("a boolean query parameter is true or false, got '" + text + "'");
+            default -> throw new InvalidConfigException("a true/false query parameter (wake, recursive) is true or false, got '" + text + "'");
         };
     }
 

@@ -14,6 +14,7 @@ import dev.flint.machine.FlintException;
 import dev.flint.machine.GuestCrashedException;
 import dev.flint.machine.HostUnsupportedException;
 import dev.flint.machine.InvalidConfigException;
+import dev.flint.machine.MachineFileException;
 import dev.flint.machine.MachineNotFoundException;
 import dev.flint.machine.SnapshotNotFoundException;
 import dev.flint.machine.TemplateBuildException;
@@ -56,6 +57,8 @@ public final class ApiErrors {
     public static final String WARM_POOL_UNAVAILABLE = "warm_pool_unavailable";
     public static final String REGISTRY_FAILED = "registry_failed";
     public static final String IMAGE_STORE_FULL = "image_store_full";
+    /** The guest refused a file request: 422, with {@code errnoName} and {@code path}. */
+    public static final String FILE_FAILED = "file_failed";
     public static final String INTERNAL = "internal";
 
     private ApiErrors() {
@@ -65,6 +68,7 @@ public final class ApiErrors {
     public static String code(Throwable error) {
         return switch (error) {
             case InvalidConfigException e -> INVALID_REQUEST;
+            case MachineFileException e -> FILE_FAILED;
             case MachineNotFoundException e -> NOT_FOUND;
             case SnapshotNotFoundException e -> SNAPSHOT_NOT_FOUND;
             case TemplateNotFoundException e -> TEMPLATE_NOT_FOUND;
@@ -97,7 +101,7 @@ public final class ApiErrors {
             case WARM_POOL_UNAVAILABLE -> 503;
             case METHOD_NOT_ALLOWED -> 405;
             case EXEC_TIMEOUT -> 408;
-            case EXEC_FAILED -> 422;
+            case EXEC_FAILED, FILE_FAILED -> 422;
             case STATE_CONFLICT, NOT_RUNNING -> 409;
             case HOST_UNSUPPORTED -> 501;
             case AGENT_UNAVAILABLE, GUEST_CRASHED -> 503;
@@ -114,6 +118,9 @@ public final class ApiErrors {
         if (code.equals(EXEC_FAILED)) {
             return new ExecStartException(message, new StartFailure(StartFailure.Step.of(error.path("step").asText()),
                     error.path("errno").asInt(), error.path("errnoName").asText(), error.path("path").asText()));
+        }
+        if (code.equals(FILE_FAILED)) {
+            return new MachineFileException(message, error.path("path").asText(), error.path("errnoName").asText(), null);
         }
         return exception(code, message);
     }
@@ -149,6 +156,9 @@ public final class ApiErrors {
             StartFailure failure = e.failure();
             ((ObjectNode) json.get("error")).put("step", failure.step().wireName()).put("errno", failure.errno())
                     .put("errnoName", failure.errnoName()).put("path", failure.path());
+        }
+        if (error instanceof MachineFileException e) {
+            ((ObjectNode) json.get("error")).put("errnoName", e.errnoName()).put("path", e.path());
         }
         return json;
     }

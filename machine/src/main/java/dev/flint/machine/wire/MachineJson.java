@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flint.image.PullPolicy;
 import dev.flint.machine.RunOptions;
 import dev.flint.machine.ExecOptions;
+import dev.flint.machine.FileInfo;
 import dev.flint.machine.InvalidConfigException;
 import dev.flint.machine.MachineConfig;
 import dev.flint.machine.MachineInfo;
@@ -543,6 +544,28 @@ public final class MachineJson {
         ports.forEach(p -> array.addObject().put("hostPort", p.hostPort()).put("guestPort", p.guestPort())
                 .put("protocol", p.protocol().name().toLowerCase(Locale.ROOT)).put("hostAddress", p.hostAddress()));
         return array;
+    }
+
+    /** A guest file, as stat and list answer it. */
+    public static ObjectNode file(FileInfo file) {
+        ObjectNode json = object().put("name", file.name()).put("type", file.type().name().toLowerCase())
+                .put("mode", file.mode()).put("size", file.size()).put("modified", file.modified().toString());
+        if (file.linkTarget() != null && !file.linkTarget().isEmpty()) {
+            json.put("linkTarget", file.linkTarget());
+        }
+        return json;
+    }
+
+    public static FileInfo file(JsonNode json) {
+        FileInfo.Type type;
+        try {
+            type = FileInfo.Type.valueOf(json.path("type").asText().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigException("a file's type must be file, directory, symlink or other, got "
+                    + json.path("type"));
+        }
+        return new FileInfo(json.path("name").asText(), type, json.path("mode").asInt(), json.path("size").asLong(),
+                instant(json.path("modified").asText(), "modified"), json.path("linkTarget").asText(""));
     }
 
     /** The {@code env} object of an env request or answer ({@code {"env": {"K": "V"}}}). */
