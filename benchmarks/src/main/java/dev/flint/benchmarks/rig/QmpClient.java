@@ -74,8 +74,7 @@ final class QmpClient implements AutoCloseable {
         if (!arguments.isEmpty()) {
             message.put("arguments", arguments);
         }
-        // One line: JsonWriter's newlines are all layout (a newline inside a string is escaped).
-        String line = JsonWriter.write(message).strip().replaceAll("\n *", " ") + "\n";
+        String line = Json.writeLine(message);
         channel.write(ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8)));
         while (true) {
             Optional<Object> reply = reply(command, readLine());

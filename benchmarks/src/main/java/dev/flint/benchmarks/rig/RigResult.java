@@ -65,7 +65,7 @@ public record RigResult(Map<String, String> conditions, List<Metric> metrics, Li
             ratioList.add(fields);
         }
         root.put("ratios", ratioList);
-        return JsonWriter.write(root);
+        return Json.write(root);
     }
 
     /** Whether {@code json} looks like a rig result (an object naming this schema) rather than a JMH array. */

@@ -1,171 +1,125 @@
 package dev.flint.benchmarks.tools;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A small JSON reader, enough for JMH's result files, so the tools need no JSON library:
- * objects become {@link Map}s, arrays {@link List}s, numbers {@link Double}s.
+ * The benchmarks' JSON (JMH's result files, rig results, QMP), through Jackson's tree model as
+ * plain values: objects are {@link Map}s in document order, arrays {@link List}s, every number a
+ * {@link Double}, so readers need not care whether a file wrote {@code 900} or {@code 900.0}.
  */
 public final class Json {
-    private final String text;
-    private int at;
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    /** Two-space indent and {@code "key": value}, as the result files have always been written. */
+    private static final ObjectWriter PRETTY = MAPPER.writer(new DefaultPrettyPrinter(
+            Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER))
+            .withObjectIndenter(new DefaultIndenter("  ", "\n")));
 
-    private Json(String text) {
-        this.text = text;
+    private Json() {
     }
 
     /** Parses one JSON document; {@link IllegalArgumentException} says where it is malformed. */
     public static Object parse(String text) {
-        Json json = new Json(text);
-        Object value = json.value();
-        json.skipSpace();
-        if (json.at != text.length()) {
-            throw json.error("unexpected text after the document");
+        try {
+            return plain(MAPPER.readTree(text));
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            throw new IllegalArgumentException("malformed JSON" + (at == null ? "" : " at offset " + at.getCharOffset())
+                    + ": " + e.getOriginalMessage(), e);
         }
-        return value;
     }
 
-    private Object value() {
-        skipSpace();
-        if (at >= text.length()) {
-            throw error("unexpected end of input");
+    /** Writes maps, lists, strings, numbers and booleans as indented JSON ending in a newline. */
+    public static String write(Object value) {
+        try {
+            return PRETTY.writeValueAsString(node(value)) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a JSON tree failed to write: " + e.getMessage(), e);
         }
-        char c = text.charAt(at);
-        return switch (c) {
-            case '{' -> object();
-            case '[' -> array();
-            case '"' -> string();
-            case 't' -> literal("true", Boolean.TRUE);
-            case 'f' -> literal("false", Boolean.FALSE);
-            case 'n' -> literal("null", null);
-            default -> number();
+    }
+
+    /** The same as one line, for line-based protocols (QMP). */
+    public static String writeLine(Object value) {
+        try {
+            return MAPPER.writeValueAsString(node(value)) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a JSON tree failed to write: " + e.getMessage(), e);
+        }
+    }
+
+    private static Object plain(JsonNode node) {
+        if (node == null || node.isMissingNode()) {
+            throw new IllegalArgumentException("malformed JSON: no document");
+        }
+        return switch (node.getNodeType()) {
+            case OBJECT -> {
+                Map<String, Object> map = new LinkedHashMap<>();
+                node.properties().forEach(e -> map.put(e.getKey(), plain(e.getValue())));
+                yield map;
+            }
+            case ARRAY -> {
+                List<Object> list = new ArrayList<>(node.size());
+                node.forEach(item -> list.add(plain(item)));
+                yield list;
+            }
+            case STRING -> node.textValue();
+            case NUMBER -> node.doubleValue();
+            case BOOLEAN -> node.booleanValue();
+            case NULL -> null;
+            default -> throw new IllegalArgumentException("unexpected JSON value " + node);
         };
     }
 
-    private Map<String, Object> object() {
-        Map<String, Object> map = new LinkedHashMap<>();
-        at++;
-        skipSpace();
-        if (peek() == '}') {
-            at++;
-            return map;
-        }
-        while (true) {
-            skipSpace();
-            if (peek() != '"') {
-                throw error("expected a field name");
+    private static JsonNode node(Object value) {
+        return switch (value) {
+            case null -> NODES.nullNode();
+            case String s -> NODES.textNode(s);
+            case Double d -> number(d);
+            case Float f -> number(f.doubleValue());
+            case Number n -> NODES.numberNode(n.longValue());
+            case Boolean b -> NODES.booleanNode(b);
+            case Map<?, ?> map -> {
+                ObjectNode object = NODES.objectNode();
+                map.forEach((k, v) -> object.set(String.valueOf(k), node(v)));
+                yield object;
             }
-            String key = string();
-            skipSpace();
-            expect(':');
-            map.put(key, value());
-            skipSpace();
-            if (peek() == ',') {
-                at++;
-            } else {
-                expect('}');
-                return map;
+            case List<?> list -> {
+                ArrayNode array = NODES.arrayNode(list.size());
+                list.forEach(item -> array.add(node(item)));
+                yield array;
             }
-        }
+            default -> throw new IllegalArgumentException("cannot write " + value.getClass().getName() + " as JSON");
+        };
     }
 
-    private List<Object> array() {
-        List<Object> list = new ArrayList<>();
-        at++;
-        skipSpace();
-        if (peek() == ']') {
-            at++;
-            return list;
+    /** Whole numbers without a fraction, others with up to four decimals; NaN and infinities as strings, as JMH writes them. */
+    private static JsonNode number(double d) {
+        if (!Double.isFinite(d)) {
+            return NODES.textNode(String.valueOf(d));
         }
-        while (true) {
-            list.add(value());
-            skipSpace();
-            if (peek() == ',') {
-                at++;
-            } else {
-                expect(']');
-                return list;
-            }
+        if (d == Math.rint(d) && Math.abs(d) < 1e15) {
+            return NODES.numberNode((long) d);
         }
-    }
-
-    private String string() {
-        StringBuilder out = new StringBuilder();
-        at++;
-        while (at < text.length()) {
-            char c = text.charAt(at++);
-            if (c == '"') {
-                return out.toString();
-            }
-            if (c != '\\') {
-                out.append(c);
-                continue;
-            }
-            if (at >= text.length()) {
-                break;
-            }
-            char escaped = text.charAt(at++);
-            switch (escaped) {
-                case 'n' -> out.append('\n');
-                case 't' -> out.append('\t');
-                case 'r' -> out.append('\r');
-                case 'b' -> out.append('\b');
-                case 'f' -> out.append('\f');
-                case 'u' -> {
-                    if (at + 4 > text.length()) {
-                        throw error("short \\u escape");
-                    }
-                    out.append((char) Integer.parseInt(text.substring(at, at + 4), 16));
-                    at += 4;
-                }
-                default -> out.append(escaped);
-            }
-        }
-        throw error("unterminated string");
-    }
-
-    private Object literal(String word, Object value) {
-        if (!text.startsWith(word, at)) {
-            throw error("unexpected character '" + text.charAt(at) + "'");
-        }
-        at += word.length();
-        return value;
-    }
-
-    private Double number() {
-        int start = at;
-        while (at < text.length() && "+-0123456789.eE".indexOf(text.charAt(at)) >= 0) {
-            at++;
-        }
-        try {
-            return Double.valueOf(text.substring(start, at));
-        } catch (NumberFormatException e) {
-            at = start;
-            throw error("expected a value");
-        }
-    }
-
-    private char peek() {
-        return at < text.length() ? text.charAt(at) : '\0';
-    }
-
-    private void expect(char c) {
-        if (peek() != c) {
-            throw error("expected '" + c + "'");
-        }
-        at++;
-    }
-
-    private void skipSpace() {
-        while (at < text.length() && Character.isWhitespace(text.charAt(at))) {
-            at++;
-        }
-    }
-
-    private IllegalArgumentException error(String what) {
-        return new IllegalArgumentException("malformed JSON at offset " + at + ": " + what);
+        BigDecimal rounded = BigDecimal.valueOf(d).setScale(4, RoundingMode.HALF_UP).stripTrailingZeros();
+        return NODES.numberNode(rounded.scale() <= 0 ? rounded.setScale(1) : rounded);
     }
 }

@@ -87,8 +87,9 @@ class QmpClientTest {
             }
             qemu.join(5_000);
         }
-        assertEquals(List.of("{ \"execute\": \"qmp_capabilities\" }", "{ \"execute\": \"stop\" }",
-                "{ \"execute\": \"migrate\", \"arguments\": { \"uri\": \"exec:cat > /tmp/f\" } }"), received);
+        // One command a line, as QMP reads them.
+        assertEquals(List.of("{\"execute\":\"qmp_capabilities\"}", "{\"execute\":\"stop\"}",
+                "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"exec:cat > /tmp/f\"}}"), received);
     }
 
     @Test
