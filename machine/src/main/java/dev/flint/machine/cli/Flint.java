@@ -39,6 +39,7 @@ public final class Flint {
               info     a machine's id, state, resources, times and metadata
               exec     run a command in a machine: flint exec web-1 -- uname -a
               shell    run a command line in a login shell: flint shell web-1 'echo $PATH'
+              cp       copy files in or out, as docker cp: flint cp app.conf web-1:/etc/
               logs     a machine's serial console
               start, stop, restart, delete   a machine's lifecycle
               pause, resume   save a running machine to disk and release its VM; restore it
@@ -59,7 +60,7 @@ public final class Flint {
 
     /** Commands that act on a server's machines: they need FLINT_SERVER or --server. */
     private static final Set<String> SERVER_COMMANDS = Set.of("create", "ls", "info", "exec", "shell", "logs", "start",
-            "stop", "restart", "delete", "pause", "resume", "snapshot", "fork", "snapshots",
+            "stop", "restart", "delete", "pause", "resume", "snapshot", "fork", "snapshots", "cp",
             "template", "pool");
 
     /** A JVM start and a store open: seconds on a host, tens of seconds in the emulated rig. */
@@ -129,6 +130,7 @@ public final class Flint {
         List<String> rest = target.rest();
         Object options = switch (command) {
             case "create" -> CreateCommand.parse(rest);
+            case "cp" -> CpCommand.parse(rest);
             case "ls" -> ListCommand.parse(rest);
             case "exec" -> ExecCommand.parse(rest, false);
             case "shell" -> ExecCommand.parse(rest, true);
@@ -151,6 +153,7 @@ public final class Flint {
         }
         return switch (options) {
             case CreateCommand.Options o -> CreateCommand.run(o, server, out, err);
+            case CpCommand.Options o -> CpCommand.run(o, server, out, err);
             case ListCommand.Options o -> ListCommand.run(o, server, out, err);
             case ExecCommand.Options o -> ExecCommand.run(o, server, out, err);
             case MachineCommand.Options o -> MachineCommand.run(o, server, out, err);
@@ -179,6 +182,7 @@ public final class Flint {
             case "soak" -> SoakCommand.USAGE;
             case "serve" -> ServeCommand.USAGE;
             case "server" -> ServerCommand.USAGE;
+            case "cp" -> CpCommand.USAGE;
             case "pull", "images", "rmi", "prune", "load" -> ImageCommands.usage(command);
             case "create" -> CreateCommand.USAGE;
             case "ls" -> ListCommand.USAGE;

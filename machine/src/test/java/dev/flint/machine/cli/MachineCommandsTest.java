@@ -192,6 +192,37 @@ class MachineCommandsTest {
     }
 
     @Test
+    void cpCopiesFilesAndTreesBothWaysAsDockerCp(@TempDir Path home, @TempDir Path local) throws Exception {
+        try (MachineServer server = MachineServer.start(new FakeEngines().persistent(home),
+                new ListenAddress("127.0.0.1", 0), Optional.of("cli-token-1"))) {
+            Map<String, String> env = Map.of("FLINT_SERVER", "http://127.0.0.1:" + server.port(), "FLINT_TOKEN", "cli-token-1");
+            assertEquals(0, run(env, "create", "box"), stderr());
+            java.nio.file.Files.writeString(local.resolve("app.conf"), "port=80\n");
+            java.nio.file.Files.createDirectories(local.resolve("site/css"));
+            java.nio.file.Files.writeString(local.resolve("site/css/a.css"), "body{}");
+            java.nio.file.Files.createSymbolicLink(local.resolve("site/index"), Path.of("css/a.css"));
+
+            assertEquals(0, run(env, "cp", local.resolve("app.conf").toString(), "box:/app.conf"), stderr());
+            assertEquals(0, run(env, "cp", local.resolve("site").toString(), "box:/"), stderr());
+            assertTrue(stderr().contains("copied 4 entries"), stderr());
+            java.nio.file.Files.createDirectories(local.resolve("back"));
+            assertEquals(0, run(env, "cp", "box:/app.conf", local.resolve("back").toString()), stderr());
+            assertEquals("port=80\n", java.nio.file.Files.readString(local.resolve("back/app.conf")),
+                    "into an existing directory, under its own name");
+            assertEquals(0, run(env, "cp", "box:/site", local.resolve("back").toString()), stderr());
+            assertEquals("body{}", java.nio.file.Files.readString(local.resolve("back/site/css/a.css")));
+            assertEquals(Path.of("css/a.css"), java.nio.file.Files.readSymbolicLink(local.resolve("back/site/index")));
+
+            assertEquals(1, run(env, "cp", "box:/missing", local.toString()));
+            assertTrue(stderr().contains("No such file or directory"), stderr());
+            assertEquals(ExitCodes.USAGE, run(env, "cp", "a", "b"));
+            assertTrue(stderr().contains("exactly one of SRC and DST is MACHINE:/path"), stderr());
+            assertEquals(ExitCodes.USAGE, run(env, "cp", "a", "box:relative"));
+            assertEquals(ExitCodes.NOT_FOUND, run(env, "cp", "a", "nobox:/x"));
+        }
+    }
+
+    @Test
     void aSessionAgainstAServer(@TempDir Path home) throws Exception {
         try (MachineServer server = MachineServer.start(new FakeEngines().persistent(home),
                 new ListenAddress("127.0.0.1", 0), Optional.of("cli-token-1"))) {
