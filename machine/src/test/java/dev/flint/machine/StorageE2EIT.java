@@ -57,8 +57,8 @@ class StorageE2EIT {
                         + " $(test -d /tmp/share/dir && echo dir-made) link-to-$(readlink /tmp/share/link)\"",
                 flint + " run --mount /tmp/share:/w:ro -- sh -c 'cat /w/renamed.txt; touch /w/x; echo touch-exit=$?'",
                 "test -e /tmp/share/x || echo no-file-from-ro-mount",
-                flint + " run --name keeper --disk-mb 128 --keep-disk -- sh -c 'echo persisted-across-runs > /root/note'",
-                flint + " run --name keeper --disk-mb 128 -- cat /root/note",
+                flint + " run --name keeper --disk-mb 128 --keep-disk --boot-timeout 180 -- sh -c 'echo persisted-across-runs > /root/note'",
+                flint + " run --name keeper --disk-mb 128 --boot-timeout 180 -- cat /root/note",
                 "echo \"machines-left=$(ls /tmp/flint-home/machines | wc -l)\"",
                 "cp /bin/busybox /tmp/rootfs/bin/; echo from-rootfs > /tmp/rootfs/etc/motd",
                 flint + " run --rootfs /tmp/rootfs -- /bin/busybox cat /etc/motd");
