@@ -45,7 +45,7 @@
 #include <unistd.h>
 
 #define AGENT_VERSION "0.1.0"
-#define PROTOCOL_VERSION 4
+#define PROTOCOL_VERSION 5
 #define DEFAULT_PORT 1024
 #define MAX_CONNECTIONS 16
 #define MAX_PROCESSES 64
@@ -58,6 +58,7 @@
 #define MAX_STRING 131071   /* one argv entry or K=V: the kernel's MAX_ARG_STRLEN less the NUL */
 #define MAX_WORKDIR 4095    /* PATH_MAX less the NUL */
 #define MAX_GROUPS 64
+#define MAX_TERMINAL 4096   /* rows or columns of a terminal */
 #define MAX_IMAGE_PATH 1023 /* lower and upper: three fit in one page of overlayfs options */
 #define MAX_OVERLAYS 64
 #define MIN_RENEW_ENTROPY 32  /* RENEW's entropy: at least a full 256-bit key for the kernel's RNG */
@@ -75,7 +76,7 @@ enum {
     STDOUT_DATA = 7, STDERR_DATA = 8, EXIT = 9, KILL = 10, PING = 11, PONG = 12,
     POWEROFF = 13, ERROR = 14, RENEW = 15, RENEWED = 16, RENEW_FAILED = 17, FILE_STAT = 18, FILE_LIST = 19,
     FILE_MKDIRS = 20, FILE_REMOVE = 21, FILE_WRITE = 22, FILE_READ = 23, FILE_DATA = 24, FILE_ACK = 25, FILE_END = 26,
-    FILE_ENTRY = 27, FILE_DONE = 28, FILE_ERROR = 29, FILE_SYMLINK = 30
+    FILE_ENTRY = 27, FILE_DONE = 28, FILE_ERROR = 29, FILE_SYMLINK = 30, RESIZE = 31
 };
 
 struct buffer {
@@ -100,6 +101,7 @@ struct process {
     int reaped, status;
     int64_t deadline_ms;
     int timed_out; /* the deadline passed: EXIT says SIGKILL whatever the leader's own status was */
+    int terminal;  /* on a pseudo-terminal: stdout_fd is its master, which RESIZE sets the size of */
 };
 
 static struct connection connections[MAX_CONNECTIONS];
@@ -524,6 +526,7 @@ struct exec_spec {
     uint32_t group_count;
     gid_t groups[MAX_GROUPS];
     char *lower, *upper; /* the image root (flags bit 1), else NULL */
+    uint32_t rows, cols; /* the terminal's size (flags bit 2) */
 };
 
 /* Writes a whole file in the new root, replacing a dangling symlink (a regular file or a
@@ -645,6 +648,9 @@ static _Noreturn void run_child(const struct exec_spec *s, int in, int out, int 
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     setsid();
+    /* On a terminal: its slave becomes the new session's controlling terminal, so Ctrl-C typed
+     * into it is SIGINT to the foreground process group, as in a login. */
+    if (s->flags & 4 && ioctl(in, TIOCSCTTY, 0)) child_fail(errno, "terminal", "", "TIOCSCTTY");
     dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);
@@ -663,6 +669,23 @@ static _Noreturn void run_child(const struct exec_spec *s, int in, int out, int 
     static char failed[MAX_WORKDIR + 1];
     int e = exec_program(s->argv, s->env, failed, sizeof failed);
     child_fail(e, "exec", failed, "exec %s", failed);
+}
+
+/* A pseudo-terminal of rows x cols: its master (the agent's) and slave (the child's); 0 or -1 with errno. */
+static int open_terminal(int *master, int *slave, uint32_t rows, uint32_t cols) {
+    char name[64];
+    *master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (*master < 0) return -1;
+    struct winsize size = {.ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols};
+    if (grantpt(*master) || unlockpt(*master) || ptsname_r(*master, name, sizeof name)
+            || ioctl(*master, TIOCSWINSZ, &size)
+            || (*slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+        int e = errno;
+        close(*master);
+        errno = e;
+        return -1;
+    }
+    return 0;
 }
 
 /* Pipes for stdin, stdout, stderr and the child's status; on failure none is left open. */
@@ -721,6 +744,15 @@ static void start_process(struct connection *c, uint32_t id, const uint8_t *payl
             s.lower = read_string(&r, MAX_IMAGE_PATH, "image lower");
             s.upper = read_string(&r, MAX_IMAGE_PATH, "image upper");
         }
+        if (s.flags & 4) {
+            s.rows = read_u32(&r);
+            s.cols = read_u32(&r);
+            if (!r.bad && (s.rows < 1 || s.rows > MAX_TERMINAL || s.cols < 1 || s.cols > MAX_TERMINAL)) {
+                r.bad = 1;
+                snprintf(r.limit, sizeof r.limit, "a terminal of %u rows and %u columns: each must be 1-%d",
+                         s.rows, s.cols, MAX_TERMINAL);
+            }
+        }
     }
     struct process *p = NULL;
     if (r.bad || !s.argv || !s.argv[0] || !s.env || ((s.flags & 2) && !s.upper)) {
@@ -752,6 +784,27 @@ static void start_process(struct connection *c, uint32_t id, const uint8_t *payl
         goto failed;
     }
     int *in = pipes[0], *out = pipes[1], *err = pipes[2], *status = pipes[3];
+    if (s.flags & 4) {
+        /* A pseudo-terminal instead of the three pipes: the child gets its slave as stdin, stdout
+         * and stderr (one stream, as a terminal has), the agent keeps the master for both ways. */
+        int master = -1, slave = -1;
+        if (open_terminal(&master, &slave, s.rows, s.cols)) {
+            fail(&failure, errno, "terminal", "", "open a pseudo-terminal");
+            for (int i = 0; i < 4; i++) {
+                close(pipes[i][0]);
+                close(pipes[i][1]);
+            }
+            goto failed;
+        }
+        for (int i = 0; i < 3; i++) {
+            close(pipes[i][0]);
+            close(pipes[i][1]);
+        }
+        in[0] = out[1] = err[1] = slave;
+        in[1] = fcntl(master, F_DUPFD_CLOEXEC, 0);
+        out[0] = master;
+        err[0] = -1;
+    }
     /* vfork: no copy of the agent's page tables, and the agent resumes only once the child has
      * exec'd or failed, so the status pipe below holds its whole answer and the read does not
      * wait. The child runs on the agent's memory until then: run_child never returns, allocates
@@ -769,8 +822,10 @@ static void start_process(struct connection *c, uint32_t id, const uint8_t *payl
     int fork_errno = errno;
     sigprocmask(SIG_SETMASK, &mask, NULL);
     close(in[0]);
-    close(out[1]);
-    close(err[1]);
+    if (!(s.flags & 4)) {
+        close(out[1]);
+        close(err[1]);
+    }
     close(status[1]);
     int child_failed = pid > 0 && read_child_failure(status[0], &failure);
     close(status[0]);
@@ -778,7 +833,7 @@ static void start_process(struct connection *c, uint32_t id, const uint8_t *payl
         if (pid < 0) fail(&failure, fork_errno, "fork", "", "vfork");
         close(in[1]);
         close(out[0]);
-        close(err[0]);
+        if (err[0] >= 0) close(err[0]);
         if (pid > 0) waitpid(pid, NULL, 0);
         goto failed;
     }
@@ -791,9 +846,10 @@ static void start_process(struct connection *c, uint32_t id, const uint8_t *payl
     p->stdout_fd = out[0];
     p->stderr_fd = err[0];
     p->deadline_ms = s.timeout ? now_ms() + s.timeout : 0;
+    p->terminal = (s.flags & 4) != 0;
     set_nonblocking(p->stdin_fd);
     set_nonblocking(p->stdout_fd);
-    set_nonblocking(p->stderr_fd);
+    if (p->stderr_fd >= 0) set_nonblocking(p->stderr_fd);
     if (!(s.flags & 1)) close_fd(&p->stdin_fd);
     uint32_t value = (uint32_t) pid;
     send_u32s(c, STARTED, id, 1, &value);
@@ -1362,6 +1418,16 @@ static void handle_frame(struct connection *c, int type, uint32_t id, const uint
         /* To the group, even after the leader was reaped: its children may still hold the pipes.
          * The group id cannot be reused while any member lives. */
         if (p && n >= 4) kill(-p->pid, (int) get_u32(payload));
+        break;
+    case RESIZE:
+        /* The size a terminal's programs read (TIOCGWINSZ); the kernel tells the foreground group (SIGWINCH). */
+        if (p && p->terminal && p->stdout_fd >= 0 && n == 8) {
+            uint32_t rows = get_u32(payload), cols = get_u32(payload + 4);
+            if (rows >= 1 && rows <= MAX_TERMINAL && cols >= 1 && cols <= MAX_TERMINAL) {
+                struct winsize size = {.ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols};
+                ioctl(p->stdout_fd, TIOCSWINSZ, &size);
+            }
+        }
         break;
     case PING:
         send_frame(c, PONG, id, payload, n);

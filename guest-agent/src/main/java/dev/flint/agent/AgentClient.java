@@ -21,7 +21,7 @@ import java.util.function.Function;
  * reader thread routes frames to them by id.
  */
 public final class AgentClient implements AutoCloseable {
-    public static final int PROTOCOL_VERSION = 4;
+    public static final int PROTOCOL_VERSION = 5;
     /** How long after its timeout a process may take to report its death before we give up on it. */
     static final Duration KILL_GRACE = Duration.ofSeconds(5);
     static final int SIGKILL = 9;

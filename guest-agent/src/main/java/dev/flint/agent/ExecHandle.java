@@ -44,6 +44,11 @@ public final class ExecHandle {
         client.send(new Frame(Frame.STDIN_CLOSE, id, new byte[0]));
     }
 
+    /** Sets the size of the process's terminal (an exec on one, {@link ExecRequest.Builder#terminal}); it gets SIGWINCH. */
+    public void resize(TerminalSize size) throws IOException {
+        client.send(new Frame(Frame.RESIZE, id, ByteBuffer.allocate(8).putInt(size.rows()).putInt(size.columns()).array()));
+    }
+
     /** Sends {@code signal} to the process's group (it runs in its own session). */
     public void kill(int signal) throws IOException {
         client.send(new Frame(Frame.KILL, id, ByteBuffer.allocate(4).putInt(signal).array()));

@@ -16,9 +16,10 @@ import java.util.Optional;
  */
 public record ExecRequest(List<String> argv, Map<String, String> env, String workdir, int uid, int gid,
                           Optional<byte[]> stdin, Optional<Duration> timeout, List<Integer> groups,
-                          Optional<ImageRoot> imageRoot) {
+                          Optional<ImageRoot> imageRoot, Optional<TerminalSize> terminal) {
     static final int FLAG_STDIN_OPEN = 1;
     static final int FLAG_IMAGE_ROOT = 2;
+    static final int FLAG_TERMINAL = 4;
 
     /**
      * An OCI image's root for the process: {@code lower} is a guest directory holding the image's
@@ -48,12 +49,20 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String wor
         groups = List.copyOf(groups);
         checkGroups(groups);
         Objects.requireNonNull(imageRoot, "imageRoot");
+        Objects.requireNonNull(terminal, "terminal");
+    }
+
+    /** Not on a terminal. */
+    public ExecRequest(List<String> argv, Map<String, String> env, String workdir, int uid, int gid,
+                       Optional<byte[]> stdin, Optional<Duration> timeout, List<Integer> groups,
+                       Optional<ImageRoot> imageRoot) {
+        this(argv, env, workdir, uid, gid, stdin, timeout, groups, imageRoot, Optional.empty());
     }
 
     /** Without supplementary groups or an image root, as before those existed. */
     public ExecRequest(List<String> argv, Map<String, String> env, String workdir, int uid, int gid,
                        Optional<byte[]> stdin, Optional<Duration> timeout) {
-        this(argv, env, workdir, uid, gid, stdin, timeout, List.of(), Optional.empty());
+        this(argv, env, workdir, uid, gid, stdin, timeout, List.of(), Optional.empty(), Optional.empty());
     }
 
     private static void checkGroups(List<Integer> groups) {
@@ -104,6 +113,7 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String wor
         private boolean interactiveStdin;
         private List<Integer> groups = List.of();
         private ImageRoot imageRoot;
+        private TerminalSize terminal;
 
         private Builder(List<String> argv) {
             if (argv == null || argv.isEmpty() || argv.get(0) == null || argv.get(0).isEmpty()) {
@@ -178,6 +188,17 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String wor
             return this;
         }
 
+        /**
+         * Runs the process on a pseudo-terminal of {@code size}, as a login does: one output stream
+         * (stdout), Ctrl-C written to stdin interrupts its foreground job, {@link ExecHandle#resize}
+         * changes the size. Keeps stdin open.
+         */
+        public Builder terminal(TerminalSize size) {
+            this.terminal = Objects.requireNonNull(size, "size");
+            this.interactiveStdin = true;
+            return this;
+        }
+
         /** Keeps stdin open for {@link ExecHandle#writeStdin}. */
         public Builder interactiveStdin() {
             this.interactiveStdin = true;
@@ -196,7 +217,7 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String wor
         public ExecRequest build() {
             ExecLimits.checkEnv(env);
             ExecRequest request = new ExecRequest(argv, env, workdir, uid, gid, Optional.ofNullable(stdin),
-                    Optional.ofNullable(timeout), groups, Optional.ofNullable(imageRoot));
+                    Optional.ofNullable(timeout), groups, Optional.ofNullable(imageRoot), Optional.ofNullable(terminal));
             request.encode();   // checks the whole request against ExecLimits.MAX_REQUEST
             return interactiveStdin ? request.withInteractiveStdin() : request;
         }
@@ -205,7 +226,13 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String wor
     private static final byte[] INTERACTIVE = new byte[0];
 
     private ExecRequest withInteractiveStdin() {
-        return new ExecRequest(argv, env, workdir, uid, gid, Optional.of(INTERACTIVE), timeout, groups, imageRoot);
+        return new ExecRequest(argv, env, workdir, uid, gid, Optional.of(INTERACTIVE), timeout, groups, imageRoot, terminal);
+    }
+
+    /** This request on a terminal of {@code size}, stdin kept open ({@link Builder#terminal}). */
+    public ExecRequest withTerminal(TerminalSize size) {
+        return new ExecRequest(argv, env, workdir, uid, gid, Optional.of(INTERACTIVE), timeout, groups, imageRoot,
+                Optional.of(size));
     }
 
     boolean interactive() {
@@ -215,7 +242,8 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String wor
     /** The EXEC payload (PROTOCOL.md). */
     byte[] encode() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        putInt(out, (stdin.isPresent() ? FLAG_STDIN_OPEN : 0) | (imageRoot.isPresent() ? FLAG_IMAGE_ROOT : 0));
+        putInt(out, (stdin.isPresent() ? FLAG_STDIN_OPEN : 0) | (imageRoot.isPresent() ? FLAG_IMAGE_ROOT : 0)
+                | (terminal.isPresent() ? FLAG_TERMINAL : 0));
         putInt(out, (int) timeout.map(Duration::toMillis).orElse(0L).longValue());
         putInt(out, uid);
         putInt(out, gid);
@@ -229,6 +257,10 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String wor
         imageRoot.ifPresent(root -> {
             putString(out, root.lower());
             putString(out, root.upper());
+        });
+        terminal.ifPresent(size -> {
+            putInt(out, size.rows());
+            putInt(out, size.columns());
         });
         byte[] bytes = out.toByteArray();
         if (bytes.length > ExecLimits.MAX_REQUEST) {

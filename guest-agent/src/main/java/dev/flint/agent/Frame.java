@@ -45,6 +45,7 @@ public record Frame(int type, int id, byte[] payload) {
     public static final int FILE_DONE = 28;
     public static final int FILE_ERROR = 29;
     public static final int FILE_SYMLINK = 30;
+    public static final int RESIZE = 31;
 
     public Frame {
         if (payload.length > MAX_PAYLOAD) {

@@ -22,6 +22,8 @@ public record StartFailure(Step step, int errno, String errnoName, String path) 
         SETUID,
         /** execve: not found, not executable, argv too long... */
         EXEC,
+        /** Opening the pseudo-terminal of an exec on a terminal, or making it the controlling one. */
+        TERMINAL,
         /** A step this client does not know (a newer agent). */
         OTHER;
 

@@ -1005,4 +1005,70 @@ class AgentIT {
         assertThrows(java.nio.file.FileAlreadyExistsException.class, () -> client.files().symlink("x", link.toString()));
         assertThrows(IllegalArgumentException.class, () -> client.files().symlink("", dir.resolve("l2").toString()));
     }
+
+    /** Output of a process on a terminal, as it comes, with a wait for some text to appear. */
+    private static final class Screen implements OutputListener {
+        private final StringBuilder text = new StringBuilder();
+
+        @Override
+        public synchronized void stdout(byte[] chunk) {
+            text.append(new String(chunk, StandardCharsets.UTF_8));
+            notifyAll();
+        }
+
+        @Override
+        public void stderr(byte[] chunk) {
+            throw new AssertionError("a terminal has one output stream, got stderr: " + new String(chunk));
+        }
+
+        synchronized String await(String expected) throws InterruptedException {
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!text.toString().contains(expected)) {
+                long left = deadline - System.nanoTime();
+                assertTrue(left > 0, "waited 10 s for '" + expected + "'; the terminal shows: " + text);
+                wait(left / 1_000_000 + 1);
+            }
+            return text.toString();
+        }
+    }
+
+    private ExecHandle onTerminal(Screen screen, String... argv) throws IOException {
+        return client.start(ExecRequest.builder(List.of(argv)).env("PATH", "/usr/bin:/bin")
+                .terminal(new TerminalSize(24, 80)).build(), screen);
+    }
+
+    @Test
+    void aTerminalIsTheProcessesControllingTtyWithItsSizeEchoAndExitCode() throws Exception {
+        Screen screen = new Screen();
+        ExecHandle shell = onTerminal(screen, "sh", "-c", "test -t 0 && test -t 1 && test -t 2 && echo all-ttys;"
+                + " stty size; read line; echo got:$line; exit 7");
+        screen.await("24 80");
+        shell.writeStdin("hello\n".getBytes(StandardCharsets.UTF_8));
+        String shown = screen.await("got:hello");
+        assertTrue(shown.contains("all-ttys"), shown);
+        assertTrue(shown.contains("hello\r\n"), "the terminal echoes what is typed, with its own line ends: " + shown);
+        ProcessResult result = shell.waitFor(Duration.ofSeconds(10));
+        assertEquals(7, result.exitCode());
+    }
+
+    @Test
+    void resizingATerminalReachesTheProcessAndCtrlCInterruptsIt() throws Exception {
+        Screen screen = new Screen();
+        ExecHandle shell = onTerminal(screen, "sh", "-c", "echo ready; read x; stty size; exec sleep 30");
+        screen.await("ready");
+        shell.resize(new TerminalSize(50, 132));
+        shell.writeStdin("go\n".getBytes(StandardCharsets.UTF_8));
+        screen.await("50 132");
+        long start = System.nanoTime();
+        shell.writeStdin(new byte[] {3});   // Ctrl-C: SIGINT to the terminal's foreground group
+        ProcessResult result = shell.waitFor(Duration.ofSeconds(10));
+        assertEquals(2, result.signal(), "SIGINT ended sleep");
+        assertTrue(System.nanoTime() - start < 5_000_000_000L, "well before sleep's 30 s");
+    }
+
+    @Test
+    void aTerminalOfAnImpossibleSizeIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> new TerminalSize(0, 80));
+        assertThrows(IllegalArgumentException.class, () -> new TerminalSize(24, TerminalSize.MAX + 1));
+    }
 }

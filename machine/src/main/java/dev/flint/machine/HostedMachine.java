@@ -143,6 +143,12 @@ final class HostedMachine implements MachineBackend {
     }
 
     @Override
+    public TerminalSession openTerminal(List<String> argv, ExecOptions options, dev.flint.agent.TerminalSize size,
+                                        Consumer<byte[]> output) {
+        return backend.openTerminal(argv, options, size, output);
+    }
+
+    @Override
     public MachineInfo info() {
         MachineInfo info = backend.info();
         if (info.state() != recorded) {

@@ -479,6 +479,43 @@ final class LocalMachine implements MachineBackend {
         }, this::agentFailure);
     }
 
+    /** {@code TERM} is the caller's when given, else xterm-256color, which the guest's programs know. */
+    @Override
+    public TerminalSession openTerminal(List<String> argv, ExecOptions options, dev.flint.agent.TerminalSize size,
+                                        Consumer<byte[]> output) {
+        Map<String, String> env = new LinkedHashMap<>(options.env());
+        if (!config.env().containsKey("TERM")) {
+            env.putIfAbsent("TERM", "xterm-256color");
+        }
+        ExecOptions withTerm = new ExecOptions(env, options.workdir(), options.stdin(), options.timeout(),
+                options.maxOutputBytes());
+        ExecRequest request = request(argv, withTerm).withTerminal(size);
+        RunningGuest current = running();
+        try {
+            ExecHandle handle = current.agent.start(request, new OutputListener() {
+                @Override
+                public void stdout(byte[] chunk) {
+                    output.accept(chunk);
+                }
+
+                @Override
+                public void stderr(byte[] chunk) {
+                    output.accept(chunk);   // none on a terminal: one stream
+                }
+            });
+            handle.pid();   // started, or its start failure thrown here
+            return new TerminalSession(List.copyOf(argv), handle, this::agentFailure);
+        } catch (ExecFailedException e) {
+            throw new ExecStartException("machine " + config.name() + " could not start " + String.join(" ", argv)
+                    + " on a terminal: " + e.getMessage(), e.failure());
+        } catch (IOException e) {
+            throw agentFailure(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FlintException("interrupted while starting " + argv, e);
+        }
+    }
+
     /**
      * Buffers the output (at most {@code maxOutput} bytes a stream) when {@code onStdout} is null,
      * else streams it; maps the agent's failures to ours.

@@ -397,6 +397,52 @@ public final class Machine implements AutoCloseable {
         return exec(List.of("/bin/sh", "-l", "-c", command), options);
     }
 
+    /**
+     * Starts {@code argv} on a pseudo-terminal of {@code rows} x {@code columns} (a login shell:
+     * {@code List.of("/bin/sh", "-l")}), its output, one stream as a terminal has, handed to
+     * {@code output} as it comes (on a reader thread). {@code TERM} is xterm-256color unless the
+     * options or the machine's env set it. Only a machine in this JVM has one for now.
+     */
+    public TerminalSession openTerminal(List<String> argv, ExecOptions options, int rows, int columns,
+                                        Consumer<byte[]> output) {
+        dev.flint.agent.TerminalSize size = TerminalSession.size(rows, columns);
+        return backend.openTerminal(checked(argv), Objects.requireNonNull(options, "options"), size,
+                Objects.requireNonNull(output, "output"));
+    }
+
+    /**
+     * Runs {@code argv} on a terminal as {@link #openTerminal} does, typing what {@code input}
+     * gives (on a thread of its own, which ends with the input or the JVM) and writing its output
+     * to {@code output}; returns once the command ends.
+     */
+    public ExecResult execInteractive(List<String> argv, ExecOptions options, java.io.InputStream input,
+                                      OutputStream output, int rows, int columns) {
+        Objects.requireNonNull(input, "input");
+        Objects.requireNonNull(output, "output");
+        try (TerminalSession session = openTerminal(argv, options, rows, columns, chunk -> {
+            try {
+                output.write(chunk);
+                output.flush();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        })) {
+            Thread typing = Thread.ofVirtual().name("flint-terminal-input").start(() -> {
+                byte[] buffer = new byte[4096];
+                try {
+                    for (int n; (n = input.read(buffer)) > 0; ) {
+                        session.write(java.util.Arrays.copyOf(buffer, n));
+                    }
+                } catch (java.io.IOException | FlintException e) {
+                    // the input ended, or the command did: nothing more to type
+                }
+            });
+            ExecResult result = session.waitFor();
+            typing.interrupt();
+            return result;
+        }
+    }
+
     /** Identity, state, resources, network and times, as of now. */
     public MachineInfo info() {
         return backend.info();

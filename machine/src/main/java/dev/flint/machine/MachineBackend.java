@@ -76,6 +76,13 @@ interface MachineBackend {
                 + " in this JVM");
     }
 
+    /** Starts {@code argv} on a terminal of {@code size}, its output to {@code output}. */
+    default TerminalSession openTerminal(List<String> argv, ExecOptions options, dev.flint.agent.TerminalSize size,
+                                         Consumer<byte[]> output) {
+        throw new FlintException("a terminal in machine " + config().name() + " reaches only a machine in this JVM"
+                + " for now; use exec, or run the program in the JVM that hosts the machine");
+    }
+
     MachineInfo info();
 
     /** Counters since the last start; a paused machine resumes for them only if {@code wake}, else is an error. */

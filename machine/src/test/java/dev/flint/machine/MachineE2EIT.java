@@ -43,7 +43,7 @@ class MachineE2EIT {
         String output = result.output();
         assertEquals(0, result.exitCode(), "the rig ran the script:\n" + output);
         assertFalse(output.contains("FAIL - "), "no doctor check failed:\n" + output);
-        assertTrue(output.contains("doctor: all 19 checks passed"), "doctor ran every check:\n" + output);
+        assertTrue(output.contains("doctor: all 20 checks passed"), "doctor ran every check:\n" + output);
         assertTrue(output.contains("doctor-exit=0"), output);
         assertTrue(output.contains("hello flint"), "flint run streamed stdout:\n" + output);
         assertTrue(output.contains("to-stderr"), "flint run streamed stderr:\n" + output);

@@ -9,6 +9,7 @@ import dev.flint.machine.Machine;
 import dev.flint.machine.MachineConfig;
 import dev.flint.machine.MachineFileException;
 import dev.flint.machine.MachineFiles;
+import dev.flint.machine.TerminalSession;
 import dev.flint.machine.MachineMetrics;
 
 import java.io.IOException;
@@ -99,6 +100,7 @@ final class DoctorCommand {
             checkLargeOutput(machine);
             checkDiskSurvivesRestart(machine);
             checkFiles(machine);
+            checkTerminal(machine);
             measureRoundTrip(machine, rounds);
             checkMetrics(machine);
         } catch (FlintException e) {
@@ -181,6 +183,36 @@ final class DoctorCommand {
             fail("a missing file is ENOENT", "stat succeeded");
         } catch (MachineFileException e) {
             expectEquals("a missing file is ENOENT", e.errnoName(), "ENOENT");
+        }
+    }
+
+    /** A command on a pseudo-terminal: it is one, and Ctrl-C typed into it interrupts the foreground job. */
+    private void checkTerminal(Machine machine) {
+        StringBuilder screen = new StringBuilder();
+        java.util.concurrent.CountDownLatch shown = new java.util.concurrent.CountDownLatch(1);
+        try (TerminalSession session = machine.openTerminal(List.of("sh", "-c",
+                "test -t 0 && test -t 1 && echo on-a-tty-$TERM; exec sleep 30"), ExecOptions.DEFAULT, 24, 80, chunk -> {
+                    synchronized (screen) {
+                        screen.append(new String(chunk, java.nio.charset.StandardCharsets.UTF_8));
+                        if (screen.indexOf("on-a-tty") >= 0) {
+                            shown.countDown();
+                        }
+                    }
+                })) {
+            if (!shown.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                fail("a command on a terminal sees one, and Ctrl-C interrupts it", "no output in 30 s: " + screen);
+                return;
+            }
+            session.write(new byte[] {3});
+            ExecResult result = session.waitFor(Duration.ofSeconds(30)).orElse(null);
+            synchronized (screen) {
+                expectEquals("a command on a terminal sees one, and Ctrl-C interrupts it",
+                        (screen.indexOf("on-a-tty-xterm-256color") >= 0 ? "a tty, TERM set" : screen.toString())
+                                + ", " + (result == null ? "still running" : "signal " + result.signal()),
+                        "a tty, TERM set, signal 2");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -1,0 +1,94 @@
+package dev.flint.machine;
+
+import dev.flint.agent.ExecHandle;
+import dev.flint.agent.ProcessResult;
+import dev.flint.agent.TerminalSize;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * A command running on a pseudo-terminal in a machine ({@link Machine#openTerminal}), as
+ * {@code docker exec -it} gives: what is {@link #write written} is typed (Ctrl-C, byte 3,
+ * interrupts its foreground job), its output arrives as one stream, {@link #resize} changes the
+ * size it reads. {@link #close()} hangs it up (SIGHUP) if it still runs.
+ *
+ * <pre>{@code
+ * try (TerminalSession shell = m.openTerminal(List.of("/bin/sh", "-l"), ExecOptions.DEFAULT, 24, 80, System.out::writeBytes)) {
+ *     shell.write("ls /\nexit\n".getBytes());
+ *     int code = shell.waitFor().exitCode();
+ * }
+ * }</pre>
+ */
+public final class TerminalSession implements AutoCloseable {
+    private static final int SIGHUP = 1;
+
+    private final List<String> argv;
+    private final ExecHandle handle;
+    private final Function<IOException, RuntimeException> agentFailure;
+
+    TerminalSession(List<String> argv, ExecHandle handle, Function<IOException, RuntimeException> agentFailure) {
+        this.argv = argv;
+        this.handle = handle;
+        this.agentFailure = agentFailure;
+    }
+
+    /** Types {@code bytes} into the terminal. */
+    public void write(byte[] bytes) {
+        try {
+            handle.writeStdin(bytes.clone());
+        } catch (IOException e) {
+            throw agentFailure.apply(e);
+        }
+    }
+
+    /** Sets the terminal's size; the command gets SIGWINCH. */
+    public void resize(int rows, int columns) {
+        TerminalSize size = size(rows, columns);
+        try {
+            handle.resize(size);
+        } catch (IOException e) {
+            throw agentFailure.apply(e);
+        }
+    }
+
+    /** Waits for the command to end; its output went to the session's consumer, so the result carries none. */
+    public ExecResult waitFor() {
+        return waitFor(Duration.ofDays(365)).orElseThrow();
+    }
+
+    /** Waits up to {@code timeout}; empty if it still runs then. */
+    public java.util.Optional<ExecResult> waitFor(Duration timeout) {
+        try {
+            ProcessResult result = handle.waitFor(timeout);
+            return java.util.Optional.ofNullable(result).map(r -> ExecResult.of(argv, r));
+        } catch (IOException e) {
+            throw agentFailure.apply(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FlintException("interrupted while waiting for " + argv, e);
+        }
+    }
+
+    /** Hangs the terminal up (SIGHUP to its process group) unless the command has ended. */
+    @Override
+    public void close() {
+        if (waitFor(Duration.ZERO).isEmpty()) {
+            try {
+                handle.kill(SIGHUP);
+            } catch (IOException e) {
+                // the agent is gone, and the command with it
+            }
+        }
+    }
+
+    static TerminalSize size(int rows, int columns) {
+        try {
+            return new TerminalSize(rows, columns);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigException(e.getMessage());
+        }
+    }
+}
