@@ -504,7 +504,7 @@ final class LocalMachine implements MachineBackend {
                 }
             });
             handle.pid();   // started, or its start failure thrown here
-            return new TerminalSession(List.copyOf(argv), handle, this::agentFailure);
+            return TerminalSession.of(List.copyOf(argv), handle, this::agentFailure);
         } catch (ExecFailedException e) {
             throw new ExecStartException("machine " + config.name() + " could not start " + String.join(" ", argv)
                     + " on a terminal: " + e.getMessage(), e.failure());

@@ -1,7 +1,6 @@
 package dev.flint.machine;
 
 import dev.flint.agent.ExecHandle;
-import dev.flint.agent.ProcessResult;
 import dev.flint.agent.TerminalSize;
 
 import java.io.IOException;
@@ -23,35 +22,79 @@ import java.util.function.Function;
  * }</pre>
  */
 public final class TerminalSession implements AutoCloseable {
-    private static final int SIGHUP = 1;
+    /** What a session drives: a process on a terminal in this JVM's machine, or in a server's. */
+    interface Channel {
+        void write(byte[] bytes);
 
-    private final List<String> argv;
-    private final ExecHandle handle;
-    private final Function<IOException, RuntimeException> agentFailure;
+        void resize(TerminalSize size);
 
-    TerminalSession(List<String> argv, ExecHandle handle, Function<IOException, RuntimeException> agentFailure) {
-        this.argv = argv;
-        this.handle = handle;
-        this.agentFailure = agentFailure;
+        /** The result once the command has ended within {@code timeout}, else empty. */
+        java.util.Optional<ExecResult> waitFor(Duration timeout);
+
+        /** Hangs the terminal up: SIGHUP to its process group. */
+        void hangUp();
     }
+
+    private final Channel channel;
+
+    TerminalSession(Channel channel) {
+        this.channel = channel;
+    }
+
+    /** A session on {@code handle}, a process the agent started on a terminal. */
+    static TerminalSession of(List<String> argv, ExecHandle handle, Function<IOException, RuntimeException> agentFailure) {
+        return new TerminalSession(new Channel() {
+            @Override
+            public void write(byte[] bytes) {
+                try {
+                    handle.writeStdin(bytes);
+                } catch (IOException e) {
+                    throw agentFailure.apply(e);
+                }
+            }
+
+            @Override
+            public void resize(TerminalSize size) {
+                try {
+                    handle.resize(size);
+                } catch (IOException e) {
+                    throw agentFailure.apply(e);
+                }
+            }
+
+            @Override
+            public java.util.Optional<ExecResult> waitFor(Duration timeout) {
+                try {
+                    return java.util.Optional.ofNullable(handle.waitFor(timeout)).map(r -> ExecResult.of(argv, r));
+                } catch (IOException e) {
+                    throw agentFailure.apply(e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new FlintException("interrupted while waiting for " + argv, e);
+                }
+            }
+
+            @Override
+            public void hangUp() {
+                try {
+                    handle.kill(SIGHUP);
+                } catch (IOException e) {
+                    // the agent is gone, and the command with it
+                }
+            }
+        });
+    }
+
+    private static final int SIGHUP = 1;
 
     /** Types {@code bytes} into the terminal. */
     public void write(byte[] bytes) {
-        try {
-            handle.writeStdin(bytes.clone());
-        } catch (IOException e) {
-            throw agentFailure.apply(e);
-        }
+        channel.write(bytes.clone());
     }
 
     /** Sets the terminal's size; the command gets SIGWINCH. */
     public void resize(int rows, int columns) {
-        TerminalSize size = size(rows, columns);
-        try {
-            handle.resize(size);
-        } catch (IOException e) {
-            throw agentFailure.apply(e);
-        }
+        channel.resize(size(rows, columns));
     }
 
     /** Waits for the command to end; its output went to the session's consumer, so the result carries none. */
@@ -61,26 +104,14 @@ public final class TerminalSession implements AutoCloseable {
 
     /** Waits up to {@code timeout}; empty if it still runs then. */
     public java.util.Optional<ExecResult> waitFor(Duration timeout) {
-        try {
-            ProcessResult result = handle.waitFor(timeout);
-            return java.util.Optional.ofNullable(result).map(r -> ExecResult.of(argv, r));
-        } catch (IOException e) {
-            throw agentFailure.apply(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new FlintException("interrupted while waiting for " + argv, e);
-        }
+        return channel.waitFor(timeout);
     }
 
     /** Hangs the terminal up (SIGHUP to its process group) unless the command has ended. */
     @Override
     public void close() {
         if (waitFor(Duration.ZERO).isEmpty()) {
-            try {
-                handle.kill(SIGHUP);
-            } catch (IOException e) {
-                // the agent is gone, and the command with it
-            }
+            channel.hangUp();
         }
     }
 
