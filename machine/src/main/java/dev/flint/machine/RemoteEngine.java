@@ -155,6 +155,26 @@ final class RemoteEngine implements Engine {
         return response.body();
     }
 
+    /**
+     * Opens a WebSocket to {@code pathAndQuery} (a terminal), the token sent as for every call; a
+     * refusal before the upgrade becomes the server's exception where it sent one.
+     */
+    java.net.http.WebSocket webSocket(String pathAndQuery, java.net.http.WebSocket.Listener listener) {
+        URI uri = URI.create(server.toString().replaceFirst("^http", "ws") + pathAndQuery);
+        java.net.http.WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10));
+        token.ifPresent(t -> builder.header("Authorization", "Bearer " + t));
+        try {
+            return builder.buildAsync(uri, listener).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof java.net.http.WebSocketHandshakeException refused) {
+                HttpResponse<?> response = refused.getResponse();
+                throw error(response.statusCode(), response.body() instanceof String body ? body : "");
+            }
+            throw new ServerUnavailableException("cannot open a terminal on the Flint server at " + server + " ("
+                    + e.getCause() + "); check that it runs and FLINT_SERVER points at it", e.getCause());
+        }
+    }
+
     /** Sends {@code bytes} as an {@code application/octet-stream} body; an error answer becomes its exception. */
     void upload(String method, String path, byte[] bytes) {
         HttpResponse<String> response = send(method, path, HttpRequest.BodyPublishers.ofByteArray(bytes),

@@ -186,6 +186,13 @@ final class RemoteMachine implements MachineBackend {
     }
 
     @Override
+    public TerminalSession openTerminal(List<String> argv, ExecOptions options, dev.flint.agent.TerminalSize size,
+                                        Consumer<byte[]> output) {
+        requireNotDeleted();
+        return RemoteTerminal.open(engine, path, argv, options, size, output);
+    }
+
+    @Override
     public MachineFiles files() {
         requireNotDeleted();
         return new RemoteMachineFiles(engine, path);

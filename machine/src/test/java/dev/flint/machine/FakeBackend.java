@@ -293,6 +293,62 @@ public final class FakeBackend implements MachineBackend {
                 up ? Optional.of(Duration.ofMillis(42)) : Optional.empty(), Optional.ofNullable(lastStopReason), id);
     }
 
+    /**
+     * A fake terminal: echoes what is typed, answers "size" with the size, ends on "exit N" with
+     * code N, and on a hang-up with SIGHUP.
+     */
+    @Override
+    public TerminalSession openTerminal(List<String> argv, ExecOptions options, dev.flint.agent.TerminalSize size,
+                                        Consumer<byte[]> output) {
+        MachineLifecycle.require(config.name(), state, MachineLifecycle.Action.EXEC);
+        java.util.concurrent.CompletableFuture<ExecResult> exited = new java.util.concurrent.CompletableFuture<>();
+        output.accept(("$ " + String.join(" ", argv) + " TERM=" + options.env().getOrDefault("TERM", "") + "\r\n")
+                .getBytes(StandardCharsets.UTF_8));
+        return new TerminalSession(new TerminalSession.Channel() {
+            private dev.flint.agent.TerminalSize current = size;
+            private final StringBuilder line = new StringBuilder();
+
+            @Override
+            public synchronized void write(byte[] bytes) {
+                output.accept(bytes);   // echo
+                for (byte b : bytes) {
+                    if (b != '\n') {
+                        line.append((char) b);
+                        continue;
+                    }
+                    String typed = line.toString();
+                    line.setLength(0);
+                    if (typed.equals("size")) {
+                        output.accept((current.rows() + "x" + current.columns() + "\r\n").getBytes(StandardCharsets.UTF_8));
+                    } else if (typed.startsWith("exit ")) {
+                        exited.complete(new ExecResult(argv, Integer.parseInt(typed.substring(5)), 0, new byte[0], new byte[0]));
+                    }
+                }
+            }
+
+            @Override
+            public synchronized void resize(dev.flint.agent.TerminalSize newSize) {
+                current = newSize;
+            }
+
+            @Override
+            public Optional<ExecResult> waitFor(Duration timeout) {
+                try {
+                    return Optional.of(exited.get(Math.max(1, timeout.toMillis()), java.util.concurrent.TimeUnit.MILLISECONDS));
+                } catch (java.util.concurrent.TimeoutException e) {
+                    return Optional.empty();
+                } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+                    throw new FlintException("fake terminal: " + e, e);
+                }
+            }
+
+            @Override
+            public void hangUp() {
+                exited.complete(new ExecResult(argv, -1, 1, new byte[0], new byte[0]));
+            }
+        });
+    }
+
     /** The guest's files: a directory of the host's, made on first use, gone with the JVM's temp files. */
     @Override
     public synchronized MachineFiles files() {

@@ -193,6 +193,49 @@ class RemoteEngineTest {
         machine.delete();
     }
 
+    /** What a terminal shows, with a wait for some text. */
+    private static final class Screen {
+        private final StringBuilder text = new StringBuilder();
+
+        synchronized void show(byte[] chunk) {
+            text.append(new String(chunk, StandardCharsets.UTF_8));
+            notifyAll();
+        }
+
+        synchronized String await(String expected) throws InterruptedException {
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!text.toString().contains(expected)) {
+                long left = deadline - System.nanoTime();
+                assertTrue(left > 0, "waited 10 s for '" + expected + "'; shown: " + text);
+                wait(left / 1_000_000 + 1);
+            }
+            return text.toString();
+        }
+    }
+
+    @Test
+    void aTerminalWorksThroughTheServerOverAWebSocket() throws Exception {
+        Machine machine = Machine.create(MachineConfig.builder().name("term").build(), options);
+        Screen screen = new Screen();
+        try (TerminalSession shell = machine.openTerminal(List.of("/bin/sh", "-l"), ExecOptions.builder()
+                .env("TERM", "vt100").build(), 24, 80, screen::show)) {
+            screen.await("$ /bin/sh -l TERM=vt100");
+            shell.write("size\n".getBytes());
+            screen.await("24x80");
+            shell.resize(50, 132);
+            shell.write("size\n".getBytes());
+            screen.await("50x132");
+            shell.write("exit 3\n".getBytes());
+            assertEquals(3, shell.waitFor().exitCode(), "the exit code comes back over the socket");
+        }
+        assertThrows(InvalidConfigException.class, () -> machine.openTerminal(List.of("sh"), ExecOptions.DEFAULT, 0, 80,
+                b -> { }));
+        machine.stop();
+        assertThrows(MachineNotRunningException.class, () -> machine.openTerminal(List.of("sh"), ExecOptions.DEFAULT, 24,
+                80, b -> { }), "a refusal before the upgrade is the server's error");
+        machine.delete();
+    }
+
     @Test
     void listFiltersAndPagesTheSameRemotely() {
         LocalEngineTest.listAndPage(Engine.open(options));

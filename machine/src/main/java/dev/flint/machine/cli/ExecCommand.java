@@ -31,6 +31,8 @@ final class ExecCommand {
                                     applying as in 'docker run' (pulled by the server when missing)
               --user USER           with --image: NAME, UID, UID:GID or NAME:GROUP of the image
               --pull POLICY         with --image: missing (default), always, or never
+              -it                   on a terminal, as 'docker exec -it': this terminal goes raw and
+                                    every key reaches the command (Ctrl-C included); its size follows
             """ + ServerTarget.OPTIONS_TEXT + """
               -h, --help            show this help
 
@@ -48,16 +50,19 @@ final class ExecCommand {
 
             """ + OPTIONS;
     static final String SHELL_USAGE = """
-            Usage: flint shell MACHINE [OPTIONS] COMMAND-LINE
+            Usage: flint shell MACHINE [OPTIONS] [COMMAND-LINE]
 
             Runs COMMAND-LINE in a login shell in the machine (/bin/sh -l -c): /etc/profile and the
             machine's environment apply, so it behaves as typed in a session. Quote it as one argument,
-            e.g. flint shell web-1 'cd /srv && ls | wc -l'.
+            e.g. flint shell web-1 'cd /srv && ls | wc -l'. Without COMMAND-LINE it opens an interactive
+            login shell on a terminal (as 'flint exec -it MACHINE -- /bin/sh -l').
 
             """ + OPTIONS;
 
     /** {@code image} present: the command runs in that OCI image with {@code run}'s options. */
-    record Options(String machine, List<String> command, RunOptions run, boolean shell, Optional<String> image) {
+    /** {@code interactive}: on a terminal ({@code -it}, or a shell without a command line). */
+    record Options(String machine, List<String> command, RunOptions run, boolean shell, Optional<String> image,
+                   boolean interactive) {
         ExecOptions exec() {
             return run.exec();
         }
@@ -75,6 +80,7 @@ final class ExecCommand {
         String image = null;
         String user = null;
         PullPolicy pull = PullPolicy.MISSING;
+        boolean interactive = false;
         try {
             while (in.hasNext()) {
                 String option = in.next();
@@ -94,6 +100,7 @@ final class ExecCommand {
                     case "--image" -> image = ImageCommands.reference(in.value(option));
                     case "--user" -> user = in.value(option);
                     case "--pull" -> pull = ImageCommands.pullPolicy(in.value(option));
+                    case "-it", "-ti", "-i", "-t", "--interactive", "--tty" -> interactive = true;
                     default -> {
                         if (option.startsWith("-")) {
                             throw new UsageException("unknown option for " + verb + ": " + option);
@@ -115,18 +122,24 @@ final class ExecCommand {
             if (image == null && (user != null || pull != PullPolicy.MISSING)) {
                 throw new UsageException("--user and --pull apply to --image; add --image REF");
             }
-            if (command.isEmpty() && (image == null || shell)) {
-                throw new UsageException(shell ? "shell needs a command line, e.g. flint shell " + machine + " 'ls /'"
-                        : "exec needs a command after --, e.g. flint exec " + machine + " -- uname -a");
+            if (shell && command.isEmpty()) {
+                interactive = true;   // flint shell NAME: a login shell on a terminal, as ssh gives
             }
-            if (shell) {
+            if (interactive && image != null) {
+                throw new UsageException("a terminal (-it, or shell without a command line) does not go with --image"
+                        + " yet; give the command a command line, without -it");
+            }
+            if (command.isEmpty() && image == null && !shell) {
+                throw new UsageException("exec needs a command after --, e.g. flint exec " + machine + " -- uname -a");
+            }
+            if (shell && !command.isEmpty()) {
                 command = List.of(String.join(" ", command));
             }
             RunOptions.Builder run = RunOptions.builder().exec(exec.build()).pull(pull);
             if (user != null) {
                 run.user(user);
             }
-            return new Options(machine, command, run.build(), shell, Optional.ofNullable(image));
+            return new Options(machine, command, run.build(), shell, Optional.ofNullable(image), interactive);
         } catch (InvalidConfigException e) {
             throw new UsageException(e.getMessage());
         }
@@ -135,6 +148,10 @@ final class ExecCommand {
     static int run(Options options, ConnectOptions server, PrintStream out, PrintStream err) {
         try {
             Machine machine = Machine.connect(options.machine(), server);
+            if (options.interactive()) {
+                return InteractiveSession.run(machine, options.shell() && options.command().isEmpty()
+                        ? List.of("/bin/sh", "-l") : shellOrArgv(options), options.exec(), err);
+            }
             List<String> argv = options.shell() ? List.of("/bin/sh", "-l", "-c", options.command().get(0)) : options.command();
             ExecResult result = options.image().isPresent()
                     ? machine.run(options.image().get(), argv, options.run(), chunk -> write(out, chunk),
@@ -148,6 +165,10 @@ final class ExecCommand {
             err.println("flint: " + e.getMessage());
             return ExitCodes.of(e);
         }
+    }
+
+    private static List<String> shellOrArgv(Options options) {
+        return options.shell() ? List.of("/bin/sh", "-l", "-c", options.command().get(0)) : options.command();
     }
 
     private static void write(PrintStream stream, byte[] chunk) {

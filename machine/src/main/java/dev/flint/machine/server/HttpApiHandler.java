@@ -35,7 +35,9 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         ApiRequest copy = new ApiRequest(request.method().name(), uri.rawPath(), uri.parameters(),
                 Optional.ofNullable(request.headers().get(HttpHeaderNames.AUTHORIZATION)),
                 ByteBufUtil.getBytes(request.content()));
-        NettyResponder responder = new NettyResponder(context, HttpUtil.isKeepAlive(request));
+        boolean webSocket = "websocket".equalsIgnoreCase(request.headers().get(HttpHeaderNames.UPGRADE));
+        NettyResponder responder = new NettyResponder(context, HttpUtil.isKeepAlive(request),
+                webSocket ? request.copy() : null);
         workers.execute(() -> api.handle(copy, responder));
     }
 

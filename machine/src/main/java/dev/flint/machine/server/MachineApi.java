@@ -172,6 +172,12 @@ final class MachineApi {
                 answer.set("machines", clones);
                 out.json(201, answer);
             }
+            case "terminal" -> {
+                only(request, "GET");
+                TerminalRequest terminal = TerminalRequest.of(request);
+                out.terminal(output -> machine.openTerminal(terminal.argv(), terminal.options(), terminal.rows(),
+                        terminal.columns(), output));
+            }
             case "logs" -> {
                 only(request, "GET");
                 out.text(200, machine.consoleLog());
@@ -191,7 +197,8 @@ final class MachineApi {
                 out.json(200, MachineJson.env(machine.env()));
             }
             default -> throw new ApiException(ApiErrors.NO_ROUTE, "no route " + request.method() + " " + request.path()
-                    + "; a machine has start, stop, restart, pause, resume, snapshot, fork, exec, run, env, files, logs and metrics");
+                    + "; a machine has start, stop, restart, pause, resume, snapshot, fork, exec, run, env, files, terminal, logs"
+                    + " and metrics");
         }
     }
 

@@ -39,15 +39,33 @@ final class NettyResponder implements ApiResponder {
     private final ChannelHandlerContext context;
     private final boolean keepAlive;
     private final boolean refusing;
+    /** The request, kept when it asked to upgrade to a WebSocket (a terminal); else null. */
+    private final io.netty.handler.codec.http.FullHttpRequest upgrade;
 
-    private NettyResponder(ChannelHandlerContext context, boolean keepAlive, boolean refusing) {
+    private NettyResponder(ChannelHandlerContext context, boolean keepAlive, boolean refusing,
+                           io.netty.handler.codec.http.FullHttpRequest upgrade) {
         this.context = context;
         this.keepAlive = keepAlive;
         this.refusing = refusing;
+        this.upgrade = upgrade;
     }
 
-    NettyResponder(ChannelHandlerContext context, boolean keepAlive) {
-        this(context, keepAlive, false);
+    /** {@code upgrade}: a copy of the request when it asks for a WebSocket, which {@link #terminal} releases. */
+    NettyResponder(ChannelHandlerContext context, boolean keepAlive, io.netty.handler.codec.http.FullHttpRequest upgrade) {
+        this(context, keepAlive, false, upgrade);
+    }
+
+    @Override
+    public void terminal(java.util.function.Function<java.util.function.Consumer<byte[]>, dev.flint.machine.TerminalSession> open) {
+        if (upgrade == null) {
+            throw new ApiException(ApiErrors.INVALID_REQUEST, "the terminal route is a WebSocket: connect with"
+                    + " 'Upgrade: websocket' (RemoteMachine and 'flint exec -it' do)");
+        }
+        try {
+            TerminalSocket.serve(context, upgrade, open);
+        } finally {
+            upgrade.release();
+        }
     }
 
     /**
@@ -55,7 +73,7 @@ final class NettyResponder implements ApiResponder {
      * connection is done, and the rest of what its client sends is dropped unread.
      */
     static void refuse(ChannelHandlerContext context, ApiException error) {
-        new NettyResponder(context, false, true).json(ApiErrors.status(error.code()),
+        new NettyResponder(context, false, true, null).json(ApiErrors.status(error.code()),
                 ApiErrors.body(error.code(), error.getMessage()));
     }
 
@@ -75,6 +93,9 @@ final class NettyResponder implements ApiResponder {
     }
 
     private void whole(int status, String contentType, byte[] body) {
+        if (upgrade != null && upgrade.refCnt() > 0) {
+            upgrade.release();   // asked for a WebSocket where there is none: answered as HTTP
+        }
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
                 Unpooled.wrappedBuffer(body));
         if (contentType != null) {

@@ -130,7 +130,9 @@ class MachineCommandsTest {
         assertEquals(List.of("echo hi"), ExecCommand.parse(List.of("w", "echo", "hi"), true).command());
         assertTrue(usageError(() -> ExecCommand.parse(List.of("w", "uname"), false)).contains("put the command after --"));
         assertTrue(usageError(() -> ExecCommand.parse(List.of("w"), false)).contains("exec needs a command after --"));
-        assertTrue(usageError(() -> ExecCommand.parse(List.of("w"), true)).contains("shell needs a command line"));
+        assertTrue(ExecCommand.parse(List.of("w"), true).interactive(), "flint shell NAME: a login shell on a terminal");
+        assertTrue(ExecCommand.parse(List.of("-it", "w", "--", "top"), false).interactive());
+        assertTrue(usageError(() -> ExecCommand.parse(List.of("-it", "w"), false)).contains("exec needs a command"));
         assertTrue(usageError(() -> ExecCommand.parse(List.of(), false)).contains("needs a MACHINE"));
     }
 
