@@ -6,6 +6,21 @@ public interface OutputListener {
 
     void stderr(byte[] chunk);
 
+    /** Hands stdout and stderr to the two consumers. */
+    static OutputListener of(java.util.function.Consumer<byte[]> onStdout, java.util.function.Consumer<byte[]> onStderr) {
+        return new OutputListener() {
+            @Override
+            public void stdout(byte[] chunk) {
+                onStdout.accept(chunk);
+            }
+
+            @Override
+            public void stderr(byte[] chunk) {
+                onStderr.accept(chunk);
+            }
+        };
+    }
+
     OutputListener NONE = new OutputListener() {
         @Override
         public void stdout(byte[] chunk) {

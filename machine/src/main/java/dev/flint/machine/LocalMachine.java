@@ -492,17 +492,8 @@ final class LocalMachine implements MachineBackend {
         ExecRequest request = request(argv, withTerm).withTerminal(size);
         RunningGuest current = running();
         try {
-            ExecHandle handle = current.agent.start(request, new OutputListener() {
-                @Override
-                public void stdout(byte[] chunk) {
-                    output.accept(chunk);
-                }
-
-                @Override
-                public void stderr(byte[] chunk) {
-                    output.accept(chunk);   // none on a terminal: one stream
-                }
-            });
+            // A terminal has one stream: the agent sends no stderr for it.
+            ExecHandle handle = current.agent.start(request, OutputListener.of(output, output));
             handle.pid();   // started, or its start failure thrown here
             return TerminalSession.of(List.copyOf(argv), handle, this::agentFailure);
         } catch (ExecFailedException e) {
@@ -527,17 +518,7 @@ final class LocalMachine implements MachineBackend {
             if (onStdout == null) {
                 return ExecResult.of(argv, current.agent.exec(request, maxOutput));
             }
-            ExecHandle handle = current.agent.start(request, new OutputListener() {
-                @Override
-                public void stdout(byte[] chunk) {
-                    onStdout.accept(chunk);
-                }
-
-                @Override
-                public void stderr(byte[] chunk) {
-                    onStderr.accept(chunk);
-                }
-            });
+            ExecHandle handle = current.agent.start(request, OutputListener.of(onStdout, onStderr));
             Duration limit = timeout.orElse(Duration.ofDays(365));
             ProcessResult result = handle.waitFor(limit.plusSeconds(5));
             if (result == null || (timeout.isPresent() && result.signal() == 9)) {

@@ -128,7 +128,7 @@ final class TreeCopy {
         }
     }
 
-    private static int mode(Path host) throws IOException {
+    static int mode(Path host) throws IOException {
         int mode = 0;
         for (PosixFilePermission permission : Files.getPosixFilePermissions(host, LinkOption.NOFOLLOW_LINKS)) {
             mode |= 0400 >> permission.ordinal();
@@ -136,7 +136,7 @@ final class TreeCopy {
         return mode;
     }
 
-    private static Set<PosixFilePermission> permissions(int mode) {
+    static Set<PosixFilePermission> permissions(int mode) {
         Set<PosixFilePermission> permissions = new HashSet<>();
         for (PosixFilePermission permission : PosixFilePermission.values()) {
             if ((mode & (0400 >> permission.ordinal())) != 0) {

@@ -10,12 +10,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFileAttributes;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.stream.Stream;
 
 /** A fake machine's files: guest paths under a host directory, refusals as the agent's errno names. */
@@ -55,7 +51,7 @@ final class HostDirectoryFiles implements MachineFiles {
     public long write(String path, InputStream data, int mode) {
         return io(path, () -> {
             long n = Files.copy(data, host(path), StandardCopyOption.REPLACE_EXISTING);
-            Files.setPosixFilePermissions(host(path), permissions(mode));
+            Files.setPosixFilePermissions(host(path), TreeCopy.permissions(mode));
             return n;
         });
     }
@@ -93,11 +89,7 @@ final class HostDirectoryFiles implements MachineFiles {
             PosixFileAttributes attributes = Files.readAttributes(host, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
             FileInfo.Type type = attributes.isSymbolicLink() ? FileInfo.Type.SYMLINK : attributes.isDirectory()
                     ? FileInfo.Type.DIRECTORY : attributes.isRegularFile() ? FileInfo.Type.FILE : FileInfo.Type.OTHER;
-            int mode = 0;
-            for (PosixFilePermission permission : attributes.permissions()) {
-                mode |= 0400 >> permission.ordinal();
-            }
-            return new FileInfo(host.getFileName().toString(), type, mode, attributes.size(),
+            return new FileInfo(host.getFileName().toString(), type, TreeCopy.mode(host), attributes.size(),
                     attributes.lastModifiedTime().toInstant(), type == FileInfo.Type.SYMLINK
                     ? Files.readSymbolicLink(host).toString() : "");
         }
@@ -137,15 +129,5 @@ final class HostDirectoryFiles implements MachineFiles {
     @Override
     public long copyOut(String guestDir, Path hostDir) {
         return TreeCopy.out(this, guestDir, hostDir);
-    }
-
-    private static Set<PosixFilePermission> permissions(int mode) {
-        Set<PosixFilePermission> set = new HashSet<>(PosixFilePermissions.fromString("---------"));
-        for (PosixFilePermission permission : PosixFilePermission.values()) {
-            if ((mode & (0400 >> permission.ordinal())) != 0) {
-                set.add(permission);
-            }
-        }
-        return set;
     }
 }
