@@ -38,7 +38,10 @@ final class OverheadCommand {
     private OverheadCommand() {
     }
 
-    static int run(List<String> args, PrintStream out, PrintStream err) throws UsageException {
+    /** How long a sample waits for the JVM to give back what a GC freed; seconds in the rig. */
+    private static final Duration SETTLE_PATIENCE = Duration.ofSeconds(20);
+
+    static int run(List<String> args, PrintStream out, PrintStream err) throws UsageException, InterruptedException {
         Arguments in = new Arguments(args);
         int count = 10;
         int memoryMb = 64;
@@ -53,9 +56,9 @@ final class OverheadCommand {
         List<Machine> machines = new ArrayList<>();
         try {
             idle("overhead-warmup", memoryMb).close();
-            System.gc();   // a settled heap to start from, so the growth is the machines'
             long threadsBefore = Thread.activeCount();
-            long residentBefore = ProcessSample.residentCounted();
+            long residentBefore = ProcessSample.settledResident(SETTLE_PATIENCE);   // the growth is the machines'
+
             for (int i = 0; i < count; i++) {
                 machines.add(idle("overhead-" + i, memoryMb));
             }
@@ -68,7 +71,9 @@ final class OverheadCommand {
                 }
                 guest += own;
             }
-            long residentAfter = ProcessSample.residentCounted();   // after the guests: it holds every page they counted
+            // After the guests, so it holds every page they counted; settled as the first, so garbage
+            // made while they booted is not counted as theirs.
+            long residentAfter = ProcessSample.settledResident(SETTLE_PATIENCE);
             double threads = (Thread.activeCount() - threadsBefore) / (double) count;
             try {
                 MemoryOverhead overhead = MemoryOverhead.checked(residentBefore, residentAfter, guest, count);

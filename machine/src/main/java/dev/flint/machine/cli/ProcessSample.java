@@ -5,6 +5,7 @@ import dev.flint.machine.FlintException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.stream.Stream;
 
 /**
@@ -15,6 +16,9 @@ import java.util.stream.Stream;
 record ProcessSample(int fds, int threads, long residentBytes, long heapUsedBytes) {
     private static final Path STATUS = Path.of("/proc/self/status");
     private static final Path SMAPS_ROLLUP = Path.of("/proc/self/smaps_rollup");
+    /** Two samples this close count as settled: a few pages of allocation noise. */
+    private static final long SETTLED_BYTES = 64 * 1024;
+    private static final Duration SETTLE_INTERVAL = Duration.ofMillis(250);
 
     static ProcessSample now() {
         int fds = openFds();
@@ -35,6 +39,27 @@ record ProcessSample(int fds, int threads, long residentBytes, long heapUsedByte
      */
     static long residentCounted() {
         return procValue(SMAPS_ROLLUP, "Anonymous:") * 1024;
+    }
+
+    /**
+     * {@link #residentCounted()} once the JVM has settled: after a full GC, sampled until two
+     * samples in a row agree within {@link #SETTLED_BYTES} (or {@code patience} has passed). G1
+     * gives the heap it shrinks back to the OS on a background thread after the GC returns, so a
+     * sample taken at once can still count megabytes the process is about to give back; the CI's
+     * rig run measured the machines' growth 6 MiB short of their own guest pages that way.
+     */
+    static long settledResident(Duration patience) throws InterruptedException {
+        System.gc();
+        long deadline = System.nanoTime() + patience.toNanos();
+        long last = residentCounted();
+        int agreeing = 0;
+        while (agreeing < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(SETTLE_INTERVAL);
+            long now = residentCounted();
+            agreeing = Math.abs(now - last) <= SETTLED_BYTES ? agreeing + 1 : 0;
+            last = now;
+        }
+        return last;
     }
 
     private static int openFds() {
