@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -21,16 +22,17 @@ class EventLoopTest {
     @Test
     void signalledEventFdRunsItsHandlerOnTheLoopThread() throws Exception {
         AtomicReference<String> threadName = new AtomicReference<>();
-        CountDownLatch ran = new CountDownLatch(2);
+        Semaphore runs = new Semaphore(0);
         try (EventLoop loop = new EventLoop("test", Throwable::printStackTrace); EventFd fd = EventFd.create()) {
             loop.register(fd, () -> {
                 threadName.set(Thread.currentThread().getName());
-                ran.countDown();
+                runs.release();
             });
+            // The second signal waits for the first run: two signals before the loop drains are one run.
             fd.signal();
-            Thread.sleep(20);
+            assertTrue(runs.tryAcquire(5, TimeUnit.SECONDS), "the handler ran for the first signal");
             fd.signal();
-            assertTrue(ran.await(5, TimeUnit.SECONDS), "handler ran once per signal");
+            assertTrue(runs.tryAcquire(5, TimeUnit.SECONDS), "the handler ran again for the second");
             assertEquals("flint-test-events", threadName.get());
             assertEquals(0, fd.drain(), "the loop drained the counter before running the handler");
         }

@@ -190,7 +190,7 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
 
     @Override
     public long features() {
-        return F_VERSION_1 | F_SEG_MAX | F_FLUSH | (readOnly ? F_RO : F_DISCARD | F_WRITE_ZEROES);
+        return F_VERSION_1 | F_RING_EVENT_IDX | F_SEG_MAX | F_FLUSH | (readOnly ? F_RO : F_DISCARD | F_WRITE_ZEROES);
     }
 
     @Override

@@ -134,7 +134,7 @@ public final class VirtioFs implements VirtioDevice, AutoCloseable {
     @Override
     public long features() {
         // Indirect descriptors let a 1 MiB request (256 pages plus headers) take one ring slot.
-        return F_VERSION_1 | F_RING_INDIRECT_DESC;
+        return F_VERSION_1 | F_RING_INDIRECT_DESC | F_RING_EVENT_IDX;
     }
 
     @Override

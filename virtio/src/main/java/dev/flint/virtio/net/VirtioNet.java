@@ -113,7 +113,7 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
 
     @Override
     public long features() {
-        return F_VERSION_1 | F_MAC | F_STATUS | F_MRG_RXBUF;
+        return F_VERSION_1 | F_RING_EVENT_IDX | F_MAC | F_STATUS | F_MRG_RXBUF;
     }
 
     @Override

@@ -44,7 +44,7 @@ public final class VirtioRng extends RequestQueueDevice {
 
     @Override
     public long features() {
-        return F_VERSION_1;
+        return F_VERSION_1 | F_RING_EVENT_IDX;
     }
 
     @Override

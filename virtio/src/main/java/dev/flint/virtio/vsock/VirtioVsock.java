@@ -99,7 +99,7 @@ public final class VirtioVsock implements VirtioDevice {
 
     @Override
     public long features() {
-        return F_VERSION_1;
+        return F_VERSION_1 | F_RING_EVENT_IDX;
     }
 
     @Override

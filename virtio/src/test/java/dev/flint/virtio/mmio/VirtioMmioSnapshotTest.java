@@ -200,9 +200,9 @@ class VirtioMmioSnapshotTest {
         VirtioMmioState twoQueues = new VirtioMmioState(state.status(), false, 0, 0, state.driverFeatures(), 0, 0,
                 List.of(state.queues().get(0), state.queues().get(0)));
         assertTrue(refused(twoQueues).getMessage().contains("2 queues"));
-        VirtioMmioState eventIdx = new VirtioMmioState(state.status(), false, 0, 0,
-                state.driverFeatures() | VirtioDevice.F_RING_EVENT_IDX, 0, 0, state.queues());
-        assertTrue(refused(eventIdx).getMessage().contains("offers only"));
+        VirtioMmioState indirect = new VirtioMmioState(state.status(), false, 0, 0,
+                state.driverFeatures() | VirtioDevice.F_RING_INDIRECT_DESC, 0, 0, state.queues());
+        assertTrue(refused(indirect).getMessage().contains("offers only"));
         VirtioMmioState notOk = new VirtioMmioState(0xb, false, 0, 0, state.driverFeatures(), 0, 0, state.queues());
         assertTrue(refused(notOk).getMessage().contains("DRIVER_OK"));
     }

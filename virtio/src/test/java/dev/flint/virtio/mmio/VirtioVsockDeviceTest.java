@@ -94,7 +94,7 @@ class VirtioVsockDeviceTest {
 
     @Test
     void featuresTheDeviceDidNotOfferAreRefused() {
-        int status = driver.probe(transport, VirtioDevice.F_VERSION_1 | VirtioDevice.F_RING_EVENT_IDX, 3);
+        int status = driver.probe(transport, VirtioDevice.F_VERSION_1 | VirtioDevice.F_RING_INDIRECT_DESC, 3);
         assertEquals(0, status & 8, "FEATURES_OK stays clear");
         assertEquals(0, driver.probe(transport, 0, 3) & 8, "a legacy driver (no VERSION_1) is refused");
     }

@@ -140,6 +140,16 @@ public final class MockDriver {
         memory.slice(avail + 2, 2).set(JAVA_SHORT_UNALIGNED, 0, (short) availIdx);
     }
 
+    /**
+     * Publishes {@code head} as Linux's virtqueue_kick_prepare does with EVENT_IDX: returns
+     * whether the device asked to be notified of it (avail_event within what this publish added).
+     */
+    public boolean publishAndAskNotify(int head) {
+        int old = availIdx;
+        publish(head);
+        return ((availIdx - availEvent() - 1) & 0xffff) < ((availIdx - old) & 0xffff);
+    }
+
     /** Sets the available ring's index directly (to test wraparound). */
     public void startAt(int index) {
         availIdx = index;

@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class VirtioRngTest {
     private final MockDriver driver = new MockDriver(16);
@@ -76,5 +77,30 @@ class VirtioRngTest {
         driver.descriptor(MockDriver.DESC, 15, (4 << 20) - 2, 8, 2, 0);
         rng.queueNotify(0);
         assertEquals(1, broken.get());
+    }
+
+    @Test
+    void withEventIdxABurstCostsOneNotificationAndTheDriverIsInterruptedOnlyPastUsedEvent() {
+        VirtioRng rng = new VirtioRng();
+        assertEquals(VirtioDevice.F_RING_EVENT_IDX, rng.features() & VirtioDevice.F_RING_EVENT_IDX, "offered");
+        rng.activate(List.of(driver.queue(true)), VirtioDevice.F_VERSION_1 | VirtioDevice.F_RING_EVENT_IDX, signals);
+        assertTrue(driver.publishAndAskNotify(driver.chain(write(8))), "the first chain is notified");
+        rng.queueNotify(0);
+        assertEquals(1, driver.used().size());
+        assertEquals(1, interrupts.get(), "the first used buffer always interrupts");
+        assertEquals(1, driver.availEvent(), "the device asks to hear of the next chain");
+
+        driver.usedEvent(2);   // interrupt me only once used.idx passes 2
+        assertTrue(driver.publishAndAskNotify(driver.chain(write(8))));
+        assertFalse(driver.publishAndAskNotify(driver.chain(write(8))), "the burst's second chain needs no exit");
+        rng.queueNotify(0);
+        assertEquals(2, driver.used().size(), "one notification served the whole burst");
+        assertEquals(2, interrupts.get(), "used.idx went past 2: one interrupt");
+
+        driver.usedEvent(10);
+        assertTrue(driver.publishAndAskNotify(driver.chain(write(8))));
+        rng.queueNotify(0);
+        assertEquals(1, driver.used().size());
+        assertEquals(2, interrupts.get(), "used.idx 4 has not passed used_event 10: no interrupt");
     }
 }
