@@ -156,8 +156,12 @@ final class VmAssembly {
         timeline.mark("attach devices");
     }
 
-    private void registerLegacyDevices() {
-        serial = new Serial8250(config.console(), () -> pulseIrq(Serial8250.COM1_IRQ));
+    private void registerLegacyDevices() throws ErrnoException {
+        // An irqfd pulses the edge-triggered COM1 line inside KVM: one write per interrupt on
+        // the vCPU thread, where KVM_IRQ_LINE needed two ioctls (raise, lower).
+        EventFd serialIrq = track(EventFd.create());
+        vm.irqfd(serialIrq.fd(), Serial8250.COM1_IRQ, true);
+        serial = new Serial8250(config.console(), () -> pulse(serialIrq, Serial8250.COM1_IRQ));
         pio.register(Serial8250.COM1_BASE, Serial8250.PORT_COUNT, serial);
         powerOffSignal = new GuestSignal(GuestSignal.POWERING_OFF, () -> { });
         i8042 = new I8042(() -> events.end(VmExit.guestReset(powerOffSignal.seen())));
@@ -169,10 +173,9 @@ final class VmAssembly {
         mmio.register(GuestSignal.AGENT_ADDRESS, 8, agentSignal);
     }
 
-    private void pulseIrq(int irq) {
+    private void pulse(EventFd line, int irq) {
         try {
-            vm.irqLine(irq, true);
-            vm.irqLine(irq, false);
+            line.signal();
         } catch (ErrnoException e) {
             events.end(new VmExit(VmExit.Reason.CRASH, "raising IRQ " + irq + " failed: " + e.getMessage()));
         }

@@ -10,8 +10,15 @@ public interface NetBackend extends AutoCloseable {
     /** Begins delivering frames for the guest to {@code toGuest}; called once. */
     void start(FrameSink toGuest);
 
-    /** One Ethernet frame from the guest (virtio header already stripped). */
+    /**
+     * One Ethernet frame from the guest (virtio header already stripped). The backend may hold
+     * it back until {@link #flush}: the device sends a whole tx burst, then flushes once.
+     */
     void send(byte[] frame, int offset, int length);
+
+    /** The burst of {@link #send}s is over: act on them now (one wakeup per burst, not per frame). */
+    default void flush() {
+    }
 
     /** Counts so far, for diagnostics and tests. */
     BackendStats stats();

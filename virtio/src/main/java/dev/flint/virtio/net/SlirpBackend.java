@@ -141,6 +141,11 @@ public final class SlirpBackend implements NetBackend {
     }
 
     @Override
+    public void flush() {
+        stack.inputDone();
+    }
+
+    @Override
     public BackendStats stats() {
         return counters.snapshot();
     }

@@ -189,7 +189,10 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
         }
         try {
             if (index == TX) {
-                if (queues.get(TX).serveAll(this::transmit)) {
+                Virtqueue tx = queues.get(TX);
+                boolean interrupt = tx.serveAll(this::transmit);
+                backend.flush();
+                if (interrupt) {
                     driver.usedBuffers();
                 }
             }

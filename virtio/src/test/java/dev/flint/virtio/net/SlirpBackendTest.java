@@ -65,6 +65,7 @@ class SlirpBackendTest {
 
     private static void send(SlirpBackend backend, byte[] frame) {
         backend.send(frame, 0, frame.length);
+        backend.flush();
     }
 
     /** The first frame for the guest matching {@code wanted} within the wait, or null. */

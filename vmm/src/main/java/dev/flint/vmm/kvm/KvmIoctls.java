@@ -25,7 +25,6 @@ public final class KvmIoctls {
     public static final long KVM_SET_TSS_ADDR = io(KVMIO, 0x47);
     public static final long KVM_SET_IDENTITY_MAP_ADDR = iow(KVMIO, 0x48, Long.BYTES);
     public static final long KVM_CREATE_IRQCHIP = io(KVMIO, 0x60);
-    public static final long KVM_IRQ_LINE = iow(KVMIO, 0x61, KvmStructs.IRQ_LEVEL.byteSize());
     public static final long KVM_IRQFD = iow(KVMIO, 0x76, KvmStructs.IRQFD.byteSize());
     public static final long KVM_IOEVENTFD = iow(KVMIO, 0x79, KvmStructs.IOEVENTFD.byteSize());
     public static final long KVM_CREATE_PIT2 = iow(KVMIO, 0x77, KvmStructs.PIT_CONFIG.byteSize());

@@ -161,10 +161,6 @@ public final class KvmStructs {
     public static final StructLayout PIT_CONFIG = structLayout(
             JAVA_INT.withName("flags"), sequenceLayout(15, JAVA_INT).withName("pad"));
 
-    /** {@code struct kvm_irq_level}. */
-    public static final StructLayout IRQ_LEVEL = structLayout(
-            JAVA_INT.withName("irq"), JAVA_INT.withName("level"));
-
     /** {@code struct kvm_ioeventfd}. */
     public static final StructLayout IOEVENTFD = structLayout(
             JAVA_LONG.withName("datamatch"), JAVA_LONG.withName("addr"), JAVA_INT.withName("len"),

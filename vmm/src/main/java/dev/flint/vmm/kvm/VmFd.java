@@ -144,16 +144,6 @@ public final class VmFd extends FileDescriptor {
         }
     }
 
-    /** {@code KVM_IRQ_LINE} (4.25): sets the level of a GSI on the in-kernel irqchip. */
-    public void irqLine(int irq, boolean high) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment level = arena.allocate(KvmStructs.IRQ_LEVEL);
-            level.set(JAVA_INT, 0, irq);
-            level.set(JAVA_INT, 4, high ? 1 : 0);
-            ErrnoException.check("ioctl(KVM_IRQ_LINE)", Libc.ioctl(fd(), KvmIoctls.KVM_IRQ_LINE, level));
-        }
-    }
-
     /**
      * {@code KVM_IOEVENTFD} (4.59): a guest write of {@code length} bytes at {@code address}
      * (port I/O when {@code pio}) signals {@code eventFd} inside KVM instead of exiting; with a

@@ -71,6 +71,8 @@ public final class SlirpStack implements AutoCloseable {
     private short[] pollEvents = new short[16];
     private int pollCount;
     private MemorySegment nativePollFds;
+    /** Guarded by {@link #lock}. */
+    private MemorySegment inputBuffer;
 
     /** A libslirp timer: {@code expireMillis} < 0 means not armed. */
     private static final class Timer {
@@ -154,22 +156,36 @@ public final class SlirpStack implements AutoCloseable {
         thread = Thread.ofPlatform().name("flint-slirp").daemon().start(this::serve);
     }
 
-    /** Hands one Ethernet frame from the guest to the stack. */
+    /** Hands one Ethernet frame from the guest to the stack; {@link #inputDone} after a burst. */
     public void input(byte[] frame, int offset, int length) {
-        try (Arena frameArena = Arena.ofConfined()) {
-            MemorySegment packet = frameArena.allocate(Math.max(length, 1));
-            MemorySegment.copy(frame, offset, packet, JAVA_BYTE, 0, length);
-            lock.lock();
-            try {
-                if (closed) {
-                    return;
-                }
-                LibSlirp.input(slirp, packet, length);
-            } finally {
-                lock.unlock();
+        lock.lock();
+        try {
+            if (closed) {
+                return;
             }
+            MemorySegment packet = inputBuffer(length);
+            MemorySegment.copy(frame, offset, packet, JAVA_BYTE, 0, length);
+            LibSlirp.input(slirp, packet, length);
+        } finally {
+            lock.unlock();
         }
+    }
+
+    /**
+     * The frames given to {@link #input} so far are a burst: wake the slirp thread once, since
+     * they may have opened sockets its current poll does not watch.
+     */
+    public void inputDone() {
         wake();
+    }
+
+    /** The native copy of an input frame, reused under the lock: no allocation per frame. */
+    private MemorySegment inputBuffer(int length) {
+        if (inputBuffer == null || inputBuffer.byteSize() < length) {
+            // Grows to the largest frame seen (the device bounds it); the arena frees it at close.
+            inputBuffer = arena.allocate(Math.max(Integer.highestOneBit(Math.max(length, 1) - 1) << 1, 2048));
+        }
+        return inputBuffer;
     }
 
     /**

@@ -24,7 +24,6 @@ class KvmIoctlsTest {
         assertEquals(0xAE47L, KvmIoctls.KVM_SET_TSS_ADDR);
         assertEquals(0x4008AE48L, KvmIoctls.KVM_SET_IDENTITY_MAP_ADDR);
         assertEquals(0xAE60L, KvmIoctls.KVM_CREATE_IRQCHIP);
-        assertEquals(0x4008AE61L, KvmIoctls.KVM_IRQ_LINE);
         assertEquals(0x4040AE77L, KvmIoctls.KVM_CREATE_PIT2);
         assertEquals(0x4020AE76L, KvmIoctls.KVM_IRQFD);
         assertEquals(0x4040AE79L, KvmIoctls.KVM_IOEVENTFD);

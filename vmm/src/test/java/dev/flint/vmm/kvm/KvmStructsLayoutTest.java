@@ -60,7 +60,6 @@ class KvmStructsLayoutTest {
         assertEquals(8, KvmStructs.MSRS_HEADER.byteSize());
         assertEquals(1024, KvmStructs.LAPIC_STATE.byteSize());
         assertEquals(64, KvmStructs.PIT_CONFIG.byteSize());
-        assertEquals(8, KvmStructs.IRQ_LEVEL.byteSize());
         assertEquals(4, KvmStructs.SIGNAL_MASK_HEADER.byteSize());
         assertEquals(64, KvmStructs.IOEVENTFD.byteSize());
         assertEquals(20, offset(KvmStructs.IOEVENTFD, "fd"));
