@@ -234,11 +234,12 @@ final class VmAssembly {
         public void appendKernelArgs(String args) {
             deviceArgs.append(' ').append(args);
         }
+    }
 
-        private EventFd track(EventFd fd) {
-            eventFds.add(fd);
-            return fd;
-        }
+    /** Keeps {@code fd} for {@link #close}. */
+    private EventFd track(EventFd fd) {
+        eventFds.add(fd);
+        return fd;
     }
 
     /**
