@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flint.generated.client.ApiClient;
 import dev.flint.generated.client.ApiException;
 import dev.flint.generated.client.api.DefaultApi;
+import dev.flint.generated.client.model.CreatePoolRequest;
+import dev.flint.generated.client.model.CreateTemplateRequest;
 import dev.flint.generated.client.model.Env;
 import dev.flint.generated.client.model.Error;
 import dev.flint.generated.client.model.ErrorError;
@@ -15,12 +17,16 @@ import dev.flint.generated.client.model.FileInfo;
 import dev.flint.generated.client.model.ForkMachineRequest;
 import dev.flint.generated.client.model.Machine;
 import dev.flint.generated.client.model.MachineConfig;
+import dev.flint.generated.client.model.MachineConfigTemplate;
 import dev.flint.generated.client.model.MachinePage;
 import dev.flint.generated.client.model.Metrics;
 import dev.flint.generated.client.model.Snapshot;
 import dev.flint.generated.client.model.SnapshotMachineRequest;
 import dev.flint.generated.client.model.State;
 import dev.flint.generated.client.model.StopMachineRequest;
+import dev.flint.generated.client.model.Template;
+import dev.flint.generated.client.model.TemplateSpec;
+import dev.flint.generated.client.model.WarmPool;
 import dev.flint.machine.FakeEngines;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -219,6 +225,37 @@ class GeneratedClientTest {
         api.deleteSnapshot("snap");
         ErrorError noSnapshot = error(assertThrows(ApiException.class, () -> api.getSnapshot("snap")), 404);
         assertEquals(ErrorError.CodeEnum.SNAPSHOT_NOT_FOUND, noSnapshot.getCode());
+    }
+
+    @Test
+    void templatesAndWarmPools() throws Exception {
+        Template built = api.createTemplate(new CreateTemplateRequest().name("web")
+                .spec(new TemplateSpec().memoryMb(128).env(Map.of("A", "1")).setup(List.of(List.of("echo", "ready")))));
+        assertEquals("web", built.getName());
+        assertEquals(List.of(List.of("echo", "ready")), built.getSpec().getSetup());
+        assertEquals(List.of("web"), api.listTemplates().getTemplates().stream().map(Template::getName).toList());
+        assertEquals(128, api.getTemplate("web").getSpec().getMemoryMb());
+
+        WarmPool pool = api.createPool(new CreatePoolRequest().name("web-pool").template("web").size(1));
+        assertEquals("web-pool", pool.getName());
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
+        while (api.listPools().getPools().getFirst().getReady() < 1) {
+            assertTrue(System.nanoTime() < deadline, "the pool fills");
+            Thread.sleep(5);
+        }
+        Machine warm = api.createMachine(new MachineConfig().name("w1").template(new MachineConfigTemplate().name("web")
+                .pool("web-pool").mode(MachineConfigTemplate.ModeEnum.REQUIRE).waitMs(5000L)));
+        assertEquals("WARM", warm.getMetadata().get("flint.dev/warm-pool-checkout"));
+        api.deleteMachine(warm.getId());
+        api.deletePool("web-pool");
+        assertEquals(List.of(), api.listPools().getPools());
+
+        ErrorError failed = error(assertThrows(ApiException.class, () -> api.createTemplate(new CreateTemplateRequest()
+                .name("bad").spec(new TemplateSpec().setup(List.of(List.of("fail")))))), 422);
+        assertEquals(ErrorError.CodeEnum.TEMPLATE_SETUP_FAILED, failed.getCode());
+        api.deleteTemplate("web");
+        ErrorError gone = error(assertThrows(ApiException.class, () -> api.getTemplate("web")), 404);
+        assertEquals(ErrorError.CodeEnum.TEMPLATE_NOT_FOUND, gone.getCode());
     }
 
     @Test
