@@ -93,6 +93,13 @@ class SnapshotRemoteTest {
             assertEquals("x\n", clone.exec(List.of("echo", "x")).stdout());
         }
         assertEquals(List.of("named-clone"), source.fork(List.of("named-clone")).stream().map(Machine::name).toList());
+        HttpResponse<String> countOnly = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        uri.resolve("/v1/machines/named-clone/fork")).header("Authorization", "Bearer " + TOKEN)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"count\":1,\"names\":[]}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, countOnly.statusCode(), "empty names leave it to count, as generated clients send it: "
+                + countOnly.body());
+        assertTrue(countOnly.body().contains("\"name\":\"named-clone-fork-1\""), countOnly.body());
         HttpResponse<String> badFork = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                         uri.resolve("/v1/machines/remote-src/fork")).header("Authorization", "Bearer " + TOKEN)
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"count\":\"two\"}"))

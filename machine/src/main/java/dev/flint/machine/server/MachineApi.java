@@ -231,12 +231,15 @@ final class MachineApi {
                 throw new InvalidConfigException("unknown field '" + field + "' in the fork request; it takes count or names");
             }
         }
-        if (body.has("names")) {
+        // An empty names list leaves it to count: a client generated from openapi.yaml sends
+        // "names": [] beside the count it was given.
+        JsonNode given = body.path("names");
+        if (!given.isMissingNode() && !(given.isArray() && given.isEmpty())) {
             List<String> names = new ArrayList<>();
-            if (!body.get("names").isArray()) {
+            if (!given.isArray()) {
                 throw new InvalidConfigException("fork names must be an array of machine names");
             }
-            body.get("names").forEach(n -> names.add(n.asText()));
+            given.forEach(n -> names.add(n.asText()));
             if (body.has("count") && body.get("count").asInt() != names.size()) {
                 throw new InvalidConfigException("fork count " + body.get("count").asInt() + " differs from the "
                         + names.size() + " names given");
@@ -389,8 +392,15 @@ final class MachineApi {
         return MachineJson.parse(request.bodyText(), what);
     }
 
+    /**
+     * The body of a route whose body may be left out: none, or the JSON {@code null} that a client
+     * generated from openapi.yaml sends for an optional body it was given no object for, reads as {}.
+     */
     private static JsonNode optionalBody(ApiRequest request) {
-        return request.hasBody() ? MachineJson.parse(request.bodyText(), "request body") : MachineJson.object();
+        if (!request.hasBody() || request.bodyText().strip().equals("null")) {
+            return MachineJson.object();
+        }
+        return MachineJson.parse(request.bodyText(), "request body");
     }
 
     private static Duration millis(JsonNode body, String field) {

@@ -91,6 +91,9 @@ class MachineServerTest {
 
         assertEquals("stopped", json(send("POST", "/v1/machines/" + id + "/stop", "{\"timeoutMs\":1000}")).get("state").asText());
         assertEquals("running", json(send("POST", "/v1/machines/" + id + "/start", null)).get("state").asText());
+        assertEquals("stopped", json(send("POST", "/v1/machines/" + id + "/stop", "null")).get("state").asText(),
+                "a JSON null is an optional body left out, as a client generated from openapi.yaml sends it");
+        assertEquals("running", json(send("POST", "/v1/machines/" + id + "/start", " null\n")).get("state").asText());
         assertEquals("running", json(send("POST", "/v1/machines/" + id + "/restart", null)).get("state").asText());
         assertEquals(204, send("DELETE", "/v1/machines/" + id, null).statusCode());
         assertError(send("GET", "/v1/machines/" + id, null), 404, "not_found", id);
