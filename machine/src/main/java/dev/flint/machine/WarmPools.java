@@ -10,6 +10,8 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
 import java.util.function.Consumer;
 
 /**
@@ -44,6 +46,10 @@ final class WarmPools implements AutoCloseable {
             return new WarmPoolInfo(name, template, size, ready.size());
         }
     }
+
+    private static final Logger LOG = Logger.getLogger(WarmPools.class.getName());
+    /** A restore in flight ignores the interrupt; in the emulated rig one takes tens of seconds. */
+    private static final Duration FILL_WAIT_AT_CLOSE = Duration.ofSeconds(60);
 
     private final Maker maker;
     private final Consumer<MachineBackend> discard;
@@ -216,5 +222,21 @@ final class WarmPools implements AutoCloseable {
         }
         refills.shutdownNow();
         ready.forEach(discard);
+        awaitFills();
+    }
+
+    /**
+     * Waits for the fills that were making a machine when the engine closed: each discards what
+     * it made, so once close returns no pool machine appears or lingers in the Flint home.
+     */
+    private void awaitFills() {
+        try {
+            if (!refills.awaitTermination(FILL_WAIT_AT_CLOSE.toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warning("a warm-pool fill still runs " + FILL_WAIT_AT_CLOSE.toSeconds() + " s after the engine"
+                        + " closed; it deletes its machine when it ends");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

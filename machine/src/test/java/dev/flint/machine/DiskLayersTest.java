@@ -44,7 +44,7 @@ class DiskLayersTest {
     void useTemporaryHome() {
         assumeTrue(Files.isExecutable(Path.of("/usr/sbin/mke2fs")) || Files.isExecutable(Path.of("/sbin/mke2fs")),
                 "needs mke2fs (Debian package e2fsprogs)");
-        System.setProperty("flint.home", home.toString());
+        TestHome.use(home);
         layers = new DiskLayers(home);
     }
 
@@ -53,7 +53,7 @@ class DiskLayersTest {
         for (AutoCloseable closeable : open.reversed()) {
             closeable.close();
         }
-        System.clearProperty("flint.home");
+        TestHome.restore();
     }
 
     private static MachineConfig config(String name) {

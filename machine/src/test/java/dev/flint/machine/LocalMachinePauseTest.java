@@ -33,12 +33,12 @@ class LocalMachinePauseTest {
 
     @BeforeEach
     void useHome() {
-        System.setProperty("flint.home", home.toString());
+        TestHome.use(home);
     }
 
     @AfterEach
     void clearHome() {
-        System.clearProperty("flint.home");
+        TestHome.restore();
     }
 
     private record Restore(MacAddress mac, Path vmState, Optional<String> hostname) {

@@ -28,12 +28,12 @@ class MachineDiskTest {
     void useTemporaryHome() {
         assumeTrue(Files.isExecutable(Path.of("/usr/sbin/mke2fs")) || Files.isExecutable(Path.of("/sbin/mke2fs")),
                 "needs mke2fs (Debian package e2fsprogs)");
-        System.setProperty("flint.home", home.toString());
+        TestHome.use(home);
     }
 
     @AfterEach
     void restoreHome() {
-        System.clearProperty("flint.home");
+        TestHome.restore();
     }
 
     private static int ext4Magic(Path image) throws Exception {

@@ -31,12 +31,12 @@ class SnapshotEngineTest {
 
     @BeforeEach
     void useHome() {
-        System.setProperty("flint.home", home.toString());
+        TestHome.use(home);
     }
 
     @AfterEach
     void clearHome() {
-        System.clearProperty("flint.home");
+        TestHome.restore();
     }
 
     private static MachineConfig config(String name) {

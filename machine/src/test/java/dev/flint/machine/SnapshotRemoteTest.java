@@ -32,7 +32,7 @@ class SnapshotRemoteTest {
 
     @BeforeEach
     void start() {
-        System.setProperty("flint.home", home.toString());
+        TestHome.use(home);
         server = MachineServer.start(fakes.persistent(home), new ListenAddress("127.0.0.1", 0), Optional.of(TOKEN));
         uri = URI.create("http://127.0.0.1:" + server.port());
         options = ConnectOptions.server(uri, TOKEN);
@@ -41,7 +41,7 @@ class SnapshotRemoteTest {
     @AfterEach
     void stop() {
         server.close();
-        System.clearProperty("flint.home");
+        TestHome.restore();
     }
 
     private static MachineConfig config(String name) {

@@ -34,12 +34,12 @@ class TemplateEngineTest {
 
     @BeforeEach
     void useHome() {
-        System.setProperty("flint.home", home.toString());
+        TestHome.use(home);
     }
 
     @AfterEach
     void clearHome() {
-        System.clearProperty("flint.home");
+        TestHome.restore();
     }
 
     private static TemplateSpec spec(String... setup) {

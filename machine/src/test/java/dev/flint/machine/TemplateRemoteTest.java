@@ -33,7 +33,7 @@ class TemplateRemoteTest {
 
     @BeforeEach
     void start() {
-        System.setProperty("flint.home", home.toString());
+        TestHome.use(home);
         server = MachineServer.start(fakes.persistent(home), new ListenAddress("127.0.0.1", 0), Optional.of(TOKEN));
         uri = URI.create("http://127.0.0.1:" + server.port());
         options = ConnectOptions.server(uri, TOKEN);
@@ -42,7 +42,7 @@ class TemplateRemoteTest {
     @AfterEach
     void stop() {
         server.close();
-        System.clearProperty("flint.home");
+        TestHome.restore();
     }
 
     @Test

@@ -38,7 +38,7 @@ class WarmPoolEngineTest {
 
     @BeforeEach
     void open() {
-        System.setProperty("flint.home", home.toString());
+        TestHome.use(home);
         engine = new LocalEngine((id, config, createdAt, copy) -> {
             if (config.name().contains("-warm-")) {
                 try {
@@ -59,7 +59,7 @@ class WarmPoolEngineTest {
     void close() {
         gate.countDown();
         engine.close();
-        System.clearProperty("flint.home");
+        TestHome.restore();
     }
 
     private static MachineConfig config(String name, WarmPoolMode mode, Duration wait) {

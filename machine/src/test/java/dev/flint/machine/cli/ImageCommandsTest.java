@@ -1,5 +1,6 @@
 package dev.flint.machine.cli;
 
+import dev.flint.machine.TestHome;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flint.image.ImageSummary;
 import dev.flint.image.PullPolicy;
@@ -55,7 +56,7 @@ class ImageCommandsTest {
     @AfterEach
     void restoreHome() {
         if (previousHome == null) {
-            System.clearProperty("flint.home");
+            TestHome.restore();
         } else {
             System.setProperty("flint.home", previousHome);
         }

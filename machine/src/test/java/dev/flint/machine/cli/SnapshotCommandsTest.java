@@ -1,5 +1,6 @@
 package dev.flint.machine.cli;
 
+import dev.flint.machine.TestHome;
 import dev.flint.machine.FakeEngines;
 import dev.flint.machine.TimeoutAction;
 import dev.flint.machine.server.ListenAddress;
@@ -30,12 +31,12 @@ class SnapshotCommandsTest {
 
     @BeforeEach
     void useHome() {
-        System.setProperty("flint.home", home.toString());
+        TestHome.use(home);
     }
 
     @AfterEach
     void clearHome() {
-        System.clearProperty("flint.home");
+        TestHome.restore();
     }
 
     private int run(Map<String, String> env, String... args) throws Exception {

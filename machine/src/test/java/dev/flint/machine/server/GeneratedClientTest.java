@@ -1,5 +1,6 @@
 package dev.flint.machine.server;
 
+import dev.flint.machine.TestHome;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flint.generated.client.ApiClient;
@@ -71,7 +72,7 @@ class GeneratedClientTest {
 
     @BeforeEach
     void start() {
-        System.setProperty("flint.home", home.toString());   // pause and snapshots write under it
+        TestHome.use(home);   // pause and snapshots write under it
         server = MachineServer.start(new FakeEngines().persistent(home), new ListenAddress("127.0.0.1", 0),
                 Optional.of(TOKEN));
         client = new ApiClient();
@@ -88,7 +89,7 @@ class GeneratedClientTest {
     @AfterEach
     void stop() {
         server.close();
-        System.clearProperty("flint.home");
+        TestHome.restore();
     }
 
     @Test
