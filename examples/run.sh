@@ -8,7 +8,7 @@
 # initramfs in FLINT_CACHE (./flint build). Where only the nested rig can (PVM hosts), build
 # here and run there, where there is no Maven:
 #   examples/run.sh --build-only
-#   ./flint rig --include "$PWD/examples" -- examples/run.sh --no-build
+#   ./flint rig --timeout 1200 --include "$PWD/examples" -- examples/run.sh --no-build
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
