@@ -3,9 +3,9 @@ package dev.flint.machine;
 import java.nio.file.Path;
 
 /**
- * A raw disk image given to a machine: the first is /dev/vda in the guest, the next /dev/vdb, and
- * so on ({@link MachineConfig.Builder#disk}); its size must be a multiple of 512 bytes. A
- * machine's own disk ({@link MachineConfig.Builder#diskMb}), when it has one, comes first.
+ * A raw disk image given to a machine ({@link MachineConfig.Builder#disk}), its size a multiple
+ * of 512 bytes. The guest sees them in order after the machine's own disk: the first is /dev/vda,
+ * or /dev/vdb when the machine has a disk of its own ({@link MachineConfig.Builder#diskMb}).
  *
  * <pre>{@code
  * MachineConfig.builder().disk(Path.of("data.img"), false).build();    // /dev/vda, read-write

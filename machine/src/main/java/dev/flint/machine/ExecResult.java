@@ -17,7 +17,7 @@ import java.util.List;
  * r.success();      // false
  * r.status();       // "exit code 3"
  * m.exec(List.of("test", "-d", "/workspace")).assertSuccess();   // or CommandFailedException
- * // output as it comes, instead of (besides) in the result:
+ * // output as it comes, on a reader thread; the result then has the status and no output:
  * m.exec(List.of("make"), ExecOptions.DEFAULT, System.out::writeBytes, System.err::writeBytes);
  * }</pre>
  */

@@ -48,7 +48,7 @@ public record NetworkPolicy(boolean enabled, Egress egress, List<String> allowed
         return new NetworkPolicy(true, Egress.ALLOW_ALL, List.of(), Optional.empty());
     }
 
-    /** A NIC behind user-mode NAT that lets nothing out (DNS included); forwarded ports still reach the guest. */
+    /** A NIC behind user-mode NAT that lets nothing out, DNS included. */
     public static NetworkPolicy denyAll() {
         return new NetworkPolicy(true, Egress.DENY_ALL, List.of(), Optional.empty());
     }

@@ -15,7 +15,7 @@ import java.util.Objects;
  *         .port(PortSpec.tcp(0, 8000))               // any free host port
  *         .port(PortSpec.parse("udp:5353:53"))
  *         .build())) {
- *     m.exec(List.of("sh", "-c", "httpd -p 8000 -h /srv")).assertSuccess();
+ *     m.exec(List.of("httpd", "-p", "8000")).assertSuccess();   // busybox httpd, in the background
  *     URI url = m.url(8000);                          // http://127.0.0.1:PORT/, the port chosen
  * }
  * }</pre>
