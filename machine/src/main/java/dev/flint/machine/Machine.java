@@ -138,7 +138,7 @@ public final class Machine implements AutoCloseable {
         return backend.config().name();
     }
 
-    /** The config the machine was made with (a snapshot's or template's hardware filled in). */
+    /** The machine's config. */
     public MachineConfig config() {
         return backend.config();
     }

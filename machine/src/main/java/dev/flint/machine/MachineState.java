@@ -21,6 +21,6 @@ public enum MachineState {
     STOPPED,
     /** Saved to the machine's directory with its VM released, until resumed. */
     PAUSED,
-    /** Released for good; the handle can do nothing more. */
+    /** Released for good by {@link Machine#delete()} (or {@link Machine#close()} of the handle that made it). */
     DELETED
 }
