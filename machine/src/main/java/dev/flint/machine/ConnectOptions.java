@@ -10,9 +10,21 @@ import java.util.Optional;
  * {@link #server(URI, String)} in a Flint server ({@code flint serve}), where they outlive the
  * caller and any process can {@link Machine#connect} to them again.
  * {@link #fromEnvironment()} reads {@code FLINT_SERVER} and {@code FLINT_TOKEN}.
+ *
+ * <pre>{@code
+ * ConnectOptions server = ConnectOptions.server(URI.create("http://127.0.0.1:8080"), System.getenv("FLINT_TOKEN"));
+ * Machine.create(MachineConfig.builder().name("w1").build(), server);    // runs on after this JVM ends
+ * // later, from any process:
+ * try (Machine w1 = Machine.connect("w1", server)) {                     // close() only lets go
+ *     System.out.print(w1.exec(List.of("uptime")).stdout());
+ * }
+ * Machine.delete("w1", server);
+ * }</pre>
  */
 public final class ConnectOptions {
+    /** The variable {@link #fromEnvironment()} reads the server's URL from. */
     public static final String SERVER_VARIABLE = "FLINT_SERVER";
+    /** The variable {@link #fromEnvironment()} reads the server's Bearer token from. */
     public static final String TOKEN_VARIABLE = "FLINT_TOKEN";
     private static final ConnectOptions LOCAL = new ConnectOptions(null, null);
 
@@ -69,6 +81,7 @@ public final class ConnectOptions {
         }
     }
 
+    /** Whether machines run in this JVM ({@link #local()}) rather than in a server. */
     public boolean isLocal() {
         return server == null;
     }

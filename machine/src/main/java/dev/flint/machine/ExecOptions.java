@@ -13,17 +13,28 @@ import java.util.Optional;
  * stdout and stderr an {@link ExecResult} keeps ({@code maxOutputBytes}, default 64 MiB: the rest
  * is dropped and {@link ExecResult#truncated()} says so; output streamed to consumers is not capped).
  * The builder checks the exec protocol's limits (guest-agent/PROTOCOL.md, Limits).
+ *
+ * <pre>{@code
+ * ExecResult r = m.exec(List.of("make", "test"), ExecOptions.builder()
+ *         .workdir("/workspace")
+ *         .env("CC", "gcc")
+ *         .timeout(Duration.ofMinutes(5))     // then ExecTimeoutException, the process killed
+ *         .build());
+ * }</pre>
  */
 public record ExecOptions(Map<String, String> env, Optional<String> workdir, Optional<byte[]> stdin,
                           Optional<Duration> timeout, int maxOutputBytes) {
     /** What an {@link ExecResult} keeps of each stream unless {@link Builder#maxOutputBytes} says otherwise. */
     public static final int DEFAULT_MAX_OUTPUT_BYTES = ExecLimits.DEFAULT_MAX_OUTPUT;
+    /** No env of its own, the machine's workdir, no stdin, no timeout, the default output cap. */
     public static final ExecOptions DEFAULT = builder().build();
 
+    /** Copies the collections: the record is immutable. */
     public ExecOptions {
         env = Map.copyOf(env);
     }
 
+    /** A builder with the {@link #DEFAULT} settings. */
     public static Builder builder() {
         return new Builder();
     }
@@ -36,17 +47,23 @@ public record ExecOptions(Map<String, String> env, Optional<String> workdir, Opt
         private Duration timeout;
         private int maxOutputBytes = DEFAULT_MAX_OUTPUT_BYTES;
 
+        private Builder() {
+        }
+
+        /** Sets environment variable {@code key} for the command (over the machine's). */
         public Builder env(String key, String value) {
             MachineConfig.validateEnv(key, value);
             env.put(key, value);
             return this;
         }
 
+        /** Sets each of {@code variables} as {@link #env(String, String)} does. */
         public Builder env(Map<String, String> variables) {
             variables.forEach(this::env);
             return this;
         }
 
+        /** The command's working directory, an absolute guest path. */
         public Builder workdir(String workdir) {
             if (workdir == null || !workdir.startsWith("/")) {
                 throw new InvalidConfigException("workdir must be an absolute guest path, got " + workdir);
@@ -56,11 +73,13 @@ public record ExecOptions(Map<String, String> env, Optional<String> workdir, Opt
             return this;
         }
 
+        /** Bytes for the command's stdin (copied); it reads end of file after them. Default: none. */
         public Builder stdin(byte[] stdin) {
             this.stdin = stdin.clone();
             return this;
         }
 
+        /** Kills the command in the guest after {@code timeout} (positive) with an {@link ExecTimeoutException}; default none. */
         public Builder timeout(Duration timeout) {
             if (timeout == null || timeout.isNegative() || timeout.isZero()) {
                 throw new InvalidConfigException("exec timeout must be positive, got " + timeout);
@@ -78,6 +97,7 @@ public record ExecOptions(Map<String, String> env, Optional<String> workdir, Opt
             return this;
         }
 
+        /** The options, checked against the exec protocol's limits. */
         public ExecOptions build() {
             MachineConfig.withinLimits(() -> ExecLimits.checkEnv(env));
             return new ExecOptions(env, Optional.ofNullable(workdir), Optional.ofNullable(stdin), Optional.ofNullable(timeout),

@@ -9,6 +9,17 @@ import java.util.List;
  * How a command in a machine ended: exit code (or the signal that killed it), stdout and stderr;
  * {@code truncated} when stdout or stderr went past {@link ExecOptions#maxOutputBytes()} and
  * only its first bytes were kept.
+ *
+ * <pre>{@code
+ * ExecResult r = m.exec(List.of("sh", "-c", "echo hi; exit 3"));
+ * r.stdout();       // "hi\n"
+ * r.exitCode();     // 3
+ * r.success();      // false
+ * r.status();       // "exit code 3"
+ * m.exec(List.of("test", "-d", "/workspace")).assertSuccess();   // or CommandFailedException
+ * // output as it comes, on a reader thread; the result then has the status and no output:
+ * m.exec(List.of("make"), ExecOptions.DEFAULT, System.out::writeBytes, System.err::writeBytes);
+ * }</pre>
  */
 public record ExecResult(List<String> command, int exitCode, int signal, byte[] stdoutBytes, byte[] stderrBytes,
                          boolean truncated) {
@@ -22,10 +33,12 @@ public record ExecResult(List<String> command, int exitCode, int signal, byte[] 
                 result.truncated());
     }
 
+    /** The command's stdout as UTF-8 text (bytes that are not UTF-8 become U+FFFD). */
     public String stdout() {
         return new String(stdoutBytes, StandardCharsets.UTF_8);
     }
 
+    /** The command's stderr as UTF-8 text (bytes that are not UTF-8 become U+FFFD). */
     public String stderr() {
         return new String(stderrBytes, StandardCharsets.UTF_8);
     }

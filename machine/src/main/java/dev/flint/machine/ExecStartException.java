@@ -10,8 +10,10 @@ import dev.flint.agent.StartFailure;
  * found, else 126, as a shell does.
  */
 public final class ExecStartException extends FlintException {
+    /** Which step failed, with its errno and path. */
     private final StartFailure failure;
 
+    /** The error for {@code failure}, with {@code message} saying what happened and what to do. */
     public ExecStartException(String message, StartFailure failure) {
         super(message);
         this.failure = failure;

@@ -10,6 +10,7 @@ public final class FlintHome {
     private FlintHome() {
     }
 
+    /** The state directory now, by the order above; absolute, and not created here. */
     public static Path resolve() {
         String property = System.getProperty("flint.home");
         if (property != null && !property.isBlank()) {

@@ -7,10 +7,12 @@ package dev.flint.machine;
  * stopped (its {@link MachineInfo#crashed()} is true) and can be started again.
  */
 public final class GuestCrashedException extends FlintException {
+    /** An error with {@code message}, which says what happened and what to do. */
     public GuestCrashedException(String message) {
         super(message);
     }
 
+    /** An error with {@code message}, which says what happened and what to do, caused by {@code cause}. */
     public GuestCrashedException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -26,6 +26,17 @@ import java.util.concurrent.ConcurrentHashMap;
  * Machines reach them through {@link Machine#run} and {@link MachineConfig.Builder#image}; this
  * handle pulls ahead of time, lists, removes, prunes and loads, in this JVM ({@link #local()})
  * or in a Flint server ({@link #connect(ConnectOptions)}).
+ *
+ * <pre>{@code
+ * Images images = Images.local();
+ * ImageSummary python = images.pull("python:3.12");        // unless stored already
+ * System.out.println(python.reference() + " " + python.manifestDigest() + " " + python.size() + " bytes");
+ * try (Machine m = Machine.create(MachineConfig.builder().name("w1").build())) {
+ *     System.out.print(m.run("python:3.12", List.of("python3", "-c", "print(2 + 2)")).stdout());
+ * }
+ * images.remove("python:3.12");
+ * images.prune();                                             // frees its blobs
+ * }</pre>
  */
 public final class Images {
     private static final Map<Path, Images> OPEN = new ConcurrentHashMap<>();

@@ -133,10 +133,12 @@ public final class Machine implements AutoCloseable {
         return backend.id();
     }
 
+    /** The machine's unique name, also its guest's hostname. */
     public String name() {
         return backend.config().name();
     }
 
+    /** The machine's config. */
     public MachineConfig config() {
         return backend.config();
     }
@@ -173,6 +175,7 @@ public final class Machine implements AutoCloseable {
         backend.stop(timeout);
     }
 
+    /** As {@link #stop(Duration)}, waiting up to 10 seconds for the guest to power off. */
     public void stop() {
         stop(STOP_TIMEOUT);
     }
@@ -347,6 +350,7 @@ public final class Machine implements AutoCloseable {
         return run(image, argv, RunOptions.DEFAULT);
     }
 
+    /** As {@link #run(String, List)}, with {@code options}: env, workdir, user, stdin, timeout, pull policy. */
     public ExecResult run(String image, List<String> argv, RunOptions options) {
         return backend.run(checkedImage(image), runArgv(argv), Objects.requireNonNull(options, "options"), null, null);
     }
@@ -390,6 +394,7 @@ public final class Machine implements AutoCloseable {
         return shell(command, ExecOptions.DEFAULT);
     }
 
+    /** As {@link #shell(String)}, with {@code options}. */
     public ExecResult shell(String command, ExecOptions options) {
         if (command == null || command.isBlank()) {
             throw new InvalidConfigException("shell needs a command, got " + (command == null ? "null" : "'" + command + "'"));
@@ -482,6 +487,7 @@ public final class Machine implements AutoCloseable {
         return runningInfo().bootDuration().orElseThrow();
     }
 
+    /** When the machine was created. */
     public Instant createdAt() {
         return info().createdAt();
     }

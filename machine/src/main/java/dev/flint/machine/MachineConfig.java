@@ -38,6 +38,20 @@ import java.util.Set;
  * <p>{@code template} ({@link Builder#template}, {@link Builder#warmPool}) makes it from a
  * {@link Template} the same way: restored from the template's snapshot (or checked out of a warm
  * pool of such machines), or booted cold from the template's spec when the snapshot is gone.
+ *
+ * <pre>{@code
+ * MachineConfig config = MachineConfig.builder()
+ *         .name("build-1").cpus(2).memoryMb(1024)
+ *         .diskMb(2048)                                   // a disk of its own: survives stop and start
+ *         .mount(Path.of("/home/me/src"), "/workspace", false)
+ *         .env("CI", "1")
+ *         .network(NetworkPolicy.allowOnly("10.0.0.0/8"))
+ *         .port(PortSpec.tcp(0, 8080))                    // any free host port, see Machine.ports()
+ *         .build();                                       // InvalidConfigException names what is wrong
+ * try (Machine m = Machine.create(config)) {
+ *     m.shell("cd /workspace && make").assertSuccess();
+ * }
+ * }</pre>
  */
 public record MachineConfig(String name, int cpus, int memoryMb, Map<String, String> env, Duration bootTimeout,
                             Optional<Path> kernel, Optional<Path> initrd, String bootArgs,
@@ -46,22 +60,28 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
                             Optional<String> workdir, Map<String, String> metadata, Optional<Duration> timeout,
                             boolean startOnCreate, Optional<String> image, TimeoutAction onTimeout,
                             Optional<String> snapshot, Optional<TemplateUse> template) {
+    /** The least memory a machine may have, in MiB. */
     public static final int MIN_MEMORY_MB = 64;
     /**
      * The most memory a machine may have, 1 TiB; {@link Builder#build()} also refuses more than
      * the host's physical memory (/proc/meminfo MemTotal), which a guest could never use.
      */
     public static final int MAX_MEMORY_MB = 1 << 20;
+    /** The most vCPUs a machine may have. */
     public static final int MAX_CPUS = 254;
     /** MMIO slots left after vsock, rng, network and the image share, shared by the machine's disk, extra disks and mounts. */
     public static final int MAX_DISKS = 15;
+    /** The smallest disk of its own ({@link Builder#diskMb}) a machine may have, in MiB. */
     public static final int MIN_DISK_MB = 16;
+    /** The largest disk of its own ({@link Builder#diskMb}) a machine may have, in MiB (16 TiB). */
     public static final int MAX_DISK_MB = 16 * 1024 * 1024;
+    /** The most metadata labels a machine may carry. */
     public static final int MAX_METADATA = 64;
     private static final String NAME_PATTERN = "[a-z0-9][a-z0-9-]{0,62}";
     private static final String METADATA_KEY = "[A-Za-z0-9][A-Za-z0-9._/-]{0,62}";
     private static final int MAX_METADATA_VALUE = 1024;
 
+    /** Copies the collections: the record is immutable. */
     public MachineConfig {
         env = Map.copyOf(env);
         disks = List.copyOf(disks);
@@ -75,6 +95,7 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
         return diskMb > 0 || rootfs.isPresent();
     }
 
+    /** A builder with the defaults: 1 vCPU, 256 MiB, 60 s boot timeout, network allowed, no disk. */
     public static Builder builder() {
         return new Builder();
     }
@@ -143,16 +164,22 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
         private WarmPoolMode poolMode = WarmPoolMode.BYPASS;
         private Duration poolWait = Duration.ZERO;
 
+        private Builder() {
+        }
+
+        /** The machine's name (1-63 lowercase letters, digits or '-'), also its hostname; default {@code flint}. */
         public Builder name(String name) {
             this.name = name;
             return this;
         }
 
+        /** The number of vCPUs (1-{@value MachineConfig#MAX_CPUS}); default 1. */
         public Builder cpus(int cpus) {
             this.cpus = cpus;
             return this;
         }
 
+        /** The guest's memory in MiB (at least {@value MachineConfig#MIN_MEMORY_MB}); default 256. */
         public Builder memoryMb(int memoryMb) {
             this.memoryMb = memoryMb;
             return this;
@@ -164,6 +191,7 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
             return this;
         }
 
+        /** How long a start waits for the agent before it fails; default 60 s. */
         public Builder bootTimeout(Duration bootTimeout) {
             this.bootTimeout = bootTimeout;
             return this;
@@ -218,6 +246,7 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
             return this;
         }
 
+        /** Shares host directory {@code source} at guest path {@code target}, read-only if {@code readOnly}. */
         public Builder mount(Path source, String target, boolean readOnly) {
             return mount(new MountSpec(source, target, readOnly));
         }
@@ -327,6 +356,7 @@ public record MachineConfig(String name, int cpus, int memoryMb, Map<String, Str
             return this;
         }
 
+        /** The config, every field checked; an {@link InvalidConfigException} says what is wrong. */
         public MachineConfig build() {
             checkName(name);
             if (cpus < 1 || cpus > MAX_CPUS) {

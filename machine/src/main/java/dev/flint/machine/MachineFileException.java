@@ -7,9 +7,12 @@ package dev.flint.machine;
  * file or directory}) with the machine's name.
  */
 public final class MachineFileException extends FlintException {
+    /** The guest path the failure concerned. */
     private final String path;
+    /** The errno's name, e.g. {@code ENOENT}; empty when unknown. */
     private final String errnoName;
 
+    /** The guest's refusal of a request on {@code path} with errno {@code errnoName} ({@code ENOENT}...; empty when unknown). */
     public MachineFileException(String message, String path, String errnoName, Throwable cause) {
         super(message, cause);
         this.path = path;

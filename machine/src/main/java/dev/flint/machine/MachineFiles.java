@@ -13,6 +13,15 @@ import java.util.List;
  * outside 0 to 07777, is an {@link InvalidConfigException} before anything reaches the guest;
  * what the guest refuses is a {@link MachineFileException} naming the errno (ENOENT, ENOTDIR,
  * EISDIR, EACCES, ENOSPC...). A paused machine resumes first, as for exec.
+ *
+ * <pre>{@code
+ * MachineFiles files = m.files();
+ * files.write("/tmp/in.txt", "hello\n".getBytes(StandardCharsets.UTF_8));
+ * m.exec(List.of("sh", "-c", "tr a-z A-Z < /tmp/in.txt > /tmp/out.txt")).assertSuccess();
+ * String out = new String(files.read("/tmp/out.txt"), StandardCharsets.UTF_8);    // "HELLO\n"
+ * files.copyIn(Path.of("src"), "/workspace/src");       // a host tree in
+ * files.copyOut("/workspace/build", Path.of("build"));  // and one out
+ * }</pre>
  */
 public interface MachineFiles {
     /** The most {@link #read(String)} returns; larger files are read with {@link #readStream(String)}. */
@@ -46,6 +55,7 @@ public interface MachineFiles {
         mkdirs(path, 0755);
     }
 
+    /** Makes the directory and its missing parents with {@code mode}. */
     void mkdirs(String path, int mode);
 
     /** Makes a symlink at {@code path} pointing to {@code target} (not checked: it may dangle). */

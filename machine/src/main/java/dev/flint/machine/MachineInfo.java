@@ -24,6 +24,7 @@ public record MachineInfo(String name, MachineState state, int cpus, int memoryM
     /** The metadata key under which Flint records {@link #templateColdBoot()}. */
     public static final String TEMPLATE_COLD_BOOT = "flint.dev/template-cold-boot";
 
+    /** Copies the collections: the record is immutable. */
     public MachineInfo {
         mounts = List.copyOf(mounts);
         ports = List.copyOf(ports);

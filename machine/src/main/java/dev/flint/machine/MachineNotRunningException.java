@@ -2,6 +2,7 @@ package dev.flint.machine;
 
 /** The machine was asked to do something that needs it running, but it is not. */
 public final class MachineNotRunningException extends MachineStateException {
+    /** An error with {@code message}, which says what happened and what to do. */
     public MachineNotRunningException(String message) {
         super(message);
     }

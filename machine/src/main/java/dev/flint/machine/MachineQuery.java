@@ -13,9 +13,12 @@ import java.util.Set;
  */
 public record MachineQuery(Set<MachineState> states, Optional<String> name, Map<String, String> metadata, int limit,
                            Optional<String> cursor) {
+    /** The page size when the query sets none. */
     public static final int DEFAULT_LIMIT = 100;
+    /** The largest page a query may ask for. */
     public static final int MAX_LIMIT = 1000;
 
+    /** Copies the collections and checks the limit and the cursor. */
     public MachineQuery {
         states = states.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(states));
         metadata = Map.copyOf(metadata);
@@ -30,6 +33,7 @@ public record MachineQuery(Set<MachineState> states, Optional<String> name, Map<
         return builder().build();
     }
 
+    /** A builder of a query that selects every machine, {@value #DEFAULT_LIMIT} a page. */
     public static Builder builder() {
         return new Builder();
     }
@@ -83,6 +87,7 @@ public record MachineQuery(Set<MachineState> states, Optional<String> name, Map<
             return this;
         }
 
+        /** Only the machine named {@code name}. */
         public Builder name(String name) {
             this.name = name;
             return this;
@@ -94,6 +99,7 @@ public record MachineQuery(Set<MachineState> states, Optional<String> name, Map<
             return this;
         }
 
+        /** At most {@code limit} machines a page (1-{@value MachineQuery#MAX_LIMIT}). */
         public Builder limit(int limit) {
             this.limit = limit;
             return this;
@@ -105,6 +111,7 @@ public record MachineQuery(Set<MachineState> states, Optional<String> name, Map<
             return this;
         }
 
+        /** The query, checked. */
         public MachineQuery build() {
             return new MachineQuery(states, Optional.ofNullable(name), metadata, limit, Optional.ofNullable(cursor));
         }

@@ -11,10 +11,16 @@ package dev.flint.machine;
  * {@link MachineLifecycle} says which call is legal in which state.
  */
 public enum MachineState {
+    /** Started, waiting for the guest's agent to answer. */
     BOOTING,
+    /** The agent answered: commands and file calls run. */
     RUNNING,
+    /** The guest is powering off. */
     STOPPING,
+    /** No VM runs; the disk is kept and {@link Machine#start()} boots it again. */
     STOPPED,
+    /** Saved to the machine's directory with its VM released, until resumed. */
     PAUSED,
+    /** Released for good by {@link Machine#delete()} (or {@link Machine#close()} of the handle that made it). */
     DELETED
 }

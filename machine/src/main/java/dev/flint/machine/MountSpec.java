@@ -9,12 +9,20 @@ import java.util.regex.Pattern;
 /**
  * A host directory shared into the guest through virtio-fs, mounted at {@code target} before
  * the machine is reported ready. A read-only mount refuses every write with EROFS, in the host.
+ *
+ * <pre>{@code
+ * MachineConfig.builder()
+ *         .mount(MountSpec.of(Path.of("/home/me/src"), "/workspace"))           // read-write
+ *         .mount(new MountSpec(Path.of("/opt/data"), "/data", true))            // read-only
+ *         .build();
+ * }</pre>
  */
 public record MountSpec(Path source, String target, boolean readOnly) {
     /** Absolute, no empty, "." or ".." components, and only characters the boot line carries safely. */
     private static final Pattern TARGET = Pattern.compile("(/[A-Za-z0-9_.@+-]+)+");
     private static final List<String> RESERVED = List.of("/proc", "/sys", "/dev", "/run", "/tmp", "/.flint");
 
+    /** Checks the mount: {@code source} an existing directory (made absolute), {@code target} an absolute guest path outside the init's own. */
     public MountSpec {
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(target, "target");

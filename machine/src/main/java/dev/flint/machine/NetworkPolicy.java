@@ -11,10 +11,26 @@ import java.util.Optional;
  *
  * <p>Under deny-all the guest's DNS queries are refused too (they would leave through the
  * host's resolver); under an allow list they go through, so names resolve.
+ *
+ * <pre>{@code
+ * MachineConfig.builder().network(NetworkPolicy.none());                          // no NIC
+ * MachineConfig.builder().network(NetworkPolicy.denyAll());                       // a NIC, nothing leaves
+ * MachineConfig.builder().network(NetworkPolicy.allowOnly("10.1.0.0/16", "2001:db8::/32"))
+ *         .port(PortSpec.tcp(8080, 80));                                          // host 127.0.0.1:8080 to guest 80
+ * }</pre>
  */
 public record NetworkPolicy(boolean enabled, Egress egress, List<String> allowedCidrs, Optional<String> tap) {
-    public enum Egress { ALLOW_ALL, DENY_ALL, ALLOW_LISTED }
+    /** What may leave the guest: everything, nothing, or packets to {@code allowedCidrs} only. */
+    public enum Egress {
+        /** Every packet may leave. */
+        ALLOW_ALL,
+        /** No packet leaves (DNS included). */
+        DENY_ALL,
+        /** Only packets to {@code allowedCidrs} leave. */
+        ALLOW_LISTED
+    }
 
+    /** Copies the allow list and checks the TAP device's name. */
     public NetworkPolicy {
         allowedCidrs = List.copyOf(allowedCidrs);
         if (tap.isPresent() && !tap.get().matches("[A-Za-z0-9_.-]{1,15}")) {
@@ -27,10 +43,12 @@ public record NetworkPolicy(boolean enabled, Egress egress, List<String> allowed
         return new NetworkPolicy(false, Egress.DENY_ALL, List.of(), Optional.empty());
     }
 
+    /** A NIC behind user-mode NAT, every packet allowed out (the default). */
     public static NetworkPolicy allowAll() {
         return new NetworkPolicy(true, Egress.ALLOW_ALL, List.of(), Optional.empty());
     }
 
+    /** A NIC behind user-mode NAT that lets nothing out, DNS included. */
     public static NetworkPolicy denyAll() {
         return new NetworkPolicy(true, Egress.DENY_ALL, List.of(), Optional.empty());
     }

@@ -9,10 +9,27 @@ import java.util.Objects;
  * A host port forwarded to a guest port through the machine's user-mode NAT. {@code hostPort}
  * 0 picks a free port; {@link Machine#ports()} reports the one chosen. The host side listens on
  * {@code hostAddress}, 127.0.0.1 unless told otherwise, so only this host can connect.
+ *
+ * <pre>{@code
+ * try (Machine m = Machine.create(MachineConfig.builder().name("web")
+ *         .port(PortSpec.tcp(0, 8000))               // any free host port
+ *         .port(PortSpec.parse("udp:5353:53"))
+ *         .build())) {
+ *     m.exec(List.of("httpd", "-p", "8000")).assertSuccess();   // busybox httpd, in the background
+ *     URI url = m.url(8000);                          // http://127.0.0.1:PORT/, the port chosen
+ * }
+ * }</pre>
  */
 public record PortSpec(int hostPort, int guestPort, Protocol protocol, String hostAddress) {
-    public enum Protocol { TCP, UDP }
+    /** The forwarded protocol. */
+    public enum Protocol {
+        /** TCP: each host connection becomes a guest connection. */
+        TCP,
+        /** UDP: datagrams forwarded both ways. */
+        UDP
+    }
 
+    /** Checks the ports (host 0-65535, 0 for any free one; guest 1-65535) and that the host address is an IPv4 literal. */
     public PortSpec {
         Objects.requireNonNull(protocol, "protocol");
         Objects.requireNonNull(hostAddress, "hostAddress");
@@ -32,6 +49,7 @@ public record PortSpec(int hostPort, int guestPort, Protocol protocol, String ho
         return new PortSpec(hostPort, guestPort, Protocol.TCP, "127.0.0.1");
     }
 
+    /** UDP from 127.0.0.1:{@code hostPort} to the guest's {@code guestPort}. */
     public static PortSpec udp(int hostPort, int guestPort) {
         return new PortSpec(hostPort, guestPort, Protocol.UDP, "127.0.0.1");
     }

@@ -13,31 +13,38 @@ import java.util.Optional;
  * user instead of the image's User, and when to pull the image ({@link PullPolicy#MISSING} by default).
  */
 public record RunOptions(ExecOptions exec, Optional<String> user, PullPolicy pull) {
+    /** As {@link ExecOptions#DEFAULT}, the image's User, pulled when missing. */
     public static final RunOptions DEFAULT = builder().build();
     private static final String USER_PATTERN = "[A-Za-z0-9_.][A-Za-z0-9_.-]{0,31}(:[A-Za-z0-9_.][A-Za-z0-9_.-]{0,31})?";
 
+    /** Checks that no part is null. */
     public RunOptions {
         Objects.requireNonNull(exec, "exec");
         Objects.requireNonNull(user, "user");
         Objects.requireNonNull(pull, "pull");
     }
 
+    /** The exec's env, over the image's Env. */
     public Map<String, String> env() {
         return exec.env();
     }
 
+    /** The working directory instead of the image's WorkingDir; empty for the image's. */
     public Optional<String> workdir() {
         return exec.workdir();
     }
 
+    /** The bytes for the command's stdin; empty for none. */
     public Optional<byte[]> stdin() {
         return exec.stdin();
     }
 
+    /** The time after which the command is killed; empty for none. */
     public Optional<Duration> timeout() {
         return exec.timeout();
     }
 
+    /** A builder with the {@link #DEFAULT} settings. */
     public static Builder builder() {
         return new Builder();
     }
@@ -48,26 +55,34 @@ public record RunOptions(ExecOptions exec, Optional<String> user, PullPolicy pul
         private String user;
         private PullPolicy pull = PullPolicy.MISSING;
 
+        private Builder() {
+        }
+
+        /** Sets environment variable {@code key} for the command (over the machine's). */
         public Builder env(String key, String value) {
             exec.env(key, value);
             return this;
         }
 
+        /** Sets each of {@code variables} as {@link #env(String, String)} does. */
         public Builder env(Map<String, String> variables) {
             exec.env(variables);
             return this;
         }
 
+        /** The command's working directory, an absolute guest path. */
         public Builder workdir(String workdir) {
             exec.workdir(workdir);
             return this;
         }
 
+        /** Bytes for the command's stdin (copied); it reads end of file after them. Default: none. */
         public Builder stdin(byte[] stdin) {
             exec.stdin(stdin);
             return this;
         }
 
+        /** Kills the command in the guest after {@code timeout} (positive) with an {@link ExecTimeoutException}; default none. */
         public Builder timeout(Duration timeout) {
             exec.timeout(timeout);
             return this;
@@ -98,11 +113,13 @@ public record RunOptions(ExecOptions exec, Optional<String> user, PullPolicy pul
             return this;
         }
 
+        /** When to pull the image: {@link PullPolicy#MISSING} (default), {@code ALWAYS} or {@code NEVER}. */
         public Builder pull(PullPolicy pull) {
             this.pull = Objects.requireNonNull(pull, "pull");
             return this;
         }
 
+        /** The options, checked. */
         public RunOptions build() {
             return new RunOptions(exec.build(), Optional.ofNullable(user), pull);
         }

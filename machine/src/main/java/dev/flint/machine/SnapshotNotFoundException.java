@@ -2,6 +2,7 @@ package dev.flint.machine;
 
 /** No snapshot has that name (never taken, or deleted); {@link Snapshots#list} shows which exist. */
 public final class SnapshotNotFoundException extends FlintException {
+    /** An error with {@code message}, which says what happened and what to do. */
     public SnapshotNotFoundException(String message) {
         super(message);
     }

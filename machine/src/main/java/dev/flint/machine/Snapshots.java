@@ -5,6 +5,17 @@ import java.util.List;
 /**
  * The named snapshots ({@link Machine#snapshot(String)}) of this host ({@code $FLINT_HOME/snapshots})
  * or of a Flint server, as {@code options} say.
+ *
+ * <pre>{@code
+ * m.snapshot("after-setup");        // m pauses while it is saved, then runs on
+ * try (Machine copy = Machine.create(MachineConfig.builder().name("w2").fromSnapshot("after-setup").build())) {
+ *     copy.exec(List.of("ls", "/workspace")).assertSuccess();
+ * }
+ * for (SnapshotInfo s : Snapshots.list(ConnectOptions.local())) {
+ *     System.out.println(s.name() + " of " + s.source() + ", " + s.createdAt());
+ * }
+ * Snapshots.delete("after-setup", ConnectOptions.local());
+ * }</pre>
  */
 public final class Snapshots {
     private Snapshots() {

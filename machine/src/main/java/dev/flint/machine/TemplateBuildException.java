@@ -5,6 +5,7 @@ package dev.flint.machine;
  * template without a snapshot booted cold): the message names the command, its exit status and stderr.
  */
 public final class TemplateBuildException extends FlintException {
+    /** An error with {@code message}, which says what happened and what to do. */
     public TemplateBuildException(String message) {
         super(message);
     }

@@ -2,6 +2,7 @@ package dev.flint.machine;
 
 /** No template has that name (never built, or deleted); {@link Template#list} shows which exist. */
 public final class TemplateNotFoundException extends FlintException {
+    /** An error with {@code message}, which says what happened and what to do. */
     public TemplateNotFoundException(String message) {
         super(message);
     }

@@ -11,17 +11,27 @@ import java.util.Optional;
  * What {@link Template#build} boots and sets up once: the root (an OCI image, or Flint's own),
  * the resources, the machine-wide env, and the setup commands (each an argv, run in order; each
  * must exit 0). {@code diskMb} is fixed here: machines made from the template have this disk.
+ *
+ * <pre>{@code
+ * TemplateSpec spec = TemplateSpec.builder()
+ *         .image("python:3.12").memoryMb(512).diskMb(1024)
+ *         .setupShell("pip install requests")
+ *         .build();
+ * Template.build("py", spec);     // boots, sets up, snapshots "template-py"
+ * }</pre>
  */
 public record TemplateSpec(Optional<String> image, int cpus, int memoryMb, int diskMb, Map<String, String> env,
                            List<List<String>> setup) {
     /** The most setup commands a template runs. */
     public static final int MAX_SETUP = 64;
 
+    /** Copies the collections: the record is immutable. */
     public TemplateSpec {
         env = Map.copyOf(env);
         setup = setup.stream().map(List::copyOf).toList();
     }
 
+    /** A builder with the defaults: 1 vCPU, 256 MiB, no disk, Flint's root, no setup. */
     public static Builder builder() {
         return new Builder();
     }
@@ -43,17 +53,22 @@ public record TemplateSpec(Optional<String> image, int cpus, int memoryMb, int d
         private final Map<String, String> env = new LinkedHashMap<>();
         private final List<List<String>> setup = new ArrayList<>();
 
+        private Builder() {
+        }
+
         /** Boots this OCI image as the template's root ({@link MachineConfig.Builder#image}). */
         public Builder image(String image) {
             this.image = image;
             return this;
         }
 
+        /** The number of vCPUs of the template's machines; default 1. */
         public Builder cpus(int cpus) {
             this.cpus = cpus;
             return this;
         }
 
+        /** The memory of the template's machines in MiB; default 256. */
         public Builder memoryMb(int memoryMb) {
             this.memoryMb = memoryMb;
             return this;
@@ -65,6 +80,7 @@ public record TemplateSpec(Optional<String> image, int cpus, int memoryMb, int d
             return this;
         }
 
+        /** Sets variable {@code key} of the template's machine-wide env (a create's env goes over it). */
         public Builder env(String key, String value) {
             env.put(key, value);
             return this;

@@ -10,6 +10,15 @@ import java.util.List;
  * time per engine). Machines in a pool are not listed until checked out. A pool lives in its
  * engine: this JVM's, or a server's, and ends with it (its machines deleted); a restarted server
  * has no pools until they are created again.
+ *
+ * <pre>{@code
+ * WarmPool.create("py-pool", "py", 4);     // keeps 4 machines of template "py" ready
+ * try (Machine m = Machine.create(MachineConfig.builder().name("job-1").template("py")
+ *         .warmPool("py-pool", WarmPoolMode.PREFER, Duration.ofSeconds(2)).build())) {
+ *     m.exec(List.of("python3", "-c", "import requests")).assertSuccess();
+ * }
+ * WarmPool.delete("py-pool", ConnectOptions.local());
+ * }</pre>
  */
 public final class WarmPool {
     /** The most machines one pool keeps. */

@@ -5,6 +5,7 @@ package dev.flint.machine;
  * the message names the pool and how many machines it had ready.
  */
 public final class WarmPoolUnavailableException extends FlintException {
+    /** An error with {@code message}, which says what happened and what to do. */
     public WarmPoolUnavailableException(String message) {
         super(message);
     }
