@@ -109,7 +109,7 @@ final class FlintRestore {
     private static final String SNAPSHOT = "rig-bench";
     private static final String TEMPLATE = "rig-bench";
     private static final String POOL = "rig-bench";
-    private static final Duration POOL_WAIT = Duration.ofMinutes(2);
+    private static final Duration POOL_WAIT = Duration.ofMinutes(5);   // a restore on the rig's one emulated CPU, beside a loaded host
 
     private static MachineConfig.Builder base(String name) {
         return MachineConfig.builder().name(name).memoryMb(RigBench.MEMORY_MB).cpus(1).network(NetworkPolicy.none());

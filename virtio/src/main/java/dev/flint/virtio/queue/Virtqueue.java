@@ -154,6 +154,19 @@ public final class Virtqueue {
         return walk(head);
     }
 
+    /**
+     * With EVENT_IDX, asks the driver to notify the next chain it publishes even though chains it
+     * published before are still untaken: {@link #take} asks only past the last chain taken, which
+     * a driver with chains waiting has already passed, so it would not notify (vsock leaves its
+     * event buffers there and learns from the next one that the guest handled an event).
+     */
+    public void notifyOnNextPublish() {
+        if (eventIdx) {
+            used.set(JAVA_SHORT_UNALIGNED, 4 + 8L * size, (short) availIdx());
+            VarHandle.fullFence();
+        }
+    }
+
     private DescriptorChain walk(int head) {
         if (head >= size) {
             throw new VirtqueueException("chain head " + head + " is beyond the queue size " + size);

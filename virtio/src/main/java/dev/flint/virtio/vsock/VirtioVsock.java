@@ -306,6 +306,7 @@ public final class VirtioVsock implements VirtioDevice {
         Virtqueue events = queues.get(EVENT);
         events.pop().ifPresent(chain -> {
             resetAvailIndex = events.availableIndex();
+            events.notifyOnNextPublish();   // the buffer given back tells us the guest handled it
             muxer.transportResetSent();
             events.addUsed(chain.head(), chain.write(new byte[] {EVENT_TRANSPORT_RESET, 0, 0, 0}));
             if (events.needsInterrupt()) {

@@ -24,6 +24,7 @@ import static dev.flint.virtio.queue.MockDriver.Part.read;
 import static dev.flint.virtio.queue.MockDriver.Part.write;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The vsock device behind its MMIO transport, driven like Linux drives it, over heap memory. */
@@ -209,6 +210,22 @@ class VirtioVsockDeviceTest {
         driver.write(VirtioMmioTransport.STATUS, 0);
         assertEquals(0, vsock.muxer().openConnections());
         assertEquals(0, driver.read(VirtioMmioTransport.STATUS));
+    }
+
+    @Test
+    void withEventIdxTheBufferGivenBackAfterATransportResetIsNotifiedThoughOthersWait() {
+        assertEquals(0xf, driver.probe(transport, VirtioDevice.F_VERSION_1 | VirtioDevice.F_RING_EVENT_IDX, 3));
+        events = driver.queues.get(2);
+        for (int i = 0; i < 4; i++) {
+            events.publish(events.chain(write(4)));   // Linux keeps several event buffers posted
+        }
+        vsock.transportReset();
+        assertTrue(vsock.muxer().transportResetPending());
+        assertEquals(1, events.used().size());
+        assertTrue(events.publishAndAskNotify(events.chain(write(4))),
+                "the guest's buffer given back after the event is notified, with three untaken before it");
+        driver.write(VirtioMmioTransport.QUEUE_NOTIFY, 2);
+        assertFalse(vsock.muxer().transportResetPending(), "the host knows the guest handled the reset");
     }
 
     @Test
