@@ -2,7 +2,9 @@
 # examples/run.sh: builds Flint's examples against the Flint installed in ~/.m2 (./flint install)
 # and runs each, printing its output; exits non-zero if any example fails.
 #
-#   examples/run.sh [--no-build | --build-only] [EXAMPLE...]   (default: Hello Files Fork)
+#   examples/run.sh [--no-build | --build-only] [EXAMPLE...]   (default: Hello Files Fork, and
+#                                                               Image when FLINT_EXAMPLE_IMAGE names
+#                                                               an OCI layout or docker save archive)
 #
 # Running them needs a /dev/kvm that can boot a stock Linux guest, and the guest kernel and
 # initramfs in FLINT_CACHE (./flint build). Where only the nested rig can (PVM hosts), build
@@ -18,13 +20,17 @@ while [[ $# -gt 0 ]]; do
     case $1 in
         --no-build) build=0 ;;
         --build-only) run=0 ;;
-        -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) printf 'run.sh: unknown option %s (see --help)\n' "$1" >&2; exit 2 ;;
         *) examples+=("$1") ;;
     esac
     shift
 done
-[[ ${#examples[@]} -gt 0 ]] || examples=("${ALL[@]}")
+if [[ ${#examples[@]} -eq 0 ]]; then
+    examples=("${ALL[@]}")
+    # Image runs a command in an OCI image loaded from a layout or a docker save archive.
+    [[ -z ${FLINT_EXAMPLE_IMAGE:-} ]] || examples+=(Image)
+fi
 
 if (( build )); then
     command -v mvn >/dev/null 2>&1 || { printf 'run.sh: mvn is not on PATH; install Maven, or build elsewhere and pass --no-build\n' >&2; exit 2; }
@@ -45,8 +51,10 @@ failed=()
 for example in "${examples[@]}"; do
     printf '== %s\n' "$example"
     # Flint calls KVM and libc through FFM, a restricted API: native access for the class path.
+    args=()
+    [[ $example != Image ]] || args=("${FLINT_EXAMPLE_IMAGE:?Image runs in the OCI layout or archive FLINT_EXAMPLE_IMAGE names}")
     if "$java" --enable-native-access=ALL-UNNAMED -cp "$HERE/target/classes:$HERE/target/lib/*" \
-            "dev.flint.examples.$example"; then
+            "dev.flint.examples.$example" "${args[@]}"; then
         printf '== %s: ok\n' "$example"
     else
         printf '== %s: FAILED (exit %d)\n' "$example" "$?"
