@@ -9,6 +9,8 @@ import dev.flint.vmm.VmmException;
 import dev.flint.vmm.boot.BootFiles;
 import dev.flint.vmm.boot.InvalidKernelException;
 import dev.flint.vmm.memory.X86MemoryMap;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 import java.io.BufferedOutputStream;
 import java.io.FileOutputStream;
@@ -21,9 +23,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 /** {@code flint boot}: boots the guest, streams its console, exits 0 when it powers off. */
 @Command(name = "boot", description = {"boot a microVM with Flint's guest kernel and stream its console", "",
         "Boots a microVM with Flint's guest kernel and initramfs (or the ones given), streams the guest's serial"
@@ -35,7 +34,6 @@ import picocli.CommandLine.Option;
                 + " (panic=-1), is a crash.")
 final class BootCommand implements FlintCommand {
     static final int EXIT_CRASH = 1;
-    static final int EXIT_USAGE = 2;
     static final int EXIT_HOST = 3;
     static final int EXIT_TIMEOUT = 124;
 

@@ -14,6 +14,12 @@ import dev.flint.machine.Machine;
 import dev.flint.machine.MachineConfig;
 import dev.flint.machine.PortSpec;
 import dev.flint.machine.RunOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -25,13 +31,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code flint run}: boots a machine, runs one command in it, streams its output, exits with its code. */
 @Command(name = "run", customSynopsis = {"flint run [OPTIONS] -- COMMAND [ARGS...]",
