@@ -81,10 +81,15 @@ public final class Flint implements FlintCommand {
         } catch (CommandLine.ParameterException e) {
             return UsageErrors.report(e, err);
         }
-        Integer help = CommandLine.executeHelpRequest(parsed);
-        cli.getOut().flush();
-        if (help != null) {
-            return help;
+        try {
+            Integer help = CommandLine.executeHelpRequest(parsed);
+            if (help != null) {
+                return help;
+            }
+        } catch (CommandLine.ParameterException e) {   // flint help NOSUCH
+            return UsageErrors.report(e, err);
+        } finally {
+            cli.getOut().flush();
         }
         CommandLine chosen = innermost(parsed);
         try {
@@ -123,6 +128,9 @@ public final class Flint implements FlintCommand {
     static CommandLine commandLine(CliContext context) {
         CommandLine cli = new CommandLine(Flint.class, new CommandFactory(context));
         addHelpOptions(cli);
+        // The command list shows a command's header when it has one, as picocli's help command does.
+        cli.getSubcommands().get("help").getCommandSpec().usageMessage()
+                .header("show this help, or a command's: flint help create");
         cli.registerConverter(Integer.class, new WholeNumber());
         cli.registerConverter(int.class, new WholeNumber());
         // A guest command is passed through as given: '@file' is an argument, not a file of arguments.

@@ -98,6 +98,8 @@ class CommandLineTest {
         assertEquals(2, run("create", "web-1", "--cpu", "2"));
         assertTrue(stderr().contains("unknown option for create: --cpu\nDid you mean: --cpus?\n"
                 + "Run 'flint create --help' for usage."), stderr());
+        assertEquals(2, run("help", "craete"));
+        assertTrue(stderr().startsWith("flint: ") && stderr().contains("craete"), stderr());
         assertEquals(2, run("zzzzzz"));
         assertFalse(stderr().contains("Did you mean"), "nothing close, nothing suggested: " + stderr());
         assertEquals(1, Suggestions.distance("craete", "create"), "a swap is one edit");
