@@ -266,6 +266,10 @@ class MachineCommandsTest {
 
             assertEquals(0, run(env, "info", "web-1"));
             assertTrue(stdout().contains("state:     running") && stdout().contains("metadata:  team=a"), stdout());
+            assertEquals(0, run(env, "info", "web-1", "--json"));
+            var info = MachineJson.parse(stdout(), "info --json");
+            assertEquals(id, info.get("id").asText());
+            assertEquals("running", info.get("state").asText(), stdout());
             assertEquals(0, run(env, "logs", "web-1"));
             assertEquals("fake console of web-1\n", stdout());
             assertEquals(0, run(env, "stop", "web-1"));
