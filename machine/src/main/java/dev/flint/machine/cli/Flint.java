@@ -155,7 +155,8 @@ public final class Flint implements FlintCommand {
         spec.usageMessage().commandListHeading("%nCommands:%n");
         spec.usageMessage().descriptionHeading("%n");
         if (!spec.optionsMap().containsKey("--help")) {
-            spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("show this help").build());
+            spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("show this help").order(2000)
+                    .build());
         }
         command.getSubcommands().values().stream().distinct().forEach(Flint::addHelpOptions);
     }

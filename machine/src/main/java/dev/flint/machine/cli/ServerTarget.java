@@ -15,10 +15,11 @@ import java.util.Map;
  * command's JVM). {@code flint run} needs none.
  */
 final class ServerTarget {
-    @Option(names = "--server", paramLabel = "URL",
+    // Listed after each command's own options (order), then -h.
+    @Option(names = "--server", paramLabel = "URL", order = 1000,
             description = "the Flint server (default: $FLINT_SERVER), e.g. http://127.0.0.1:8080")
     String server;
-    @Option(names = "--token", paramLabel = "TOKEN", description = "its Bearer token (default: $FLINT_TOKEN)")
+    @Option(names = "--token", paramLabel = "TOKEN", order = 1001, description = "its Bearer token (default: $FLINT_TOKEN)")
     String token;
 
     boolean isEmpty() {
