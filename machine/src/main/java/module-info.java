@@ -16,6 +16,9 @@ module dev.flint.machine {
     requires io.netty.transport;
     requires io.netty.buffer;
     requires io.netty.common;
+    requires info.picocli;
     exports dev.flint.machine;
     exports dev.flint.machine.cli;
+    // picocli reads and sets the commands' annotated option fields by reflection.
+    opens dev.flint.machine.cli to info.picocli;
 }

@@ -1,5 +1,7 @@
 package dev.flint.machine.cli;
 
+import picocli.CommandLine.Command;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -21,16 +23,22 @@ import java.util.stream.Stream;
  * It leaves nothing behind: no server is reached, no image store is touched, and the machine of
  * {@code run -- true} is deleted when its command ends.
  */
-final class AotTraining {
+@Command(name = Flint.AOT_TRAINING, hidden = true, description = "the launcher's AOT cache training run")
+final class AotTraining implements FlintCommand {
     /** Commands whose help is printed: parsing and usage text of each. */
     private static final List<String> COMMANDS = List.of("run", "boot", "doctor", "overhead", "soak", "serve",
             "pull", "images", "create", "ls", "info", "exec", "shell", "logs", "start", "stop", "snapshot",
             "fork", "template", "pool");
 
-    private AotTraining() {
+    private final CliContext context;
+
+    AotTraining(CliContext context) {
+        this.context = context;
     }
 
-    static int run(PrintStream err) throws InterruptedException {
+    @Override
+    public int run() throws InterruptedException {
+        PrintStream err = context.err();
         PrintStream quiet = new PrintStream(PrintStream.nullOutputStream());
         Map<String, String> noServer = Map.of(AutoServer.SWITCH, "0");   // training starts no server
         Flint.run(List.of("--help"), quiet, quiet, noServer);

@@ -9,6 +9,8 @@ import dev.flint.vmm.VmmException;
 import dev.flint.vmm.boot.BootFiles;
 import dev.flint.vmm.boot.InvalidKernelException;
 import dev.flint.vmm.memory.X86MemoryMap;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 import java.io.BufferedOutputStream;
 import java.io.FileOutputStream;
@@ -22,36 +24,16 @@ import java.util.List;
 import java.util.Optional;
 
 /** {@code flint boot}: boots the guest, streams its console, exits 0 when it powers off. */
-final class BootCommand {
-    static final String USAGE = """
-            Usage: flint boot [OPTIONS]
-
-            Boots a microVM with Flint's guest kernel and initramfs (or the ones given), streams the
-            guest's serial console to stdout, and exits 0 when the guest powers itself off.
-
-            Options:
-              --kernel FILE      kernel to boot: an ELF vmlinux or a bzImage (default: Flint's guest kernel)
-              --initrd FILE      initramfs to load (default: Flint's guest initramfs)
-              --cmdline STRING   replace the whole kernel command line
-              --append STRING    add to the default kernel command line
-              --memory-mb N      guest memory in MiB (default 256, at least 64)
-              --cpus N           vCPUs (default 1)
-              --timeout SECONDS  stop the VM after this long and exit 124 (default 300)
-              --shell            ask Flint's init for a shell on the console (stdin is the terminal)
-              --timings          print where the host's setup time went, step by step
-              --dry-run          check the options (a given kernel and initramfs read whole),
-                                 print the kernel command line, boot nothing
-              -h, --help         show this help
-
-            Exit status: 0 the guest powered off; 1 it crashed or was stopped; 2 bad arguments (a
-            kernel or initramfs that cannot boot included); 3 this host cannot run guests (the
-            message says why); 124 timeout. A reset through the i8042 is a power-off only when the
-            init wrote byte 15 to 0xc0000008 right before it (Flint's init and agent do: devmem
-            0xc0000008 8 15); any other, a kernel panic's (panic=-1), is a crash.
-            """;
-
+@Command(name = "boot", description = {"boot a microVM with Flint's guest kernel and stream its console", "",
+        "Boots a microVM with Flint's guest kernel and initramfs (or the ones given), streams the guest's serial"
+                + " console to stdout, and exits 0 when the guest powers itself off."},
+        footer = "Exit status: 0 the guest powered off; 1 it crashed or was stopped; 2 bad arguments (a kernel or"
+                + " initramfs that cannot boot included); 3 this host cannot run guests (the message says why); 124"
+                + " timeout. A reset through the i8042 is a power-off only when the init wrote byte 15 to 0xc0000008"
+                + " right before it (Flint's init and agent do: devmem 0xc0000008 8 15); any other, a kernel panic's"
+                + " (panic=-1), is a crash.")
+final class BootCommand implements FlintCommand {
     static final int EXIT_CRASH = 1;
-    static final int EXIT_USAGE = 2;
     static final int EXIT_HOST = 3;
     static final int EXIT_TIMEOUT = 124;
 
@@ -65,42 +47,56 @@ final class BootCommand {
         }
     }
 
-    private BootCommand() {
+    @Option(names = "--kernel", paramLabel = "FILE",
+            description = "kernel to boot: an ELF vmlinux or a bzImage (default: Flint's guest kernel)")
+    private Path kernel;
+    @Option(names = "--initrd", paramLabel = "FILE", description = "initramfs to load (default: Flint's guest initramfs)")
+    private Path initrd;
+    @Option(names = "--cmdline", paramLabel = "STRING", description = "replace the whole kernel command line")
+    private String cmdline;
+    @Option(names = "--append", paramLabel = "STRING", description = "add to the default kernel command line")
+    private String append = "";
+    @Option(names = "--memory-mb", paramLabel = "N", description = "guest memory in MiB (default 256, at least 64)")
+    private int memoryMb = 256;
+    @Option(names = "--cpus", paramLabel = "N", description = "vCPUs (default 1)")
+    private int cpus = 1;
+    @Option(names = "--timeout", paramLabel = "SECONDS", description = "stop the VM after this long and exit 124 (default 300)")
+    private int timeoutSeconds = 300;
+    @Option(names = "--shell", description = "ask Flint's init for a shell on the console (stdin is the terminal)")
+    private boolean shell;
+    @Option(names = "--timings", description = "print where the host's setup time went, step by step")
+    private boolean timings;
+    @Option(names = "--dry-run", description = "check the options (a given kernel and initramfs read whole), print the"
+            + " kernel command line, boot nothing")
+    private boolean dryRun;
+
+    private final CliContext context;
+
+    BootCommand(CliContext context) {
+        this.context = context;
     }
 
     static Options parse(List<String> args) throws UsageException {
-        Arguments in = new Arguments(args);
-        Optional<Path> kernel = Optional.empty();
-        Optional<Path> initrd = Optional.empty();
-        Optional<String> cmdline = Optional.empty();
-        String append = "";
-        int memoryMb = 256;
-        int cpus = 1;
-        int timeoutSeconds = 300;
-        boolean shell = false;
-        boolean dryRun = false;
-        boolean timings = false;
-        while (in.hasNext()) {
-            String option = in.next();
-            switch (option) {
-                case "--kernel" -> kernel = Optional.of(in.existingFile(option));
-                case "--initrd" -> initrd = Optional.of(in.existingFile(option));
-                case "--cmdline" -> cmdline = Optional.of(in.value(option));
-                case "--append" -> append = in.value(option);
-                case "--memory-mb" -> memoryMb = in.intValue(option, (int) (X86MemoryMap.MIN_MEMORY >> 20), 1 << 20);
-                case "--cpus" -> cpus = in.intValue(option, 1, VmConfig.MAX_VCPUS);
-                case "--timeout" -> timeoutSeconds = in.intValue(option, 1, 86_400);
-                case "--shell" -> shell = true;
-                case "--dry-run" -> dryRun = true;
-                case "--timings" -> timings = true;
-                default -> throw new UsageException("unknown option for boot: " + option);
-            }
+        return Flint.parse(Flint.withCommand("boot", args), BootCommand.class).options();
+    }
+
+    @Override
+    public int run() throws UsageException, InterruptedException {
+        return run(options(), context.out(), context.err());
+    }
+
+    /** The options, checked: numbers in range, a given kernel and initramfs that can boot. */
+    Options options() throws UsageException {
+        OptionChecks.between("--memory-mb", memoryMb, (int) (X86MemoryMap.MIN_MEMORY >> 20), 1 << 20);
+        OptionChecks.between("--cpus", cpus, 1, VmConfig.MAX_VCPUS);
+        OptionChecks.between("--timeout", timeoutSeconds, 1, 86_400);
+        Optional<Path> kernelFile = kernel == null ? Optional.empty() : Optional.of(OptionChecks.existingFile("--kernel", kernel));
+        Optional<Path> initrdFile = initrd == null ? Optional.empty() : Optional.of(OptionChecks.existingFile("--initrd", initrd));
+        if (kernelFile.isPresent()) {
+            checkBootFiles(kernelFile.get(), initrdFile, memoryMb);
         }
-        if (kernel.isPresent()) {
-            checkBootFiles(kernel.get(), initrd, memoryMb);
-        }
-        return new Options(kernel, initrd, cmdline, append, memoryMb, cpus, Duration.ofSeconds(timeoutSeconds), shell,
-                dryRun, timings);
+        return new Options(kernelFile, initrdFile, Optional.ofNullable(cmdline), append, memoryMb, cpus,
+                Duration.ofSeconds(timeoutSeconds), shell, dryRun, timings);
     }
 
     /** A kernel or initramfs that cannot boot (truncated, corrupt, too large) is a bad argument, found before any VM exists. */

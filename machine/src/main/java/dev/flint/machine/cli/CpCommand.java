@@ -7,6 +7,9 @@ import dev.flint.machine.Machine;
 import dev.flint.machine.MachineFileException;
 import dev.flint.machine.MachineFiles;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -14,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -21,39 +25,29 @@ import java.util.List;
  * file or a directory tree (modes and symlinks kept) between this host and a server's machine. A
  * destination that is an existing directory receives the source under its own name.
  */
-final class CpCommand {
-    static final String USAGE = """
-            Usage: flint cp [OPTIONS] SRC MACHINE:DST
-                   flint cp [OPTIONS] MACHINE:SRC DST
-
-            Copies a file or a directory tree between this host and a machine (its id or name), as
-            'docker cp' does: modes and symlinks are kept (symlinks are copied as links); when DST
-            is an existing directory, SRC lands in it under its own name. Guest paths are absolute.
-            Through a server a file is at most 16 MiB each way into the machine (one request).
-
-            Options:
-            """ + ServerTarget.OPTIONS_TEXT + """
-              -h, --help            show this help
-
-            Exit status: 0 copied; 1 the guest refused (no such file, not a directory, permission
-            denied, no space: the message says which) or a host file could not be read or written;
-            2 bad arguments; 4 no server; 5 no such machine; 6 not running; 125 the machine failed otherwise.
-            """;
+@Command(name = "cp", customSynopsis = {"flint cp [OPTIONS] SRC MACHINE:DST", "       flint cp [OPTIONS] MACHINE:SRC DST"},
+        description = {"copy files in or out, as docker cp: flint cp app.conf web-1:/etc/", "",
+                "Copies a file or a directory tree between this host and a machine (its id or name), as 'docker cp'"
+                        + " does: modes and symlinks are kept (symlinks are copied as links); when DST is an existing"
+                        + " directory, SRC lands in it under its own name. Guest paths are absolute. Through a server a"
+                        + " file is at most 16 MiB each way into the machine (one request)."},
+        footer = "Exit status: 0 copied; 1 the guest refused (no such file, not a directory, permission denied, no"
+                + " space: the message says which) or a host file could not be read or written; 2 bad arguments; 4 no"
+                + " server; 5 no such machine; 6 not running; 125 the machine failed otherwise.")
+final class CpCommand extends ServerBound<CpCommand.Options> {
+    @Parameters(paramLabel = "SRC DST", description = "the source and the destination, one of them MACHINE:PATH")
+    private List<String> paths = new ArrayList<>();
 
     /** {@code machine} names the side in the guest: {@code toGuest} says which way. */
     record Options(String machine, String guestPath, Path hostPath, boolean toGuest) {
     }
 
-    private CpCommand() {
+    CpCommand(CliContext context) {
+        super(context);
     }
 
-    static Options parse(List<String> args) throws UsageException {
-        List<String> paths = args.stream().filter(a -> !a.equals("--")).toList();
-        for (String arg : paths) {
-            if (arg.startsWith("-") && arg.length() > 1) {
-                throw new UsageException("unknown option for cp: " + arg);
-            }
-        }
+    @Override
+    Options request() throws UsageException {
         if (paths.size() != 2) {
             throw new UsageException("cp takes SRC and DST, one of them MACHINE:PATH; got " + paths.size() + " arguments");
         }
@@ -70,6 +64,11 @@ final class CpCommand {
             throw new UsageException("the guest path must be absolute, got '" + path + "' in '" + guest + "'");
         }
         return new Options(guest.substring(0, colon), path, Path.of(toGuest ? paths.get(0) : paths.get(1)), toGuest);
+    }
+
+    @Override
+    int run(Options options, ConnectOptions server) {
+        return run(options, server, context.out(), context.err());
     }
 
     /** {@code NAME:/path}: a machine name or id (never holds a '/') before the first colon. */

@@ -7,119 +7,128 @@ import dev.flint.machine.Machine;
 import dev.flint.machine.MachineConfig;
 import dev.flint.machine.wire.MachineJson;
 
+import dev.flint.machine.WarmPoolMode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
 import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /** {@code flint create NAME}: makes a machine in the server, boots it unless told not to, prints its id. */
-final class CreateCommand {
-    static final String USAGE = """
-            Usage: flint create NAME [OPTIONS]
-
-            Creates machine NAME in the Flint server and boots it (unless --no-start); prints its id.
-            The machine keeps running after this command ends: use exec, shell, stop, delete on it.
-
-            Options:
-              --env K=V             environment of every command in the machine (repeatable)
-              --workdir DIR         default working directory of every command (absolute)
-              --metadata K=V        a label to find the machine by (repeatable; ls --metadata)
-              --boot-args STRING    extra kernel command-line arguments
-              --image REF           every command runs in OCI image REF (pulled by the server when
-                                    missing); with --disk-mb what they write survives stop/start
-              --from-snapshot SNAP  make it from snapshot SNAP (flint snapshot): it runs on from there
-                                    with the snapshot's cpus, memory and disk, and NAME as hostname
-              --template T          make it from template T (flint template build): restored from its
-                                    snapshot, with its cpus, memory and disk
-              --warm-pool POOL      check it out of warm pool POOL of T (flint pool create)
-              --pool-mode MODE      prefer (default: cold when none is ready in time), require (fail
-                                    instead) or bypass (never take one)
-              --pool-wait-ms N      how long to wait for a ready machine (default 0)
-            """ + MachineOptions.USAGE + """
-              --no-start            create it stopped; 'flint start NAME' boots it
-              --json                print the machine's info as JSON instead of its id
-            """ + ServerTarget.OPTIONS_TEXT + """
-              -h, --help            show this help
-
-            """ + ExitCodes.TEXT;
+@Command(name = "create", description = {"create (and boot) a machine: flint create web-1 --cpus 2", "",
+        "Creates machine NAME in the Flint server and boots it (unless --no-start); prints its id. The machine keeps"
+                + " running after this command ends: use exec, shell, stop, delete on it."},
+        footer = ExitCodes.TEXT)
+final class CreateCommand extends ServerBound<CreateCommand.Options> {
+    @Option(names = "--env", paramLabel = "K=V", description = "environment of every command in the machine (repeatable)")
+    private List<String> env = new ArrayList<>();
+    @Option(names = "--workdir", paramLabel = "DIR", description = "default working directory of every command (absolute)")
+    private String workdir;
+    @Option(names = "--metadata", paramLabel = "K=V",
+            description = "a label to find the machine by (repeatable; ls --metadata)")
+    private List<String> metadata = new ArrayList<>();
+    @Option(names = "--boot-args", paramLabel = "STRING", description = "extra kernel command-line arguments")
+    private String bootArgs;
+    @Option(names = "--image", paramLabel = "REF", description = "every command runs in OCI image REF (pulled by the"
+            + " server when missing); with --disk-mb what they write survives stop/start")
+    private String image;
+    @Option(names = "--from-snapshot", paramLabel = "SNAP", description = "make it from snapshot SNAP (flint snapshot):"
+            + " it runs on from there with the snapshot's cpus, memory and disk, and NAME as hostname")
+    private String snapshot;
+    @Option(names = "--template", paramLabel = "T", description = "make it from template T (flint template build):"
+            + " restored from its snapshot, with its cpus, memory and disk")
+    private String template;
+    @Option(names = "--warm-pool", paramLabel = "POOL", description = "check it out of warm pool POOL of T (flint pool create)")
+    private String pool;
+    @Option(names = "--pool-mode", paramLabel = "MODE", description = "prefer (default: cold when none is ready in"
+            + " time), require (fail instead) or bypass (never take one)")
+    private String poolMode;
+    @Option(names = "--pool-wait-ms", paramLabel = "N", description = "how long to wait for a ready machine (default 0)")
+    private int poolWaitMs;
+    @Mixin
+    private MachineOptions machine;
+    @Option(names = "--no-start", description = "create it stopped; 'flint start NAME' boots it")
+    private boolean noStart;
+    @Option(names = "--json", description = "print the machine's info as JSON instead of its id")
+    private boolean json;
+    @Parameters(paramLabel = "NAME", description = "the machine's name, also its hostname")
+    private List<String> names = new ArrayList<>();
 
     record Options(MachineConfig config, boolean json) {
     }
 
-    private CreateCommand() {
+    CreateCommand(CliContext context) {
+        super(context);
     }
 
     static Options parse(List<String> args) throws UsageException {
-        Arguments in = new Arguments(args);
-        MachineConfig.Builder config = MachineConfig.builder();
-        boolean json = false;
-        String name = null;
-        MachineOptions machine = new MachineOptions(config);
-        String pool = null;
-        dev.flint.machine.WarmPoolMode mode = dev.flint.machine.WarmPoolMode.PREFER;
-        java.time.Duration wait = java.time.Duration.ZERO;
+        return Flint.parse(Flint.withCommand("create", args), CreateCommand.class).request();
+    }
+
+    @Override
+    Options request() throws UsageException {
+        if (names.isEmpty()) {
+            throw new UsageException("create needs a NAME, e.g. flint create web-1");
+        }
+        if (names.size() > 1) {
+            throw new UsageException("create takes one NAME, got '" + names.get(0) + "' and '" + names.get(1) + "'");
+        }
         try {
-            while (in.hasNext()) {
-                String option = in.next();
-                switch (option) {
-                    case "--env" -> {
-                        String[] pair = keyValue(option, in.value(option));
-                        config.env(pair[0], pair[1]);
-                    }
-                    case "--workdir" -> config.workdir(in.value(option));
-                    case "--metadata" -> {
-                        String[] pair = keyValue(option, in.value(option));
-                        config.metadata(pair[0], pair[1]);
-                    }
-                    case "--boot-args" -> config.bootArgs(in.value(option));
-                    case "--no-start" -> config.start(false);
-                    case "--image" -> config.image(ImageCommands.reference(in.value(option)));
-                    case "--from-snapshot" -> config.fromSnapshot(in.value(option));
-                    case "--template" -> config.template(in.value(option));
-                    case "--warm-pool" -> pool = in.value(option);
-                    case "--pool-mode" -> mode = poolMode(in.value(option));
-                    case "--pool-wait-ms" -> wait = java.time.Duration.ofMillis(in.intValue(option, 0, 3_600_000));
-                    case "--json" -> json = true;
-                    default -> {
-                        if (machine.apply(option, in)) {
-                            continue;
-                        }
-                        if (option.startsWith("-")) {
-                            throw new UsageException("unknown option for create: " + option);
-                        }
-                        if (name != null) {
-                            throw new UsageException("create takes one NAME, got '" + name + "' and '" + option + "'");
-                        }
-                        name = option;
-                    }
-                }
+            MachineConfig.Builder config = MachineConfig.builder().name(names.get(0));
+            for (String pair : env) {
+                String[] kv = OptionChecks.keyValue("--env", pair);
+                config.env(kv[0], kv[1]);
             }
-            if (name == null) {
-                throw new UsageException("create needs a NAME, e.g. flint create web-1");
+            for (String pair : metadata) {
+                String[] kv = OptionChecks.keyValue("--metadata", pair);
+                config.metadata(kv[0], kv[1]);
             }
-            config.name(name);
+            if (workdir != null) {
+                config.workdir(workdir);
+            }
+            if (bootArgs != null) {
+                config.bootArgs(bootArgs);
+            }
+            if (noStart) {
+                config.start(false);
+            }
+            if (image != null) {
+                config.image(ImageCommands.reference(image));
+            }
+            if (snapshot != null) {
+                config.fromSnapshot(snapshot);
+            }
+            if (template != null) {
+                config.template(template);
+            }
+            WarmPoolMode mode = poolMode == null ? WarmPoolMode.PREFER : poolMode(poolMode);
+            Duration wait = Duration.ofMillis(OptionChecks.between("--pool-wait-ms", poolWaitMs, 0, 3_600_000));
             if (pool != null) {
                 config.warmPool(pool, mode, wait);
             }
-            machine.finish();
+            machine.apply(config);
             return new Options(config.build(), json);
         } catch (InvalidConfigException e) {
             throw new UsageException(e.getMessage());
         }
     }
 
-    private static dev.flint.machine.WarmPoolMode poolMode(String mode) throws UsageException {
+    private static WarmPoolMode poolMode(String mode) throws UsageException {
         try {
-            return dev.flint.machine.WarmPoolMode.valueOf(mode.toUpperCase(java.util.Locale.ROOT));
+            return WarmPoolMode.valueOf(mode.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             throw new UsageException("--pool-mode is prefer, require or bypass, got '" + mode + "'");
         }
     }
 
-    static String[] keyValue(String option, String pair) throws UsageException {
-        int eq = pair.indexOf('=');
-        if (eq <= 0) {
-            throw new UsageException(option + " needs KEY=VALUE, got '" + pair + "'");
-        }
-        return new String[] {pair.substring(0, eq), pair.substring(eq + 1)};
+    @Override
+    int run(Options options, ConnectOptions server) {
+        return run(options, server, context.out(), context.err());
     }
 
     static int run(Options options, ConnectOptions server, PrintStream out, PrintStream err) {

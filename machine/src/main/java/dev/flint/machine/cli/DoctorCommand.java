@@ -12,6 +12,9 @@ import dev.flint.machine.MachineFiles;
 import dev.flint.machine.TerminalSession;
 import dev.flint.machine.MachineMetrics;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -31,25 +34,14 @@ import java.util.stream.Stream;
  * codes, stderr, env, stdin, timeouts, large output, teardown without leaks) and measures boot
  * time and exec round trip.
  */
-final class DoctorCommand {
-    static final String USAGE = """
-            Usage: flint doctor [--memory-mb N] [--rounds N]
-
-            Boots a machine and checks that everything a sandbox needs works on this host: exec and
-            its output, exit codes, stderr, env and workdir, stdin, a timeout that kills the command
-            and leaves the machine usable, 1 MiB of output intact, a file on the machine's disk that
-            survives stop and start, and a delete that leaves no threads, file descriptors or disk
-            behind. Prints one line per check, the time from
-            Machine.create to agent-ready, and the median round trip of exec(["true"]).
-
-            Options:
-              --memory-mb N   guest memory in MiB (default 256)
-              --rounds N      exec(["true"]) round trips to measure (default 20)
-              -h, --help      show this help
-
-            Exit status: 0 every check passed; 1 a check failed; 3 this host cannot run machines.
-            """;
-
+@Command(name = "doctor", description = {"check that machines work on this host and measure boot and exec times", "",
+        "Boots a machine and checks that everything a sandbox needs works on this host: exec and its output, exit"
+                + " codes, stderr, env and workdir, stdin, a timeout that kills the command and leaves the machine"
+                + " usable, 1 MiB of output intact, a file on the machine's disk that survives stop and start, and a"
+                + " delete that leaves no threads, file descriptors or disk behind. Prints one line per check, the time"
+                + " from Machine.create to agent-ready, and the median round trip of exec([\"true\"])."},
+        footer = "Exit status: 0 every check passed; 1 a check failed; 3 this host cannot run machines.")
+final class DoctorCommand implements FlintCommand {
     /** Room for the files check's 64 MiB file beside the overlay; sparse, so only what is written costs. */
     private static final int DISK_MB = 160;
     private static final int FILE_MIB = 64;
@@ -58,24 +50,23 @@ final class DoctorCommand {
     private int passed;
     private int failed;
 
-    private DoctorCommand(PrintStream out) {
-        this.out = out;
+    @Option(names = "--memory-mb", paramLabel = "N", description = "guest memory in MiB (default 256)")
+    private int memoryMb = 256;
+    @Option(names = "--rounds", paramLabel = "N", description = "exec([\"true\"]) round trips to measure (default 20)")
+    private int rounds = 20;
+    private final CliContext context;
+
+    DoctorCommand(CliContext context) {
+        this.context = context;
+        this.out = context.out();
     }
 
-    static int run(List<String> args, PrintStream out, PrintStream err) throws UsageException {
-        Arguments in = new Arguments(args);
-        int memoryMb = 256;
-        int rounds = 20;
-        while (in.hasNext()) {
-            String option = in.next();
-            switch (option) {
-                case "--memory-mb" -> memoryMb = in.intValue(option, MachineConfig.MIN_MEMORY_MB, 1 << 20);
-                case "--rounds" -> rounds = in.intValue(option, 1, 100_000);
-                default -> throw new UsageException("unknown option for doctor: " + option);
-            }
-        }
-        return new DoctorCommand(out).check(MachineConfig.builder().name("doctor").memoryMb(memoryMb)
-                .diskMb(DISK_MB).build(), rounds, err);
+    @Override
+    public int run() throws UsageException {
+        OptionChecks.between("--memory-mb", memoryMb, MachineConfig.MIN_MEMORY_MB, 1 << 20);
+        OptionChecks.between("--rounds", rounds, 1, 100_000);
+        return check(MachineConfig.builder().name("doctor").memoryMb(memoryMb).diskMb(DISK_MB).build(), rounds,
+                context.err());
     }
 
     private int check(MachineConfig config, int rounds, PrintStream err) {

@@ -10,6 +10,10 @@ import dev.flint.machine.InvalidConfigException;
 import dev.flint.machine.Machine;
 import dev.flint.machine.RunOptions;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,46 +22,41 @@ import java.util.Optional;
 
 /**
  * {@code flint exec MACHINE -- COMMAND...} runs a command in a server's machine, streaming its
- * output; {@code flint shell MACHINE COMMAND} runs a command line in a login shell
+ * output; {@code flint shell MACHINE COMMAND} ({@link Shell}) runs a command line in a login shell
  * ({@code /bin/sh -l -c}, so /etc/profile applies).
  */
-final class ExecCommand {
-    private static final String OPTIONS = """
-            Options:
-              --env K=V             environment variable for the command (repeatable)
-              --workdir DIR         working directory (absolute; default: the machine's workdir, else /)
-              --timeout SECONDS     kill the command after this long and exit 124
-              --image REF           run in OCI image REF with a fresh writable layer, its config
-                                    applying as in 'docker run' (pulled by the server when missing)
-              --user USER           with --image: NAME, UID, UID:GID or NAME:GROUP of the image
-              --pull POLICY         with --image: missing (default), always, or never
-              -it                   on a terminal, as 'docker exec -it': this terminal goes raw and
-                                    every key reaches the command (Ctrl-C included); its size follows
-            """ + ServerTarget.OPTIONS_TEXT + """
-              -h, --help            show this help
+@Command(name = "exec", customSynopsis = "flint exec MACHINE [OPTIONS] -- COMMAND [ARGS...]",
+        description = {"run a command in a machine: flint exec web-1 -- uname -a", "",
+                "Runs COMMAND in the machine (its id or name) and prints its stdout and stderr as they come."},
+        footer = ExecCommand.EXIT_TEXT)
+class ExecCommand extends ServerBound<ExecCommand.Options> {
+    static final String EXIT_TEXT = "Exit status: the command's exit code; 128+N if signal N killed it; 124 timeout;"
+            + " 127 the command was not found, 126 it could not be started (not executable, permission denied, a missing"
+            + " workdir); if the machine could not run it: 2 bad arguments, 4 no server, 5 no such machine or image, 6"
+            + " not running, 7 the registry refused or failed, 8 the image store is full, 9 the guest crashed (a kernel"
+            + " panic; the message ends with its console tail), 125 the machine failed otherwise.";
 
-            Exit status: the command's exit code; 128+N if signal N killed it; 124 timeout; 127 the
-            command was not found, 126 it could not be started (not executable, permission denied,
-            a missing workdir); if the machine could not run it: 2 bad arguments, 4 no server, 5 no
-            such machine or image, 6 not running, 7 the registry refused or failed, 8 the image store
-            is full, 9 the guest crashed (a kernel panic; the message ends with its console tail),
-            125 the machine failed otherwise.
-            """;
-    static final String EXEC_USAGE = """
-            Usage: flint exec MACHINE [OPTIONS] -- COMMAND [ARGS...]
-
-            Runs COMMAND in the machine (its id or name) and prints its stdout and stderr as they come.
-
-            """ + OPTIONS;
-    static final String SHELL_USAGE = """
-            Usage: flint shell MACHINE [OPTIONS] [COMMAND-LINE]
-
-            Runs COMMAND-LINE in a login shell in the machine (/bin/sh -l -c): /etc/profile and the
-            machine's environment apply, so it behaves as typed in a session. Quote it as one argument,
-            e.g. flint shell web-1 'cd /srv && ls | wc -l'. Without COMMAND-LINE it opens an interactive
-            login shell on a terminal (as 'flint exec -it MACHINE -- /bin/sh -l').
-
-            """ + OPTIONS;
+    @Option(names = "--env", paramLabel = "K=V", description = "environment variable for the command (repeatable)")
+    private List<String> env = new ArrayList<>();
+    @Option(names = "--workdir", paramLabel = "DIR",
+            description = "working directory (absolute; default: the machine's workdir, else /)")
+    private String workdir;
+    @Option(names = "--timeout", paramLabel = "SECONDS", description = "kill the command after this long and exit 124")
+    private Integer timeout;
+    @Option(names = "--image", paramLabel = "REF", description = "run in OCI image REF with a fresh writable layer, its"
+            + " config applying as in 'docker run' (pulled by the server when missing)")
+    private String image;
+    @Option(names = "--user", paramLabel = "USER", description = "with --image: NAME, UID, UID:GID or NAME:GROUP of the image")
+    private String user;
+    @Option(names = "--pull", paramLabel = "POLICY", description = "with --image: missing (default), always, or never")
+    private String pull;
+    @Option(names = {"-i", "--interactive"}, description = "with -t (-it), on a terminal, as 'docker exec -it': this"
+            + " terminal goes raw and every key reaches the command (Ctrl-C included); its size follows")
+    private boolean interactive;
+    @Option(names = {"-t", "--tty"}, description = "the same as -i")
+    private boolean tty;
+    @Parameters(paramLabel = "MACHINE", description = "the machine's id or name, then (after --) the command")
+    private List<String> words = new ArrayList<>();
 
     /** {@code image} present: the command runs in that OCI image with {@code run}'s options. */
     /** {@code interactive}: on a terminal ({@code -it}, or a shell without a command line). */
@@ -68,80 +67,99 @@ final class ExecCommand {
         }
     }
 
-    private ExecCommand() {
+    ExecCommand(CliContext context) {
+        super(context);
     }
 
     static Options parse(List<String> args, boolean shell) throws UsageException {
-        Arguments in = new Arguments(args);
+        return Flint.parse(Flint.withCommand(shell ? "shell" : "exec", args), ExecCommand.class).request();
+    }
+
+    /** Whether this is {@code flint shell}: the words after MACHINE are one command line for a login shell. */
+    boolean shell() {
+        return false;
+    }
+
+    @Override
+    Options request() throws UsageException {
+        boolean shell = shell();
         String verb = shell ? "shell" : "exec";
-        ExecOptions.Builder exec = ExecOptions.builder();
-        String machine = null;
+        GuestCommand split = GuestCommand.split(spec, words);
+        if (split.before().isEmpty()) {
+            throw new UsageException(verb + " needs a MACHINE (its id or name); 'flint ls' lists them");
+        }
+        String machine = split.before().get(0);
         List<String> command = new ArrayList<>();
-        String image = null;
-        String user = null;
-        PullPolicy pull = PullPolicy.MISSING;
-        boolean interactive = false;
+        if (split.before().size() > 1) {
+            if (!shell) {
+                throw new UsageException("put the command after --, e.g. flint exec " + machine + " -- "
+                        + split.before().get(1));
+            }
+            command.addAll(split.before().subList(1, split.before().size()));
+        }
+        command.addAll(split.after());
+        String reference = image == null ? null : ImageCommands.reference(image);
+        PullPolicy policy = pull == null ? PullPolicy.MISSING : ImageCommands.pullPolicy(pull);
+        boolean terminal = interactive || tty;
         try {
-            while (in.hasNext()) {
-                String option = in.next();
-                if (option.equals("--")) {
-                    while (in.hasNext()) {
-                        command.add(in.next());
-                    }
-                    break;
-                }
-                switch (option) {
-                    case "--env" -> {
-                        String[] pair = CreateCommand.keyValue(option, in.value(option));
-                        exec.env(pair[0], pair[1]);
-                    }
-                    case "--workdir" -> exec.workdir(in.value(option));
-                    case "--timeout" -> exec.timeout(Duration.ofSeconds(in.intValue(option, 1, 86_400)));
-                    case "--image" -> image = ImageCommands.reference(in.value(option));
-                    case "--user" -> user = in.value(option);
-                    case "--pull" -> pull = ImageCommands.pullPolicy(in.value(option));
-                    case "-it", "-ti", "-i", "-t", "--interactive", "--tty" -> interactive = true;
-                    default -> {
-                        if (option.startsWith("-")) {
-                            throw new UsageException("unknown option for " + verb + ": " + option);
-                        }
-                        if (machine == null) {
-                            machine = option;
-                        } else if (shell) {
-                            command.add(option);
-                        } else {
-                            throw new UsageException("put the command after --, e.g. flint exec " + machine + " -- "
-                                    + option);
-                        }
-                    }
-                }
+            ExecOptions.Builder exec = ExecOptions.builder();
+            for (String pair : env) {
+                String[] kv = OptionChecks.keyValue("--env", pair);
+                exec.env(kv[0], kv[1]);
             }
-            if (machine == null) {
-                throw new UsageException(verb + " needs a MACHINE (its id or name); 'flint ls' lists them");
+            if (workdir != null) {
+                exec.workdir(workdir);
             }
-            if (image == null && (user != null || pull != PullPolicy.MISSING)) {
+            if (timeout != null) {
+                exec.timeout(Duration.ofSeconds(OptionChecks.between("--timeout", timeout, 1, 86_400)));
+            }
+            if (reference == null && (user != null || policy != PullPolicy.MISSING)) {
                 throw new UsageException("--user and --pull apply to --image; add --image REF");
             }
             if (shell && command.isEmpty()) {
-                interactive = true;   // flint shell NAME: a login shell on a terminal, as ssh gives
+                terminal = true;   // flint shell NAME: a login shell on a terminal, as ssh gives
             }
-            if (interactive && image != null) {
+            if (terminal && reference != null) {
                 throw new UsageException("a terminal (-it, or shell without a command line) does not go with --image"
                         + " yet; give the command a command line, without -it");
             }
-            if (command.isEmpty() && image == null && !shell) {
+            if (command.isEmpty() && reference == null && !shell) {
                 throw new UsageException("exec needs a command after --, e.g. flint exec " + machine + " -- uname -a");
             }
             if (shell && !command.isEmpty()) {
                 command = List.of(String.join(" ", command));
             }
-            RunOptions.Builder run = RunOptions.builder().exec(exec.build()).pull(pull);
+            RunOptions.Builder run = RunOptions.builder().exec(exec.build()).pull(policy);
             if (user != null) {
                 run.user(user);
             }
-            return new Options(machine, command, run.build(), shell, Optional.ofNullable(image), interactive);
+            return new Options(machine, List.copyOf(command), run.build(), shell, Optional.ofNullable(reference), terminal);
         } catch (InvalidConfigException e) {
             throw new UsageException(e.getMessage());
+        }
+    }
+
+    @Override
+    int run(Options options, ConnectOptions server) {
+        return run(options, server, context.out(), context.err());
+    }
+
+    /** {@code flint shell MACHINE [COMMAND-LINE]}: the same options, the command line run by a login shell. */
+    @Command(name = "shell", customSynopsis = "flint shell MACHINE [OPTIONS] [COMMAND-LINE]",
+            description = {"run a command line in a login shell: flint shell web-1 'echo $PATH'", "",
+                    "Runs COMMAND-LINE in a login shell in the machine (/bin/sh -l -c): /etc/profile and the machine's"
+                            + " environment apply, so it behaves as typed in a session. Quote it as one argument, e.g."
+                            + " flint shell web-1 'cd /srv && ls | wc -l'. Without COMMAND-LINE it opens an interactive"
+                            + " login shell on a terminal (as 'flint exec -it MACHINE -- /bin/sh -l')."},
+            footer = ExecCommand.EXIT_TEXT)
+    static final class Shell extends ExecCommand {
+        Shell(CliContext context) {
+            super(context);
+        }
+
+        @Override
+        boolean shell() {
+            return true;
         }
     }
 

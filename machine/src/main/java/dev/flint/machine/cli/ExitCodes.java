@@ -34,13 +34,11 @@ final class ExitCodes {
     /** The command was not found, as a shell's 127. */
     static final int COMMAND_NOT_FOUND = 127;
 
-    /** The lines every machine command's usage ends with. */
-    static final String TEXT = """
-            Exit status: 0 done; 2 bad arguments or config; 3 this host cannot run machines; 4 no server
-            (none given, unreachable, or it refused the token); 5 no such machine (or snapshot); 6 the machine is in
-            the wrong state (e.g. not running); 9 the guest crashed (a kernel panic); 124 a timeout;
-            125 the machine failed otherwise.
-            """;
+    /** The paragraph every machine command's help ends with. */
+    static final String TEXT = "Exit status: 0 done; 2 bad arguments or config; 3 this host cannot run machines; 4 no"
+            + " server (none given, unreachable, or it refused the token); 5 no such machine (or snapshot); 6 the"
+            + " machine is in the wrong state (e.g. not running); 9 the guest crashed (a kernel panic); 124 a timeout;"
+            + " 125 the machine failed otherwise.";
 
     private ExitCodes() {
     }

@@ -11,73 +11,78 @@ import dev.flint.machine.MachinePage;
 import dev.flint.machine.MachineQuery;
 import dev.flint.machine.wire.MachineJson;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 /** {@code flint ls}: the server's machines as a table, or JSON, filtered and paged. */
-final class ListCommand {
-    static final String USAGE = """
-            Usage: flint ls [OPTIONS]
-
-            Lists the server's machines, oldest first: a table, or JSON with --json. Without --limit it
-            fetches every page; with --limit it prints one page and, when there are more, the cursor
-            of the next (on stderr for the table, as "nextCursor" in JSON). The table's STATE reads
-            "crashed" for a machine stopped by its guest's crash (a kernel panic); 'flint info' says why.
-
-            Options:
-              --state STATE         only machines in this state: running, stopped, booting, stopping
-                                    (repeatable, or comma-separated)
-              --name NAME           only the machine of this name
-              --metadata K=V        only machines labelled K=V (repeatable: all must match)
-              --limit N             one page of at most N machines (1-1000)
-              --cursor CURSOR       the page after the one that printed CURSOR
-              --json                print JSON: {"machines": [...], "nextCursor": ...}
-            """ + ServerTarget.OPTIONS_TEXT + """
-              -h, --help            show this help
-
-            """ + ExitCodes.TEXT;
+@Command(name = "ls", description = {"list machines (table or --json; --state, --name, --metadata, --limit)", "",
+        "Lists the server's machines, oldest first: a table, or JSON with --json. Without --limit it fetches every page;"
+                + " with --limit it prints one page and, when there are more, the cursor of the next (on stderr for the"
+                + " table, as \"nextCursor\" in JSON). The table's STATE reads \"crashed\" for a machine stopped by its"
+                + " guest's crash (a kernel panic); 'flint info' says why."},
+        footer = ExitCodes.TEXT)
+final class ListCommand extends ServerBound<ListCommand.Options> {
+    @Option(names = "--state", paramLabel = "STATE", description = "only machines in this state: running, stopped,"
+            + " booting, stopping (repeatable, or comma-separated)")
+    private List<String> states = new ArrayList<>();
+    @Option(names = "--name", paramLabel = "NAME", description = "only the machine of this name")
+    private String name;
+    @Option(names = "--metadata", paramLabel = "K=V", description = "only machines labelled K=V (repeatable: all must match)")
+    private List<String> metadata = new ArrayList<>();
+    @Option(names = "--limit", paramLabel = "N", description = "one page of at most N machines (1-1000)")
+    private Integer limit;
+    @Option(names = "--cursor", paramLabel = "CURSOR", description = "the page after the one that printed CURSOR")
+    private String cursor;
+    @Option(names = "--json", description = "print JSON: {\"machines\": [...], \"nextCursor\": ...}")
+    private boolean json;
 
     record Options(MachineQuery query, boolean allPages, boolean json) {
     }
 
-    private ListCommand() {
+    ListCommand(CliContext context) {
+        super(context);
     }
 
     static Options parse(List<String> args) throws UsageException {
-        Arguments in = new Arguments(args);
+        return Flint.parse(Flint.withCommand("ls", args), ListCommand.class).request();
+    }
+
+    @Override
+    Options request() throws UsageException {
         MachineQuery.Builder query = MachineQuery.builder();
-        boolean allPages = true;
-        boolean json = false;
         try {
-            while (in.hasNext()) {
-                String option = in.next();
-                switch (option) {
-                    case "--state" -> {
-                        for (String state : in.value(option).split(",")) {
-                            query.state(MachineJson.state(state.strip()));
-                        }
-                    }
-                    case "--name" -> query.name(in.value(option));
-                    case "--metadata" -> {
-                        String[] pair = CreateCommand.keyValue(option, in.value(option));
-                        query.metadata(pair[0], pair[1]);
-                    }
-                    case "--limit" -> {
-                        query.limit(in.intValue(option, 1, MachineQuery.MAX_LIMIT));
-                        allPages = false;
-                    }
-                    case "--cursor" -> query.cursor(in.value(option));
-                    case "--json" -> json = true;
-                    default -> throw new UsageException("unknown " + (option.startsWith("-") ? "option" : "argument")
-                            + " for ls: " + option);
+            for (String option : states) {
+                for (String state : option.split(",")) {
+                    query.state(MachineJson.state(state.strip()));
                 }
             }
-            return new Options(query.build(), allPages, json);
+            if (name != null) {
+                query.name(name);
+            }
+            for (String pair : metadata) {
+                String[] kv = OptionChecks.keyValue("--metadata", pair);
+                query.metadata(kv[0], kv[1]);
+            }
+            if (limit != null) {
+                query.limit(OptionChecks.between("--limit", limit, 1, MachineQuery.MAX_LIMIT));
+            }
+            if (cursor != null) {
+                query.cursor(cursor);
+            }
+            return new Options(query.build(), limit == null, json);
         } catch (InvalidConfigException e) {
             throw new UsageException(e.getMessage());
         }
+    }
+
+    @Override
+    int run(Options options, ConnectOptions server) {
+        return run(options, server, context.out(), context.err());
     }
 
     static int run(Options options, ConnectOptions server, PrintStream out, PrintStream err) {

@@ -7,85 +7,210 @@ import dev.flint.machine.Machine;
 import dev.flint.machine.MachineInfo;
 import dev.flint.machine.wire.MachineJson;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
  * The commands that act on one machine by id or name: {@code start}, {@code stop},
- * {@code restart}, {@code delete}, {@code info}, {@code logs}, {@code pause}, {@code resume}.
+ * {@code restart}, {@code delete}, {@code info}, {@code logs}, {@code pause}, {@code resume}; one
+ * nested class each, for its name, help and own options.
  */
-final class MachineCommand {
-    static final String START_USAGE = usage("start", "Boots a stopped machine and waits until it is ready.",
-            "  --boot-timeout SECONDS  give up after this long (default: the machine's boot timeout)\n");
-    static final String STOP_USAGE = usage("stop", "Powers the machine off (its disk stays); it can start again.",
-            "  --timeout SECONDS     force it off after this long (default 10)\n");
-    static final String RESTART_USAGE = usage("restart", "Stops and starts the machine, keeping its disk.", "");
-    static final String DELETE_USAGE = usage("delete", "Stops the machine and removes it and its disk (unless it keeps it).", "");
-    static final String INFO_USAGE = usage("info", "Prints the machine's id, state, resources, times and metadata.",
-            "  --json                print it as JSON (with the machine's config)\n");
-    static final String LOGS_USAGE = usage("logs", "Prints the last 64 KiB of the machine's serial console.", "");
-    static final String PAUSE_USAGE = usage("pause", "Saves the running guest to disk and releases its VM (it costs only"
-            + " disk while paused).\nresume, exec or shell wakes it; info and ls do not.", "");
-    static final String RESUME_USAGE = usage("resume", "Restores a paused machine as it was (clock set, RNG reseeded).",
-            "  --timeout SECONDS     give up waiting for its agent after this long (default: its boot timeout)\n");
+abstract class MachineCommand extends ServerBound<MachineCommand.Options> {
+    private static final String MACHINE = "MACHINE is its id (m-...) or its name.";
 
     enum Verb { START, STOP, RESTART, DELETE, INFO, LOGS, PAUSE, RESUME }
 
     record Options(Verb verb, String machine, Optional<Duration> timeout, boolean json) {
     }
 
-    private MachineCommand() {
-    }
+    @Parameters(paramLabel = "MACHINE", description = "the machine's id (m-...) or name")
+    private List<String> machines = new ArrayList<>();
 
-    private static String usage(String verb, String what, String options) {
-        return "Usage: flint " + verb + " MACHINE [OPTIONS]\n\n" + what + "\nMACHINE is its id (m-...) or its name.\n\n"
-                + "Options:\n" + options + ServerTarget.OPTIONS_TEXT + "  -h, --help            show this help\n\n"
-                + ExitCodes.TEXT;
-    }
-
-    static String usage(Verb verb) {
-        return switch (verb) {
-            case START -> START_USAGE;
-            case STOP -> STOP_USAGE;
-            case RESTART -> RESTART_USAGE;
-            case DELETE -> DELETE_USAGE;
-            case INFO -> INFO_USAGE;
-            case LOGS -> LOGS_USAGE;
-            case PAUSE -> PAUSE_USAGE;
-            case RESUME -> RESUME_USAGE;
-        };
+    MachineCommand(CliContext context) {
+        super(context);
     }
 
     static Options parse(Verb verb, List<String> args) throws UsageException {
-        Arguments in = new Arguments(args);
-        String verbName = verb.name().toLowerCase();
-        String machine = null;
-        Optional<Duration> timeout = Optional.empty();
-        boolean json = false;
-        while (in.hasNext()) {
-            String option = in.next();
-            if (option.equals("--boot-timeout") && verb == Verb.START) {
-                timeout = Optional.of(Duration.ofSeconds(in.intValue(option, 1, 3_600)));
-            } else if (option.equals("--timeout") && verb == Verb.STOP) {
-                timeout = Optional.of(Duration.ofSeconds(in.intValue(option, 0, 3_600)));
-            } else if (option.equals("--timeout") && verb == Verb.RESUME) {
-                timeout = Optional.of(Duration.ofSeconds(in.intValue(option, 1, 3_600)));
-            } else if (option.equals("--json") && verb == Verb.INFO) {
-                json = true;
-            } else if (option.startsWith("-")) {
-                throw new UsageException("unknown option for " + verbName + ": " + option);
-            } else if (machine != null) {
-                throw new UsageException(verbName + " takes one MACHINE, got '" + machine + "' and '" + option + "'");
-            } else {
-                machine = option;
-            }
+        return Flint.parse(Flint.withCommand(verb.name().toLowerCase(Locale.ROOT), args), MachineCommand.class).request();
+    }
+
+    abstract Verb verb();
+
+    /** The timeout option of this verb, when it has one and it was given. */
+    Optional<Duration> timeout() throws UsageException {
+        return Optional.empty();
+    }
+
+    boolean json() {
+        return false;
+    }
+
+    @Override
+    Options request() throws UsageException {
+        String verb = verb().name().toLowerCase(Locale.ROOT);
+        if (machines.isEmpty()) {
+            throw new UsageException(verb + " needs a MACHINE (its id or name); 'flint ls' lists them");
         }
-        if (machine == null) {
-            throw new UsageException(verbName + " needs a MACHINE (its id or name); 'flint ls' lists them");
+        if (machines.size() > 1) {
+            throw new UsageException(verb + " takes one MACHINE, got '" + machines.get(0) + "' and '" + machines.get(1) + "'");
         }
-        return new Options(verb, machine, timeout, json);
+        return new Options(verb(), machines.get(0), timeout(), json());
+    }
+
+    @Override
+    int run(Options options, ConnectOptions server) {
+        return run(options, server, context.out(), context.err());
+    }
+
+    private static Optional<Duration> seconds(String option, Integer value, int min) throws UsageException {
+        return value == null ? Optional.empty() : Optional.of(Duration.ofSeconds(OptionChecks.between(option, value, min, 3_600)));
+    }
+
+    @Command(name = "start", description = {"boot a stopped machine", "",
+            "Boots a stopped machine and waits until it is ready. " + MACHINE}, footer = ExitCodes.TEXT)
+    static final class Start extends MachineCommand {
+        @Option(names = "--boot-timeout", paramLabel = "SECONDS",
+                description = "give up after this long (default: the machine's boot timeout)")
+        private Integer bootTimeout;
+
+        Start(CliContext context) {
+            super(context);
+        }
+
+        @Override
+        Verb verb() {
+            return Verb.START;
+        }
+
+        @Override
+        Optional<Duration> timeout() throws UsageException {
+            return seconds("--boot-timeout", bootTimeout, 1);
+        }
+    }
+
+    @Command(name = "stop", description = {"power a machine off", "",
+            "Powers the machine off (its disk stays); it can start again. " + MACHINE}, footer = ExitCodes.TEXT)
+    static final class Stop extends MachineCommand {
+        @Option(names = "--timeout", paramLabel = "SECONDS", description = "force it off after this long (default 10)")
+        private Integer timeout;
+
+        Stop(CliContext context) {
+            super(context);
+        }
+
+        @Override
+        Verb verb() {
+            return Verb.STOP;
+        }
+
+        @Override
+        Optional<Duration> timeout() throws UsageException {
+            return seconds("--timeout", timeout, 0);
+        }
+    }
+
+    @Command(name = "restart", description = {"stop and start a machine", "",
+            "Stops and starts the machine, keeping its disk. " + MACHINE}, footer = ExitCodes.TEXT)
+    static final class Restart extends MachineCommand {
+        Restart(CliContext context) {
+            super(context);
+        }
+
+        @Override
+        Verb verb() {
+            return Verb.RESTART;
+        }
+    }
+
+    @Command(name = "delete", description = {"delete a machine and its disk", "",
+            "Stops the machine and removes it and its disk (unless it keeps it). " + MACHINE}, footer = ExitCodes.TEXT)
+    static final class Delete extends MachineCommand {
+        Delete(CliContext context) {
+            super(context);
+        }
+
+        @Override
+        Verb verb() {
+            return Verb.DELETE;
+        }
+    }
+
+    @Command(name = "info", description = {"a machine's id, state, resources, times and metadata", "",
+            "Prints the machine's id, state, resources, times and metadata. " + MACHINE}, footer = ExitCodes.TEXT)
+    static final class Info extends MachineCommand {
+        @Option(names = "--json", description = "print it as JSON (with the machine's config)")
+        private boolean json;
+
+        Info(CliContext context) {
+            super(context);
+        }
+
+        @Override
+        Verb verb() {
+            return Verb.INFO;
+        }
+
+        @Override
+        boolean json() {
+            return json;
+        }
+    }
+
+    @Command(name = "logs", description = {"a machine's serial console", "",
+            "Prints the last 64 KiB of the machine's serial console. " + MACHINE}, footer = ExitCodes.TEXT)
+    static final class Logs extends MachineCommand {
+        Logs(CliContext context) {
+            super(context);
+        }
+
+        @Override
+        Verb verb() {
+            return Verb.LOGS;
+        }
+    }
+
+    @Command(name = "pause", description = {"save a running machine to disk and release its VM", "",
+            "Saves the running guest to disk and releases its VM (it costs only disk while paused). resume, exec or"
+                    + " shell wakes it; info and ls do not. " + MACHINE}, footer = ExitCodes.TEXT)
+    static final class Pause extends MachineCommand {
+        Pause(CliContext context) {
+            super(context);
+        }
+
+        @Override
+        Verb verb() {
+            return Verb.PAUSE;
+        }
+    }
+
+    @Command(name = "resume", description = {"restore a paused machine", "",
+            "Restores a paused machine as it was (clock set, RNG reseeded). " + MACHINE}, footer = ExitCodes.TEXT)
+    static final class Resume extends MachineCommand {
+        @Option(names = "--timeout", paramLabel = "SECONDS",
+                description = "give up waiting for its agent after this long (default: its boot timeout)")
+        private Integer timeout;
+
+        Resume(CliContext context) {
+            super(context);
+        }
+
+        @Override
+        Verb verb() {
+            return Verb.RESUME;
+        }
+
+        @Override
+        Optional<Duration> timeout() throws UsageException {
+            return seconds("--timeout", timeout, 1);
+        }
     }
 
     static int run(Options options, ConnectOptions server, PrintStream out, PrintStream err) {

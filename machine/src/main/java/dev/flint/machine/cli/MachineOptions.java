@@ -1,92 +1,117 @@
 package dev.flint.machine.cli;
 
+import dev.flint.machine.InvalidConfigException;
 import dev.flint.machine.MachineConfig;
 import dev.flint.machine.MountSpec;
 import dev.flint.machine.NetworkPolicy;
 import dev.flint.machine.PortSpec;
+import dev.flint.machine.TimeoutAction;
+import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The machine options {@code flint run} and {@code flint create} share, applied to a config builder. */
+/** The machine options {@code flint run} and {@code flint create} share (a picocli mixin), applied to a config builder. */
 final class MachineOptions {
-    /** Their lines of the usage text, in the commands' column layout. */
-    static final String USAGE = """
-              --cpus N              vCPUs (default 1, at most this host's CPUs)
-              --memory-mb N         guest memory in MiB (default 256, at least 64)
-              --ttl SECONDS         time to live: the machine stops itself this long after each start
-              --on-ttl stop|pause   what the time to live does: stop (default) or pause the machine
-              --boot-timeout SECONDS  give up if the machine is not ready after this long (default 60)
-              --disk FILE[:ro]      attach a raw disk image as /dev/vda, /dev/vdb... (repeatable)
-              --disk-mb N           the machine's own sparse ext4 disk of N MiB, laid over its root:
-                                    files written in the guest are kept across stop and start
-              --keep-disk           keep that disk when the machine is deleted (a later machine of
-                                    the same name finds its files); it lives in $FLINT_HOME/machines
-              --rootfs DIR|IMAGE    boot an ext4 root built from DIR (or an ext4 image) instead of
-                                    Flint's busybox root
-              --mount SRC:DST[:ro]  share host directory SRC at guest path DST through virtio-fs
-                                    (repeatable; :ro refuses every write in the guest)
-              --port [ADDR:]HOST:GUEST[/udp]  forward host port HOST (0: any free one) to GUEST
-                                    through the NAT; ADDR defaults to 127.0.0.1
-              --network MODE        nat (default: user-mode NAT, no root needed), none, or tap:NAME
-              --allow CIDR          let the guest reach only these networks (repeatable)
-              --deny-all            let the guest reach nothing, DNS included
-              --kernel FILE         boot this kernel (ELF vmlinux or bzImage) instead of Flint's;
-                                    read whole first: a truncated or corrupt one exits 2
-              --initrd FILE         boot this initramfs instead of Flint's (it must start Flint's agent)
-            """;
-
-    private final MachineConfig.Builder config;
+    @Option(names = "--cpus", paramLabel = "N", description = "vCPUs (default 1, at most this host's CPUs)")
+    private Integer cpus;
+    @Option(names = "--memory-mb", paramLabel = "N", description = "guest memory in MiB (default 256, at least 64)")
+    private Integer memoryMb;
+    @Option(names = "--ttl", paramLabel = "SECONDS",
+            description = "time to live: the machine stops itself this long after each start")
+    private Integer ttl;
+    @Option(names = "--on-ttl", paramLabel = "stop|pause",
+            description = "what the time to live does: stop (default) or pause the machine")
+    private String onTtl;
+    @Option(names = "--boot-timeout", paramLabel = "SECONDS",
+            description = "give up if the machine is not ready after this long (default 60)")
+    private Integer bootTimeout;
+    @Option(names = "--disk", paramLabel = "FILE[:ro]",
+            description = "attach a raw disk image as /dev/vda, /dev/vdb... (repeatable)")
+    private List<String> disks = new ArrayList<>();
+    @Option(names = "--disk-mb", paramLabel = "N", description = "the machine's own sparse ext4 disk of N MiB, laid over"
+            + " its root: files written in the guest are kept across stop and start")
+    private Integer diskMb;
+    @Option(names = "--keep-disk", description = "keep that disk when the machine is deleted (a later machine of the"
+            + " same name finds its files); it lives in $FLINT_HOME/machines")
+    private boolean keepDisk;
+    @Option(names = "--rootfs", paramLabel = "DIR|IMAGE",
+            description = "boot an ext4 root built from DIR (or an ext4 image) instead of Flint's busybox root")
+    private Path rootfs;
+    @Option(names = "--mount", paramLabel = "SRC:DST[:ro]", description = "share host directory SRC at guest path DST"
+            + " through virtio-fs (repeatable; :ro refuses every write in the guest)")
+    private List<String> mounts = new ArrayList<>();
+    @Option(names = "--port", paramLabel = "[ADDR:]HOST:GUEST[/udp]", description = "forward host port HOST (0: any"
+            + " free one) to GUEST through the NAT; ADDR defaults to 127.0.0.1")
+    private List<String> ports = new ArrayList<>();
+    @Option(names = "--network", paramLabel = "MODE",
+            description = "nat (default: user-mode NAT, no root needed), none, or tap:NAME")
     private String network = "nat";
-    private final List<String> allowed = new ArrayList<>();
+    @Option(names = "--allow", paramLabel = "CIDR", description = "let the guest reach only these networks (repeatable)")
+    private List<String> allowed = new ArrayList<>();
+    @Option(names = "--deny-all", description = "let the guest reach nothing, DNS included")
     private boolean denyAll;
+    @Option(names = "--kernel", paramLabel = "FILE", description = "boot this kernel (ELF vmlinux or bzImage) instead of"
+            + " Flint's; read whole first: a truncated or corrupt one exits 2")
+    private Path kernel;
+    @Option(names = "--initrd", paramLabel = "FILE",
+            description = "boot this initramfs instead of Flint's (it must start Flint's agent)")
+    private Path initrd;
 
-    MachineOptions(MachineConfig.Builder config) {
-        this.config = config;
-    }
-
-    /** Applies {@code option}, reading its value from {@code in}; false when it is not a machine option. */
-    boolean apply(String option, Arguments in) throws UsageException {
-        switch (option) {
-            case "--cpus" -> config.cpus(in.intValue(option, 1, MachineConfig.MAX_CPUS));
-            case "--memory-mb" -> config.memoryMb(in.intValue(option, MachineConfig.MIN_MEMORY_MB, MachineConfig.MAX_MEMORY_MB));
-            case "--ttl" -> config.timeout(Duration.ofSeconds(in.intValue(option, 1, 86_400 * 365)));
-            case "--on-ttl" -> {
-                String action = in.value(option);
-                switch (action) {
-                    case "stop" -> config.onTimeout(dev.flint.machine.TimeoutAction.STOP);
-                    case "pause" -> config.onTimeout(dev.flint.machine.TimeoutAction.PAUSE);
-                    default -> throw new UsageException("--on-ttl takes stop or pause, got '" + action + "'");
-                }
+    /** Sets every option given on {@code config}, the network policy last. */
+    MachineConfig.Builder apply(MachineConfig.Builder config) throws UsageException {
+        try {
+            if (cpus != null) {
+                config.cpus(OptionChecks.between("--cpus", cpus, 1, MachineConfig.MAX_CPUS));
             }
-            case "--boot-timeout" -> config.bootTimeout(Duration.ofSeconds(in.intValue(option, 1, 3_600)));
-            case "--disk" -> {
-                String disk = in.value(option);
+            if (memoryMb != null) {
+                config.memoryMb(OptionChecks.between("--memory-mb", memoryMb, MachineConfig.MIN_MEMORY_MB,
+                        MachineConfig.MAX_MEMORY_MB));
+            }
+            if (ttl != null) {
+                config.timeout(Duration.ofSeconds(OptionChecks.between("--ttl", ttl, 1, 86_400 * 365)));
+            }
+            if (onTtl != null) {
+                config.onTimeout(switch (onTtl) {
+                    case "stop" -> TimeoutAction.STOP;
+                    case "pause" -> TimeoutAction.PAUSE;
+                    default -> throw new UsageException("--on-ttl takes stop or pause, got '" + onTtl + "'");
+                });
+            }
+            if (bootTimeout != null) {
+                config.bootTimeout(Duration.ofSeconds(OptionChecks.between("--boot-timeout", bootTimeout, 1, 3_600)));
+            }
+            for (String disk : disks) {
                 boolean readOnly = disk.endsWith(":ro");
                 config.disk(Path.of(readOnly ? disk.substring(0, disk.length() - 3) : disk).toAbsolutePath(), readOnly);
             }
-            case "--disk-mb" -> config.diskMb(in.intValue(option, MachineConfig.MIN_DISK_MB, MachineConfig.MAX_DISK_MB));
-            case "--keep-disk" -> config.retainDisk(true);
-            case "--rootfs" -> config.rootfs(Path.of(in.value(option)).toAbsolutePath());
-            case "--mount" -> config.mount(parseMount(in.value(option)));
-            case "--port" -> config.port(parsePort(in.value(option)));
-            case "--network" -> network = in.value(option);
-            case "--allow" -> allowed.add(in.value(option));
-            case "--deny-all" -> denyAll = true;
-            case "--kernel" -> config.kernel(in.existingFile(option).toAbsolutePath());
-            case "--initrd" -> config.initrd(in.existingFile(option).toAbsolutePath());
-            default -> {
-                return false;
+            if (diskMb != null) {
+                config.diskMb(OptionChecks.between("--disk-mb", diskMb, MachineConfig.MIN_DISK_MB, MachineConfig.MAX_DISK_MB));
             }
+            if (keepDisk) {
+                config.retainDisk(true);
+            }
+            if (rootfs != null) {
+                config.rootfs(rootfs.toAbsolutePath());
+            }
+            for (String mount : mounts) {
+                config.mount(parseMount(mount));
+            }
+            for (String port : ports) {
+                config.port(parsePort(port));
+            }
+            if (kernel != null) {
+                config.kernel(OptionChecks.existingFile("--kernel", kernel).toAbsolutePath());
+            }
+            if (initrd != null) {
+                config.initrd(OptionChecks.existingFile("--initrd", initrd).toAbsolutePath());
+            }
+            return config.network(networkPolicy(network, allowed, denyAll));
+        } catch (InvalidConfigException e) {
+            throw new UsageException(e.getMessage());
         }
-        return true;
-    }
-
-    /** Sets the network policy the options asked for; call once, after the last option. */
-    MachineConfig.Builder finish() throws UsageException {
-        return config.network(networkPolicy(network, allowed, denyAll));
     }
 
     /** {@code [ADDR:]HOST:GUEST[/udp]}. */

@@ -5,6 +5,9 @@ import dev.flint.machine.Machine;
 import dev.flint.machine.MachineConfig;
 import dev.flint.machine.NetworkPolicy;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,45 +17,37 @@ import java.util.List;
  * {@code flint overhead}: the host memory the VMM adds per running idle machine, not counting
  * the guest's own pages, measured with several machines at once in one JVM.
  */
-final class OverheadCommand {
-    static final String USAGE = """
-            Usage: flint overhead [--machines N] [--memory-mb N]
+@Command(name = "overhead", description = {"measure the host memory the VMM adds per running idle machine", "",
+        "Boots one machine and deletes it (so class loading and JIT warm-up are not counted), then boots N idle"
+                + " machines at once (no network, no disk) and prints the host memory the VMM adds per machine: the"
+                + " growth of this process's anonymous resident memory (file pages come and go with the page cache),"
+                + " minus the guest pages resident on the host (each machine's own pages, Machine.metrics()), divided"
+                + " by N. Also prints the threads per machine."},
+        footer = "Exit status: 0 measured; 1 a machine failed; 2 bad arguments; 3 this host cannot run machines; 4 the"
+                + " figure came out impossible (guest pages beyond the resident set or its growth): a bug to report,"
+                + " printed with what was measured.")
+final class OverheadCommand implements FlintCommand {
+    @Option(names = "--machines", paramLabel = "N", description = "machines running at once (default 10)")
+    private int count = 10;
+    @Option(names = "--memory-mb", paramLabel = "N", description = "guest memory of each (default 64)")
+    private int memoryMb = 64;
+    private final CliContext context;
 
-            Boots one machine and deletes it (so class loading and JIT warm-up are not counted),
-            then boots N idle machines at once (no network, no disk) and prints the host memory the
-            VMM adds per machine: the growth of this process's anonymous resident memory (file
-            pages come and go with the page cache), minus the guest pages resident on the host
-            (each machine's own pages, Machine.metrics()), divided by N. Also prints the threads
-            per machine.
-
-            Options:
-              --machines N    machines running at once (default 10)
-              --memory-mb N   guest memory of each (default 64)
-              -h, --help      show this help
-
-            Exit status: 0 measured; 1 a machine failed; 2 bad arguments; 3 this host cannot run machines;
-            4 the figure came out impossible (guest pages beyond the resident set or its growth): a bug
-            to report, printed with what was measured.
-            """;
-
-    private OverheadCommand() {
+    OverheadCommand(CliContext context) {
+        this.context = context;
     }
 
     /** How long a sample waits for the JVM to give back what a GC freed; seconds in the rig. */
     private static final Duration SETTLE_PATIENCE = Duration.ofSeconds(20);
 
-    static int run(List<String> args, PrintStream out, PrintStream err) throws UsageException, InterruptedException {
-        Arguments in = new Arguments(args);
-        int count = 10;
-        int memoryMb = 64;
-        while (in.hasNext()) {
-            String option = in.next();
-            switch (option) {
-                case "--machines" -> count = in.intValue(option, 1, 256);
-                case "--memory-mb" -> memoryMb = in.intValue(option, MachineConfig.MIN_MEMORY_MB, 1 << 16);
-                default -> throw new UsageException("unknown option for overhead: " + option);
-            }
-        }
+    @Override
+    public int run() throws UsageException, InterruptedException {
+        OptionChecks.between("--machines", count, 1, 256);
+        OptionChecks.between("--memory-mb", memoryMb, MachineConfig.MIN_MEMORY_MB, 1 << 16);
+        return measure(count, memoryMb, context.out(), context.err());
+    }
+
+    private static int measure(int count, int memoryMb, PrintStream out, PrintStream err) throws InterruptedException {
         List<Machine> machines = new ArrayList<>();
         try {
             idle("overhead-warmup", memoryMb).close();

@@ -14,6 +14,12 @@ import dev.flint.machine.Machine;
 import dev.flint.machine.MachineConfig;
 import dev.flint.machine.PortSpec;
 import dev.flint.machine.RunOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -27,42 +33,20 @@ import java.util.List;
 import java.util.Optional;
 
 /** {@code flint run}: boots a machine, runs one command in it, streams its output, exits with its code. */
-final class RunCommand {
-    static final String USAGE = """
-            Usage: flint run [OPTIONS] -- COMMAND [ARGS...]
-                   flint run --image REF [OPTIONS] [-- COMMAND [ARGS...]]
-
-            Boots a microVM, runs COMMAND in it through Flint's guest agent, prints its stdout and
-            stderr as they come, deletes the machine, and exits with COMMAND's exit code. With
-            --image, COMMAND runs in that OCI image's files (pulled when missing, with progress on
-            stderr), its Entrypoint, Cmd (when no COMMAND is given), Env, WorkingDir and User
-            applying as in 'docker run'.
-
-            Options:
-              --image REF           run in OCI image REF (python:3.12, localhost:5000/app:1, name@sha256:...)
-              --user USER           with --image: NAME, UID, UID:GID or NAME:GROUP of the image
-              --pull POLICY         with --image: missing (default), always, or never
-              --env K=V             environment variable for COMMAND (repeatable)
-              --workdir DIR         working directory in the guest (absolute; default /)
-              --timeout SECONDS     kill COMMAND after this long and exit 124
-              --name NAME           machine name, also its hostname (default flint)
-            """ + MachineOptions.USAGE + """
-              --console             copy the guest's serial console to stderr
-              --timings             print boot and command times on stderr
-              -h, --help            show this help
-
-            Exit status: COMMAND's exit code; 128+N if a signal N killed it; 124 timeout; 127
-            COMMAND was not found, 126 it could not be started (not executable, permission denied,
-            a missing workdir); 2 bad arguments; 3 this host cannot run machines; 9 the guest
-            crashed (a kernel panic: the message ends with its last console lines); 125 the machine
-            failed otherwise; with --image
-            also 5 no such image, 7 the registry refused or failed, 8 the image store is full.
-            """;
-
+@Command(name = "run", customSynopsis = {"flint run [OPTIONS] -- COMMAND [ARGS...]",
+        "       flint run --image REF [OPTIONS] [-- COMMAND [ARGS...]]"},
+        description = {"boot a machine, run a command in it, print its output: flint run -- uname -a", "",
+                "Boots a microVM, runs COMMAND in it through Flint's guest agent, prints its stdout and stderr as they"
+                        + " come, deletes the machine, and exits with COMMAND's exit code. With --image, COMMAND runs in"
+                        + " that OCI image's files (pulled when missing, with progress on stderr), its Entrypoint, Cmd"
+                        + " (when no COMMAND is given), Env, WorkingDir and User applying as in 'docker run'."},
+        footer = "Exit status: COMMAND's exit code; 128+N if a signal N killed it; 124 timeout; 127 COMMAND was not"
+                + " found, 126 it could not be started (not executable, permission denied, a missing workdir); 2 bad"
+                + " arguments; 3 this host cannot run machines; 9 the guest crashed (a kernel panic: the message ends"
+                + " with its last console lines); 125 the machine failed otherwise; with --image also 5 no such image,"
+                + " 7 the registry refused or failed, 8 the image store is full.")
+final class RunCommand implements FlintCommand {
     static final int EXIT_MACHINE = 125;
-
-    private RunCommand() {
-    }
 
     /** {@code image} and {@code run} are set together: a command in an OCI image instead of the machine's root. */
     record Options(MachineConfig config, RunOptions run, List<String> command, boolean console, boolean timings,
@@ -72,63 +56,82 @@ final class RunCommand {
         }
     }
 
+    @Option(names = "--image", paramLabel = "REF",
+            description = "run in OCI image REF (python:3.12, localhost:5000/app:1, name@sha256:...)")
+    private String image;
+    @Option(names = "--user", paramLabel = "USER", description = "with --image: NAME, UID, UID:GID or NAME:GROUP of the image")
+    private String user;
+    @Option(names = "--pull", paramLabel = "POLICY", description = "with --image: missing (default), always, or never")
+    private String pull;
+    @Option(names = "--env", paramLabel = "K=V", description = "environment variable for COMMAND (repeatable)")
+    private List<String> env = new ArrayList<>();
+    @Option(names = "--workdir", paramLabel = "DIR", description = "working directory in the guest (absolute; default /)")
+    private String workdir;
+    @Option(names = "--timeout", paramLabel = "SECONDS", description = "kill COMMAND after this long and exit 124")
+    private Integer timeout;
+    @Option(names = "--name", paramLabel = "NAME", description = "machine name, also its hostname (default flint)")
+    private String name;
+    @Mixin
+    private MachineOptions machine;
+    @Option(names = "--console", description = "copy the guest's serial console to stderr")
+    private boolean console;
+    @Option(names = "--timings", description = "print boot and command times on stderr")
+    private boolean timings;
+    @Parameters(paramLabel = "COMMAND", description = "the command and its arguments, after --")
+    private List<String> words = new ArrayList<>();
+    @Spec
+    private CommandSpec spec;
+
+    private final CliContext context;
+
+    RunCommand(CliContext context) {
+        this.context = context;
+    }
+
     static Options parse(List<String> args) throws UsageException {
-        Arguments in = new Arguments(args);
-        MachineConfig.Builder config = MachineConfig.builder();
-        ExecOptions.Builder exec = ExecOptions.builder();
-        List<String> command = new ArrayList<>();
-        boolean console = false;
-        boolean timings = false;
-        String image = null;
-        String user = null;
-        PullPolicy pull = PullPolicy.MISSING;
-        MachineOptions machine = new MachineOptions(config);
+        return Flint.parse(Flint.withCommand("run", args), RunCommand.class).options();
+    }
+
+    @Override
+    public int run() throws UsageException {
+        return run(options(), context.err());
+    }
+
+    Options options() throws UsageException {
+        GuestCommand command = GuestCommand.split(spec, words);
+        if (!command.before().isEmpty()) {
+            throw new UsageException("unknown option for run: " + command.before().get(0) + " (put the command after --)");
+        }
+        String reference = image == null ? null : ImageCommands.reference(image);
+        PullPolicy policy = pull == null ? PullPolicy.MISSING : ImageCommands.pullPolicy(pull);
         try {
-            while (in.hasNext()) {
-                String option = in.next();
-                if (option.equals("--")) {
-                    while (in.hasNext()) {
-                        command.add(in.next());
-                    }
-                    break;
-                }
-                switch (option) {
-                    case "--env" -> {
-                        String pair = in.value(option);
-                        int eq = pair.indexOf('=');
-                        if (eq <= 0) {
-                            throw new UsageException("--env needs KEY=VALUE, got '" + pair + "'");
-                        }
-                        exec.env(pair.substring(0, eq), pair.substring(eq + 1));
-                    }
-                    case "--workdir" -> exec.workdir(in.value(option));
-                    case "--timeout" -> exec.timeout(Duration.ofSeconds(in.intValue(option, 1, 86_400)));
-                    case "--name" -> config.name(in.value(option));
-                    case "--image" -> image = ImageCommands.reference(in.value(option));
-                    case "--user" -> user = in.value(option);
-                    case "--pull" -> pull = ImageCommands.pullPolicy(in.value(option));
-                    case "--console" -> console = true;
-                    case "--timings" -> timings = true;
-                    default -> {
-                        if (!machine.apply(option, in)) {
-                            throw new UsageException("unknown option for run: " + option
-                                    + (option.startsWith("-") ? "" : " (put the command after --)"));
-                        }
-                    }
-                }
+            MachineConfig.Builder config = MachineConfig.builder();
+            ExecOptions.Builder exec = ExecOptions.builder();
+            for (String pair : env) {
+                String[] kv = OptionChecks.keyValue("--env", pair);
+                exec.env(kv[0], kv[1]);
             }
-            if (command.isEmpty() && image == null) {
+            if (workdir != null) {
+                exec.workdir(workdir);
+            }
+            if (timeout != null) {
+                exec.timeout(Duration.ofSeconds(OptionChecks.between("--timeout", timeout, 1, 86_400)));
+            }
+            if (name != null) {
+                config.name(name);
+            }
+            machine.apply(config);
+            if (command.after().isEmpty() && reference == null) {
                 throw new UsageException("run needs a command after --, e.g. flint run -- uname -a");
             }
-            if (image == null && (user != null || pull != PullPolicy.MISSING)) {
+            if (reference == null && (user != null || policy != PullPolicy.MISSING)) {
                 throw new UsageException("--user and --pull apply to --image runs; add --image REF");
             }
-            machine.finish();
-            RunOptions.Builder run = RunOptions.builder().exec(exec.build()).pull(pull);
+            RunOptions.Builder run = RunOptions.builder().exec(exec.build()).pull(policy);
             if (user != null) {
                 run.user(user);
             }
-            return new Options(config.build(), run.build(), command, console, timings, Optional.ofNullable(image));
+            return new Options(config.build(), run.build(), command.after(), console, timings, Optional.ofNullable(reference));
         } catch (InvalidConfigException e) {
             throw new UsageException(e.getMessage());
         }

@@ -8,6 +8,9 @@ import dev.flint.machine.InvalidConfigException;
 import dev.flint.machine.server.ListenAddress;
 import dev.flint.machine.server.MachineServer;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
@@ -15,54 +18,50 @@ import java.util.Map;
 import java.util.Optional;
 
 /** {@code flint serve}: hosts machines in this process behind the HTTP/JSON API until stopped. */
-final class ServeCommand {
-    static final String USAGE = """
-            Usage: flint serve [OPTIONS]
-
-            Hosts machines in this process and serves the HTTP/JSON API (openapi.yaml) for the flint
-            commands, the Java client (ConnectOptions.server) and anything that speaks HTTP. Machines
-            and their state are recorded in $FLINT_HOME/flint.db (default ~/.local/share/flint): after
-            a restart (or a crash) the server finds them stopped, with their disks, ready to start.
-            Ctrl-C or SIGTERM stops the machines (their disks stay) and the server.
-
-            Options:
-              --listen HOST:PORT    where to listen (default 127.0.0.1:8080; port 0 picks a free one)
-              --token TOKEN         require 'Authorization: Bearer TOKEN' (default: $FLINT_TOKEN);
-                                    needed to listen on anything but loopback; at least 8 characters
-              -h, --help            show this help
-
-            Then, in another shell: export FLINT_SERVER=http://127.0.0.1:8080; flint create web-1
-
-            Exit status: 0 stopped by a signal; 2 bad arguments (e.g. a public address without a
-            token); 125 the server could not start (port taken, store unreadable).
-            """;
+@Command(name = "serve", description = {"host machines behind the HTTP/JSON API (default 127.0.0.1:8080)", "",
+        "Hosts machines in this process and serves the HTTP/JSON API (openapi.yaml) for the flint commands, the Java"
+                + " client (ConnectOptions.server) and anything that speaks HTTP. Machines and their state are recorded"
+                + " in $FLINT_HOME/flint.db (default ~/.local/share/flint): after a restart (or a crash) the server"
+                + " finds them stopped, with their disks, ready to start. Ctrl-C or SIGTERM stops the machines (their"
+                + " disks stay) and the server."},
+        footer = {"Then, in another shell: export FLINT_SERVER=http://127.0.0.1:8080; flint create web-1", "",
+                "Exit status: 0 stopped by a signal; 2 bad arguments (e.g. a public address without a token); 125 the"
+                        + " server could not start (port taken, store unreadable)."})
+final class ServeCommand implements FlintCommand {
+    @Option(names = "--listen", paramLabel = "HOST:PORT",
+            description = "where to listen (default 127.0.0.1:8080; port 0 picks a free one)")
+    private String listen;
+    @Option(names = "--token", paramLabel = "TOKEN", description = "require 'Authorization: Bearer TOKEN' (default:"
+            + " $FLINT_TOKEN); needed to listen on anything but loopback; at least 8 characters")
+    private String token;
+    private final CliContext context;
 
     record Options(ListenAddress listen, Optional<String> token) {
     }
 
-    private ServeCommand() {
+    ServeCommand(CliContext context) {
+        this.context = context;
     }
 
     static Options parse(List<String> args, Map<String, String> env) throws UsageException {
-        Arguments in = new Arguments(args);
-        ListenAddress listen = ListenAddress.DEFAULT;
-        String token = env.get(ConnectOptions.TOKEN_VARIABLE);
+        return Flint.parse(Flint.withCommand("serve", args), env, ServeCommand.class).options();
+    }
+
+    @Override
+    public int run() throws UsageException, InterruptedException {
+        return run(options(), context.out(), context.err());
+    }
+
+    Options options() throws UsageException {
         try {
-            while (in.hasNext()) {
-                String option = in.next();
-                switch (option) {
-                    case "--listen" -> listen = ListenAddress.parse(in.value(option));
-                    case "--token" -> token = in.value(option);
-                    default -> throw new UsageException("unknown " + (option.startsWith("-") ? "option" : "argument")
-                            + " for serve: " + option);
-                }
-            }
-            Optional<String> effective = Optional.ofNullable(token).filter(t -> !t.isBlank());
-            if (effective.isEmpty() && !listen.isLoopback()) {
-                throw new UsageException("listening on " + listen + " needs --token (or FLINT_TOKEN): anyone who can"
+            ListenAddress address = listen == null ? ListenAddress.DEFAULT : ListenAddress.parse(listen);
+            Optional<String> effective = Optional.ofNullable(token != null ? token : context.env().get(ConnectOptions.TOKEN_VARIABLE))
+                    .filter(t -> !t.isBlank());
+            if (effective.isEmpty() && !address.isLoopback()) {
+                throw new UsageException("listening on " + address + " needs --token (or FLINT_TOKEN): anyone who can"
                         + " reach it could run commands in your machines");
             }
-            return new Options(listen, effective);
+            return new Options(address, effective);
         } catch (InvalidConfigException e) {
             throw new UsageException(e.getMessage());
         }

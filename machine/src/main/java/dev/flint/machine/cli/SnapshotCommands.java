@@ -5,115 +5,139 @@ import dev.flint.machine.Engine;
 import dev.flint.machine.FlintException;
 import dev.flint.machine.Machine;
 import dev.flint.machine.SnapshotInfo;
-import dev.flint.machine.Snapshots;
 import dev.flint.machine.wire.MachineJson;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * {@code flint snapshot MACHINE SNAP}, {@code flint fork MACHINE [-n N]} and
  * {@code flint snapshots [ls | rm SNAP]}: a running machine saved under a name, cloned, and the
- * saved snapshots listed or deleted.
+ * saved snapshots listed or deleted; one nested class each.
  */
-final class SnapshotCommands {
-    static final String SNAPSHOT_USAGE = """
-            Usage: flint snapshot MACHINE SNAP [OPTIONS]
-
-            Saves running MACHINE as snapshot SNAP: its memory, devices, config and its disk as it is
-            now. The machine pauses while that is written, then runs on. 'flint create NAME
-            --from-snapshot SNAP' makes a machine that runs on from there. SNAP is 1-63 lowercase
-            letters, digits or '-'.
-
-            Options:
-            """ + ServerTarget.OPTIONS_TEXT + """
-              -h, --help            show this help
-
-            """ + ExitCodes.TEXT;
-    static final String FORK_USAGE = """
-            Usage: flint fork MACHINE [-n N] [OPTIONS]
-
-            Makes N running clones of MACHINE, named MACHINE-fork-1 .. MACHINE-fork-N, each with its
-            own id, hostname and disk, all sharing MACHINE's memory copy-on-write. MACHINE pauses
-            while its snapshot is written, then runs on. Prints the clones' ids, one a line.
-
-            Options:
-              -n, --count N         how many clones (1-64, default 1)
-              --json                print the clones' infos as JSON
-            """ + ServerTarget.OPTIONS_TEXT + """
-              -h, --help            show this help
-
-            """ + ExitCodes.TEXT;
-    static final String SNAPSHOTS_USAGE = """
-            Usage: flint snapshots [ls | rm SNAP] [OPTIONS]
-
-            Lists the snapshots (ls, the default): name, the machine it was taken of, resources and
-            time. rm deletes snapshot SNAP; that is refused (exit 6) while machines made from it exist.
-            A missing snapshot is exit 5.
-
-            Options:
-              --json                list as JSON
-            """ + ServerTarget.OPTIONS_TEXT + """
-              -h, --help            show this help
-
-            """ + ExitCodes.TEXT;
-
+abstract class SnapshotCommands extends ServerBound<SnapshotCommands.Options> {
     enum Action { SNAPSHOT, FORK, LIST, DELETE }
 
     record Options(Action action, String machine, String snapshot, int count, boolean json) {
     }
 
-    private SnapshotCommands() {
-    }
-
-    static String usage(String command) {
-        return switch (command) {
-            case "snapshot" -> SNAPSHOT_USAGE;
-            case "fork" -> FORK_USAGE;
-            default -> SNAPSHOTS_USAGE;
-        };
+    SnapshotCommands(CliContext context) {
+        super(context);
     }
 
     static Options parse(String command, List<String> args) throws UsageException {
-        Arguments in = new Arguments(args);
-        List<String> words = new java.util.ArrayList<>();
-        int count = 1;
-        boolean json = false;
-        while (in.hasNext()) {
-            String option = in.next();
-            if ((option.equals("-n") || option.equals("--count")) && command.equals("fork")) {
-                count = in.intValue(option, 1, Machine.MAX_FORK);
-            } else if (option.equals("--json") && !command.equals("snapshot")) {
-                json = true;
-            } else if (option.startsWith("-")) {
-                throw new UsageException("unknown option for " + command + ": " + option);
-            } else {
-                words.add(option);
+        return Flint.parse(Flint.withCommand(command, args), SnapshotCommands.class).request();
+    }
+
+    @Override
+    int run(Options options, ConnectOptions server) {
+        return run(options, server, context.out(), context.err());
+    }
+
+    @Command(name = "snapshot", customSynopsis = "flint snapshot MACHINE SNAP [OPTIONS]",
+            description = {"a named snapshot of a running machine: flint snapshot web-1 base", "",
+                    "Saves running MACHINE as snapshot SNAP: its memory, devices, config and its disk as it is now. The"
+                            + " machine pauses while that is written, then runs on. 'flint create NAME --from-snapshot"
+                            + " SNAP' makes a machine that runs on from there. SNAP is 1-63 lowercase letters, digits or"
+                            + " '-'."}, footer = ExitCodes.TEXT)
+    static final class Snapshot extends SnapshotCommands {
+        @Parameters(paramLabel = "MACHINE SNAP", description = "the machine (its id or name) and the snapshot's name")
+        private List<String> words = new ArrayList<>();
+
+        Snapshot(CliContext context) {
+            super(context);
+        }
+
+        @Override
+        Options request() throws UsageException {
+            if (words.size() != 2) {
+                throw new UsageException("snapshot needs MACHINE and SNAP, e.g. flint snapshot web-1 base; got " + words);
+            }
+            return new Options(Action.SNAPSHOT, words.get(0), checked(words.get(1)), 0, false);
+        }
+    }
+
+    @Command(name = "fork", description = {"running clones of a machine sharing its memory: flint fork web-1 -n 3", "",
+            "Makes N running clones of MACHINE, named MACHINE-fork-1 .. MACHINE-fork-N, each with its own id, hostname"
+                    + " and disk, all sharing MACHINE's memory copy-on-write. MACHINE pauses while its snapshot is"
+                    + " written, then runs on. Prints the clones' ids, one a line."}, footer = ExitCodes.TEXT)
+    static final class Fork extends SnapshotCommands {
+        @Option(names = {"-n", "--count"}, paramLabel = "N", description = "how many clones (1-64, default 1)")
+        private int count = 1;
+        @Option(names = "--json", description = "print the clones' infos as JSON")
+        private boolean json;
+        @Parameters(paramLabel = "MACHINE", description = "the machine's id or name")
+        private List<String> words = new ArrayList<>();
+
+        Fork(CliContext context) {
+            super(context);
+        }
+
+        @Override
+        Options request() throws UsageException {
+            OptionChecks.between("--count", count, 1, Machine.MAX_FORK);
+            if (words.size() != 1) {
+                throw new UsageException("fork takes one MACHINE, e.g. flint fork web-1 -n 3; got " + words);
+            }
+            return new Options(Action.FORK, words.get(0), null, count, json);
+        }
+    }
+
+    @Command(name = "snapshots", subcommands = {Snapshots.Ls.class, Snapshots.Rm.class},
+            description = {"list (ls) or delete (rm SNAP) the snapshots; create --from-snapshot uses one", "",
+                    "Lists the snapshots (ls, the default): name, the machine it was taken of, resources and time. rm"
+                            + " deletes snapshot SNAP; that is refused (exit 6) while machines made from it exist. A"
+                            + " missing snapshot is exit 5."}, footer = ExitCodes.TEXT)
+    static final class Snapshots extends SnapshotCommands {
+        @Option(names = "--json", description = "list as JSON")
+        private boolean json;
+
+        Snapshots(CliContext context) {
+            super(context);
+        }
+
+        @Override
+        Options request() {
+            return new Options(Action.LIST, null, null, 0, json);
+        }
+
+        @Command(name = "ls", description = "list the snapshots: name, source machine, resources and time",
+                footer = ExitCodes.TEXT)
+        static final class Ls extends SnapshotCommands {
+            @Option(names = "--json", description = "list as JSON")
+            private boolean json;
+
+            Ls(CliContext context) {
+                super(context);
+            }
+
+            @Override
+            Options request() {
+                return new Options(Action.LIST, null, null, 0, json);
             }
         }
-        return switch (command) {
-            case "snapshot" -> {
-                if (words.size() != 2) {
-                    throw new UsageException("snapshot needs MACHINE and SNAP, e.g. flint snapshot web-1 base; got " + words);
-                }
-                yield new Options(Action.SNAPSHOT, words.get(0), checked(words.get(1)), 0, false);
+
+        @Command(name = "rm", description = {"delete snapshot SNAP", "",
+                "Refused (exit 6) while machines made from it exist; a missing snapshot is exit 5."},
+                footer = ExitCodes.TEXT)
+        static final class Rm extends SnapshotCommands {
+            @Parameters(paramLabel = "SNAP", arity = "1", description = "the snapshot's name")
+            private String snapshot;
+
+            Rm(CliContext context) {
+                super(context);
             }
-            case "fork" -> {
-                if (words.size() != 1) {
-                    throw new UsageException("fork takes one MACHINE, e.g. flint fork web-1 -n 3; got " + words);
-                }
-                yield new Options(Action.FORK, words.get(0), null, count, json);
+
+            @Override
+            Options request() throws UsageException {
+                return new Options(Action.DELETE, null, checked(snapshot), 0, false);
             }
-            default -> {
-                if (words.isEmpty() || words.equals(List.of("ls"))) {
-                    yield new Options(Action.LIST, null, null, 0, json);
-                }
-                if (words.size() == 2 && words.get(0).equals("rm")) {
-                    yield new Options(Action.DELETE, null, checked(words.get(1)), 0, false);
-                }
-                throw new UsageException("snapshots takes 'ls' or 'rm SNAP', got " + words);
-            }
-        };
+        }
     }
 
     private static String checked(String snapshot) throws UsageException {
@@ -138,9 +162,9 @@ final class SnapshotCommands {
                                 : clone.id() + " " + clone.name());
                     }
                 }
-                case LIST -> list(Snapshots.list(server), options.json(), out);
+                case LIST -> list(dev.flint.machine.Snapshots.list(server), options.json(), out);
                 case DELETE -> {
-                    Snapshots.delete(options.snapshot(), server);
+                    dev.flint.machine.Snapshots.delete(options.snapshot(), server);
                     out.println(options.snapshot() + " deleted");
                 }
             }

@@ -5,6 +5,9 @@ import dev.flint.machine.Engine;
 import dev.flint.machine.HostUnsupportedException;
 import dev.flint.machine.MachineConfig;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
@@ -14,68 +17,63 @@ import java.util.stream.Collectors;
  * {@code flint soak}: many machine lifecycles in this JVM, failing if a call hangs or fails or
  * if the process's fds, threads or resident memory grow; see {@link SoakRun} for the workload.
  */
-final class SoakCommand {
-    static final String USAGE = """
-            Usage: flint soak [--minutes N] [--machines K] [--cycles C] [OPTIONS]
-
-            A soak test of machines in this JVM. Warm-up: K machines at once, each created, exec'd,
-            stopped, started, exec'd and deleted. Then C create/exec/delete cycles one after
-            another, then K machines side by side for N minutes, each doing random exec (70%),
-            stop, start, and delete followed by a new machine. Every call has a deadline; every exec
-            (echo) is checked. This process's open fds, threads and resident memory are sampled
-            after the warm-up and again after the last delete: growth beyond the tolerances fails.
-            Prints the calls made, p50/p99 of create and exec after the warm-up, and the samples.
-
-            Options:
-              --minutes N          minutes of the concurrent mix, may be a fraction (default 1; 0 skips it)
-              --machines K         machines side by side in the warm-up and the mix (default 3)
-              --cycles C           create/exec/delete cycles (default 20)
-              --memory-mb N        guest memory of each machine (default 64)
-              --deadline-s S       the most any one call may take before it counts as a hang (default 120)
-              --seed S             seed of the random mix (default: from the clock, printed)
-              --fd-tolerance N     open fds the process may gain (default 4)
-              --thread-tolerance N threads the process may gain (default 4)
-              --rss-tolerance-mb N resident MiB the process may gain (default 64)
-              -h, --help           show this help
-
-            Exit status: 0 passed; 1 a call failed or hung, or the process grew; 2 bad arguments;
-            3 this host cannot run machines.
-            """;
+@Command(name = "soak", description = {"many machine lifecycles at once; fails on a hang, a failed call or a leak", "",
+        "A soak test of machines in this JVM. Warm-up: K machines at once, each created, exec'd, stopped, started,"
+                + " exec'd and deleted. Then C create/exec/delete cycles one after another, then K machines side by side"
+                + " for N minutes, each doing random exec (70%%), stop, start, and delete followed by a new machine."
+                + " Every call has a deadline; every exec (echo) is checked. This process's open fds, threads and"
+                + " resident memory are sampled after the warm-up and again after the last delete: growth beyond the"
+                + " tolerances fails. Prints the calls made, p50/p99 of create and exec after the warm-up, and the"
+                + " samples."},
+        footer = "Exit status: 0 passed; 1 a call failed or hung, or the process grew; 2 bad arguments; 3 this host"
+                + " cannot run machines.")
+final class SoakCommand implements FlintCommand {
     private static final double MIB = 1024 * 1024;
     /** Threads and fds of a deleted machine may end a moment after delete() returns. */
     private static final Duration SETTLE = Duration.ofSeconds(30);
 
-    private SoakCommand() {
+    @Option(names = "--minutes", paramLabel = "N",
+            description = "minutes of the concurrent mix, may be a fraction (default 1; 0 skips it)")
+    private String minutes = "1";
+    @Option(names = "--machines", paramLabel = "K", description = "machines side by side in the warm-up and the mix (default 3)")
+    private int machines = 3;
+    @Option(names = "--cycles", paramLabel = "C", description = "create/exec/delete cycles (default 20)")
+    private int cycles = 20;
+    @Option(names = "--memory-mb", paramLabel = "N", description = "guest memory of each machine (default 64)")
+    private int memoryMb = 64;
+    @Option(names = "--deadline-s", paramLabel = "S",
+            description = "the most any one call may take before it counts as a hang (default 120)")
+    private int deadline = 120;
+    @Option(names = "--seed", paramLabel = "S", description = "seed of the random mix (default: from the clock, printed)")
+    private Integer seed;
+    @Option(names = "--fd-tolerance", paramLabel = "N", description = "open fds the process may gain (default 4)")
+    private int fds = 4;
+    @Option(names = "--thread-tolerance", paramLabel = "N", description = "threads the process may gain (default 4)")
+    private int threads = 4;
+    @Option(names = "--rss-tolerance-mb", paramLabel = "N", description = "resident MiB the process may gain (default 64)")
+    private int rssMb = 64;
+    private final CliContext context;
+
+    SoakCommand(CliContext context) {
+        this.context = context;
     }
 
     static SoakRun.Settings parse(List<String> args) throws UsageException {
-        Arguments in = new Arguments(args);
-        double minutes = 1;
-        int machines = 3;
-        int cycles = 20;
-        int memoryMb = 64;
-        int deadline = 120;
-        long seed = System.nanoTime();
-        int fds = 4;
-        int threads = 4;
-        int rssMb = 64;
-        while (in.hasNext()) {
-            String option = in.next();
-            switch (option) {
-                case "--minutes" -> minutes = minutes(in.value(option));
-                case "--machines" -> machines = in.intValue(option, 1, 64);
-                case "--cycles" -> cycles = in.intValue(option, 0, 1_000_000);
-                case "--memory-mb" -> memoryMb = in.intValue(option, MachineConfig.MIN_MEMORY_MB, 1 << 16);
-                case "--deadline-s" -> deadline = in.intValue(option, 1, 86_400);
-                case "--seed" -> seed = in.intValue(option, 0, Integer.MAX_VALUE);
-                case "--fd-tolerance" -> fds = in.intValue(option, 0, 1 << 20);
-                case "--thread-tolerance" -> threads = in.intValue(option, 0, 1 << 20);
-                case "--rss-tolerance-mb" -> rssMb = in.intValue(option, 0, 1 << 20);
-                default -> throw new UsageException("unknown option for soak: " + option);
-            }
-        }
-        return new SoakRun.Settings(cycles, machines, Duration.ofMillis(Math.round(minutes * 60_000)), memoryMb,
-                Duration.ofSeconds(deadline), seed, new Tolerance(fds, threads, rssMb * (1L << 20)), SETTLE);
+        return Flint.parse(Flint.withCommand("soak", args), SoakCommand.class).settings();
+    }
+
+    SoakRun.Settings settings() throws UsageException {
+        double mix = minutes(minutes);
+        OptionChecks.between("--machines", machines, 1, 64);
+        OptionChecks.between("--cycles", cycles, 0, 1_000_000);
+        OptionChecks.between("--memory-mb", memoryMb, MachineConfig.MIN_MEMORY_MB, 1 << 16);
+        OptionChecks.between("--deadline-s", deadline, 1, 86_400);
+        long chosenSeed = seed == null ? System.nanoTime() : OptionChecks.between("--seed", seed, 0, Integer.MAX_VALUE);
+        OptionChecks.between("--fd-tolerance", fds, 0, 1 << 20);
+        OptionChecks.between("--thread-tolerance", threads, 0, 1 << 20);
+        OptionChecks.between("--rss-tolerance-mb", rssMb, 0, 1 << 20);
+        return new SoakRun.Settings(cycles, machines, Duration.ofMillis(Math.round(mix * 60_000)), memoryMb,
+                Duration.ofSeconds(deadline), chosenSeed, new Tolerance(fds, threads, rssMb * (1L << 20)), SETTLE);
     }
 
     private static double minutes(String value) throws UsageException {
@@ -90,8 +88,11 @@ final class SoakCommand {
         throw new UsageException("--minutes needs a number of minutes from 0 to 10080, got '" + value + "'");
     }
 
-    static int run(List<String> args, PrintStream out, PrintStream err) throws UsageException {
-        SoakRun.Settings settings = parse(args);
+    @Override
+    public int run() throws UsageException {
+        PrintStream out = context.out();
+        PrintStream err = context.err();
+        SoakRun.Settings settings = settings();
         SoakRun.Result result = new SoakRun(Engine.open(ConnectOptions.local()), settings, out).run();
         if (result.firstError() instanceof HostUnsupportedException e) {
             err.println("flint: " + e.getMessage());

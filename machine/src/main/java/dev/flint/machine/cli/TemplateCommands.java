@@ -3,12 +3,15 @@ package dev.flint.machine.cli;
 import dev.flint.machine.ConnectOptions;
 import dev.flint.machine.FlintException;
 import dev.flint.machine.InvalidConfigException;
-import dev.flint.machine.Template;
 import dev.flint.machine.TemplateInfo;
 import dev.flint.machine.TemplateSpec;
 import dev.flint.machine.WarmPool;
 import dev.flint.machine.WarmPoolInfo;
 import dev.flint.machine.wire.MachineJson;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -16,146 +19,235 @@ import java.util.List;
 
 /**
  * {@code flint template build|ls|rm} and {@code flint pool create|ls|rm}: templates built on the
- * server (a machine booted, set up and snapshotted once), and the server's warm pools of them.
+ * server (a machine booted, set up and snapshotted once), and the server's warm pools of them;
+ * one nested class each.
  */
-final class TemplateCommands {
-    static final String TEMPLATE_USAGE = """
-            Usage: flint template build NAME [--image REF] [--cpus N] [--memory-mb N] [--disk-mb N]
-                                  [--env K=V]... [--setup 'CMD']... [OPTIONS]
-                   flint template ls [--json] [OPTIONS]
-                   flint template rm NAME [OPTIONS]
-
-            build boots a machine (OCI image REF, or Flint's root), runs each --setup command line in
-            order with /bin/sh -c (each must exit 0, else the build fails with its status and stderr
-            and leaves nothing), snapshots it as template NAME and deletes the machine. 'flint create
-            NEW --template NAME' then restores it (or boots it cold and runs the setup again when the
-            template's snapshot, template-NAME, was deleted). The disk size is fixed at build. rm
-            deletes the template and its snapshot; refused (exit 6) while a pool or machines use it.
-
-            Options:
-              --json                list as JSON
-            """ + ServerTarget.OPTIONS_TEXT + """
-              -h, --help            show this help
-
-            """ + ExitCodes.TEXT;
-    static final String POOL_USAGE = """
-            Usage: flint pool create NAME --template T --size N [OPTIONS]
-                   flint pool ls [--json] [OPTIONS]
-                   flint pool rm NAME [OPTIONS]
-
-            A warm pool keeps N machines of template T restored and running in the server, so that
-            'flint create NEW --template T --warm-pool NAME' checks one out at once (named NEW) and the
-            pool restores a replacement. Pools live in the server and end with it: recreate them after
-            a restart. rm deletes the pool and its ready machines.
-
-            Options:
-              --json                list as JSON
-            """ + ServerTarget.OPTIONS_TEXT + """
-              -h, --help            show this help
-
-            """ + ExitCodes.TEXT;
-
+abstract class TemplateCommands extends ServerBound<TemplateCommands.Options> {
     enum Action { BUILD, LIST, DELETE, CREATE_POOL, LIST_POOLS, DELETE_POOL }
 
     record Options(Action action, String name, TemplateSpec spec, String template, int size, boolean json) {
     }
 
-    private TemplateCommands() {
-    }
-
-    static String usage(String command) {
-        return command.equals("pool") ? POOL_USAGE : TEMPLATE_USAGE;
+    TemplateCommands(CliContext context) {
+        super(context);
     }
 
     static Options parse(String command, List<String> args) throws UsageException {
-        Arguments in = new Arguments(args);
-        List<String> words = new ArrayList<>();
-        TemplateSpec.Builder spec = TemplateSpec.builder();
-        String template = null;
-        int size = 0;
-        boolean json = false;
-        boolean pool = command.equals("pool");
-        try {
-            while (in.hasNext()) {
-                String option = in.next();
-                switch (option) {
-                    case "--json" -> json = true;
-                    case "--template" -> template = pooled(pool, option, in);
-                    case "--size" -> size = pool ? in.intValue(option, 1, WarmPool.MAX_SIZE) : unknown(command, option);
-                    case "--image" -> spec.image(ImageCommands.reference(built(pool, option, in)));
-                    case "--cpus" -> spec.cpus(Integer.parseInt(built(pool, option, in)));
-                    case "--memory-mb" -> spec.memoryMb(Integer.parseInt(built(pool, option, in)));
-                    case "--disk-mb" -> spec.diskMb(Integer.parseInt(built(pool, option, in)));
-                    case "--env" -> {
-                        String[] pair = CreateCommand.keyValue(option, built(pool, option, in));
-                        spec.env(pair[0], pair[1]);
+        return Flint.parse(Flint.withCommand(command, args), TemplateCommands.class).request();
+    }
+
+    @Override
+    int run(Options options, ConnectOptions server) {
+        return run(options, server, context.out(), context.err());
+    }
+
+    private static Options listing(Action action, boolean json) {
+        return new Options(action, null, null, null, 0, json);
+    }
+
+    @Command(name = "template", subcommands = {Template.Build.class, Template.Ls.class, Template.Rm.class},
+            description = {"build, list (ls) or delete (rm) templates; create --template uses one", "",
+                    "build boots a machine (OCI image REF, or Flint's root), runs each --setup command line in order with"
+                            + " /bin/sh -c (each must exit 0, else the build fails with its status and stderr and leaves"
+                            + " nothing), snapshots it as template NAME and deletes the machine. 'flint create NEW"
+                            + " --template NAME' then restores it (or boots it cold and runs the setup again when the"
+                            + " template's snapshot, template-NAME, was deleted). The disk size is fixed at build. rm"
+                            + " deletes the template and its snapshot; refused (exit 6) while a pool or machines use it."
+                            + " Without a subcommand: ls."}, footer = ExitCodes.TEXT)
+    static final class Template extends TemplateCommands {
+        @Option(names = "--json", description = "list as JSON")
+        private boolean json;
+
+        Template(CliContext context) {
+            super(context);
+        }
+
+        @Override
+        Options request() {
+            return listing(Action.LIST, json);
+        }
+
+        @Command(name = "build", description = {"build template NAME: boot, run each --setup, snapshot", "",
+                "Boots a machine, runs each --setup command line in order with /bin/sh -c (each must exit 0), snapshots"
+                        + " it as template NAME and deletes the machine."}, footer = ExitCodes.TEXT)
+        static final class Build extends TemplateCommands {
+            @Option(names = "--image", paramLabel = "REF", description = "boot OCI image REF instead of Flint's root")
+            private String image;
+            @Option(names = "--cpus", paramLabel = "N", description = "vCPUs of the template's machines")
+            private Integer cpus;
+            @Option(names = "--memory-mb", paramLabel = "N", description = "guest memory in MiB")
+            private Integer memoryMb;
+            @Option(names = "--disk-mb", paramLabel = "N", description = "the machines' own disk of N MiB, fixed at build")
+            private Integer diskMb;
+            @Option(names = "--env", paramLabel = "K=V", description = "environment of the setup and the machines (repeatable)")
+            private List<String> env = new ArrayList<>();
+            @Option(names = "--setup", paramLabel = "'CMD'", description = "a command line to run with /bin/sh -c (repeatable, in order)")
+            private List<String> setup = new ArrayList<>();
+            @Parameters(paramLabel = "NAME", arity = "1", description = "the template's name")
+            private String name;
+
+            Build(CliContext context) {
+                super(context);
+            }
+
+            @Override
+            Options request() throws UsageException {
+                try {
+                    TemplateSpec.Builder spec = TemplateSpec.builder();
+                    if (image != null) {
+                        spec.image(ImageCommands.reference(image));
                     }
-                    case "--setup" -> spec.setupShell(built(pool, option, in));
-                    default -> {
-                        if (option.startsWith("-")) {
-                            unknown(command, option);
-                        }
-                        words.add(option);
+                    if (cpus != null) {
+                        spec.cpus(cpus);
                     }
+                    if (memoryMb != null) {
+                        spec.memoryMb(memoryMb);
+                    }
+                    if (diskMb != null) {
+                        spec.diskMb(diskMb);
+                    }
+                    for (String pair : env) {
+                        String[] kv = OptionChecks.keyValue("--env", pair);
+                        spec.env(kv[0], kv[1]);
+                    }
+                    setup.forEach(spec::setupShell);
+                    return new Options(Action.BUILD, dev.flint.machine.Template.checkName(name), spec.build(), null, 0, false);
+                } catch (InvalidConfigException e) {
+                    throw new UsageException(e.getMessage());
                 }
             }
-            String verb = words.isEmpty() ? "ls" : words.get(0);
-            return switch (verb) {
-                case "build" -> !pool && words.size() == 2
-                        ? new Options(Action.BUILD, Template.checkName(words.get(1)), spec.build(), null, 0, false)
-                        : wrong(command, words);
-                case "create" -> {
-                    if (!pool || words.size() != 2 || template == null || size == 0) {
-                        throw new UsageException("pool create needs NAME, --template T and --size N, e.g. flint pool create"
-                                + " py-pool --template py --size 2");
-                    }
-                    yield new Options(Action.CREATE_POOL, WarmPool.checkName(words.get(1)), null, Template.checkName(template),
-                            size, false);
+        }
+
+        @Command(name = "ls", description = "list the templates", footer = ExitCodes.TEXT)
+        static final class Ls extends TemplateCommands {
+            @Option(names = "--json", description = "list as JSON")
+            private boolean json;
+
+            Ls(CliContext context) {
+                super(context);
+            }
+
+            @Override
+            Options request() {
+                return listing(Action.LIST, json);
+            }
+        }
+
+        @Command(name = "rm", description = {"delete template NAME and its snapshot",
+                "Refused (exit 6) while a pool or machines use it."}, footer = ExitCodes.TEXT)
+        static final class Rm extends TemplateCommands {
+            @Parameters(paramLabel = "NAME", arity = "1", description = "the template's name")
+            private String name;
+
+            Rm(CliContext context) {
+                super(context);
+            }
+
+            @Override
+            Options request() throws UsageException {
+                return checked(() -> new Options(Action.DELETE, dev.flint.machine.Template.checkName(name), null, null, 0,
+                        false));
+            }
+        }
+    }
+
+    @Command(name = "pool", subcommands = {Pool.Create.class, Pool.Ls.class, Pool.Rm.class},
+            description = {"warm pools of a template's machines (create, ls, rm); create --warm-pool uses one", "",
+                    "A warm pool keeps N machines of template T restored and running in the server, so that 'flint"
+                            + " create NEW --template T --warm-pool NAME' checks one out at once (named NEW) and the pool"
+                            + " restores a replacement. Pools live in the server and end with it: recreate them after a"
+                            + " restart. rm deletes the pool and its ready machines. Without a subcommand: ls."},
+            footer = ExitCodes.TEXT)
+    static final class Pool extends TemplateCommands {
+        @Option(names = "--json", description = "list as JSON")
+        private boolean json;
+
+        Pool(CliContext context) {
+            super(context);
+        }
+
+        @Override
+        Options request() {
+            return listing(Action.LIST_POOLS, json);
+        }
+
+        @Command(name = "create", customSynopsis = "flint pool create NAME --template T --size N [OPTIONS]",
+                description = "keep N machines of template T restored and running", footer = ExitCodes.TEXT)
+        static final class Create extends TemplateCommands {
+            @Option(names = "--template", paramLabel = "T", description = "the template of the pool's machines")
+            private String template;
+            @Option(names = "--size", paramLabel = "N", description = "how many machines to keep ready")
+            private int size;
+            @Parameters(paramLabel = "NAME", description = "the pool's name")
+            private List<String> names = new ArrayList<>();
+
+            Create(CliContext context) {
+                super(context);
+            }
+
+            @Override
+            Options request() throws UsageException {
+                if (names.size() != 1 || template == null || size == 0) {
+                    throw new UsageException("pool create needs NAME, --template T and --size N, e.g. flint pool create"
+                            + " py-pool --template py --size 2");
                 }
-                case "ls" -> words.size() <= 1 ? new Options(pool ? Action.LIST_POOLS : Action.LIST, null, null, null, 0, json)
-                        : wrong(command, words);
-                case "rm" -> words.size() == 2 ? new Options(pool ? Action.DELETE_POOL : Action.DELETE,
-                        pool ? WarmPool.checkName(words.get(1)) : Template.checkName(words.get(1)), null, null, 0, false)
-                        : wrong(command, words);
-                default -> wrong(command, words);
-            };
+                OptionChecks.between("--size", size, 1, WarmPool.MAX_SIZE);
+                return checked(() -> new Options(Action.CREATE_POOL, WarmPool.checkName(names.get(0)), null,
+                        dev.flint.machine.Template.checkName(template), size, false));
+            }
+        }
+
+        @Command(name = "ls", description = "list the warm pools", footer = ExitCodes.TEXT)
+        static final class Ls extends TemplateCommands {
+            @Option(names = "--json", description = "list as JSON")
+            private boolean json;
+
+            Ls(CliContext context) {
+                super(context);
+            }
+
+            @Override
+            Options request() {
+                return listing(Action.LIST_POOLS, json);
+            }
+        }
+
+        @Command(name = "rm", description = "delete pool NAME and its ready machines", footer = ExitCodes.TEXT)
+        static final class Rm extends TemplateCommands {
+            @Parameters(paramLabel = "NAME", arity = "1", description = "the pool's name")
+            private String name;
+
+            Rm(CliContext context) {
+                super(context);
+            }
+
+            @Override
+            Options request() throws UsageException {
+                return checked(() -> new Options(Action.DELETE_POOL, WarmPool.checkName(name), null, null, 0, false));
+            }
+        }
+    }
+
+    private interface Check {
+        Options get();
+    }
+
+    /** A name the server would refuse is a usage error here, before any server is asked. */
+    private static Options checked(Check check) throws UsageException {
+        try {
+            return check.get();
         } catch (InvalidConfigException e) {
             throw new UsageException(e.getMessage());
-        } catch (NumberFormatException e) {
-            throw new UsageException("a whole number was expected: " + e.getMessage());
         }
-    }
-
-    private static String built(boolean pool, String option, Arguments in) throws UsageException {
-        if (pool) {
-            throw new UsageException(option + " is an option of 'flint template build', not of pool");
-        }
-        return in.value(option);
-    }
-
-    private static String pooled(boolean pool, String option, Arguments in) throws UsageException {
-        if (!pool) {
-            throw new UsageException(option + " is an option of 'flint pool create'");
-        }
-        return in.value(option);
-    }
-
-    private static int unknown(String command, String option) throws UsageException {
-        throw new UsageException("unknown option for " + command + ": " + option);
-    }
-
-    private static Options wrong(String command, List<String> words) throws UsageException {
-        throw new UsageException(command + (command.equals("pool") ? " takes 'create NAME --template T --size N', 'ls' or"
-                + " 'rm NAME'" : " takes 'build NAME ...', 'ls' or 'rm NAME'") + ", got " + words);
     }
 
     static int run(Options options, ConnectOptions server, PrintStream out, PrintStream err) {
         try {
             switch (options.action()) {
-                case BUILD -> out.println(Template.build(options.name(), options.spec(), server).name());
-                case LIST -> listTemplates(Template.list(server), options.json(), out);
+                case BUILD -> out.println(dev.flint.machine.Template.build(options.name(), options.spec(), server).name());
+                case LIST -> listTemplates(dev.flint.machine.Template.list(server), options.json(), out);
                 case DELETE -> {
-                    Template.delete(options.name(), server);
+                    dev.flint.machine.Template.delete(options.name(), server);
                     out.println(options.name() + " deleted");
                 }
                 case CREATE_POOL -> out.println(WarmPool.create(options.name(), options.template(), options.size(), server)

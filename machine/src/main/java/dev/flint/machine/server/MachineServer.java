@@ -16,6 +16,7 @@ import java.net.InetSocketAddress;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code flint serve}: an {@link Engine} behind the HTTP/JSON API (openapi.yaml) on Netty.
@@ -110,7 +111,9 @@ public final class MachineServer implements AutoCloseable {
         channel.close().syncUninterruptibly();
         workers.shutdownNow();
         engine.close();
-        acceptor.shutdownGracefully();
-        io.shutdownGracefully();
+        // Released when close returns, as it says: no quiet period (the channel is closed already), and
+        // waited for, so a caller counting threads and fds (SoakCommandTest) does not see them end later.
+        acceptor.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
+        io.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
     }
 }

@@ -71,6 +71,13 @@ class AutoServerTest {
 
         assertEquals(0, run(null, "server", "status"));
         assertTrue(out.toString().contains("local server pid " + ProcessHandle.current().pid()), out.toString());
+        assertEquals(0, run(null, "server", "status", "--json"));
+        var status = dev.flint.machine.wire.MachineJson.parse(out.toString(), "server status --json");
+        assertTrue(status.get("running").asBoolean(), out.toString());
+        assertEquals(ProcessHandle.current().pid(), status.get("pid").asLong());
+        assertTrue(status.get("url").asText().startsWith("http://127.0.0.1:") && status.get("healthy").asBoolean(),
+                out.toString());
+        assertFalse(out.toString().contains(ServerFile.read(home).orElseThrow().token().orElseThrow()), "no token printed");
     }
 
     @Test
@@ -79,6 +86,9 @@ class AutoServerTest {
         new ServerFile(dead, 1, URI.create("http://127.0.0.1:1"), Optional.of("old-token")).write(home);
         assertEquals(1, run(null, "server", "status"));
         assertTrue(out.toString().contains("no local server runs"), out.toString());
+        assertEquals(1, run(null, "server", "status", "--json"));
+        assertFalse(dev.flint.machine.wire.MachineJson.parse(out.toString(), "server status --json").get("running")
+                .asBoolean(), out.toString());
 
         assertEquals(0, run(this::serveHere, "ls"), err.toString());
         assertEquals(1, started.size(), "the stale record's server was not used");

@@ -117,7 +117,7 @@ class FlintCliTest {
     @Test
     void overheadHasHelpAndRejectsBadCounts() throws Exception {
         assertEquals(0, run("overhead", "--help"));
-        assertTrue(out.toString(StandardCharsets.UTF_8).contains("--machines N"));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("--machines=N"));
         assertEquals(2, run("overhead", "--machines", "0"));
         assertTrue(errors().contains("--machines"), errors());
         assertEquals(2, run("overhead", "--bogus"));

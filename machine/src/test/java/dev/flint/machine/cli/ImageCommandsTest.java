@@ -123,6 +123,12 @@ class ImageCommandsTest {
         assertTrue(stdout().contains("example.com/team/tool:1"), stdout());
         assertEquals(0, run("images"));
         assertTrue(stdout().startsWith("REFERENCE") && stdout().contains("example.com/team/tool:1"), stdout());
+        assertEquals(0, run("images", "--json"));
+        var images = MachineJson.parse(stdout(), "images --json").get("images");
+        assertEquals(1, images.size(), stdout());
+        assertEquals("example.com/team/tool:1", images.get(0).get("reference").asText());
+        assertTrue(images.get(0).get("digest").asText().startsWith("sha256:") && images.get(0).get("size").asLong() > 0,
+                stdout());
         assertEquals(0, run("pull", "example.com/team/tool:1"), "a stored image needs no registry: " + stderr());
 
         try (MachineServer server = MachineServer.start(new FakeEngines().persistent(dir.resolve("server")),

@@ -1,5 +1,6 @@
 package dev.flint.machine.cli;
 
+import dev.flint.machine.ConnectOptions;
 import dev.flint.machine.FakeEngines;
 import dev.flint.machine.MachineState;
 import dev.flint.machine.server.ListenAddress;
@@ -153,16 +154,24 @@ class MachineCommandsTest {
 
     @Test
     void serverOptionsComeFromFlagsOrTheEnvironment() throws Exception {
-        ServerTarget flags = ServerTarget.extract(List.of("w", "--server", "http://h:1", "--token", "t0ken", "--", "--server"),
-                Map.of());
-        assertEquals("http://h:1", flags.options().serverUri().orElseThrow().toString());
-        assertEquals("t0ken", flags.options().token().orElseThrow());
-        assertEquals(List.of("w", "--", "--server"), flags.rest(), "the command after -- is left alone");
-        ServerTarget env = ServerTarget.extract(List.of("w"), Map.of("FLINT_SERVER", "http://e:2", "FLINT_TOKEN", "x"));
-        assertEquals("http://e:2", env.options().serverUri().orElseThrow().toString());
-        assertFalse(ServerTarget.extract(List.of("w"), Map.of()).hasServer());
-        assertTrue(usageError(() -> ServerTarget.extract(List.of("--token", "t"), Map.of())).contains("--token needs a server"));
-        assertTrue(usageError(() -> ServerTarget.extract(List.of("--server", "ftp://h"), Map.of())).contains("http://"));
+        ExecCommand exec = Flint.parse(List.of("exec", "w", "--server", "http://h:1", "--token", "t0ken", "--", "--server"),
+                ExecCommand.class);
+        ConnectOptions flags = exec.target().options(Map.of());
+        assertEquals("http://h:1", flags.serverUri().orElseThrow().toString());
+        assertEquals("t0ken", flags.token().orElseThrow());
+        assertEquals(List.of("--server"), exec.request().command(), "the command after -- is left alone");
+        ConnectOptions env = Flint.parse(List.of("info", "w"), MachineCommand.class).target()
+                .options(Map.of("FLINT_SERVER", "http://e:2", "FLINT_TOKEN", "x"));
+        assertEquals("http://e:2", env.serverUri().orElseThrow().toString());
+        assertTrue(Flint.parse(List.of("info", "w"), MachineCommand.class).target().options(Map.of()).isLocal());
+        assertTrue(usageError(() -> Flint.parse(List.of("ls", "--token", "t"), ListCommand.class).target().options(Map.of()))
+                .contains("--token needs a server"));
+        assertTrue(usageError(() -> Flint.parse(List.of("ls", "--server", "ftp://h"), ListCommand.class).target()
+                .options(Map.of())).contains("http://"));
+        ConnectOptions beforeTheSubcommand = Flint.parse(List.of("snapshots", "--server", "http://h:3", "ls"),
+                SnapshotCommands.class).target().options(Map.of());
+        assertEquals("http://h:3", beforeTheSubcommand.serverUri().orElseThrow().toString(),
+                "--server before the subcommand applies to it");
     }
 
     @Test
@@ -257,6 +266,10 @@ class MachineCommandsTest {
 
             assertEquals(0, run(env, "info", "web-1"));
             assertTrue(stdout().contains("state:     running") && stdout().contains("metadata:  team=a"), stdout());
+            assertEquals(0, run(env, "info", "web-1", "--json"));
+            var info = MachineJson.parse(stdout(), "info --json");
+            assertEquals(id, info.get("id").asText());
+            assertEquals("running", info.get("state").asText(), stdout());
             assertEquals(0, run(env, "logs", "web-1"));
             assertEquals("fake console of web-1\n", stdout());
             assertEquals(0, run(env, "stop", "web-1"));

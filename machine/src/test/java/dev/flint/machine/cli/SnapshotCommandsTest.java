@@ -94,6 +94,13 @@ class SnapshotCommandsTest {
             assertEquals(0, run(env, "snapshot", "web", "base"));
             assertEquals(0, run(env, "snapshots"));
             assertTrue(stdout().startsWith("NAME") && stdout().contains("base") && stdout().contains("web"), stdout());
+            for (List<String> json : List.of(List.of("snapshots", "--json"), List.of("snapshots", "ls", "--json"))) {
+                assertEquals(0, run(env, json.toArray(String[]::new)), json.toString());
+                var listed = dev.flint.machine.wire.MachineJson.parse(stdout(), json.toString()).get("snapshots");
+                assertEquals(1, listed.size(), stdout());
+                assertEquals("base", listed.get(0).get("name").asText());
+                assertEquals("web", listed.get(0).get("source").asText());
+            }
             assertEquals(0, run(env, "create", "copy", "--from-snapshot", "base"));
             assertEquals(ExitCodes.NOT_FOUND, run(env, "create", "other", "--from-snapshot", "nothing"));
             assertEquals(ExitCodes.WRONG_STATE, run(env, "snapshots", "rm", "base"), "copy stands on it");
@@ -105,6 +112,11 @@ class SnapshotCommandsTest {
             List<String> lines = stdout().lines().toList();
             assertEquals(2, lines.size(), stdout());
             assertTrue(lines.get(0).endsWith(" web-fork-1") && lines.get(1).endsWith(" web-fork-2"), stdout());
+            assertEquals(0, run(env, "create", "solo", "--network", "none"));
+            assertEquals(0, run(env, "fork", "solo", "--json"));
+            var clone = dev.flint.machine.wire.MachineJson.parse(stdout(), "fork --json");
+            assertEquals("running", clone.get("state").asText(), stdout());
+            assertEquals("solo-fork-1", clone.get("name").asText(), stdout());
         }
     }
 }

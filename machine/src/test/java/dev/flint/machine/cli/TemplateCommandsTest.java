@@ -94,6 +94,11 @@ class TemplateCommandsTest {
             assertEquals(ExitCodes.USAGE, run(env, "template", "build", "py"), "the name is taken");
             assertEquals(0, run(env, "template", "ls"));
             assertTrue(stdout().startsWith("NAME") && stdout().contains("py"), stdout());
+            assertEquals(0, run(env, "template", "ls", "--json"));
+            var templates = dev.flint.machine.wire.MachineJson.parse(stdout(), "template ls --json").get("templates");
+            assertEquals(1, templates.size(), stdout());
+            assertEquals("py", templates.get(0).get("name").asText());
+            assertEquals(128, templates.get(0).get("spec").get("memoryMb").asInt(), stdout());
             assertEquals(0, run(env, "pool", "create", "pp", "--template", "py", "--size", "1"));
             assertEquals(0, run(env, "pool", "ls", "--json"));
             assertTrue(stdout().contains("\"name\":\"pp\""), stdout());
