@@ -32,6 +32,8 @@ final class DeviceThroughput {
     /** Flint's NAT addressing (GuestNetwork), given to the peer's guest on its command line too. */
     static final String GUEST_NET_ARGUMENT = "flint.net=10.0.2.15/24,10.0.2.2,10.0.2.3";
     private static final Duration TRANSFER_TIMEOUT = Duration.ofMinutes(3);
+    /** An upload whose count stops growing this long has lost bytes (the rig is slow, not this slow). */
+    private static final Duration UPLOAD_STALL = Duration.ofSeconds(20);
 
     private DeviceThroughput() {
     }
@@ -83,13 +85,35 @@ final class DeviceThroughput {
         record.accept(side + ".blk.write", mibPerSecond(DISK_MB, timed(guest, writeDisk())));
         timed(guest, startServers());
         record.accept(side + ".net.fwd_download", mibPerSecond(NET_MB, download(httpHostPort)));
-        long uploadNanos = upload(sinkHostPort);
-        ProcessResult received = guest.exec(uploadedBytes());
-        String count = new String(received.stdout(), StandardCharsets.US_ASCII).strip();
-        if (!count.equals(String.valueOf((long) NET_MB << 20))) {
-            throw new IOException(side + ": the guest's nc received " + count + " bytes of the " + ((long) NET_MB << 20) + " uploaded");
+        long start = System.nanoTime();
+        upload(sinkHostPort);
+        awaitUploaded(side, guest);
+        record.accept(side + ".net.fwd_upload", mibPerSecond(NET_MB, System.nanoTime() - start));
+    }
+
+    /**
+     * Until the guest's nc has written every uploaded byte. The host's last write returns with
+     * megabytes still in its socket buffers, and busybox nc, its stdin at EOF, half-closes at once,
+     * so the host's read of the guest's end says nothing about how much has arrived.
+     */
+    private static void awaitUploaded(String side, GuestExec guest) throws Exception {
+        long total = (long) NET_MB << 20;
+        long received = -1;
+        long lastGrowth = System.nanoTime();
+        while (true) {
+            long now = Long.parseLong(new String(guest.exec(uploadedBytes()).stdout(), StandardCharsets.US_ASCII).strip());
+            if (now == total) {
+                return;
+            }
+            if (now != received) {
+                received = now;
+                lastGrowth = System.nanoTime();
+            } else if (System.nanoTime() - lastGrowth > UPLOAD_STALL.toNanos()) {
+                throw new IOException(side + ": the guest's nc received " + now + " bytes of the " + total
+                        + " uploaded, and nothing more in " + UPLOAD_STALL.toSeconds() + " s");
+            }
+            Thread.sleep(100);
         }
-        record.accept(side + ".net.fwd_upload", mibPerSecond(NET_MB, uploadNanos));
     }
 
     private static long timed(GuestExec guest, List<String> argv) throws Exception {
@@ -116,7 +140,7 @@ final class DeviceThroughput {
         return System.nanoTime() - start;
     }
 
-    /** Writes {@link #NET_MB} MiB to the guest's nc and waits until it closes; nanoseconds. */
+    /** Writes {@link #NET_MB} MiB to the guest's nc and waits until it closes its end; nanoseconds. */
     static long upload(int hostPort) throws IOException {
         byte[] chunk = new byte[64 << 10];
         long start = System.nanoTime();
