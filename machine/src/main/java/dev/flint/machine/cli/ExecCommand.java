@@ -1,7 +1,6 @@
 package dev.flint.machine.cli;
 
 import dev.flint.image.ImageException;
-import dev.flint.image.PullPolicy;
 import dev.flint.machine.ConnectOptions;
 import dev.flint.machine.ExecOptions;
 import dev.flint.machine.ExecResult;
@@ -11,11 +10,11 @@ import dev.flint.machine.Machine;
 import dev.flint.machine.RunOptions;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.PrintStream;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -36,20 +35,8 @@ class ExecCommand extends ServerBound<ExecCommand.Options> {
             + " not running, 7 the registry refused or failed, 8 the image store is full, 9 the guest crashed (a kernel"
             + " panic; the message ends with its console tail), 125 the machine failed otherwise.";
 
-    @Option(names = "--env", paramLabel = "K=V", description = "environment variable for the command (repeatable)")
-    private List<String> env = new ArrayList<>();
-    @Option(names = "--workdir", paramLabel = "DIR",
-            description = "working directory (absolute; default: the machine's workdir, else /)")
-    private String workdir;
-    @Option(names = "--timeout", paramLabel = "SECONDS", description = "kill the command after this long and exit 124")
-    private Integer timeout;
-    @Option(names = "--image", paramLabel = "REF", description = "run in OCI image REF with a fresh writable layer, its"
-            + " config applying as in 'docker run' (pulled by the server when missing)")
-    private String image;
-    @Option(names = "--user", paramLabel = "USER", description = "with --image: NAME, UID, UID:GID or NAME:GROUP of the image")
-    private String user;
-    @Option(names = "--pull", paramLabel = "POLICY", description = "with --image: missing (default), always, or never")
-    private String pull;
+    @Mixin
+    private CommandRunOptions how;
     @Option(names = {"-i", "--interactive"}, description = "with -t (-it), on a terminal, as 'docker exec -it': this"
             + " terminal goes raw and every key reaches the command (Ctrl-C included); its size follows")
     private boolean interactive;
@@ -98,24 +85,10 @@ class ExecCommand extends ServerBound<ExecCommand.Options> {
             command.addAll(split.before().subList(1, split.before().size()));
         }
         command.addAll(split.after());
-        String reference = image == null ? null : ImageCommands.reference(image);
-        PullPolicy policy = pull == null ? PullPolicy.MISSING : ImageCommands.pullPolicy(pull);
+        String reference = how.image().orElse(null);
+        RunOptions run = how.runOptions();
         boolean terminal = interactive || tty;
         try {
-            ExecOptions.Builder exec = ExecOptions.builder();
-            for (String pair : env) {
-                String[] kv = OptionChecks.keyValue("--env", pair);
-                exec.env(kv[0], kv[1]);
-            }
-            if (workdir != null) {
-                exec.workdir(workdir);
-            }
-            if (timeout != null) {
-                exec.timeout(Duration.ofSeconds(OptionChecks.between("--timeout", timeout, 1, 86_400)));
-            }
-            if (reference == null && (user != null || policy != PullPolicy.MISSING)) {
-                throw new UsageException("--user and --pull apply to --image; add --image REF");
-            }
             if (shell && command.isEmpty()) {
                 terminal = true;   // flint shell NAME: a login shell on a terminal, as ssh gives
             }
@@ -129,11 +102,7 @@ class ExecCommand extends ServerBound<ExecCommand.Options> {
             if (shell && !command.isEmpty()) {
                 command = List.of(String.join(" ", command));
             }
-            RunOptions.Builder run = RunOptions.builder().exec(exec.build()).pull(policy);
-            if (user != null) {
-                run.user(user);
-            }
-            return new Options(machine, List.copyOf(command), run.build(), shell, Optional.ofNullable(reference), terminal);
+            return new Options(machine, List.copyOf(command), run, shell, Optional.ofNullable(reference), terminal);
         } catch (InvalidConfigException e) {
             throw new UsageException(e.getMessage());
         }

@@ -1,7 +1,6 @@
 package dev.flint.machine.cli;
 
 import dev.flint.image.ImageException;
-import dev.flint.image.PullPolicy;
 import dev.flint.machine.ExecOptions;
 import dev.flint.machine.ExecResult;
 import dev.flint.machine.ExecStartException;
@@ -27,7 +26,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -56,19 +54,8 @@ final class RunCommand implements FlintCommand {
         }
     }
 
-    @Option(names = "--image", paramLabel = "REF",
-            description = "run in OCI image REF (python:3.12, localhost:5000/app:1, name@sha256:...)")
-    private String image;
-    @Option(names = "--user", paramLabel = "USER", description = "with --image: NAME, UID, UID:GID or NAME:GROUP of the image")
-    private String user;
-    @Option(names = "--pull", paramLabel = "POLICY", description = "with --image: missing (default), always, or never")
-    private String pull;
-    @Option(names = "--env", paramLabel = "K=V", description = "environment variable for COMMAND (repeatable)")
-    private List<String> env = new ArrayList<>();
-    @Option(names = "--workdir", paramLabel = "DIR", description = "working directory in the guest (absolute; default /)")
-    private String workdir;
-    @Option(names = "--timeout", paramLabel = "SECONDS", description = "kill COMMAND after this long and exit 124")
-    private Integer timeout;
+    @Mixin
+    private CommandRunOptions how;
     @Option(names = "--name", paramLabel = "NAME", description = "machine name, also its hostname (default flint)")
     private String name;
     @Mixin
@@ -102,21 +89,10 @@ final class RunCommand implements FlintCommand {
         if (!command.before().isEmpty()) {
             throw new UsageException("unknown option for run: " + command.before().get(0) + " (put the command after --)");
         }
-        String reference = image == null ? null : ImageCommands.reference(image);
-        PullPolicy policy = pull == null ? PullPolicy.MISSING : ImageCommands.pullPolicy(pull);
+        String reference = how.image().orElse(null);
+        RunOptions run = how.runOptions();
         try {
             MachineConfig.Builder config = MachineConfig.builder();
-            ExecOptions.Builder exec = ExecOptions.builder();
-            for (String pair : env) {
-                String[] kv = OptionChecks.keyValue("--env", pair);
-                exec.env(kv[0], kv[1]);
-            }
-            if (workdir != null) {
-                exec.workdir(workdir);
-            }
-            if (timeout != null) {
-                exec.timeout(Duration.ofSeconds(OptionChecks.between("--timeout", timeout, 1, 86_400)));
-            }
             if (name != null) {
                 config.name(name);
             }
@@ -124,14 +100,7 @@ final class RunCommand implements FlintCommand {
             if (command.after().isEmpty() && reference == null) {
                 throw new UsageException("run needs a command after --, e.g. flint run -- uname -a");
             }
-            if (reference == null && (user != null || policy != PullPolicy.MISSING)) {
-                throw new UsageException("--user and --pull apply to --image runs; add --image REF");
-            }
-            RunOptions.Builder run = RunOptions.builder().exec(exec.build()).pull(policy);
-            if (user != null) {
-                run.user(user);
-            }
-            return new Options(config.build(), run.build(), command.after(), console, timings, Optional.ofNullable(reference));
+            return new Options(config.build(), run, command.after(), console, timings, Optional.ofNullable(reference));
         } catch (InvalidConfigException e) {
             throw new UsageException(e.getMessage());
         }
