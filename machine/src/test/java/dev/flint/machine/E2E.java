@@ -6,6 +6,7 @@ import dev.flint.vmm.KvmHost;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,6 +29,17 @@ final class E2E {
         } catch (HostUnsupportedException e) {
             return false;
         }
+    }
+
+    /**
+     * The OCI test images ./flint test builds ({@code FLINT_TEST_IMAGES}), with {@code part} in
+     * them (a layout or the registry's data); the test is skipped without them.
+     */
+    static Path testImages(String part) {
+        String images = System.getenv("FLINT_TEST_IMAGES");
+        org.junit.jupiter.api.Assumptions.assumeTrue(images != null && Files.isDirectory(Path.of(images, part)),
+                "needs the test images ./flint test builds (image/test-images/build-test-images.sh; FLINT_TEST_IMAGES)");
+        return Path.of(images);
     }
 
     static String where() {

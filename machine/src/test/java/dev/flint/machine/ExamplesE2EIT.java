@@ -27,9 +27,7 @@ class ExamplesE2EIT {
     void theExamplesBuildAgainstTheInstalledArtifactsAndRun() throws Exception {
         assumeTrue(Boolean.getBoolean("flint.e2e"),
                 "end-to-end machines need the guest images and hardware KVM or the nested rig; run ./flint test");
-        String images = System.getenv("FLINT_TEST_IMAGES");
-        assumeTrue(images != null && Files.isDirectory(Path.of(images, "layers")),
-                "needs the test images ./flint test builds (image/test-images/build-test-images.sh; FLINT_TEST_IMAGES)");
+        Path layout = E2E.testImages("layers").resolve("layers");   // 1 MiB, umoci's: the python one would add 58 MiB to the rig
         Path examples = E2E.root().resolve("examples");
         E2E.Result build = E2E.run(List.of(examples.resolve("run.sh").toString(), "--build-only"), E2E.root(),
                 Duration.ofMinutes(10));
@@ -37,7 +35,6 @@ class ExamplesE2EIT {
                 + build.output());
         assertTrue(Files.isDirectory(examples.resolve("target/lib")), "the build copied the runtime jars");
 
-        Path layout = Path.of(images, "layers");   // 1 MiB, umoci's: the python one would add 58 MiB to the rig
         E2E.Result result = E2E.runScript("FLINT_EXAMPLE_IMAGE=" + layout + " " + examples.resolve("run.sh") + " --no-build",
                 1200, examples.toString(), layout.toString());
         String output = result.output();

@@ -2,7 +2,6 @@ package dev.flint.machine;
 
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -30,9 +29,7 @@ class ImageE2EIT {
     void imagesFromARealRegistryRunInMachines() throws Exception {
         assumeTrue(Boolean.getBoolean("flint.e2e"),
                 "end-to-end machines need the guest images and hardware KVM or the nested rig; run ./flint test");
-        String images = System.getenv("FLINT_TEST_IMAGES");
-        assumeTrue(images != null && Files.isDirectory(Path.of(images, "registry")),
-                "needs the test images ./flint test builds (image/test-images/build-test-images.sh; FLINT_TEST_IMAGES)");
+        Path images = E2E.testImages("registry");
         Path scripts = E2E.root().resolve("image/test-images");
         String flint = E2E.flint();
         String registry = scripts.resolve("registry.sh").toString();

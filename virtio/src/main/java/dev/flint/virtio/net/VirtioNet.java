@@ -62,6 +62,8 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
     private final NetBackend backend;
     private final ArrayBlockingQueue<byte[]> backlog;
     private final LongAdder txFrames = new LongAdder();
+    /** Whether the tx pass in progress handed the backend a frame (event-loop thread only). */
+    private boolean sentInBurst;
     private final LongAdder txMalformed = new LongAdder();
     private final LongAdder txDroppedTooLarge = new LongAdder();
     private final LongAdder rxFrames = new LongAdder();
@@ -189,9 +191,11 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
         }
         try {
             if (index == TX) {
-                Virtqueue tx = queues.get(TX);
-                boolean interrupt = tx.serveAll(this::transmit);
-                backend.flush();
+                sentInBurst = false;
+                boolean interrupt = queues.get(TX).serveAll(this::transmit);
+                if (sentInBurst) {
+                    backend.flush();   // one backend wakeup per burst, none for a notification that carried no frame
+                }
                 if (interrupt) {
                     driver.usedBuffers();
                 }
@@ -260,6 +264,7 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
         }
         txFrames.increment();
         backend.send(bytes, HEADER, bytes.length - HEADER);
+        sentInBurst = true;
         return 0;
     }
 
