@@ -20,7 +20,8 @@ import java.util.List;
 @Command(name = "overhead", description = {"measure the host memory the VMM adds per running idle machine", "",
         "Boots one machine and deletes it (so class loading and JIT warm-up are not counted), then boots N idle"
                 + " machines at once (no network, no disk) and prints the host memory the VMM adds per machine: the"
-                + " growth of this process's anonymous resident memory (file pages come and go with the page cache),"
+                + " growth of this process's anonymous resident memory (file pages come and go with the page cache; the C"
+                + " allocator's free pages are given back before each sample),"
                 + " minus the guest pages resident on the host (each machine's own pages, Machine.metrics()), divided"
                 + " by N. Also prints the threads per machine."},
         footer = "Exit status: 0 measured; 1 a machine failed; 2 bad arguments; 3 this host cannot run machines; 4 the"

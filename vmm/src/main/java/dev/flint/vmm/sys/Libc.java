@@ -8,6 +8,7 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.util.Optional;
 
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -113,6 +114,12 @@ public final class Libc {
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
         static final MethodHandle SIGTIMEDWAIT = bind("sigtimedwait",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), -1);
+    }
+
+    /** The C allocator, for measuring a process: glibc's {@code malloc_trim} (musl has none). */
+    private static final class Allocator {
+        static final Optional<MethodHandle> MALLOC_TRIM = LINKER.defaultLookup().find("malloc_trim")
+                .map(symbol -> LINKER.downcallHandle(symbol, FunctionDescriptor.of(JAVA_INT, JAVA_LONG)));
     }
 
     private Libc() {
@@ -301,6 +308,22 @@ public final class Libc {
             return result((int) Signals.SIGTIMEDWAIT.invokeExact(state, set, MemorySegment.NULL, timespec), state);
         } catch (Throwable t) {
             throw linkageFailure("sigtimedwait", t);
+        }
+    }
+
+    /**
+     * {@code malloc_trim(0)}: the C allocator gives every free page it holds back to the system.
+     * Returns whether this C library has the call (glibc does, musl does not).
+     */
+    public static boolean mallocTrim() {
+        if (Allocator.MALLOC_TRIM.isEmpty()) {
+            return false;
+        }
+        try {
+            int released = (int) Allocator.MALLOC_TRIM.get().invokeExact(0L);
+            return true;
+        } catch (Throwable t) {
+            throw linkageFailure("malloc_trim", t);
         }
     }
 
