@@ -7,6 +7,7 @@ usage() {
     cat <<'USAGE'
 Usage: benchmarks/rig-bench.sh [--rounds N] [--exec N] [--exec-1mib N] [--timeout S] [--out FILE]
                                [--no-peer-exec] [--no-peer-restore] [--restore] [--no-devices] [--keep-log]
+       benchmarks/rig-bench.sh --kernel-trace [--timeout S] [--out FILE]
 
 Boots one nested rig (QEMU TCG with nested SVM, see rig/README.md) and measures inside it, each
 round, with the same guest kernel, initramfs, command line, 256 MiB and 1 vCPU:
@@ -37,6 +38,9 @@ Options:
   --restore        also time Flint's snapshot restore, fork and warm-pool checkout (needs
                    Flint's snapshot support, issue 13)
   --keep-log       keep the rig's whole output beside the result (FILE.log)
+  --kernel-trace   measure nothing: boot each side once with initcall_debug printk.time=1 and write
+                   both guests' dmesg, lines prefixed 'flint| ' and 'qemu| ', to FILE (default
+                   benchmarks/results/kernel-trace-<date>.txt), to see where each kernel waits
   -h, --help       this text
 
 Compare the result with a baseline: benchmarks/guard.sh benchmarks/baseline/rig-*.json RESULT.json
@@ -48,6 +52,7 @@ USAGE
 die() { printf 'rig-bench: %s\n' "$*" >&2; exit 3; }
 
 rounds=5 exec=50 exec_1mib=5 timeout=1500 out="" peer_exec=1 peer_restore=1 flint_restore=0 devices=1 keep_log=0
+trace=0
 while [[ $# -gt 0 ]]; do
     case $1 in
         --rounds) rounds=${2:?--rounds needs a value}; shift 2 ;;
@@ -60,6 +65,7 @@ while [[ $# -gt 0 ]]; do
         --restore) flint_restore=1; shift ;;
         --no-devices) devices=0; shift ;;
         --keep-log) keep_log=1; shift ;;
+        --kernel-trace) trace=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) printf 'rig-bench: unknown option %s\n' "$1" >&2; usage >&2; exit 2 ;;
     esac
@@ -73,7 +79,11 @@ REPO_DIR="$(dirname "$BENCH_DIR")"
 FLINT_CACHE=${FLINT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flint}
 export FLINT_CACHE
 date=$(date +%Y-%m-%d-%H%M)
-out=${out:-$BENCH_DIR/results/rig-$date.json}
+if [[ $trace == 1 ]]; then
+    out=${out:-$BENCH_DIR/results/kernel-trace-$date.txt}
+else
+    out=${out:-$BENCH_DIR/results/rig-$date.json}
+fi
 mkdir -p "$(dirname "$out")"
 
 # The host-side tools (report, chart) come from the benchmarks jar; jar-env.sh finds a JDK >= 22
@@ -115,9 +125,28 @@ inside='mods="$FLINT_CACHE/rig/kernel-$(uname -r)/lib/modules/$(uname -r)/kernel
 for m in '"$(echo $vsock_modules)"'; do
     [ -f "$mods/$m" ] && { insmod "$mods/$m" 2>&1 || echo "rig-bench: insmod $m failed"; }
 done
-lib=$1; classes=$2; shift 2
+lib=$1; classes=$2; main=$3; shift 3
 exec java --enable-native-access=ALL-UNNAMED,dev.flint.vmm -p "$lib" --add-modules dev.flint.machine \
-    -cp "$classes" dev.flint.benchmarks.rig.RigBench "$@"'
+    -cp "$classes" "dev.flint.benchmarks.rig.$main" "$@"'
+
+if [[ $trace == 1 ]]; then
+    printf 'rig-bench: one rig session, one traced boot on each side; about 4 min\n' >&2
+    "$REPO_DIR/flint" rig --timeout "$timeout" "${includes[@]}" -- \
+        sh -c "$inside" rig-bench "$REPO_DIR/machine/target/lib" "$BENCH_DIR/target/classes" KernelTrace "$qemu" \
+        >"${out%.txt}.log" 2>&1 || true
+    grep -E '^(flint|qemu)\| ' "${out%.txt}.log" >"$out" || true
+    grep -q '^flint| ' "$out" && grep -q '^qemu| ' "$out" \
+        || die "the traced boots gave no dmesg; the rig's output: ${out%.txt}.log"
+    for side in flint qemu; do
+        printf '%s: slowest initcalls (usecs)\n' "$side"
+        sed -n "s/^$side| .*initcall \([^ ]*\) returned .* after \([0-9]*\) usecs.*/\2 \1/p" "$out" | sort -rn | head -n 12
+        printf '%s: longest waits between two kernel messages (ms, the message after the wait)\n' "$side"
+        sed -n "s/^$side| \[ *\([0-9.]*\)\] /\1 /p" "$out" \
+            | awk 'NR > 1 { printf "%.1f %s\n", ($1 - t) * 1000, $0 } { t = $1 }' | sort -rn | head -n 12
+    done
+    echo "kernel trace: $out"
+    exit 0
+fi
 
 log=$(mktemp "${TMPDIR:-/tmp}/rig-bench.XXXXXX.log")
 trap 'rm -f "$log"' EXIT
@@ -125,7 +154,7 @@ printf 'rig-bench: one rig session, %s rounds (%s execs + %s x 1 MiB per machine
     "$rounds" "$exec" "$exec_1mib" "$(( (rounds * 90 + 210) / 60 ))" >&2
 set +e
 "$REPO_DIR/flint" rig --timeout "$timeout" "${includes[@]}" -- \
-    sh -c "$inside" rig-bench "$REPO_DIR/machine/target/lib" "$BENCH_DIR/target/classes" \
+    sh -c "$inside" rig-bench "$REPO_DIR/machine/target/lib" "$BENCH_DIR/target/classes" RigBench \
     "${bench_args[@]}" "${conditions[@]}" 2>&1 | tee "$log" | grep --line-buffered '^rig-bench' >&2
 status=${PIPESTATUS[0]}
 set -e
