@@ -39,7 +39,8 @@ Options:
                    Flint's snapshot support, issue 13)
   --keep-log       keep the rig's whole output beside the result (FILE.log)
   --kernel-trace   measure nothing: boot each side once with initcall_debug printk.time=1 and write
-                   both guests' dmesg, lines prefixed 'flint| ' and 'qemu| ', to FILE (default
+                   the guests' dmesg, lines prefixed 'qemu| ', 'flint-cold| ' (Flint's first boot
+                   in the JVM) and 'flint| ' (its second), to FILE (default
                    benchmarks/results/kernel-trace-<date>.txt), to see where each kernel waits
   -h, --help       this text
 
@@ -134,10 +135,10 @@ if [[ $trace == 1 ]]; then
     "$REPO_DIR/flint" rig --timeout "$timeout" "${includes[@]}" -- \
         sh -c "$inside" rig-bench "$REPO_DIR/machine/target/lib" "$BENCH_DIR/target/classes" KernelTrace "$qemu" \
         >"${out%.txt}.log" 2>&1 || true
-    grep -E '^(flint|qemu)\| ' "${out%.txt}.log" >"$out" || true
+    grep -E '^(flint|flint-cold|qemu)\| ' "${out%.txt}.log" >"$out" || true
     grep -q '^flint| ' "$out" && grep -q '^qemu| ' "$out" \
         || die "the traced boots gave no dmesg; the rig's output: ${out%.txt}.log"
-    for side in flint qemu; do
+    for side in flint-cold flint qemu; do
         printf '%s: slowest initcalls (usecs)\n' "$side"
         sed -n "s/^$side| .*initcall \([^ ]*\) returned .* after \([0-9]*\) usecs.*/\2 \1/p" "$out" | sort -rn | head -n 12
         printf '%s: longest waits between two kernel messages (ms, the message after the wait)\n' "$side"

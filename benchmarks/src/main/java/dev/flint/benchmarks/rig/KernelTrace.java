@@ -16,7 +16,8 @@ import java.util.OptionalLong;
 /**
  * Where the guest kernel spends its boot, on Flint and on QEMU microvm with the same kernel and
  * command line plus {@code initcall_debug printk.time=1}: boots each once and prints the guest's
- * dmesg (and its interrupt counts, CPU flags and command line), each line prefixed by its side ({@code flint| }, {@code qemu| }), to compare the two
+ * dmesg (and its interrupt counts, CPU flags and command line), each line prefixed by its side ({@code qemu| }, {@code flint-cold| } for Flint's first boot
+ * in this JVM, {@code flint| } for its second), to compare the two
  * timelines (which initcall, or which gap between messages, is slower on which side).
  * Run inside the nested rig: {@code KernelTrace QEMU_BINARY}.
  */
@@ -41,9 +42,13 @@ public final class KernelTrace {
                 print("qemu", agent.exec(ExecRequest.builder(REPORT).build()).stdoutText());
             }
         }
-        try (Machine machine = Machine.create(MachineConfig.builder().name("trace").cpus(1).memoryMb(256)
-                .network(NetworkPolicy.none()).bootArgs(TRACE_ARGS).bootTimeout(Duration.ofMinutes(5)).build())) {
-            print("flint", machine.exec(REPORT).stdout());
+        // Twice: the first boot runs while this JVM still loads and compiles Flint's code, the
+        // second in a warm JVM; the difference is what the JVM's warm-up costs the guest.
+        for (String side : List.of("flint-cold", "flint")) {
+            try (Machine machine = Machine.create(MachineConfig.builder().name(side).cpus(1).memoryMb(256)
+                    .network(NetworkPolicy.none()).bootArgs(TRACE_ARGS).bootTimeout(Duration.ofMinutes(5)).build())) {
+                print(side, machine.exec(REPORT).stdout());
+            }
         }
     }
 
