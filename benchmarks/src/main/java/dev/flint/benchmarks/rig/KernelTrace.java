@@ -7,7 +7,6 @@ import dev.flint.machine.Machine;
 import dev.flint.machine.MachineConfig;
 import dev.flint.machine.NetworkPolicy;
 
-import java.net.ConnectException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -15,10 +14,11 @@ import java.util.OptionalLong;
 
 /**
  * Where the guest kernel spends its boot, on Flint and on QEMU microvm with the same kernel and
- * command line plus {@code initcall_debug printk.time=1}: boots each once and prints the guest's
- * dmesg (and its interrupt counts, CPU flags and command line), each line prefixed by its side ({@code qemu| }, {@code flint-cold| } for Flint's first boot
- * in this JVM, {@code flint| } for its second), to compare the two
- * timelines (which initcall, or which gap between messages, is slower on which side).
+ * command line plus {@code initcall_debug printk.time=1}: boots QEMU once and Flint twice and
+ * prints each guest's dmesg (then its interrupt counts, CPU flags and command line), each line
+ * prefixed by its side ({@code qemu| }, {@code flint-cold| } for Flint's first boot in this JVM,
+ * {@code flint| } for its second), to compare the timelines: which initcall, or which gap
+ * between two messages, is slower on which side.
  * Run inside the nested rig: {@code KernelTrace QEMU_BINARY}.
  */
 public final class KernelTrace {
@@ -38,7 +38,7 @@ public final class KernelTrace {
                 OptionalLong.of(FlintBoot.GUEST_CID));
         try (WatchedProcess process = WatchedProcess.start(peer.command())) {
             process.await(line -> line.contains(FlintBoot.READY), "QEMU's guest's ready line", Duration.ofMinutes(5));
-            try (AgentClient agent = connect()) {
+            try (AgentClient agent = RigBench.connectOverVsock()) {
                 print("qemu", agent.exec(ExecRequest.builder(REPORT).build()).stdoutText());
             }
         }
@@ -55,20 +55,6 @@ public final class KernelTrace {
     private static void print(String side, String dmesg) {
         for (String line : dmesg.split("\n")) {
             System.out.println(side + "| " + line);
-        }
-    }
-
-    private static AgentClient connect() throws Exception {
-        for (int attempt = 0; ; attempt++) {
-            try {
-                return AgentClient.connect(VsockChannel.connect(FlintBoot.GUEST_CID, FlintBoot.AGENT_PORT),
-                        Duration.ofSeconds(20));
-            } catch (ConnectException e) {
-                if (attempt > 200) {
-                    throw e;
-                }
-                Thread.sleep(100);
-            }
         }
     }
 }

@@ -251,7 +251,8 @@ public final class RigBench {
         }
     }
 
-    private AgentClient connectOverVsock() throws IOException, InterruptedException {
+    /** The peer's agent over vhost-vsock, retried while the guest's listener is not up yet (20 s at most). */
+    static AgentClient connectOverVsock() throws IOException, InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (true) {
             try {
