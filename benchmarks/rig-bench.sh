@@ -88,13 +88,15 @@ fi
 mkdir -p "$(dirname "$out")"
 
 # The host-side tools (report, chart) come from the benchmarks jar; jar-env.sh finds a JDK >= 22
-# and rebuilds the jar (and so benchmarks/target/classes, which the rig runs) when sources changed.
+# and rebuilds the jar (and so the module's own jar, which the rig runs) when sources changed.
 source "$BENCH_DIR/jar-env.sh"
+# A jar, not target/classes: the JVM's AOT cache (the launcher-started fresh JVM) takes no class directory.
+bench_classes=$(ls "$BENCH_DIR"/target/flint-benchmarks-*.jar | grep -v -- '-sources\.jar$' | head -n1)
 
 qemu=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not found: apt-get install qemu-system-x86"
 rig_kernel_dir=$(ls -d "$FLINT_CACHE"/rig/kernel-*/lib/modules/*/kernel 2>/dev/null | tail -n1 || true)
 
-includes=(--include "$qemu" --include /usr/share/qemu --include "$BENCH_DIR/target/classes")
+includes=(--include "$qemu" --include /usr/share/qemu --include "$bench_classes")
 # QEMU's shared libraries: the rig's root is an initramfs holding only what is included.
 while IFS= read -r lib; do includes+=(--include "$lib"); done < <(
     ldd "$qemu" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u)
@@ -114,7 +116,7 @@ conditions=(--condition "date=$date" --condition "host=$(hostname)"
     --condition "host_kvm=$([[ -d /sys/module/kvm_pvm ]] && echo 'PVM (cannot boot Linux)' || echo 'not PVM')"
     --condition "commit=$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)"
     --condition "rig=QEMU $("$qemu" -version | head -n1 | sed 's/.*version //') TCG, EPYC+svm+npt, 1 vCPU, nested KVM")
-bench_args=(--qemu "$qemu" --module-path "$REPO_DIR/machine/target/lib" --classes "$BENCH_DIR/target/classes"
+bench_args=(--qemu "$qemu" --module-path "$REPO_DIR/machine/target/lib" --classes "$bench_classes"
     --rounds "$rounds" --exec "$exec" --exec-1mib "$exec_1mib")
 [[ $peer_exec == 1 ]] || bench_args+=(--no-peer-exec)
 [[ $peer_restore == 1 ]] || bench_args+=(--no-peer-restore)
@@ -133,7 +135,7 @@ exec java --enable-native-access=ALL-UNNAMED,dev.flint.vmm -p "$lib" --add-modul
 if [[ $trace == 1 ]]; then
     printf 'rig-bench: one rig session, one traced boot on each side; about 4 min\n' >&2
     "$REPO_DIR/flint" rig --timeout "$timeout" "${includes[@]}" -- \
-        sh -c "$inside" rig-bench "$REPO_DIR/machine/target/lib" "$BENCH_DIR/target/classes" KernelTrace "$qemu" \
+        sh -c "$inside" rig-bench "$REPO_DIR/machine/target/lib" "$bench_classes" KernelTrace "$qemu" \
         >"${out%.txt}.log" 2>&1 || true
     grep -E '^(flint|flint-cold|qemu)\| ' "${out%.txt}.log" >"$out" || true
     grep -q '^flint| ' "$out" && grep -q '^qemu| ' "$out" \
@@ -155,7 +157,7 @@ printf 'rig-bench: one rig session, %s rounds (%s execs + %s x 1 MiB per machine
     "$rounds" "$exec" "$exec_1mib" "$(( (rounds * 90 + 210) / 60 ))" >&2
 set +e
 "$REPO_DIR/flint" rig --timeout "$timeout" "${includes[@]}" -- \
-    sh -c "$inside" rig-bench "$REPO_DIR/machine/target/lib" "$BENCH_DIR/target/classes" RigBench \
+    sh -c "$inside" rig-bench "$REPO_DIR/machine/target/lib" "$bench_classes" RigBench \
     "${bench_args[@]}" "${conditions[@]}" 2>&1 | tee "$log" | grep --line-buffered '^rig-bench' >&2
 status=${PIPESTATUS[0]}
 set -e

@@ -54,6 +54,8 @@ public final class RigBench {
     private FlintRestore flintRestore;
     /** The raw disk both VMMs' throughput rows read and write; null without the peer's exec (they are timed through it). */
     private Path throughputDisk;
+    /** The AOT cache of the launcher-started fresh JVM ({@link #trainLauncherCache}); null without one. */
+    private Path launcherCache;
     private Exception failure;
 
     private RigBench(RigBenchOptions options, GuestImages.Images images) {
@@ -82,6 +84,7 @@ public final class RigBench {
         peerExec = peerExecAvailability();
         progress("kernel " + images.vmlinux() + ", initramfs " + images.initramfs() + "; peer exec: " + peerExec);
         warmUp();
+        trainLauncherCache();
         prepareRestores();
         if (options.devices() && peerExec.equals("on")) {
             throughputDisk = DeviceThroughput.disk(Files.createTempDirectory("rig-bench-devices"));
@@ -92,7 +95,10 @@ public final class RigBench {
         try {
             for (int round = 1; round <= options.rounds(); round++) {
                 progress("round " + round + " of " + options.rounds());
-                coldFlintProcess();
+                coldFlintProcess("flint.cold", List.of());
+                if (launcherCache != null) {
+                    coldFlintProcess("flint.cold_launcher", LauncherJvm.startingFrom(launcherCache));
+                }
                 qemuMicrovm(true);
                 warmFlintMachine(true);
                 if (qemuRestore != null) {
@@ -178,10 +184,16 @@ public final class RigBench {
 
     /** A fresh JVM like this one, with Flint's modules, running {@code main} with {@code args}. */
     static List<String> childJvm(RigBenchOptions options, Class<?> main, List<String> args) {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED,dev.flint.vmm",
-                "-p", options.modulePath(), "--add-modules", "dev.flint.virtio,dev.flint.agent", "-cp", options.classes(),
-                main.getName()));
+        return childJvm(options, List.of(), main, args);
+    }
+
+    /** The same, with {@code jvmOptions} first (the launcher's, {@link LauncherJvm}). */
+    static List<String> childJvm(RigBenchOptions options, List<String> jvmOptions, Class<?> main, List<String> args) {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("--enable-native-access=ALL-UNNAMED,dev.flint.vmm", "-p", options.modulePath(),
+                "--add-modules", "dev.flint.virtio,dev.flint.agent", "-cp", options.classes(), main.getName()));
         command.addAll(args);
         return command;
     }
@@ -191,25 +203,57 @@ public final class RigBench {
                 peerExec.equals("on") ? OptionalLong.of(FlintBoot.GUEST_CID) : OptionalLong.empty());
     }
 
-    private void coldFlintProcess() throws Exception {
-        List<String> command = childJvm(options, FlintColdBoot.class, List.of(images.vmlinux().toString(),
-                images.initramfs().toString(), String.valueOf(MEMORY_MB), CMDLINE));
-        try (WatchedProcess child = WatchedProcess.start(command)) {
+    private List<String> coldBootArguments() {
+        return List.of(images.vmlinux().toString(), images.initramfs().toString(), String.valueOf(MEMORY_MB), CMDLINE);
+    }
+
+    /**
+     * The launcher's AOT cache for {@link FlintColdBoot}, trained by one untimed boot with the
+     * launcher's options in this rig session (the runtime that uses it, on a KVM that boots the
+     * guest, as {@code ./flint} would train it there); none, and why in the conditions, when it fails.
+     */
+    private void trainLauncherCache() throws Exception {
+        Path cache = Files.createTempDirectory("rig-bench-aot").resolve("cold-boot.aot");
+        progress("training the launcher's AOT cache with one Flint boot (not recorded)");
+        long start = System.nanoTime();
+        try (WatchedProcess child = WatchedProcess.start(childJvm(options, LauncherJvm.training(cache),
+                FlintColdBoot.class, coldBootArguments()))) {
+            child.await(line -> line.startsWith(FlintColdBoot.PHASES + " "), "the training boot's phases line", BOOT_TIMEOUT);
+            // The JVM writes the cache as it exits (JDK 25 assembles it in a child JVM): minutes in the rig.
+            if (!child.waitFor(Duration.ofMinutes(5))) {
+                throw new IOException("the training JVM did not write its cache and exit within 5 minutes");
+            }
+            if (!Files.isRegularFile(cache) || Files.size(cache) == 0) {
+                throw new IOException("the training JVM wrote no cache; its output:\n" + child.recentOutput());
+            }
+            launcherCache = cache;
+            conditions.put("launcher_aot_cache", "trained in this session by one FlintColdBoot (" + Files.size(cache)
+                    + " bytes, " + Math.round(millis(System.nanoTime() - start)) + " ms with its boot)");
+        } catch (IOException e) {
+            conditions.put("launcher_aot_cache", "unavailable: " + e.getMessage().lines().findFirst().orElse(""));
+            progress("no launcher AOT cache, so no flint.cold_launcher rows: " + e.getMessage());
+        }
+    }
+
+    /** Flint's boot in a fresh JVM started with {@code jvmOptions}, its phases under {@code prefix}. */
+    private void coldFlintProcess(String prefix, List<String> jvmOptions) throws Exception {
+        try (WatchedProcess child = WatchedProcess.start(childJvm(options, jvmOptions, FlintColdBoot.class,
+                coldBootArguments()))) {
             WatchedProcess.Line ready = child.await(line -> line.contains(FlintBoot.READY),
                     "Flint's guest's '" + FlintBoot.READY + "' line", BOOT_TIMEOUT);
             WatchedProcess.Line phasesLine = child.await(line -> line.startsWith(FlintColdBoot.PHASES + " "),
                     "the phases line of " + FlintColdBoot.class.getSimpleName(), Duration.ofSeconds(30));
             Map<String, Long> phases = KeyValueLine.parse(FlintColdBoot.PHASES, phasesLine.text());
             double processToReady = millis(ready.nanosSinceStart());
-            add("flint.cold.process_to_ready", processToReady);
-            add("flint.cold.jvm_start", processToReady - millis(phases.get("start_to_ready_ns")));
-            add("flint.cold.host_setup", millis(phases.get("host_setup_ns")));
-            add("flint.cold.kernel_to_init", millis(phases.get("kernel_to_init_ns")));
-            add("flint.cold.init_to_ready", millis(phases.get("init_to_ready_ns")));
-            add("flint.cold.init_to_agent_listening", millis(phases.get("init_to_agent_listening_ns")));
-            add("flint.cold.start_to_ready", millis(phases.get("start_to_ready_ns")));
-            add("flint.cold.process_rss", phases.get("rss_kib") / 1024.0);
-            addGuestPhases("flint.cold", ready.text());
+            add(prefix + ".process_to_ready", processToReady);
+            add(prefix + ".jvm_start", processToReady - millis(phases.get("start_to_ready_ns")));
+            add(prefix + ".host_setup", millis(phases.get("host_setup_ns")));
+            add(prefix + ".kernel_to_init", millis(phases.get("kernel_to_init_ns")));
+            add(prefix + ".init_to_ready", millis(phases.get("init_to_ready_ns")));
+            add(prefix + ".init_to_agent_listening", millis(phases.get("init_to_agent_listening_ns")));
+            add(prefix + ".start_to_ready", millis(phases.get("start_to_ready_ns")));
+            add(prefix + ".process_rss", phases.get("rss_kib") / 1024.0);
+            addGuestPhases(prefix, ready.text());
             child.waitFor(Duration.ofSeconds(30));
         }
     }

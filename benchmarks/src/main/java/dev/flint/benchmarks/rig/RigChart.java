@@ -51,6 +51,8 @@ final class RigChart {
         List<String> coldPhases = List.of("flint.cold.jvm_start", "flint.cold.host_setup", "flint.cold.kernel_to_init",
                 "flint.cold.init_to_ready");
         addBar(bars, result, "Flint, fresh JVM process", coldPhases);
+        addBar(bars, result, "Flint, fresh JVM as ./flint starts it", coldPhases.stream()
+                .map(name -> name.replace("flint.cold.", "flint.cold_launcher.")).toList());
         addBar(bars, result, "Flint, Machine.create, warm JVM", List.of("flint.warm.create_to_ready"));
         addBar(bars, result, "QEMU microvm, fresh process", List.of("qemu.process_to_ready"));
         addBar(bars, result, "Flint restore, warm JVM", List.of("flint.restore.warm"));

@@ -12,6 +12,11 @@ final class RigMetrics {
     static final List<RatioSpec> RATIOS = List.of(
             new RatioSpec("boot.cold_process", "flint.cold.process_to_ready", "qemu.process_to_ready",
                     "process start to the agent's ready line: a fresh JVM running Flint vs a fresh QEMU"),
+            new RatioSpec("boot.cold_process_launcher", "flint.cold_launcher.process_to_ready", "qemu.process_to_ready",
+                    "the same, Flint's JVM started as ./flint starts flint run (C1 only, Serial GC, its AOT cache"
+                            + " trained by one boot in this rig session) vs a fresh QEMU"),
+            new RatioSpec("guest.kernel_launcher", "flint.cold_launcher.guest_kernel", "qemu.guest_kernel",
+                    "the guest kernel's boot by its own clock, under the launcher-started JVM"),
             new RatioSpec("boot.warm_machine_create", "flint.warm.create_to_ready", "qemu.process_to_ready",
                     "Machine.create to the agent's HELLO in a warm JVM vs QEMU process start to ready"),
             new RatioSpec("guest.kernel", "flint.cold.guest_kernel", "qemu.guest_kernel",
@@ -122,7 +127,14 @@ final class RigMetrics {
         return metric.contains("exec_true") ? "us" : "ms";
     }
 
+    /** The launcher-started fresh JVM's metrics: the plain fresh JVM's, started as {@code ./flint} starts it. */
+    private static final String LAUNCHER = "flint.cold_launcher.";
+
     static String describe(String metric) {
+        if (metric.startsWith(LAUNCHER)) {
+            return describe("flint.cold." + metric.substring(LAUNCHER.length()))
+                    + "; JVM started with the launcher's one-shot options and AOT cache";
+        }
         return DESCRIPTIONS.getOrDefault(metric, metric);
     }
 }

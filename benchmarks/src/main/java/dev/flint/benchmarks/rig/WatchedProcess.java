@@ -156,9 +156,13 @@ final class WatchedProcess implements AutoCloseable {
         return -1;
     }
 
-    /** Waits up to {@code timeout} for the process to end by itself; true when it did. */
+    /** Waits up to {@code timeout} for the process to end by itself, and its output to be read; true when it did. */
     boolean waitFor(Duration timeout) throws InterruptedException {
-        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        boolean ended = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        if (ended) {
+            reader.join(5_000);
+        }
+        return ended;
     }
 
     /** Kills the process (SIGKILL) and its children, and waits for it. */

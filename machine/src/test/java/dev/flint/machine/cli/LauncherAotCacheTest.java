@@ -104,6 +104,21 @@ class LauncherAotCacheTest {
     }
 
     @Test
+    void oneShotCommandsGetTheStartingOptionsServeKeepsTheDefaultsAndFlintJavaOptsComeLast() throws Exception {
+        Result result = bash("""
+                jvm_options run | paste -sd' '; echo "serve: [$(jvm_options serve)]"
+                FLINT_JAVA_OPTS='-Xmx1g -XX:TieredStopAtLevel=4' jvm_options exec | paste -sd' '
+                FLINT_JAVA_OPTS=-Xmx1g jvm_options serve
+                """);
+        assertEquals(0, result.status(), result.err());
+        assertEquals("""
+                -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData
+                serve: []
+                -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -Xmx1g -XX:TieredStopAtLevel=4
+                -Xmx1g""", result.out());
+    }
+
+    @Test
     void aStaleCacheIsIgnoredWithAWarningOnStderrOnly() throws Exception {
         // A cache under the right name that no longer fits the jars (rewritten within the key's second).
         Result result = bash("""
