@@ -12,7 +12,9 @@ Usage: benchmarks/rig-bench.sh [--rounds N] [--exec N] [--exec-1mib N] [--timeou
 Boots one nested rig (QEMU TCG with nested SVM, see rig/README.md) and measures inside it, each
 round, with the same guest kernel, initramfs, command line, 256 MiB and 1 vCPU:
   - Flint in a fresh JVM: process start to the guest's 'flint-agent: ready' line, split into
-    JVM start, host setup (to the first KVM_RUN), kernel to init (boot marker), init to ready;
+    JVM start, host setup (to the first KVM_RUN, step by step), kernel to init (boot marker), init
+    to ready; once with the JVM's defaults, once as ./flint starts a one-shot command (its JVM
+    options, and an AOT cache trained by one untimed boot in the same rig session);
   - QEMU microvm (pit/pic/rtc off, -enable-kvm -cpu host): process start to the same line,
     then exec(["true"]) and a 1 MiB exec over vhost-vsock with Flint's own agent client;
   - Flint's Machine.create in a warm JVM to agent-ready, then the same execs;

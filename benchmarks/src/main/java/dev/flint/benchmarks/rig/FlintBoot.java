@@ -4,6 +4,7 @@ import dev.flint.agent.AgentClient;
 import dev.flint.virtio.mmio.VirtioMmioAttacher;
 import dev.flint.virtio.rng.VirtioRng;
 import dev.flint.virtio.vsock.VirtioVsock;
+import dev.flint.vmm.BootTimeline;
 import dev.flint.vmm.KvmHost;
 import dev.flint.vmm.VirtualMachine;
 import dev.flint.vmm.VmConfig;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -62,11 +64,33 @@ final class FlintBoot {
             phases.put("init_to_agent_listening_ns", vm.agentListeningNanos().orElseThrow(() -> new IllegalStateException(
                     "the guest's agent never signalled that it listens; is the initramfs current (./flint build)?")) - marker);
             phases.put("start_to_ready_ns", startToReady);
+            phases.putAll(setupSteps(vm.timeline()));
             // Reported before the power-off: ending a VM has killed the JVM with the vCPU kick
             // signal (SIGRTMIN+6) in the rig; see RigBench.
             onReady.accept(phases);
             powerOff(vm, vsock);
         }
+    }
+
+    /** The key prefix of {@link #setupSteps}. */
+    static final String SETUP_STEP = "setup.";
+
+    /** Each host-setup step's own nanoseconds, keyed by {@link #stepKey}. */
+    static Map<String, Long> setupSteps(BootTimeline timeline) {
+        Map<String, Long> steps = new LinkedHashMap<>();
+        long previous = 0;
+        for (BootTimeline.Step step : timeline.steps()) {
+            steps.merge(stepKey(step.name()), step.endNanos() - previous, Long::sum);
+            previous = step.endNanos();
+        }
+        return steps;
+    }
+
+    /** "open /dev/kvm (links the libc bindings)" is {@code setup.open_dev_kvm_ns}: no remark, no space. */
+    static String stepKey(String step) {
+        String name = step.replaceAll("\\(.*\\)", "").strip().toLowerCase(Locale.ROOT)
+                .replaceAll("[^a-z0-9]+", "_").replaceAll("^_|_$", "");
+        return SETUP_STEP + name + "_ns";
     }
 
     /**

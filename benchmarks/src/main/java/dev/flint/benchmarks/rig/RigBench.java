@@ -253,6 +253,11 @@ public final class RigBench {
             add(prefix + ".init_to_agent_listening", millis(phases.get("init_to_agent_listening_ns")));
             add(prefix + ".start_to_ready", millis(phases.get("start_to_ready_ns")));
             add(prefix + ".process_rss", phases.get("rss_kib") / 1024.0);
+            phases.forEach((key, nanos) -> {
+                if (key.startsWith(FlintBoot.SETUP_STEP)) {   // host_setup, step by step
+                    add(prefix + ".host_setup." + key.substring(FlintBoot.SETUP_STEP.length(), key.length() - 3), millis(nanos));
+                }
+            });
             addGuestPhases(prefix, ready.text());
             child.waitFor(Duration.ofSeconds(30));
         }

@@ -131,6 +131,11 @@ final class RigMetrics {
     private static final String LAUNCHER = "flint.cold_launcher.";
 
     static String describe(String metric) {
+        int step = metric.indexOf(".host_setup.");
+        if (step > 0) {
+            return "host setup step '" + metric.substring(step + ".host_setup.".length()).replace('_', ' ')
+                    + "' (the VMM's BootTimeline)" + (metric.startsWith(LAUNCHER) ? ", launcher-started JVM" : "");
+        }
         if (metric.startsWith(LAUNCHER)) {
             return describe("flint.cold." + metric.substring(LAUNCHER.length()))
                     + "; JVM started with the launcher's one-shot options and AOT cache";
