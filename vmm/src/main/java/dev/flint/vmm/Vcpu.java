@@ -125,11 +125,11 @@ public final class Vcpu implements Runnable {
 
     private void prepareSignals(Arena arena, MemorySegment kick) throws ErrnoException {
         MemorySegment current = arena.allocate(Libc.SIGSET_BYTES, 8);
-        ErrnoException.check("pthread_sigmask(SIG_BLOCK, kick)", Libc.pthreadSigmask(Libc.SIG_BLOCK, kick, current));
+        ErrnoException.check("rt_sigprocmask(SIG_BLOCK, kick)", Libc.sigprocmask(Libc.SIG_BLOCK, kick, current));
         long runMask = current.get(JAVA_LONG, 0) & ~(1L << (KICK_SIGNAL - 1));
         fd.setSignalMask(runMask);
         synchronized (kickLock) {
-            thread = Libc.pthreadSelf();
+            thread = Libc.threadId();
             kickable = true;
         }
     }
@@ -286,7 +286,7 @@ public final class Vcpu implements Runnable {
         synchronized (kickLock) {
             if (kickable) {
                 fd.runState().setImmediateExit(true);
-                Libc.pthreadKill(thread, KICK_SIGNAL);
+                Libc.signalThread(thread, KICK_SIGNAL);
             }
         }
     }

@@ -9,7 +9,12 @@ import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.invoke.MethodHandle;
 import java.util.concurrent.TimeUnit;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The floor under every KVM call: Flint's FFM downcalls into libc without KVM. Compare with
@@ -25,9 +30,19 @@ public class LibcDowncallBenchmark {
     /** An ioctl request no driver knows; the call never gets past the fd lookup anyway. */
     private static final long ANY_REQUEST = 0xAE00;
 
+    /** libc's pthread_self, bound here: Flint itself makes only system calls. */
+    private static final MethodHandle PTHREAD_SELF = Linker.nativeLinker().downcallHandle(
+            Linker.nativeLinker().defaultLookup().find("pthread_self").orElseThrow(), FunctionDescriptor.of(JAVA_LONG));
+
     @Benchmark
-    public long pthreadSelf() {
-        return Libc.pthreadSelf();
+    public long pthreadSelf() throws Throwable {
+        return (long) PTHREAD_SELF.invokeExact();
+    }
+
+    /** gettid through Flint's one syscall(2) handle: the downcall plus the cheapest system call. */
+    @Benchmark
+    public long gettid() {
+        return Libc.threadId();
     }
 
     @Benchmark

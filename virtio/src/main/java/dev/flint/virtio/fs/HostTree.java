@@ -192,7 +192,7 @@ final class HostTree implements AutoCloseable {
             return entry.attributes();
         }
         ErrnoException.check("fchmodat(node " + entry.inode().nodeId() + ")",
-                LibcFs.fchmodat(procSelfFd, procName(entry.inode()), wanted, 0));
+                LibcFs.fchmodat(procSelfFd, procName(entry.inode()), wanted));
         return stat(entry.inode().pathFd());
     }
 

@@ -89,7 +89,7 @@ final class NodeOperations {
                 throw new ErrnoException("FUSE_SETATTR: chmod of symlink " + node, FuseErrno.EOPNOTSUPP);
             }
             ErrnoException.check("fchmodat(" + node + ")",
-                    LibcFs.fchmodat(tree.procSelfFd(), tree.procName(inode), in.getInt(68) & 07777, 0));
+                    LibcFs.fchmodat(tree.procSelfFd(), tree.procName(inode), in.getInt(68) & 07777));
         }
         if ((valid & (FATTR_UID | FATTR_GID)) != 0) {
             int uid = (valid & FATTR_UID) != 0 ? in.getInt(76) : -1;
@@ -154,7 +154,7 @@ final class NodeOperations {
             return;
         }
         ErrnoException.check("faccessat(node " + inode.nodeId() + ")",
-                LibcFs.faccessat(tree.procSelfFd(), tree.procName(inode), mask, 0));
+                LibcFs.faccessat(tree.procSelfFd(), tree.procName(inode), mask));
     }
 
     /** STATFS: the host file system's numbers, through the node's fd. */

@@ -14,15 +14,14 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * The libc file-system calls a passthrough file server needs, bound by hand through the FFM API:
- * the {@code *at} family relative to directory fds, {@code O_PATH} opens, positional I/O,
- * {@code getdents64}. Same conventions as {@link Libc}: each method returns the result or
- * {@code -errno}, errno is captured per call into a segment owned by the calling thread, and
- * path arguments are passed as C strings allocated for the call.
+ * The file-system calls a passthrough file server needs, through the FFM API: the {@code *at}
+ * family relative to directory fds, {@code O_PATH} opens, positional I/O, {@code getdents64}.
+ * Same conventions as {@link Libc}, and the same one {@link Syscall} handle: each method returns
+ * the result or {@code -errno}, and path arguments are passed as C strings allocated for the call.
  *
  * <p>{@code pread}/{@code pwrite} take guest memory directly. Guest RAM is native memory and
- * goes through ordinary bindings; heap segments (tests' guest memory) can only be handed to a
- * {@code critical} downcall, so those take a second binding with heap access allowed.
+ * goes through {@link Syscall}; heap segments (tests' guest memory) can only be handed to a
+ * {@code critical} downcall, so those take libc bindings of their own with heap access allowed.
  */
 public final class LibcFs {
     public static final int O_ACCMODE = 3;
@@ -72,230 +71,136 @@ public final class LibcFs {
     public static final int W_OK = 2;
     public static final int R_OK = 4;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CALL_STATE.varHandle(groupElement("errno"));
-    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
     /** {@code fallocate} modes: keep the file's size, free the range (a hole), zero it in place. */
     public static final int FALLOC_FL_KEEP_SIZE = 0x01;
     public static final int FALLOC_FL_PUNCH_HOLE = 0x02;
     public static final int FALLOC_FL_ZERO_RANGE = 0x10;
 
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CALL_STATE.varHandle(groupElement("errno"));
     private static final ThreadLocal<MemorySegment> CALL_STATE_SEGMENT =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CALL_STATE));
 
-    // Downcall handles are made on first use, a group at a time (holder classes): each one costs a
-    // generated stub that the JVM's AOT cache does not keep, so a machine without virtio-fs never
-    // makes the directory calls' stubs. Equal FunctionDescriptors (and options) share one stub.
+    /**
+     * pread and pwrite on heap segments (tests' guest memory), which only a {@code critical}
+     * downcall may take; made on first use, as a machine's guest memory is native and goes
+     * through {@link Syscall}.
+     */
+    private static final class HeapIo {
+        private static final FunctionDescriptor SHAPE = FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG);
+        static final MethodHandle PREAD = bind("pread");
+        static final MethodHandle PWRITE = bind("pwrite");
 
-    /** Opening a file and whole-file calls (disks, snapshots, sparse copies). */
-    private static final class Files {
-        static final MethodHandle OPENAT = bind("openat",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
-                Linker.Option.firstVariadicArg(3));
-        static final MethodHandle LSEEK = bind("lseek",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
-        static final MethodHandle FTRUNCATE = bind("ftruncate",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
-        static final MethodHandle FSYNC = bind("fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-        static final MethodHandle FDATASYNC = bind("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-        static final MethodHandle FALLOCATE = bind("fallocate",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
-    }
+        private static MethodHandle bind(String name) {
+            MemorySegment symbol = LINKER.defaultLookup().find(name)
+                    .orElseThrow(() -> new UnsatisfiedLinkError("libc has no symbol " + name));
+            return LINKER.downcallHandle(symbol, SHAPE, Linker.Option.captureCallState("errno"), Linker.Option.critical(true));
+        }
 
-    /** Positioned reads and writes. */
-    private static final class Io {
-        static final MethodHandle PREAD = bind("pread",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-        static final MethodHandle PWRITE = bind("pwrite",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-        static final MethodHandle PREAD_HEAP = bind("pread",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), Linker.Option.critical(true));
-        static final MethodHandle PWRITE_HEAP = bind("pwrite",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), Linker.Option.critical(true));
-    }
-
-    /** Directory-tree calls (virtio-fs). */
-    private static final class Tree {
-        static final MethodHandle FSTATAT = bind("fstatat",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
-        static final MethodHandle FSTATFS = bind("fstatfs",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
-        static final MethodHandle MKDIRAT = bind("mkdirat",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-        static final MethodHandle MKNODAT = bind("mknodat",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
-        static final MethodHandle UNLINKAT = bind("unlinkat",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-        static final MethodHandle RENAMEAT2 = bind("renameat2",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT));
-        static final MethodHandle SYMLINKAT = bind("symlinkat",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
-        static final MethodHandle READLINKAT = bind("readlinkat",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG));
-        static final MethodHandle LINKAT = bind("linkat",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT));
-        static final MethodHandle FCHMODAT = bind("fchmodat",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-        static final MethodHandle FCHOWNAT = bind("fchownat",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT));
-        static final MethodHandle UTIMENSAT = bind("utimensat",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
-        static final MethodHandle FACCESSAT = bind("faccessat",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-        static final MethodHandle GETDENTS64 = bind("getdents64",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+        static long call(MethodHandle handle, int fd, MemorySegment buffer, long offset) {
+            MemorySegment state = CALL_STATE_SEGMENT.get();
+            long rc;
+            try {
+                rc = (long) handle.invokeExact(state, fd, buffer, buffer.byteSize(), offset);
+            } catch (Throwable t) {
+                throw new IllegalStateException("native call pread/pwrite could not be made: " + t, t);
+            }
+            return rc == -1 ? -(int) ERRNO.get(state, 0L) : rc;
+        }
     }
 
     private LibcFs() {
     }
 
-    private static MethodHandle bind(String name, FunctionDescriptor descriptor, Linker.Option... extra) {
-        MemorySegment symbol = LINKER.defaultLookup().find(name)
-                .orElseThrow(() -> new UnsatisfiedLinkError("libc has no symbol " + name));
-        Linker.Option[] options = new Linker.Option[extra.length + 1];
-        options[0] = CAPTURE_ERRNO;
-        System.arraycopy(extra, 0, options, 1, extra.length);
-        return LINKER.downcallHandle(symbol, descriptor, options);
-    }
-
-    private static MemorySegment callState() {
-        return CALL_STATE_SEGMENT.get();
-    }
-
-    private static int result(int rc, MemorySegment state) {
-        return rc == -1 ? -(int) ERRNO.get(state, 0L) : rc;
-    }
-
-    private static long result(long rc, MemorySegment state) {
-        return rc == -1 ? -(int) ERRNO.get(state, 0L) : rc;
-    }
-
-    private static IllegalStateException linkageFailure(String call, Throwable t) {
-        return new IllegalStateException("native call " + call + " could not be made: " + t, t);
-    }
-
     /** {@code openat(dirfd, path, flags, mode)}: a file descriptor or {@code -errno}. */
     public static int openat(int dirFd, String path, int flags, int mode) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = callState();
-            return result((int) Files.OPENAT.invokeExact(state, dirFd, arena.allocateFrom(path), flags, mode), state);
-        } catch (Throwable t) {
-            throw linkageFailure("openat", t);
+            return (int) Syscall.call(Syscall.OPENAT, dirFd, Syscall.path(arena, path), flags, mode);
         }
     }
 
     /** {@code fstatat(dirfd, path, stat, flags)} into a {@link Stat#LAYOUT} segment: 0 or {@code -errno}. */
     public static int fstatat(int dirFd, String path, MemorySegment stat, int flags) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = callState();
-            return result((int) Tree.FSTATAT.invokeExact(state, dirFd, arena.allocateFrom(path), stat, flags), state);
-        } catch (Throwable t) {
-            throw linkageFailure("fstatat", t);
+            return (int) Syscall.call(Syscall.NEWFSTATAT, dirFd, Syscall.path(arena, path), Syscall.address(stat), flags);
         }
     }
 
     /** {@code fstatfs(fd, statfs)} into a {@link StatFs#LAYOUT} segment: 0 or {@code -errno}. */
     public static int fstatfs(int fd, MemorySegment statfs) {
-        try {
-            MemorySegment state = callState();
-            return result((int) Tree.FSTATFS.invokeExact(state, fd, statfs), state);
-        } catch (Throwable t) {
-            throw linkageFailure("fstatfs", t);
-        }
+        return (int) Syscall.call(Syscall.FSTATFS, fd, Syscall.address(statfs));
     }
 
     /** {@code mkdirat(dirfd, path, mode)}: 0 or {@code -errno}. */
     public static int mkdirat(int dirFd, String path, int mode) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = callState();
-            return result((int) Tree.MKDIRAT.invokeExact(state, dirFd, arena.allocateFrom(path), mode), state);
-        } catch (Throwable t) {
-            throw linkageFailure("mkdirat", t);
+            return (int) Syscall.call(Syscall.MKDIRAT, dirFd, Syscall.path(arena, path), mode);
         }
     }
 
-    /** {@code mknodat(dirfd, path, mode, dev)}: 0 or {@code -errno}. */
+    /**
+     * {@code mknodat(dirfd, path, mode, dev)}: 0 or {@code -errno}. The kernel takes a 32-bit
+     * device number; a larger one is {@code -EINVAL}, as from glibc.
+     */
     public static int mknodat(int dirFd, String path, int mode, long dev) {
+        if (dev != (dev & 0xffff_ffffL)) {
+            return -Errno.EINVAL;
+        }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = callState();
-            return result((int) Tree.MKNODAT.invokeExact(state, dirFd, arena.allocateFrom(path), mode, dev), state);
-        } catch (Throwable t) {
-            throw linkageFailure("mknodat", t);
+            return (int) Syscall.call(Syscall.MKNODAT, dirFd, Syscall.path(arena, path), mode, dev);
         }
     }
 
     /** {@code unlinkat(dirfd, path, flags)} ({@link #AT_REMOVEDIR} for directories): 0 or {@code -errno}. */
     public static int unlinkat(int dirFd, String path, int flags) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = callState();
-            return result((int) Tree.UNLINKAT.invokeExact(state, dirFd, arena.allocateFrom(path), flags), state);
-        } catch (Throwable t) {
-            throw linkageFailure("unlinkat", t);
+            return (int) Syscall.call(Syscall.UNLINKAT, dirFd, Syscall.path(arena, path), flags);
         }
     }
 
     /** {@code renameat2(olddirfd, oldpath, newdirfd, newpath, flags)}: 0 or {@code -errno}. */
     public static int renameat2(int oldDirFd, String oldPath, int newDirFd, String newPath, int flags) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = callState();
-            return result((int) Tree.RENAMEAT2.invokeExact(state, oldDirFd, arena.allocateFrom(oldPath), newDirFd,
-                    arena.allocateFrom(newPath), flags), state);
-        } catch (Throwable t) {
-            throw linkageFailure("renameat2", t);
+            return (int) Syscall.call(Syscall.RENAMEAT2, oldDirFd, Syscall.path(arena, oldPath), newDirFd,
+                    Syscall.path(arena, newPath), flags);
         }
     }
 
     /** {@code symlinkat(target, newdirfd, linkpath)}: 0 or {@code -errno}. */
     public static int symlinkat(String target, int newDirFd, String linkPath) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = callState();
-            return result((int) Tree.SYMLINKAT.invokeExact(state, arena.allocateFrom(target), newDirFd,
-                    arena.allocateFrom(linkPath)), state);
-        } catch (Throwable t) {
-            throw linkageFailure("symlinkat", t);
+            return (int) Syscall.call(Syscall.SYMLINKAT, Syscall.path(arena, target), newDirFd, Syscall.path(arena, linkPath));
         }
     }
 
     /** {@code readlinkat(dirfd, path, buffer, size)}: bytes placed in {@code buffer} (no NUL) or {@code -errno}. */
     public static long readlinkat(int dirFd, String path, MemorySegment buffer) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = callState();
-            return result((long) Tree.READLINKAT.invokeExact(state, dirFd, arena.allocateFrom(path), buffer,
-                    buffer.byteSize()), state);
-        } catch (Throwable t) {
-            throw linkageFailure("readlinkat", t);
+            return Syscall.call(Syscall.READLINKAT, dirFd, Syscall.path(arena, path), Syscall.address(buffer),
+                    buffer.byteSize());
         }
     }
 
     /** {@code linkat(olddirfd, oldpath, newdirfd, newpath, flags)}: 0 or {@code -errno}. */
     public static int linkat(int oldDirFd, String oldPath, int newDirFd, String newPath, int flags) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = callState();
-            return result((int) Tree.LINKAT.invokeExact(state, oldDirFd, arena.allocateFrom(oldPath), newDirFd,
-                    arena.allocateFrom(newPath), flags), state);
-        } catch (Throwable t) {
-            throw linkageFailure("linkat", t);
+            return (int) Syscall.call(Syscall.LINKAT, oldDirFd, Syscall.path(arena, oldPath), newDirFd,
+                    Syscall.path(arena, newPath), flags);
         }
     }
 
-    /** {@code fchmodat(dirfd, path, mode, flags)}: 0 or {@code -errno}. */
-    public static int fchmodat(int dirFd, String path, int mode, int flags) {
+    /** {@code fchmodat(dirfd, path, mode)} (the system call has no flags): 0 or {@code -errno}. */
+    public static int fchmodat(int dirFd, String path, int mode) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = callState();
-            return result((int) Tree.FCHMODAT.invokeExact(state, dirFd, arena.allocateFrom(path), mode, flags), state);
-        } catch (Throwable t) {
-            throw linkageFailure("fchmodat", t);
+            return (int) Syscall.call(Syscall.FCHMODAT, dirFd, Syscall.path(arena, path), mode);
         }
     }
 
     /** {@code fchownat(dirfd, path, uid, gid, flags)} (-1 leaves an id alone): 0 or {@code -errno}. */
     public static int fchownat(int dirFd, String path, int uid, int gid, int flags) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = callState();
-            return result((int) Tree.FCHOWNAT.invokeExact(state, dirFd, arena.allocateFrom(path), uid, gid, flags), state);
-        } catch (Throwable t) {
-            throw linkageFailure("fchownat", t);
+            return (int) Syscall.call(Syscall.FCHOWNAT, dirFd, Syscall.path(arena, path), uid, gid, flags);
         }
     }
 
@@ -311,87 +216,49 @@ public final class LibcFs {
             times.setAtIndex(JAVA_LONG, 1, atimeNanos);
             times.setAtIndex(JAVA_LONG, 2, mtimeSeconds);
             times.setAtIndex(JAVA_LONG, 3, mtimeNanos);
-            MemorySegment state = callState();
-            return result((int) Tree.UTIMENSAT.invokeExact(state, dirFd, arena.allocateFrom(path), times, flags), state);
-        } catch (Throwable t) {
-            throw linkageFailure("utimensat", t);
+            return (int) Syscall.call(Syscall.UTIMENSAT, dirFd, Syscall.path(arena, path), times.address(), flags);
         }
     }
 
-    /** {@code faccessat(dirfd, path, mode, flags)}: 0 or {@code -errno}. */
-    public static int faccessat(int dirFd, String path, int mode, int flags) {
+    /** {@code faccessat(dirfd, path, mode)} by the real ids (the system call has no flags): 0 or {@code -errno}. */
+    public static int faccessat(int dirFd, String path, int mode) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = callState();
-            return result((int) Tree.FACCESSAT.invokeExact(state, dirFd, arena.allocateFrom(path), mode, flags), state);
-        } catch (Throwable t) {
-            throw linkageFailure("faccessat", t);
+            return (int) Syscall.call(Syscall.FACCESSAT, dirFd, Syscall.path(arena, path), mode);
         }
     }
 
     /** {@code pread(fd, buffer, buffer.byteSize(), offset)} straight into {@code buffer}: bytes read or {@code -errno}. */
     public static long pread(int fd, MemorySegment buffer, long offset) {
-        try {
-            MemorySegment state = callState();
-            long rc = buffer.isNative()
-                    ? (long) Io.PREAD.invokeExact(state, fd, buffer, buffer.byteSize(), offset)
-                    : (long) Io.PREAD_HEAP.invokeExact(state, fd, buffer, buffer.byteSize(), offset);
-            return result(rc, state);
-        } catch (Throwable t) {
-            throw linkageFailure("pread", t);
-        }
+        return buffer.isNative()
+                ? Syscall.call(Syscall.PREAD64, fd, buffer.address(), buffer.byteSize(), offset)
+                : HeapIo.call(HeapIo.PREAD, fd, buffer, offset);
     }
 
     /** {@code pwrite(fd, buffer, buffer.byteSize(), offset)} straight from {@code buffer}: bytes written or {@code -errno}. */
     public static long pwrite(int fd, MemorySegment buffer, long offset) {
-        try {
-            MemorySegment state = callState();
-            long rc = buffer.isNative()
-                    ? (long) Io.PWRITE.invokeExact(state, fd, buffer, buffer.byteSize(), offset)
-                    : (long) Io.PWRITE_HEAP.invokeExact(state, fd, buffer, buffer.byteSize(), offset);
-            return result(rc, state);
-        } catch (Throwable t) {
-            throw linkageFailure("pwrite", t);
-        }
+        return buffer.isNative()
+                ? Syscall.call(Syscall.PWRITE64, fd, buffer.address(), buffer.byteSize(), offset)
+                : HeapIo.call(HeapIo.PWRITE, fd, buffer, offset);
     }
 
     /** {@code lseek(fd, offset, whence)}: the new offset or {@code -errno}. */
     public static long lseek(int fd, long offset, int whence) {
-        try {
-            MemorySegment state = callState();
-            return result((long) Files.LSEEK.invokeExact(state, fd, offset, whence), state);
-        } catch (Throwable t) {
-            throw linkageFailure("lseek", t);
-        }
+        return Syscall.call(Syscall.LSEEK, fd, offset, whence);
     }
 
     /** {@code fsync(fd)}: 0 or {@code -errno}. */
     public static int fsync(int fd) {
-        try {
-            MemorySegment state = callState();
-            return result((int) Files.FSYNC.invokeExact(state, fd), state);
-        } catch (Throwable t) {
-            throw linkageFailure("fsync", t);
-        }
+        return (int) Syscall.call(Syscall.FSYNC, fd);
     }
 
     /** {@code fdatasync(fd)}: 0 or {@code -errno}. */
     public static int fdatasync(int fd) {
-        try {
-            MemorySegment state = callState();
-            return result((int) Files.FDATASYNC.invokeExact(state, fd), state);
-        } catch (Throwable t) {
-            throw linkageFailure("fdatasync", t);
-        }
+        return (int) Syscall.call(Syscall.FDATASYNC, fd);
     }
 
     /** {@code ftruncate(fd, length)}: 0 or {@code -errno}. */
     public static int ftruncate(int fd, long length) {
-        try {
-            MemorySegment state = callState();
-            return result((int) Files.FTRUNCATE.invokeExact(state, fd, length), state);
-        } catch (Throwable t) {
-            throw linkageFailure("ftruncate", t);
-        }
+        return (int) Syscall.call(Syscall.FTRUNCATE, fd, length);
     }
 
     /**
@@ -399,21 +266,11 @@ public final class LibcFs {
      * in {@code buffer}, 0 at the end of the directory, or {@code -errno}.
      */
     public static long getdents64(int fd, MemorySegment buffer) {
-        try {
-            MemorySegment state = callState();
-            return result((long) Tree.GETDENTS64.invokeExact(state, fd, buffer, buffer.byteSize()), state);
-        } catch (Throwable t) {
-            throw linkageFailure("getdents64", t);
-        }
-    }
-    /** {@code fallocate(fd, mode, offset, length)}: 0 or {@code -errno} (EOPNOTSUPP where the file system lacks the mode). */
-    public static int fallocate(int fd, int mode, long offset, long length) {
-        try {
-            MemorySegment state = callState();
-            return result((int) Files.FALLOCATE.invokeExact(state, fd, mode, offset, length), state);
-        } catch (Throwable t) {
-            throw linkageFailure("fallocate", t);
-        }
+        return Syscall.call(Syscall.GETDENTS64, fd, Syscall.address(buffer), buffer.byteSize());
     }
 
+    /** {@code fallocate(fd, mode, offset, length)}: 0 or {@code -errno} (EOPNOTSUPP where the file system lacks the mode). */
+    public static int fallocate(int fd, int mode, long offset, long length) {
+        return (int) Syscall.call(Syscall.FALLOCATE, fd, mode, offset, length);
+    }
 }
