@@ -1,11 +1,11 @@
 package dev.flint.virtio.net;
 
-import dev.flint.vmm.net.Poll;
 import dev.flint.vmm.net.PollFd;
 import dev.flint.vmm.net.TapDevice;
 import dev.flint.vmm.sys.Errno;
 import dev.flint.vmm.sys.ErrnoException;
 import dev.flint.vmm.sys.EventFd;
+import dev.flint.vmm.sys.Libc;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -81,7 +81,7 @@ public final class TapBackend implements NetBackend {
             while (running) {
                 PollFd.set(fds, 0, tap.fd(), PollFd.POLLIN);
                 PollFd.set(fds, 1, stop.fd(), PollFd.POLLIN);
-                int ready = Poll.poll(fds, 2, -1);
+                int ready = Libc.poll(fds, 2, -1);
                 if (ready == -Errno.EINTR) {
                     continue;
                 }

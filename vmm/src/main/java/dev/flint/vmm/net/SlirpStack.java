@@ -3,6 +3,7 @@ package dev.flint.vmm.net;
 import dev.flint.vmm.sys.Errno;
 import dev.flint.vmm.sys.ErrnoException;
 import dev.flint.vmm.sys.EventFd;
+import dev.flint.vmm.sys.Libc;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -286,7 +287,7 @@ public final class SlirpStack implements AutoCloseable {
                     PollFd.set(nativePollFds, i, pollFds[i], pollEvents[i]);
                 }
                 int millis = (int) Math.min(Integer.toUnsignedLong(timeout.get(JAVA_INT, 0)), MAX_POLL_MILLIS);
-                int ready = Poll.poll(nativePollFds, count, millis);
+                int ready = Libc.poll(nativePollFds, count, millis);
                 if (ready == -Errno.EINTR) {
                     ready = 0;
                 }

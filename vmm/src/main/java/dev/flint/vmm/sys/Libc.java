@@ -128,6 +128,11 @@ public final class Libc {
         return (int) Syscall.call(Syscall.EPOLL_WAIT, epfd, Syscall.address(events), maxEvents, timeoutMillis);
     }
 
+    /** {@code poll(fds, count, timeoutMillis)} over {@code struct pollfd}s: entries ready, 0 on timeout, or {@code -errno}. */
+    public static int poll(MemorySegment fds, int count, int timeoutMillis) {
+        return (int) Syscall.call(Syscall.POLL, Syscall.address(fds), count, timeoutMillis);
+    }
+
     /** {@code gettid()}: the kernel's id of the calling platform thread, for {@link #signalThread}. */
     public static long threadId() {
         return Syscall.call(Syscall.GETTID);

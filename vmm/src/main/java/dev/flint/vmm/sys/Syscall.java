@@ -27,6 +27,7 @@ final class Syscall {
     static final long WRITE = 1;
     static final long OPEN = 2;
     static final long CLOSE = 3;
+    static final long POLL = 7;
     static final long LSEEK = 8;
     static final long MMAP = 9;
     static final long MUNMAP = 11;
