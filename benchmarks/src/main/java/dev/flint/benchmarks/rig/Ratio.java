@@ -7,7 +7,7 @@ import java.util.List;
  * Flint's figure divided by the peer's, per round of the benchmark: each round measures both
  * back to back, so the pair shares whatever the shared host was doing then, and the spread of
  * the per-round ratios is the noise of the comparison, measured rather than guessed. Below 1
- * Flint is faster (or smaller).
+ * Flint is faster (or smaller), except for a ratio of throughputs ({@link #higherIsBetter}).
  *
  * @param perRound Flint's sample of round i divided by the peer's sample of round i
  */
@@ -32,6 +32,11 @@ public record Ratio(String name, String flintMetric, String peerMetric, String d
             ratios.add(flint.samples().get(i) / peer.samples().get(i));
         }
         return new Ratio(name, flint.name(), peer.name(), description, ratios);
+    }
+
+    /** A ratio of throughputs (MiB/s: disk, network), where above 1 Flint is faster; every other ratio is better below 1. */
+    public boolean higherIsBetter() {
+        return RigMetrics.unit(flintMetric).endsWith("/s");
     }
 
     public Summary summary() {

@@ -45,6 +45,23 @@ class ResultFilesTest {
     }
 
     @Test
+    void aThroughputRatioIsBetterHigher(@TempDir Path dir) throws Exception {
+        Metric flint = new Metric("flint.blk.read", "MiB/s", "f", List.of(40.0, 50.0, 60.0));
+        Metric peer = new Metric("qemu.blk.read", "MiB/s", "p", List.of(100.0, 100.0, 100.0));
+        Metric faster = new Metric("flint.blk.read", "MiB/s", "f", List.of(90.0, 95.0, 100.0));
+        Path base = dir.resolve("base.json");
+        Path now = dir.resolve("now.json");
+        Files.writeString(base, new RigResult(Map.of(), List.of(flint, peer),
+                List.of(Ratio.of("blk.read", "d", flint, peer))).toJson());
+        Files.writeString(now, new RigResult(Map.of(), List.of(faster, peer),
+                List.of(Ratio.of("blk.read", "d", faster, peer))).toJson());
+        assertEquals("thrpt", ResultFiles.read(base).get(0).mode());
+        // 0.5 -> 0.95 of QEMU's throughput: better, not a regression
+        assertEquals(Comparison.Verdict.IMPROVED,
+                RegressionGuard.compare(ResultFiles.read(base), ResultFiles.read(now)).get(0).verdict());
+    }
+
+    @Test
     void aJmhFileIsStillReadAsJmh(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("jmh.json");
         Files.writeString(file, """

@@ -104,16 +104,24 @@ class LauncherAotCacheTest {
     }
 
     @Test
-    void oneShotCommandsGetTheStartingOptionsServeKeepsTheDefaultsAndFlintJavaOptsComeLast() throws Exception {
+    void oneShotCommandsGetTheStartingOptionsServeAndImageCommandsKeepTheDefaultsFlintJavaOptsComeLast() throws Exception {
         Result result = bash("""
-                jvm_options run | paste -sd' '; echo "serve: [$(jvm_options serve)]"
+                jvm_options run -- true | paste -sd' '; jvm_options exec web-1 -- sh | paste -sd' '
+                for line in serve "pull alpine" "load x.tar" "run --image alpine -- true" "run --image=alpine"; do
+                    echo "$line: [$(jvm_options $line)]"
+                done
                 FLINT_JAVA_OPTS='-Xmx1g -XX:TieredStopAtLevel=4' jvm_options exec | paste -sd' '
                 FLINT_JAVA_OPTS=-Xmx1g jvm_options serve
                 """);
         assertEquals(0, result.status(), result.err());
         assertEquals("""
                 -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData
+                -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData
                 serve: []
+                pull alpine: []
+                load x.tar: []
+                run --image alpine -- true: []
+                run --image=alpine: []
                 -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -Xmx1g -XX:TieredStopAtLevel=4
                 -Xmx1g""", result.out());
     }
