@@ -2,6 +2,7 @@ package dev.flint.machine;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.flint.machine.wire.ApiErrors;
+import dev.flint.machine.wire.ExitFriendlyHttpClient;
 import dev.flint.machine.wire.MachineJson;
 
 import java.io.IOException;
@@ -23,8 +24,8 @@ import java.util.stream.Stream;
  */
 final class RemoteEngine implements Engine {
     /** One client for the JVM: it pools connections and is safe to share. */
-    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10)).build();
+    private static final HttpClient HTTP = ExitFriendlyHttpClient.of(HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)));
 
     private final URI server;
     private final Optional<String> token;

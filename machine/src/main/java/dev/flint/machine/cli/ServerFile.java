@@ -3,6 +3,7 @@ package dev.flint.machine.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flint.machine.ConnectOptions;
+import dev.flint.machine.wire.ExitFriendlyHttpClient;
 import dev.flint.machine.wire.MachineJson;
 
 import java.io.IOException;
@@ -26,7 +27,8 @@ import java.util.Optional;
  */
 record ServerFile(long pid, long startedAtMillis, URI url, Optional<String> token) {
     static final String NAME = "server.json";
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static final HttpClient HTTP = ExitFriendlyHttpClient.of(HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(2)));
 
     static Path path(Path home) {
         return home.resolve(NAME);
