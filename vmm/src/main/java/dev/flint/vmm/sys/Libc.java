@@ -2,7 +2,6 @@ package dev.flint.vmm.sys;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -49,13 +48,12 @@ public final class Libc {
     /** glibc's {@code sigset_t} is 1024 bits. */
     public static final long SIGSET_BYTES = 128;
 
-    private static final Linker LINKER = Linker.nativeLinker();
     private static final long PID = ProcessHandle.current().pid();
 
     /** The C allocator, for measuring a process: glibc's {@code malloc_trim} (musl has none); not a system call. */
     private static final class Allocator {
-        static final Optional<MethodHandle> MALLOC_TRIM = LINKER.defaultLookup().find("malloc_trim")
-                .map(symbol -> LINKER.downcallHandle(symbol, FunctionDescriptor.of(JAVA_INT, JAVA_LONG)));
+        static final Optional<MethodHandle> MALLOC_TRIM = Syscall.LINKER.defaultLookup().find("malloc_trim")
+                .map(symbol -> Syscall.LINKER.downcallHandle(symbol, FunctionDescriptor.of(JAVA_INT, JAVA_LONG)));
     }
 
     private Libc() {

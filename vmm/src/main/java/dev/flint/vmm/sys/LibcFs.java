@@ -4,11 +4,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 
-import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -76,12 +73,6 @@ public final class LibcFs {
     public static final int FALLOC_FL_PUNCH_HOLE = 0x02;
     public static final int FALLOC_FL_ZERO_RANGE = 0x10;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CALL_STATE.varHandle(groupElement("errno"));
-    private static final ThreadLocal<MemorySegment> CALL_STATE_SEGMENT =
-            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CALL_STATE));
-
     /**
      * pread and pwrite on heap segments (tests' guest memory), which only a {@code critical}
      * downcall may take; made on first use, as a machine's guest memory is native and goes
@@ -93,20 +84,20 @@ public final class LibcFs {
         static final MethodHandle PWRITE = bind("pwrite");
 
         private static MethodHandle bind(String name) {
-            MemorySegment symbol = LINKER.defaultLookup().find(name)
+            MemorySegment symbol = Syscall.LINKER.defaultLookup().find(name)
                     .orElseThrow(() -> new UnsatisfiedLinkError("libc has no symbol " + name));
-            return LINKER.downcallHandle(symbol, SHAPE, Linker.Option.captureCallState("errno"), Linker.Option.critical(true));
+            return Syscall.LINKER.downcallHandle(symbol, SHAPE, Syscall.CAPTURE_ERRNO, Linker.Option.critical(true));
         }
 
         static long call(MethodHandle handle, int fd, MemorySegment buffer, long offset) {
-            MemorySegment state = CALL_STATE_SEGMENT.get();
+            MemorySegment state = Syscall.callState();
             long rc;
             try {
                 rc = (long) handle.invokeExact(state, fd, buffer, buffer.byteSize(), offset);
             } catch (Throwable t) {
                 throw new IllegalStateException("native call pread/pwrite could not be made: " + t, t);
             }
-            return rc == -1 ? -(int) ERRNO.get(state, 0L) : rc;
+            return Syscall.result(rc, state);
         }
     }
 

@@ -66,7 +66,9 @@ final class Syscall {
     /** The kernel's sigset_t: 64 signals, 8 bytes (glibc's is 128 bytes; the kernel reads the first 8). */
     static final long KERNEL_SIGSET_BYTES = 8;
 
-    private static final Linker LINKER = Linker.nativeLinker();
+    static final Linker LINKER = Linker.nativeLinker();
+    /** The option that captures errno into {@link #callState}, for the few libc bindings that are not system calls. */
+    static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CALL_STATE.varHandle(groupElement("errno"));
     private static final ThreadLocal<MemorySegment> CALL_STATE_SEGMENT =
@@ -74,20 +76,30 @@ final class Syscall {
     private static final MethodHandle SYSCALL = LINKER.downcallHandle(
             LINKER.defaultLookup().find("syscall").orElseThrow(() -> new UnsatisfiedLinkError("libc has no syscall")),
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-            Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1));
+            CAPTURE_ERRNO, Linker.Option.firstVariadicArg(1));
 
     private Syscall() {
     }
 
     /** System call {@code number} with six arguments: its result, or {@code -errno}. */
     static long call(long number, long a, long b, long c, long d, long e, long f) {
-        MemorySegment state = CALL_STATE_SEGMENT.get();
+        MemorySegment state = callState();
         long rc;
         try {
             rc = (long) SYSCALL.invokeExact(state, number, a, b, c, d, e, f);
         } catch (Throwable t) {
             throw new IllegalStateException("system call " + number + " could not be made: " + t, t);
         }
+        return result(rc, state);
+    }
+
+    /** The calling thread's errno capture segment, owned by it, never shared. */
+    static MemorySegment callState() {
+        return CALL_STATE_SEGMENT.get();
+    }
+
+    /** {@code rc}, or {@code -errno} from {@code state} when the call returned -1. */
+    static long result(long rc, MemorySegment state) {
         return rc == -1 ? -(int) ERRNO.get(state, 0L) : rc;
     }
 
