@@ -24,6 +24,27 @@ public interface BlockStore extends AutoCloseable {
     void write(long offset, ByteBuffer src) throws IOException;
 
     /**
+     * Fills {@code dst[0]}, {@code dst[1]}... in turn with the disk's bytes from {@code offset}
+     * (a scatter read); a store that can do it in one host call overrides this.
+     */
+    default void read(long offset, ByteBuffer[] dst) throws IOException {
+        for (ByteBuffer buffer : dst) {
+            int length = buffer.remaining();
+            read(offset, buffer);
+            offset += length;
+        }
+    }
+
+    /** Writes {@code src[0]}, {@code src[1]}... one after another from {@code offset} (a gather write). */
+    default void write(long offset, ByteBuffer[] src) throws IOException {
+        for (ByteBuffer buffer : src) {
+            int length = buffer.remaining();
+            write(offset, buffer);
+            offset += length;
+        }
+    }
+
+    /**
      * Makes {@code [offset, offset + length)} read as zeros. With {@code deallocate} the store
      * frees the range's space where it can (a hole in a sparse file); without, the space stays
      * allocated, so later writes to the range cannot fail for a full host disk. Where the host

@@ -202,8 +202,14 @@ public final class OverlayStore implements BlockStore {
 
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
-        FileIo.checkInside(offset, dst.remaining(), capacity());
-        long end = offset + dst.remaining();
+        read(offset, new ByteBuffer[] {dst});
+    }
+
+    /** One scatter read per run of clusters that lie in the same layer. */
+    @Override
+    public void read(long offset, ByteBuffer[] dst) throws IOException {
+        long end = offset + FileIo.remaining(dst);
+        FileIo.checkInside(offset, end - offset, capacity());
         for (long at = offset; at < end; ) {
             boolean inOverlay = map.allocated(at / CLUSTER);
             long runEnd = (at / CLUSTER + 1) * CLUSTER;
@@ -211,24 +217,28 @@ public final class OverlayStore implements BlockStore {
                 runEnd += CLUSTER;
             }
             runEnd = Math.min(runEnd, end);
-            int length = (int) (runEnd - at);
-            ByteBuffer run = dst.slice(dst.position(), length);
+            ByteBuffer[] run = FileIo.take(dst, runEnd - at);
             if (inOverlay) {
                 FileIo.readFully(overlay, run, at, "overlay " + path);
             } else {
                 base.read(at, run);
             }
-            dst.position(dst.position() + length);
             at = runEnd;
         }
     }
 
     @Override
     public void write(long offset, ByteBuffer src) throws IOException {
+        write(offset, new ByteBuffer[] {src});
+    }
+
+    /** One gather write, after the copy-on-write of the clusters at its two ends. */
+    @Override
+    public void write(long offset, ByteBuffer[] src) throws IOException {
         if (lock == null) {
             throw new IOException("overlay " + path + " is a frozen layer, the base of others; it is never written");
         }
-        long length = src.remaining();
+        long length = FileIo.remaining(src);
         FileIo.checkInside(offset, length, capacity());
         if (length == 0) {
             return;

@@ -59,6 +59,20 @@ public final class RawImageStore implements BlockStore {
         FileIo.writeFully(file, src, offset);
     }
 
+    /** One scatter read (readv), as Linux's page-sized buffers make a host call per buffer costly. */
+    @Override
+    public void read(long offset, ByteBuffer[] dst) throws IOException {
+        FileIo.checkInside(offset, FileIo.remaining(dst), capacity);
+        FileIo.readFully(file, dst, offset, "disk image");
+    }
+
+    /** One gather write (writev). */
+    @Override
+    public void write(long offset, ByteBuffer[] src) throws IOException {
+        FileIo.checkInside(offset, FileIo.remaining(src), capacity);
+        FileIo.writeFully(file, src, offset);
+    }
+
     @Override
     public void zero(long offset, long length, boolean deallocate) throws IOException {
         FileIo.checkInside(offset, length, capacity);

@@ -11,11 +11,12 @@ import java.nio.channels.WritableByteChannel;
 /**
  * A disk image on a host file system that fills up: writes succeed until {@code room} more
  * bytes have been written, then write what still fits and fail with ENOSPC as Linux's
- * {@code pwrite} does; {@code force} fails once the disk is full (a lost write-back). Reads work.
+ * {@code pwrite} and {@code writev} do; {@code force} fails once the disk is full (a lost write-back). Reads work.
  */
 final class FullDiskChannel extends FileChannel {
     private final FileChannel file;
     private long room;
+    private long position;
 
     FullDiskChannel(FileChannel file, long room) {
         this.file = file;
@@ -33,6 +34,34 @@ final class FullDiskChannel extends FileChannel {
         src.position(src.position() + n);
         room -= n;
         return n;
+    }
+
+    /** A gather write at the position, as far as there is room; ENOSPC when none is left at its start. */
+    @Override
+    public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+        long done = 0;
+        for (int i = offset; i < offset + length && room > 0; i++) {
+            int n = write(srcs[i], position);
+            position += n;
+            done += n;
+        }
+        if (done == 0 && room == 0) {
+            throw new IOException("No space left on device");
+        }
+        return done;
+    }
+
+    @Override
+    public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+        long n = file.position(position).read(dsts, offset, length);
+        position += Math.max(n, 0);
+        return n;
+    }
+
+    @Override
+    public FileChannel position(long newPosition) {
+        position = newPosition;
+        return this;
     }
 
     @Override
@@ -58,14 +87,9 @@ final class FullDiskChannel extends FileChannel {
         file.close();
     }
 
-    // Positional I/O is all the device uses; the rest is not part of the fault.
+    // Positional, scatter and gather I/O is all the device uses; the rest is not part of the fault.
     @Override
     public int read(ByteBuffer dst) {
-        throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public long read(ByteBuffer[] dsts, int offset, int length) {
         throw new UnsupportedOperationException();
     }
 
@@ -75,17 +99,7 @@ final class FullDiskChannel extends FileChannel {
     }
 
     @Override
-    public long write(ByteBuffer[] srcs, int offset, int length) {
-        throw new UnsupportedOperationException();
-    }
-
-    @Override
     public long position() {
-        throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public FileChannel position(long newPosition) {
         throw new UnsupportedOperationException();
     }
 

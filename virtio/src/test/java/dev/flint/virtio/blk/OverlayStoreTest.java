@@ -69,6 +69,37 @@ class OverlayStoreTest {
         }
     }
 
+    /** A request's buffers, as the guest sends them: cut at other places than the clusters are. */
+    private static ByteBuffer[] cut(byte[] bytes, int... lengths) {
+        ByteBuffer[] buffers = new ByteBuffer[lengths.length + 1];
+        int at = 0;
+        for (int i = 0; i < lengths.length; i++) {
+            buffers[i] = ByteBuffer.wrap(bytes, at, lengths[i]).slice();
+            at += lengths[i];
+        }
+        buffers[lengths.length] = ByteBuffer.wrap(bytes, at, bytes.length - at).slice();
+        return buffers;
+    }
+
+    @Test
+    void aGatherWriteAndAScatterReadAcrossBothLayersMatchTheModel() throws Exception {
+        Path base = base();
+        byte[] model = Files.readAllBytes(base);
+        try (OverlayStore store = OverlayStore.create(base, dir.resolve("fork.ovl"))) {
+            byte[] data = new byte[CLUSTER + 4096];
+            new Random(11).nextBytes(data);
+            store.write(2 * CLUSTER - 2048, cut(data, 512, 0, 3000, CLUSTER));
+            System.arraycopy(data, 0, model, 2 * CLUSTER - 2048, data.length);
+            assertEquals(3, store.allocatedClusters(), "the write's two end clusters and the one between");
+            byte[] back = new byte[4 * CLUSTER];
+            ByteBuffer[] into = cut(back, 100, CLUSTER, 7, 2 * CLUSTER + 5000);
+            store.read(CLUSTER / 2, into);
+            assertTrue(Arrays.stream(into).noneMatch(ByteBuffer::hasRemaining), "every buffer was filled");
+            assertArrayEquals(Arrays.copyOfRange(model, CLUSTER / 2, CLUSTER / 2 + back.length), back,
+                    "base, overlay and base again, in the buffers' order");
+        }
+    }
+
     @Test
     void aPartialWriteCopiesTheRestOfItsClusterFromTheBase() throws Exception {
         Path base = base();
