@@ -16,6 +16,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Logger;
 
@@ -73,6 +74,11 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
     /** Rx chains taken from the ring but not yet filled: a merged frame waits here for more buffers. */
     private final ArrayDeque<DescriptorChain> heldRx = new ArrayDeque<>();
     private volatile EventFd rxWakeup;
+    /**
+     * {@link #rxWakeup} is signalled and {@link #pumpRx} has not yet started: the frames the
+     * backend adds meanwhile need no signal of their own (a burst of them costs one write).
+     */
+    private final AtomicBoolean rxSignalled = new AtomicBoolean();
     private volatile boolean ready;
     private List<Virtqueue> queues;
     private DriverSignals driver;
@@ -164,6 +170,7 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
     @Override
     public void attached(DeviceContext context) throws ErrnoException {
         this.rxWakeup = context.onSignal(this::pumpRx);
+        rxSignalled.set(false);
     }
 
     @Override
@@ -209,6 +216,8 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
 
     /** Moves backlog frames into rx buffers; runs on the event loop when the backend wakes it. */
     public synchronized void pumpRx() {
+        // Cleared (a full fence) before the backlog is read: a frame added after this read signals again.
+        rxSignalled.getAndSet(false);
         if (queues == null) {
             return;
         }
@@ -234,10 +243,11 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
             return;
         }
         EventFd wakeup = rxWakeup;
-        if (wakeup != null) {
+        if (wakeup != null && rxSignalled.compareAndSet(false, true)) {
             try {
                 wakeup.signal();
             } catch (ErrnoException | IllegalStateException e) {
+                rxSignalled.set(false);
                 LOG.warning("waking the network device failed: " + e.getMessage() + "; the frame waits for the next notification");
             }
         }

@@ -2,7 +2,10 @@ package dev.flint.virtio.net;
 
 import dev.flint.virtio.VirtioDevice;
 import dev.flint.virtio.queue.MockDriver;
+import dev.flint.vmm.devices.BusDevice;
+import dev.flint.vmm.devices.DeviceContext;
 import dev.flint.vmm.memory.GuestMemory;
+import dev.flint.vmm.sys.EventFd;
 import dev.flint.vmm.memory.MemoryRange;
 import org.junit.jupiter.api.Test;
 
@@ -11,6 +14,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.OptionalLong;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.flint.virtio.queue.MockDriver.Part.read;
@@ -193,6 +198,66 @@ class VirtioNetTest {
         assertArrayEquals(incoming, Arrays.copyOfRange(guest, HEADER, guest.length));
         assertEquals(1, interrupts.get());
         assertEquals(1, net.stats().rxFrames());
+    }
+
+    /** The device's context as far as the rx wakeup goes: a real eventfd, its signals counted by draining it. */
+    private record SignalContext(EventFd wakeup) implements DeviceContext {
+        @Override
+        public EventFd onSignal(Runnable handler) {
+            return wakeup;
+        }
+
+        @Override
+        public GuestMemory memory() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public MmioSlot attachMmio(BusDevice device) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public EventFd interruptLine(int gsi) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void onMmioWrite(long address, int length, OptionalLong datamatch, Runnable handler) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Executor ioWorker(String name) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void appendKernelArgs(String args) {
+            throw new UnsupportedOperationException();
+        }
+    }
+
+    @Test
+    void aBurstOfBackendFramesWakesTheLoopOnceAndAFrameAfterThePumpWakesItAgain() throws Exception {
+        try (EventFd wakeup = EventFd.create()) {
+            VirtioNet net = activated(VirtioDevice.F_VERSION_1 | VirtioNet.F_MRG_RXBUF, 8);
+            net.attached(new SignalContext(wakeup));
+            for (int i = 0; i < 4; i++) {
+                rx.publish(rx.chain(write(2048)));
+            }
+            net.queueNotify(VirtioNet.RX);
+            for (int i = 0; i < 3; i++) {
+                backend.sink.toGuest(frame(100, i));
+            }
+            assertEquals(1, wakeup.drain(), "three frames, one signal");
+            net.pumpRx();
+            assertEquals(3, net.stats().rxFrames());
+            backend.sink.toGuest(frame(100, 9));
+            assertEquals(1, wakeup.drain(), "the pump ran: the next frame signals");
+            net.pumpRx();
+            assertEquals(4, net.stats().rxFrames());
+        }
     }
 
     @Test
