@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A JVM whose HTTP client sent a request exits at once after its work, where one with a plain
@@ -52,11 +53,17 @@ class ExitFriendlyHttpClientTest {
         }
     }
 
+    /**
+     * The JVM's exit waits up to 300 ms for a thread in native code; a plain client's selector
+     * thread is one only when the exit finds it in {@code epoll_wait}, which most runs but not
+     * every run see. So the control is an assumption and the friendly client's bound the assertion.
+     */
     @Test
     void theJvmExitsWithoutWaitingForTheClientsSelectorThread() throws Exception {
-        long plain = exitMillis("plain");
         long friendly = exitMillis("friendly");
-        assertTrue(plain >= 250, "the control: a plain client's JVM waits ~300 ms at exit, this one " + plain + " ms");
-        assertTrue(friendly < plain - 150, "friendly exit " + friendly + " ms against plain " + plain + " ms");
+        assertTrue(friendly < 200, "friendly exit took " + friendly + " ms: the JVM waited for the selector thread");
+        long plain = exitMillis("plain");
+        assumeTrue(plain >= 250, "the control did not wait this run (" + plain + " ms), so it cannot show the difference");
+        assertTrue(friendly < plain - 100, "friendly exit " + friendly + " ms against plain " + plain + " ms");
     }
 }
