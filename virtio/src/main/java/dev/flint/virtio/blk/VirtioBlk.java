@@ -265,8 +265,9 @@ public final class VirtioBlk extends RequestQueueDevice implements AutoCloseable
 
     /**
      * Moves data between the store and the guest's buffers, straight through FileChannel: one
-     * scatter read or gather write for the whole request (Linux sends up to {@link #SEG_MAX}
-     * buffers of a page or so each, and a host call per buffer cost a third of the throughput).
+     * scatter read or gather write for the whole request (Linux may send up to {@link #SEG_MAX}
+     * buffers of a page each; on a host, 64 MiB in 4 KiB buffers took 42-60 ms as one call per
+     * buffer and 4-8 ms as one call per 256 buffers).
      */
     private byte transfer(DescriptorChain chain, List<DescriptorChain.Buffer> buffers, long sector, boolean write,
                           int[] written) throws IOException {
