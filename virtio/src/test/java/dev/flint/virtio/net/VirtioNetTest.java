@@ -1,9 +1,8 @@
 package dev.flint.virtio.net;
 
 import dev.flint.virtio.VirtioDevice;
+import dev.flint.virtio.mmio.PartialDeviceContext;
 import dev.flint.virtio.queue.MockDriver;
-import dev.flint.vmm.devices.BusDevice;
-import dev.flint.vmm.devices.DeviceContext;
 import dev.flint.vmm.memory.GuestMemory;
 import dev.flint.vmm.sys.EventFd;
 import dev.flint.vmm.memory.MemoryRange;
@@ -14,8 +13,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.OptionalLong;
-import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.flint.virtio.queue.MockDriver.Part.read;
@@ -201,40 +198,10 @@ class VirtioNetTest {
     }
 
     /** The device's context as far as the rx wakeup goes: a real eventfd, its signals counted by draining it. */
-    private record SignalContext(EventFd wakeup) implements DeviceContext {
+    private record SignalContext(EventFd wakeup) implements PartialDeviceContext {
         @Override
         public EventFd onSignal(Runnable handler) {
             return wakeup;
-        }
-
-        @Override
-        public GuestMemory memory() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public MmioSlot attachMmio(BusDevice device) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public EventFd interruptLine(int gsi) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void onMmioWrite(long address, int length, OptionalLong datamatch, Runnable handler) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Executor ioWorker(String name) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void appendKernelArgs(String args) {
-            throw new UnsupportedOperationException();
         }
     }
 
