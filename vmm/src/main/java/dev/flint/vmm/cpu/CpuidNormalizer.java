@@ -9,7 +9,7 @@ import java.util.List;
  * Turns KVM's supported CPUID into what one vCPU of this guest sees: the hypervisor bit set (a
  * Linux guest that misses it skips kvmclock and hangs calibrating the TSC), the vCPU's APIC id
  * and the {@link CpuTopology} in every leaf that describes it, and the leaves Flint cannot back
- * (power management, performance monitoring) zeroed.
+ * (power management, performance monitoring) zeroed, but for the always-running APIC timer bit.
  */
 public final class CpuidNormalizer {
     static final int LEAF_VENDOR = 0x0;
@@ -22,6 +22,13 @@ public final class CpuidNormalizer {
     static final int LEAF_AMD_ADDRESS_SIZES = 0x8000_0008;
     static final int LEAF_AMD_EXTENDED_APIC_ID = 0x8000_001e;
 
+    /**
+     * Leaf 6 EAX[2], ARAT: the APIC timer keeps running in deep C-states. KVM's timer always does.
+     * Without it Linux keeps the PIT as its boot clock and routes it through the IO-APIC and the
+     * 8259 (check_timer), even with the TSC-deadline timer (apic_needs_pit): over 100 ms of a
+     * boot in the rig.
+     */
+    static final int EAX_ARAT = 1 << 2;
     static final int ECX_HYPERVISOR = 1 << 31;
     static final int ECX_PDCM = 1 << 15;
     static final int EDX_HTT = 1 << 28;
@@ -51,7 +58,8 @@ public final class CpuidNormalizer {
             switch (entry.function()) {
                 case LEAF_FEATURES -> result.add(features(entry, topology, apicId));
                 case LEAF_CACHE_PARAMETERS -> result.add(cacheParameters(entry, topology));
-                case LEAF_POWER_MANAGEMENT, LEAF_PERFORMANCE_MONITORING -> result.add(entry.withRegisters(0, 0, 0, 0));
+                case LEAF_POWER_MANAGEMENT -> result.add(entry.withRegisters(entry.eax() & EAX_ARAT, 0, 0, 0));
+                case LEAF_PERFORMANCE_MONITORING -> result.add(entry.withRegisters(0, 0, 0, 0));
                 case LEAF_EXTENDED_TOPOLOGY, LEAF_V2_EXTENDED_TOPOLOGY -> {
                     // Replaced as a whole below: KVM lists the host's subleaves, not the guest's.
                 }

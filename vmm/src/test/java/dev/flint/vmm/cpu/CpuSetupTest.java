@@ -17,7 +17,7 @@ class CpuSetupTest {
     private static final List<CpuidEntry> SUPPORTED = List.of(
             new CpuidEntry(0x0, 0, 0, 0xd, 0x68747541, 0x444d4163, 0x69746e65),
             new CpuidEntry(0x1, 0, 0, 0x00a00f11, 0x00000800, 0x7ed8320b | (1 << 15), 0x178bfbff),
-            new CpuidEntry(0x6, 0, 0, 4, 0, 1, 0),
+            new CpuidEntry(0x6, 0, 0, 0x4 | 0x2, 0, 1, 0),
             new CpuidEntry(0xb, 0, 1, 1, 1, 0x100, 0),
             new CpuidEntry(0x8000_001e, 0, 0, 0, 0x100, 0, 0));
 
@@ -31,7 +31,7 @@ class CpuSetupTest {
         assertEquals(4, (leaf1.ebx() >> 16) & 0xff, "logical CPUs");
         assertEquals(0x08, (leaf1.ebx() >> 8) & 0xff, "CLFLUSH size kept");
         assertEquals(1 << 28, leaf1.edx() & (1 << 28), "HTT with several CPUs");
-        assertEquals(new CpuidEntry(0x6, 0, 0, 0, 0, 0, 0), cpuid.get(2));
+        assertEquals(new CpuidEntry(0x6, 0, 0, 0x4, 0, 0, 0), cpuid.get(2), "power management: ARAT alone kept");
         assertEquals(2, CpuidTopologyTest.leaf(cpuid, 0xb, 0).edx(), "x2APIC id in leaf 0xb");
         assertEquals(2, CpuidTopologyTest.leaf(cpuid, 0x8000_001e, 0).eax(), "AMD extended APIC id");
         assertEquals(SUPPORTED.get(0), cpuid.get(0), "vendor leaf untouched");
