@@ -3,14 +3,20 @@ package dev.flint.kernel;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Finds Flint's built guest kernel and initramfs. Both live in the cache ({@code $FLINT_CACHE},
@@ -21,6 +27,10 @@ import java.util.Map;
 public final class GuestImages {
     static final String KERNEL_CONFIG_RESOURCE = "guest-kernel.config";
     static final String BUILD_COMMAND = "./flint build";
+    /** Under the initramfs cache: the last inputs' stamp and the key hashed from them. */
+    static final String KEY_OF_INPUTS_FILE = "key-of-inputs";
+    /** Initramfs keys this process hashed or read, by the stamp of their inputs. */
+    private static final ConcurrentMap<String, String> INITRAMFS_KEYS = new ConcurrentHashMap<>();
 
     /** The guest's kernel (as ELF and bzImage) and initramfs. */
     public record Images(Path vmlinux, Path bzImage, Path initramfs) {
@@ -48,14 +58,15 @@ public final class GuestImages {
     }
 
     Images require() {
-        List<String> missing = missing();
+        Images images = expected();
+        List<String> missing = missing(images);
         if (!missing.isEmpty()) {
             String busyboxHint = Files.isRegularFile(busybox) ? ""
                     : " (the initramfs needs " + busybox + ": apt-get install busybox-static)";
             throw new IllegalStateException("guest image not built: " + String.join(", ", missing)
                     + "; run " + BUILD_COMMAND + " to build it" + busyboxHint);
         }
-        return expected();
+        return images;
     }
 
     /** What {@link #locate()} would return, built or not. */
@@ -69,7 +80,10 @@ public final class GuestImages {
 
     /** Descriptions of the artifacts not built yet, each starting with "kernel" or "initramfs". */
     public List<String> missing() {
-        Images images = expected();
+        return missing(expected());
+    }
+
+    private static List<String> missing(Images images) {
         List<String> missing = new ArrayList<>();
         if (!Files.isRegularFile(images.vmlinux())) {
             missing.add("kernel " + images.vmlinux());
@@ -101,8 +115,80 @@ public final class GuestImages {
         return sha256Prefix(fragment);
     }
 
-    /** First 16 hex digits of the sha256 of the image layout version, the init script, busybox and the agent. */
+    /**
+     * First 16 hex digits of the sha256 of the image layout version, the init script, busybox and
+     * the agent. Hashing those few MiB on every boot cost 0.3 s of a warm {@code Machine.create}
+     * in the rig and 1 s of a fresh process's, so the key is kept, in this process and in the
+     * cache, against a stamp of the inputs: their paths, sizes, modification times and file keys,
+     * the way make trusts timestamps. The agent's build replaces its file, so a rebuild is a new
+     * stamp.
+     */
     public String initramfsKey() {
+        String stamp = inputsStamp();
+        if (stamp == null) {
+            return hashInitramfsInputs();  // an input is unreadable: the hash names the problem
+        }
+        return INITRAMFS_KEYS.computeIfAbsent(stamp, this::storedOrHashedKey);
+    }
+
+    /** The stamp of busybox, the agent and the layout, or null when one of them cannot be stat'ed. */
+    String inputsStamp() {
+        StringBuilder stamp = new StringBuilder("layout ").append(GuestInitramfs.LAYOUT_VERSION)
+                .append(" init ").append(sha256Prefix(GuestInitramfs.initScript()));
+        for (Path input : List.of(busybox, agent)) {
+            stamp.append('\n').append(input.toAbsolutePath());
+            if (Files.exists(input)) {
+                try {
+                    BasicFileAttributes attributes = Files.readAttributes(input, BasicFileAttributes.class);
+                    stamp.append(' ').append(attributes.size())
+                            .append(' ').append(attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS))
+                            .append(' ').append(attributes.fileKey());
+                } catch (IOException e) {
+                    return null;
+                }
+            } else {
+                stamp.append(" absent");
+            }
+        }
+        return stamp.toString();
+    }
+
+    String storedOrHashedKey(String stamp) {
+        Path file = cache().resolve("initramfs").resolve(KEY_OF_INPUTS_FILE);
+        String stampDigest = sha256Prefix(stamp.getBytes(StandardCharsets.UTF_8));
+        try {
+            String[] stored = Files.readString(file, StandardCharsets.US_ASCII).strip().split(" ");
+            if (stored.length == 2 && stored[0].equals(stampDigest)) {
+                return stored[1];
+            }
+        } catch (IOException e) {
+            // None stored yet, or unreadable: hash.
+        }
+        String key = hashInitramfsInputs();
+        store(file, stampDigest + " " + key + "\n");
+        return key;
+    }
+
+    /** Replaces {@code file} with {@code line} in one step (concurrent processes each write a whole one); a read-only cache keeps none. */
+    private static void store(Path file, String line) {
+        Path partial = null;
+        try {
+            Files.createDirectories(file.getParent());
+            partial = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".partial");
+            Files.writeString(partial, line, StandardCharsets.US_ASCII);
+            Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            try {
+                if (partial != null) {
+                    Files.deleteIfExists(partial);
+                }
+            } catch (IOException ignored) {
+                // Nothing more to do: the next process hashes again.
+            }
+        }
+    }
+
+    String hashInitramfsInputs() {
         try {
             byte[] busyboxBytes = Files.isRegularFile(busybox) ? Files.readAllBytes(busybox) : new byte[0];
             byte[] agentBytes = Files.isRegularFile(agent) ? Files.readAllBytes(agent) : new byte[0];

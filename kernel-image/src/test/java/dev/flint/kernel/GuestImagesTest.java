@@ -49,7 +49,53 @@ class GuestImagesTest {
     void initramfsKeyChangesWithBusybox() throws Exception {
         Path a = Files.writeString(dir.resolve("busybox-a"), "a");
         Path b = Files.writeString(dir.resolve("busybox-b"), "b");
-        assertNotEquals(new GuestImages(Map.of(), a).initramfsKey(), new GuestImages(Map.of(), b).initramfsKey());
+        Map<String, String> env = Map.of("FLINT_CACHE", dir.toString());
+        assertNotEquals(new GuestImages(env, a).initramfsKey(), new GuestImages(env, b).initramfsKey());
+    }
+
+    @Test
+    void theInitramfsKeyIsTheInputsHashAndIsStoredUnderTheirStamp() throws Exception {
+        GuestImages images = withAgent("agent v1");
+        String key = images.initramfsKey();
+        assertEquals(images.hashInitramfsInputs(), key);
+        String stored = Files.readString(dir.resolve("initramfs").resolve(GuestImages.KEY_OF_INPUTS_FILE)).strip();
+        assertEquals(GuestImages.sha256Prefix(images.inputsStamp().getBytes(StandardCharsets.UTF_8)) + " " + key, stored);
+        try (var left = Files.list(dir.resolve("initramfs"))) {
+            assertEquals(1, left.count(), "no partial file left beside it");
+        }
+    }
+
+    @Test
+    void aStoredKeyIsTrustedForItsOwnStampOnly() throws Exception {
+        GuestImages images = withAgent("agent v1");
+        String stamp = images.inputsStamp();
+        Files.createDirectories(dir.resolve("initramfs"));
+        Files.writeString(dir.resolve("initramfs").resolve(GuestImages.KEY_OF_INPUTS_FILE),
+                GuestImages.sha256Prefix(stamp.getBytes(StandardCharsets.UTF_8)) + " cafecafecafecafe\n");
+        assertEquals("cafecafecafecafe", images.storedOrHashedKey(stamp), "the same inputs: no hashing");
+
+        GuestImages rebuilt = withAgent("agent v2, a longer build");
+        assertNotEquals(stamp, rebuilt.inputsStamp());
+        assertEquals(rebuilt.hashInitramfsInputs(), rebuilt.storedOrHashedKey(rebuilt.inputsStamp()));
+    }
+
+    @Test
+    void aRebuiltAgentChangesTheKeyInTheSameProcess() throws Exception {
+        String before = withAgent("agent v1").initramfsKey();
+        GuestImages rebuilt = withAgent("agent v2, a longer build");
+        assertNotEquals(before, rebuilt.initramfsKey());
+        assertEquals(rebuilt.hashInitramfsInputs(), rebuilt.initramfsKey());
+    }
+
+    /** Images whose agent, at one path, was just built (replaced, as build-agent.sh does) with {@code content}. */
+    private GuestImages withAgent(String content) throws Exception {
+        Path busybox = dir.resolve("busybox");
+        if (!Files.exists(busybox)) {
+            Files.writeString(busybox, "bb");
+        }
+        Path partial = Files.writeString(dir.resolve("flint-agent.partial"), content);
+        Path agent = Files.move(partial, dir.resolve("flint-agent"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        return new GuestImages(Map.of("FLINT_CACHE", dir.toString(), "FLINT_AGENT", agent.toString()), busybox);
     }
 
     @Test
