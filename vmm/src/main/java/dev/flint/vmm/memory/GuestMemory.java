@@ -32,6 +32,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class GuestMemory implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(GuestMemory.class.getName());
     private static final AtomicInteger HELD_PAST_CLOSE = new AtomicInteger();
+    /** The host's transparent huge page, and the alignment of anonymous guest RAM. */
+    static final long HUGE_PAGE = 2L << 20;
 
     /** One contiguous range of guest RAM. */
     public record Region(long guestAddress, long size, MemorySegment host) {
@@ -64,9 +66,7 @@ public final class GuestMemory implements AutoCloseable {
         try {
             for (MemoryRange range : layout) {
                 long size = range.size();
-                long address = Libc.mmap(size, Libc.PROT_READ | Libc.PROT_WRITE,
-                        Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1);
-                ErrnoException.check("mmap(" + (size >> 20) + " MiB of guest memory)", address);
+                long address = mapHugePageAligned(size);
                 MemorySegment host = MemorySegment.ofAddress(address).reinterpret(size, arena, unused -> Libc.munmap(address, size));
                 regions.add(new Region(range.start(), size, host));
             }
@@ -75,6 +75,30 @@ public final class GuestMemory implements AutoCloseable {
             throw e;
         }
         return new GuestMemory(regions, arena, -1);
+    }
+
+    /**
+     * An anonymous mapping of {@code size} bytes that starts on a 2 MiB boundary, as QEMU and Cloud
+     * Hypervisor map guest RAM: guest-physical 2 MiB frames then fall on the host's transparent
+     * huge pages, so KVM can map them whole (one nested page fault per 2 MiB instead of 512).
+     * Linux 6.1 aligns no anonymous mapping itself; the over-mapped head and tail are unmapped.
+     */
+    static long mapHugePageAligned(long size) throws ErrnoException {
+        long reserved = size + HUGE_PAGE;
+        long address = Libc.mmap(reserved, Libc.PROT_READ | Libc.PROT_WRITE,
+                Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1);
+        ErrnoException.check("mmap(" + (size >> 20) + " MiB of guest memory)", address);
+        long aligned = (address + HUGE_PAGE - 1) & -HUGE_PAGE;
+        long tail = address + reserved - (aligned + size);
+        int trimmed = aligned > address ? Libc.munmap(address, aligned - address) : 0;
+        if (trimmed == 0 && tail > 0) {
+            trimmed = Libc.munmap(aligned + size, tail);
+        }
+        if (trimmed != 0) {
+            Libc.munmap(address, reserved);   // what is left of it: nothing stays mapped
+            ErrnoException.check("munmap(the alignment margin of the guest memory)", trimmed);
+        }
+        return aligned;
     }
 
     /**
