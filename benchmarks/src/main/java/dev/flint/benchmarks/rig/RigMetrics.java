@@ -33,6 +33,10 @@ final class RigMetrics {
                             + " virtio-blk vs QEMU's virtio-blk-device on the same file: higher is better"),
             new RatioSpec("blk.write", "flint.blk.write", "qemu.blk.write",
                     "sequential write of the whole disk (dd bs=1M conv=fsync) in MiB/s: higher is better"),
+            new RatioSpec("blk.read_again", "flint.blk.read_again", "qemu.blk.read_again",
+                    "the same read once more, the guest's cache dropped: Flint's device path compiled by then"),
+            new RatioSpec("blk.write_again", "flint.blk.write_again", "qemu.blk.write_again",
+                    "the same write once more: higher is better"),
             new RatioSpec("net.fwd_download", "flint.net.fwd_download", "qemu.net.fwd_download",
                     "16 MiB from the guest's httpd to the host through a forwarded port, in MiB/s, both on libslirp"
                             + " (Flint's virtio-net vs QEMU's -netdev user): higher is better"),
@@ -110,6 +114,10 @@ final class RigMetrics {
             Map.entry("flint.net.fwd_upload", "host upload of 16 MiB to the guest's nc through Flint's port forward"),
             Map.entry("qemu.blk.read", "the same dd read on QEMU's virtio-blk-device"),
             Map.entry("qemu.blk.write", "the same dd write on QEMU's virtio-blk-device"),
+            Map.entry("flint.blk.read_again", "the dd read again after the writes and a drop of the guest's page cache"),
+            Map.entry("flint.blk.write_again", "the dd write again, after that read"),
+            Map.entry("qemu.blk.read_again", "the same second read on QEMU's virtio-blk-device"),
+            Map.entry("qemu.blk.write_again", "the same second write on QEMU's virtio-blk-device"),
             Map.entry("qemu.net.fwd_download", "the same download through QEMU's -netdev user hostfwd"),
             Map.entry("qemu.net.fwd_upload", "the same upload through QEMU's -netdev user hostfwd"),
             Map.entry("flint.pool_checkout", "Machine.create from a warm pool of restored machines to its return"));
