@@ -117,11 +117,11 @@ public final class GuestImages {
 
     /**
      * First 16 hex digits of the sha256 of the image layout version, the init script, busybox and
-     * the agent. Hashing those few MiB on every boot cost 0.3 s of a warm {@code Machine.create}
-     * in the rig and 1 s of a fresh process's, so the key is kept, in this process and in the
-     * cache, against a stamp of the inputs: their paths, sizes, modification times and file keys,
-     * the way make trusts timestamps. The agent's build replaces its file, so a rebuild is a new
-     * stamp.
+     * the agent. Hashing those few MiB (twice per boot, as it was) took 0.3 s of a warm
+     * {@code Machine.create} in the rig and 1 s of a fresh process's, so the key is kept, in this
+     * process and in the cache, against a stamp of the inputs: their paths, sizes, modification
+     * times and file keys, the way make trusts timestamps. The agent's build replaces its file,
+     * so a rebuild is a new stamp.
      */
     public String initramfsKey() {
         String stamp = inputsStamp();
