@@ -121,20 +121,24 @@ public final class VirtioVsock implements VirtioDevice {
         }
     }
 
-    /** The guest CID: the only state of the device's own, since no stream survives a restore. */
     /** The event queue's avail index when a TRANSPORT_RESET was sent and not yet handled, else -1. */
     private int resetAvailIndex = -1;
 
+    /**
+     * The guest CID and the host's next local port: the device's only state of its own, since no
+     * stream survives a restore.
+     */
     @Override
     public void saveState(StateOutput out) {
         out.writeLong(guestCid);
+        out.writeInt(muxer.nextHostPort());
     }
 
     /**
      * Checks the CID and ends every connection: host streams from before the snapshot are reset
      * (a restore in a new process has none) and, once the transport restored the queues, the
      * guest gets VIRTIO_VSOCK_EVENT_TRANSPORT_RESET, on which it drops its connections and keeps
-     * its listeners. Host code connects again after the restore.
+     * its listeners. Host code connects again after the restore, from ports the saved guest never saw.
      */
     @Override
     public void restoreState(StateInput in) throws SnapshotException {
@@ -143,6 +147,7 @@ public final class VirtioVsock implements VirtioDevice {
             throw new SnapshotException("virtio-vsock had the guest CID " + saved + " at the snapshot, not "
                     + guestCid + "; restore with the same CID");
         }
+        muxer.continueHostPortsFrom(in.readInt(VsockMuxer.FIRST_EPHEMERAL_PORT, Integer.MAX_VALUE, "the host's next vsock port"));
         transportReset();
     }
 

@@ -419,6 +419,36 @@ public final class VsockMuxer {
         return new VsockConnection(hostPort, guestPort, state, bufferBytes, lock.newCondition());
     }
 
+    /**
+     * The local port the next host connect takes. A snapshot saves it and the restore goes on
+     * from it ({@link #continueHostPortsFrom}): the restored guest still holds the connections it
+     * had, reset but not yet closed by the programs that own them, and a connect from one of their
+     * ports meets such a connection and is refused (in the rig a fork's first connect to its agent
+     * was, every time, and waited out the agent's 1 s retry pause).
+     */
+    public int nextHostPort() {
+        lock.lock();
+        try {
+            return nextEphemeralPort;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Host connects take local ports from {@code port} on, one a snapshot saved ({@link #nextHostPort}). */
+    public void continueHostPortsFrom(int port) {
+        if (port < FIRST_EPHEMERAL_PORT) {
+            throw new IllegalArgumentException("host vsock port " + Integer.toUnsignedString(port)
+                    + " is below the host's ephemeral range, which starts at " + FIRST_EPHEMERAL_PORT);
+        }
+        lock.lock();
+        try {
+            nextEphemeralPort = port;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private int allocatePort(int guestPort) {
         for (int tries = 0; tries < 1 << 20; tries++) {
             int port = nextEphemeralPort;

@@ -315,6 +315,31 @@ class DeviceSnapshotTest {
         events.publish(events.chain(write(4)));          // the guest handled the event and gave a buffer back
         driver.write(VirtioMmioTransport.QUEUE_NOTIFY, 2);
         assertFalse(vsock.muxer().transportResetPending());
+        assertTrue(hostConnects(vsock, rx) >= 0);
+    }
+
+    @Test
+    void aRestoredDeviceConnectsFromHostPortsTheSavedGuestNeverSaw() throws Exception {
+        VirtioVsock old = new VirtioVsock(CID);
+        VirtioMmioTransport before = activated(old, 3);
+        MockDriver rx = driver.queues.get(0);
+        MockDriver events = driver.queues.get(2);
+        for (int i = 0; i < 4; i++) {
+            rx.publish(rx.chain(write(RX_BUFFER)));
+        }
+        events.publish(events.chain(write(4)));
+        int agentPort = hostConnects(old, rx);   // the saved guest holds this connection, reset but not yet closed
+        byte[] saved = Snapshots.save(before);
+
+        VirtioVsock vsock = new VirtioVsock(CID);
+        restored(vsock, saved);
+        events.publish(events.chain(write(4)));
+        driver.write(VirtioMmioTransport.QUEUE_NOTIFY, 2);
+        assertEquals(agentPort + 1, hostConnects(vsock, rx), "a port after every one the saved guest saw");
+    }
+
+    /** A host connect to guest port 1024 that the guest accepts; the host port its request came from. */
+    private int hostConnects(VirtioVsock vsock, MockDriver rx) throws Exception {
         CompletableFuture<VsockStream> connected = CompletableFuture.supplyAsync(() -> {
             try {
                 return vsock.muxer().connect(1024, Duration.ofSeconds(10));
@@ -329,8 +354,10 @@ class DeviceSnapshotTest {
             Thread.sleep(10);
         }
         assertEquals(List.of(VsockHeader.OP_REQUEST), requests.stream().map(VsockHeader::op).toList());
-        guestSends(driver.queues.get(1), vsockPacket(VsockHeader.OP_RESPONSE, 1024, requests.get(0).srcPort()));
+        int hostPort = requests.get(0).srcPort();
+        guestSends(driver.queues.get(1), vsockPacket(VsockHeader.OP_RESPONSE, 1024, hostPort));
         assertTrue(connected.get(10, TimeUnit.SECONDS) != null);
+        return hostPort;
     }
 
     @Test

@@ -33,8 +33,11 @@ import java.util.zip.CRC32C;
 public final class SnapshotFile {
     public static final String STATE_FILE = "vm.state";
     public static final String MEMORY_FILE = "memory";
-    /** The format version this Flint writes and reads (2: the state has the agent signal's section). */
-    public static final int FORMAT_VERSION = 2;
+    /**
+     * The format version this Flint writes and reads (2: the state has the agent signal's section;
+     * 3: the vsock device's state has the host's next local port).
+     */
+    public static final int FORMAT_VERSION = 3;
     public static final int MAX_HEADER_BYTES = 64 * 1024;
     /** The most bytes of machine state (vCPUs, VM, devices: well under a MiB in practice). */
     public static final int MAX_STATE_BYTES = 64 << 20;

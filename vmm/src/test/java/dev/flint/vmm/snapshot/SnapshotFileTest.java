@@ -91,9 +91,9 @@ class SnapshotFileTest {
     void anotherFormatVersionSaysWhichThisFlintReads() throws Exception {
         writeSnapshot();
         byte[] bytes = stateBytes();
-        ByteBuffer.wrap(bytes).putInt(8, 1);   // version 1: taken before the agent signal had a section
+        ByteBuffer.wrap(bytes).putInt(8, 2);   // version 2: taken before the vsock state had the host's next port
         Files.write(dir.resolve("vm.state"), bytes);
-        assertMessage("is a snapshot of format version 1; this Flint reads version 2: restore it with the Flint that took it");
+        assertMessage("is a snapshot of format version 2; this Flint reads version 3: restore it with the Flint that took it");
     }
 
     @Test
