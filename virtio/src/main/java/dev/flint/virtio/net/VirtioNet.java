@@ -79,6 +79,12 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
      * backend adds meanwhile need no signal of their own (a burst of them costs one write).
      */
     private final AtomicBoolean rxSignalled = new AtomicBoolean();
+    /**
+     * The event-loop thread while it is inside {@link #queueNotify}: a frame the backend hands
+     * over on it (libslirp answering a guest frame at once, an ACK or the next segment) is placed
+     * by that call's own rx fill, so it needs no wakeup. Only that thread can read itself here.
+     */
+    private volatile Thread notifying;
     private volatile boolean ready;
     private List<Virtqueue> queues;
     private DriverSignals driver;
@@ -196,6 +202,7 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
         if (queues == null) {
             return;
         }
+        notifying = Thread.currentThread();
         try {
             if (index == TX) {
                 sentInBurst = false;
@@ -211,6 +218,8 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
             fillRx();
         } catch (VirtqueueException e) {
             fail(e);
+        } finally {
+            notifying = null;
         }
     }
 
@@ -241,6 +250,9 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
         if (!backlog.offer(frame)) {
             rxDroppedFull.increment();
             return;
+        }
+        if (notifying == Thread.currentThread()) {
+            return;   // queueNotify fills rx before it returns
         }
         EventFd wakeup = rxWakeup;
         if (wakeup != null && rxSignalled.compareAndSet(false, true)) {
