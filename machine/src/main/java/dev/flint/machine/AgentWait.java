@@ -16,10 +16,16 @@ import java.time.Duration;
 final class AgentWait {
     /**
      * How often a guest whose agent never signals is tried anyway: an agent older than the signal
-     * (a custom --initrd) is still reached, up to this much later. Also the pause after a connect
-     * refused in spite of the signal.
+     * (a custom --initrd) is still reached, up to this much later. Also the longest pause after
+     * a connect refused in spite of the signal.
      */
     static final Duration FALLBACK_PERIOD = Duration.ofSeconds(1);
+    /**
+     * The first pause after a connect refused in spite of the signal, doubled on each refusal up
+     * to the fallback period: such a refusal is usually a moment's race (a restored guest's
+     * listener not yet back), which a full period would turn into a second's wait.
+     */
+    static final Duration FIRST_RETRY = Duration.ofMillis(20);
     /** Each connect attempt waits at most this long, so a guest that died is noticed. */
     static final Duration CONNECT_ATTEMPT = Duration.ofSeconds(2);
 
@@ -53,6 +59,7 @@ final class AgentWait {
     AgentClient connect(Guest guest, long start, Duration bootTimeout) {
         long deadline = start + bootTimeout.toNanos();
         IOException last = null;
+        Duration retry = FIRST_RETRY;
         try {
             while (System.nanoTime() < deadline) {
                 failIfEnded(guest);
@@ -65,8 +72,9 @@ final class AgentWait {
                     return guest.connect(atMost(CONNECT_ATTEMPT, deadline), atMost(bootTimeout, deadline));
                 } catch (ConnectException e) {
                     last = e;
-                    if (listening) {
-                        Thread.sleep(atMost(fallbackPeriod, deadline));   // else the wait above was the pause
+                    if (listening) {   // else the wait above was the pause
+                        Thread.sleep(atMost(retry, deadline));
+                        retry = min(retry.multipliedBy(2), fallbackPeriod);
                     }
                 } catch (IOException e) {
                     last = e;
@@ -90,6 +98,10 @@ final class AgentWait {
             throw new AgentUnavailableException("machine " + machine + " stopped while booting (" + exit
                     + "); last console lines:\n" + console.tail(GuestEnding.CONSOLE_LINES), null);
         }
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     /** {@code limit}, or less when the deadline comes sooner; at least a nanosecond. */

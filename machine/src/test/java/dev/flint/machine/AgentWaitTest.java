@@ -196,11 +196,19 @@ class AgentWaitTest {
     }
 
     @Test
-    void aConnectRefusedInSpiteOfTheSignalIsRetriedAfterAPeriodNotInALoop() {
+    void aConnectRefusedInSpiteOfTheSignalIsRetriedSoonThenLessOftenNotInALoop() {
         FakeGuest guest = new FakeGuest();
         guest.signal.complete(null);
         guest.listenSilentlyAfter(Duration.ofMillis(300));
-        waitFor().connect(guest, System.nanoTime(), BOOT_TIMEOUT);
-        assertEquals(3, guest.connectCount(), "at 0, 200 and 400 ms: " + guest.connects);
+        long start = System.nanoTime();
+        waitFor().connect(guest, start, BOOT_TIMEOUT);
+        long took = millisSince(start);
+        // pauses of 20, 40, 80, 160, then the 200 ms period: connects at 0, 20, 60, 140, 300, 500 ms
+        assertTrue(took >= 300 && took < 300 + PERIOD.toMillis() + 150, "connected " + took + " ms in: " + guest.connects);
+        assertTrue(guest.connectCount() >= 4 && guest.connectCount() <= 7, "a pause that grows: " + guest.connects);
+        long firstGap = Duration.ofNanos(guest.connects.get(1) - guest.connects.get(0)).toMillis();
+        long lastGap = Duration.ofNanos(guest.connects.getLast() - guest.connects.get(guest.connects.size() - 2)).toMillis();
+        assertTrue(firstGap >= AgentWait.FIRST_RETRY.toMillis() - 1 && firstGap < 100, "first retry after " + firstGap + " ms");
+        assertTrue(lastGap > firstGap, "the pause grew: " + guest.connects);
     }
 }
