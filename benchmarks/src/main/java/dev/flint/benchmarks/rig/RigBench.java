@@ -283,6 +283,9 @@ public final class RigBench {
             }
             if (exec) {
                 try (AgentClient agent = connectOverVsock()) {
+                    if (record) {   // Flint's Machine.create returns at this point: connected, HELLO read
+                        add("qemu.process_to_hello", millis(qemu.nanosSinceStart()));
+                    }
                     measureExec("qemu", record, argv -> agent.exec(ExecRequest.builder(argv).build()));
                 } catch (IOException e) {
                     throw new IOException(e.getMessage() + "; QEMU's last output:\n" + qemu.recentOutput(), e);

@@ -55,6 +55,7 @@ final class RigChart {
                 .map(name -> name.replace("flint.cold.", "flint.cold_launcher.")).toList());
         addBar(bars, result, "Flint, Machine.create, warm JVM", List.of("flint.warm.create_to_ready"));
         addBar(bars, result, "QEMU microvm, fresh process", List.of("qemu.process_to_ready"));
+        addBar(bars, result, "QEMU microvm, fresh process to HELLO", List.of("qemu.process_to_hello"));
         addBar(bars, result, "Flint restore, warm JVM", List.of("flint.restore.warm"));
         addBar(bars, result, "Flint restore, fresh JVM process", List.of("flint.restore.fresh_process"));
         addBar(bars, result, "Flint fork of one clone", List.of("flint.fork"));

@@ -17,8 +17,9 @@ final class RigMetrics {
                             + " trained by one boot in this rig session) vs a fresh QEMU"),
             new RatioSpec("guest.kernel_launcher", "flint.cold_launcher.guest_kernel", "qemu.guest_kernel",
                     "the guest kernel's boot by its own clock, under the launcher-started JVM"),
-            new RatioSpec("boot.warm_machine_create", "flint.warm.create_to_ready", "qemu.process_to_ready",
-                    "Machine.create to the agent's HELLO in a warm JVM vs QEMU process start to ready"),
+            new RatioSpec("boot.warm_machine_create", "flint.warm.create_to_ready", "qemu.process_to_hello",
+                    "Machine.create to the agent's HELLO in a warm JVM vs QEMU process start to the agent's HELLO"
+                            + " over vhost-vsock, connected at its ready line"),
             new RatioSpec("guest.kernel", "flint.cold.guest_kernel", "qemu.guest_kernel",
                     "the guest kernel's boot up to running the agent, by the guest's own clock (same kernel and"
                             + " command line)"),
@@ -50,13 +51,13 @@ final class RigMetrics {
             new RatioSpec("restore.warm", "flint.restore.warm", "qemu.restore.to_ready",
                     "restore from a snapshot to the agent's HELLO: Machine.create fromSnapshot in a warm JVM vs a"
                             + " fresh QEMU -incoming from its migration file"),
-            new RatioSpec("restore.warm_vs_peer_boot", "flint.restore.warm", "qemu.process_to_ready",
-                    "Flint's warm-JVM restore to agent-ready vs QEMU microvm's cold boot to agent-ready"),
+            new RatioSpec("restore.warm_vs_peer_boot", "flint.restore.warm", "qemu.process_to_hello",
+                    "Flint's warm-JVM restore to the agent's HELLO vs QEMU microvm's cold boot to the same"),
             new RatioSpec("restore.warm_to_exec", "flint.restore.warm_to_first_exec", "qemu.restore.to_first_exec",
                     "restore to the first exec([\"true\"]) done (exec-ready): warm-JVM Machine.create fromSnapshot vs a"
                             + " fresh QEMU -incoming"),
-            new RatioSpec("restore.warm_to_exec_vs_peer_boot", "flint.restore.warm_to_first_exec", "qemu.process_to_ready",
-                    "Flint's warm-JVM restore to its first exec done vs QEMU microvm's cold boot to agent-ready"),
+            new RatioSpec("restore.warm_to_exec_vs_peer_boot", "flint.restore.warm_to_first_exec", "qemu.process_to_hello",
+                    "Flint's warm-JVM restore to its first exec done vs QEMU microvm's cold boot to the agent's HELLO"),
             new RatioSpec("restore.fresh_process", "flint.restore.fresh_process", "qemu.restore.to_ready",
                     "process start to agent-ready restoring a snapshot: a fresh JVM (VirtualMachine.restore) vs"
                             + " a fresh QEMU -incoming"),
@@ -86,6 +87,8 @@ final class RigMetrics {
             Map.entry("qemu.guest_kernel", "guest CLOCK_BOOTTIME when the agent started, under QEMU microvm"),
             Map.entry("qemu.guest_init", "the agent's start to its ready line under QEMU microvm, by the guest's clock"),
             Map.entry("qemu.process_to_ready", "QEMU microvm process start to the guest's 'flint-agent: ready' line"),
+            Map.entry("qemu.process_to_hello", "QEMU microvm process start to the agent's HELLO over vhost-vsock,"
+                    + " the connect made at the ready line (where Flint's Machine.create returns)"),
             Map.entry("qemu.process_rss", "VmRSS of QEMU at ready (QEMU + guest pages touched)"),
             Map.entry("qemu.vmm_rss", "QEMU's resident set (smaps_rollup) at ready less its guest RAM mapping's"
                     + " resident pages"),

@@ -67,9 +67,9 @@ class RigReportTest {
     }
 
     @Test
-    void restoreRowsArePairedWithQemusRestoreAndItsColdBoot() {
+    void restoreRowsArePairedWithQemusRestoreAndItsColdBootToTheSameHello() {
         List<Metric> metrics = List.of(
-                m("qemu.process_to_ready", 2000.0, 2400.0),
+                m("qemu.process_to_hello", 2000.0, 2400.0),
                 m("qemu.restore.to_ready", 400.0, 500.0),
                 m("qemu.restore.first_exec", 40.0, 50.0),
                 m("flint.restore.warm", 200.0, 600.0),
