@@ -15,7 +15,8 @@ round, with the same guest kernel, initramfs, command line, 256 MiB and 1 vCPU:
     JVM start, host setup (to the first KVM_RUN, step by step), kernel to init (boot marker), init
     to ready; once with the JVM's defaults, once as ./flint starts a one-shot command (its JVM
     options, and an AOT cache trained by one untimed boot in the same rig session);
-  - QEMU microvm (pit/pic/rtc off, -enable-kvm -cpu host): process start to the same line,
+  - QEMU microvm (pit/pic/rtc off, -enable-kvm -cpu host, a virtio-rng as Flint has): process
+    start to the same line,
     then exec(["true"]) and a 1 MiB exec over vhost-vsock with Flint's own agent client;
   - Flint's Machine.create in a warm JVM to agent-ready, then the same execs;
   - QEMU microvm restoring the same guest, saved once at agent-ready (QMP stop + migrate
@@ -95,8 +96,23 @@ source "$BENCH_DIR/jar-env.sh"
 # A jar, not target/classes: the JVM's AOT cache (the launcher-started fresh JVM) takes no class directory.
 bench_classes=$(ls "$BENCH_DIR"/target/flint-benchmarks-*.jar | grep -v -- '-sources\.jar$' | head -n1)
 
-qemu=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not found: apt-get install qemu-system-x86"
-rig_kernel_dir=$(ls -d "$FLINT_CACHE"/rig/kernel-*/lib/modules/*/kernel 2>/dev/null | tail -n1 || true)
+# The peer runs on the host's QEMU, installed here as rig.sh installs its own.
+if ! command -v qemu-system-x86_64 >/dev/null; then
+    sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo=sudo
+    echo "rig-bench: installing qemu-system-x86 (the peer) ..." >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends qemu-system-x86 >&2 \
+        || die "could not install qemu-system-x86: install it (apt-get install qemu-system-x86) and run again"
+fi
+qemu=$(command -v qemu-system-x86_64)
+rig_kernel_dir() { ls -d "$FLINT_CACHE"/rig/kernel-*/lib/modules/*/kernel 2>/dev/null | tail -n1 || true; }
+rig_kernel_dir=$(rig_kernel_dir)
+if [[ $peer_exec == 1 && -z $rig_kernel_dir ]]; then
+    # The peer's vhost-vsock modules come from the rig's kernel, which rig.sh fetches on its first boot.
+    echo "rig-bench: fetching the rig's kernel (one empty rig boot, first run on this host only) ..." >&2
+    "$REPO_DIR/rig/rig.sh" --timeout 600 -- true >&2 || die "the rig did not boot: see rig/README.md"
+    rig_kernel_dir=$(rig_kernel_dir)
+fi
 
 includes=(--include "$qemu" --include /usr/share/qemu --include "$bench_classes")
 # QEMU's shared libraries: the rig's root is an initramfs holding only what is included.

@@ -8,8 +8,9 @@ import java.util.OptionalLong;
 /**
  * The peer: QEMU's {@code microvm} machine as its documentation tunes it for fast boots (no PIT,
  * no PIC, no RTC; KVM with the host CPU; no default devices, no config files), booting the same
- * kernel and initramfs as Flint with the same command line, and optionally a vhost-vsock device
- * so the same agent protocol can be timed against it.
+ * kernel and initramfs as Flint with the same command line, with a virtio-rng device as every
+ * Flint machine has (its probe reads the device, so each side's boot pays for one), and optionally
+ * a vhost-vsock device so the same agent protocol can be timed against it.
  *
  * @param vsockCid the guest CID of a {@code vhost-vsock-device}, or empty for none
  * @param devices  more devices' arguments (QEMU's own virtio-blk and user networking, for the throughput rows)
@@ -19,6 +20,9 @@ import java.util.OptionalLong;
 // command line, as Flint does for its own devices.
 record QemuMicrovm(Path qemu, Path kernel, Path initrd, String cmdline, int memoryMb, int cpus, OptionalLong vsockCid,
                    List<String> devices) {
+    /** QEMU's virtio-rng on its default backend (the host's getrandom), as Flint's reads the host's. */
+    static final String RNG_DEVICE = "virtio-rng-device";
+
     QemuMicrovm {
         devices = List.copyOf(devices);
     }
@@ -47,7 +51,8 @@ record QemuMicrovm(Path qemu, Path kernel, Path initrd, String cmdline, int memo
                 "-enable-kvm", "-cpu", "host",
                 "-m", String.valueOf(memoryMb), "-smp", String.valueOf(cpus),
                 "-nodefaults", "-no-user-config", "-nographic", "-serial", "stdio",
-                "-kernel", kernel.toString(), "-initrd", initrd.toString(), "-append", cmdline));
+                "-kernel", kernel.toString(), "-initrd", initrd.toString(), "-append", cmdline,
+                "-device", RNG_DEVICE));
         if (vsockCid.isPresent()) {
             command.addAll(List.of("-device", "vhost-vsock-device,guest-cid=" + vsockCid.getAsLong()));
         }
