@@ -16,8 +16,8 @@ round, with the same guest kernel, initramfs, command line, 256 MiB and 1 vCPU:
     to ready; once with the JVM's defaults, once as ./flint starts a one-shot command (its JVM
     options, and an AOT cache trained by one untimed boot in the same rig session);
   - QEMU microvm (pit/pic/rtc off, -enable-kvm -cpu host, a virtio-rng as Flint has): process
-    start to the same line,
-    then exec(["true"]) and a 1 MiB exec over vhost-vsock with Flint's own agent client;
+    start to the same line, then exec(["true"]) and a 1 MiB exec over vhost-vsock with Flint's own
+    agent client;
   - Flint's Machine.create in a warm JVM to agent-ready, then the same execs;
   - QEMU microvm restoring the same guest, saved once at agent-ready (QMP stop + migrate
     "exec:cat > FILE"), from a fresh process with -incoming "exec:cat FILE" + QMP cont to the
