@@ -427,12 +427,7 @@ public final class VsockMuxer {
      * was, every time, and waited out the agent's 1 s retry pause).
      */
     public int nextHostPort() {
-        lock.lock();
-        try {
-            return nextEphemeralPort;
-        } finally {
-            lock.unlock();
-        }
+        return (int) locked(() -> nextEphemeralPort);
     }
 
     /** Host connects take local ports from {@code port} on, one a snapshot saved ({@link #nextHostPort}). */

@@ -295,13 +295,9 @@ class DeviceSnapshotTest {
     @Test
     void hostConnectsWaitUntilTheGuestHasHandledTheTransportReset() throws Exception {
         VirtioVsock old = new VirtioVsock(CID);
-        VirtioMmioTransport before = activated(old, 3);
+        VirtioMmioTransport before = activatedWithBuffers(old);
         MockDriver rx = driver.queues.get(0);
         MockDriver events = driver.queues.get(2);
-        for (int i = 0; i < 4; i++) {
-            rx.publish(rx.chain(write(RX_BUFFER)));
-        }
-        events.publish(events.chain(write(4)));
         byte[] saved = Snapshots.save(before);
 
         VirtioVsock vsock = new VirtioVsock(CID);
@@ -321,13 +317,9 @@ class DeviceSnapshotTest {
     @Test
     void aRestoredDeviceConnectsFromHostPortsTheSavedGuestNeverSaw() throws Exception {
         VirtioVsock old = new VirtioVsock(CID);
-        VirtioMmioTransport before = activated(old, 3);
+        VirtioMmioTransport before = activatedWithBuffers(old);
         MockDriver rx = driver.queues.get(0);
         MockDriver events = driver.queues.get(2);
-        for (int i = 0; i < 4; i++) {
-            rx.publish(rx.chain(write(RX_BUFFER)));
-        }
-        events.publish(events.chain(write(4)));
         int agentPort = hostConnects(old, rx);   // the saved guest holds this connection, reset but not yet closed
         byte[] saved = Snapshots.save(before);
 
@@ -336,6 +328,18 @@ class DeviceSnapshotTest {
         events.publish(events.chain(write(4)));
         driver.write(VirtioMmioTransport.QUEUE_NOTIFY, 2);
         assertEquals(agentPort + 1, hostConnects(vsock, rx), "a port after every one the saved guest saw");
+    }
+
+    /** {@code device} activated with four rx buffers and one event buffer published. */
+    private VirtioMmioTransport activatedWithBuffers(VirtioVsock device) {
+        VirtioMmioTransport transport = activated(device, 3);
+        MockDriver rx = driver.queues.get(0);
+        for (int i = 0; i < 4; i++) {
+            rx.publish(rx.chain(write(RX_BUFFER)));
+        }
+        MockDriver events = driver.queues.get(2);
+        events.publish(events.chain(write(4)));
+        return transport;
     }
 
     /** A host connect to guest port 1024 that the guest accepts; the host port its request came from. */
