@@ -94,6 +94,27 @@ class AgentClientTest {
         return e.getCause();
     }
 
+    /**
+     * The reader is a platform thread (a frame wakes it without the virtual-thread scheduler's
+     * pool), so it shows in the thread list a leak check reads, and it ends with the client.
+     */
+    @Test
+    void theReaderIsADaemonThreadThatEndsWhenTheClientCloses() throws Exception {
+        List<Thread> readers = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("flint-agent-reader") && t.isAlive()).toList();
+        assertFalse(readers.isEmpty(), "the client's reader is in the thread list");
+        for (Thread reader : readers) {
+            assertFalse(reader.isVirtual());
+            assertTrue(reader.isDaemon(), "a client left open does not keep the JVM alive");
+        }
+        client.close();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (readers.stream().filter(Thread::isAlive).count() == readers.size() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(readers.size() - 1, readers.stream().filter(Thread::isAlive).count(), "the reader ended with its client");
+    }
+
     @Test
     void aShortStartedPayloadFailsEveryPendingCallAndTheClient() throws Exception {
         CompletableFuture<ProcessResult> first = execInBackground(1024);
