@@ -112,7 +112,8 @@ class AgentClientTest {
         while (readers.stream().filter(Thread::isAlive).count() == readers.size() && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
-        assertEquals(readers.size() - 1, readers.stream().filter(Thread::isAlive).count(), "the reader ended with its client");
+        // At least one ended, not exactly one: a reader an earlier test left may end in the same moment.
+        assertTrue(readers.stream().filter(Thread::isAlive).count() < readers.size(), "the reader ended with its client");
     }
 
     @Test
