@@ -41,6 +41,7 @@ public final class RingDriver {
     private final long descAddress;
     private final long availAddress;
     private final long usedAddress;
+    private final long span;
     private int nextDescriptor;
     private long nextBuffer;
     private int availIdx;
@@ -48,7 +49,13 @@ public final class RingDriver {
 
     /** A queue of {@code size} entries whose rings and buffers lie in {@code [base, base + SPAN)}. */
     public RingDriver(GuestMemory memory, int size, long base) {
+        this(memory, size, base, SPAN);
+    }
+
+    /** The same with {@code span} bytes for rings and buffers (a disk's megabyte requests need more than {@link #SPAN}). */
+    public RingDriver(GuestMemory memory, int size, long base, long span) {
         this.memory = memory;
+        this.span = span;
         this.size = size;
         this.descAddress = base;
         this.availAddress = base + 16L * size;
@@ -89,8 +96,8 @@ public final class RingDriver {
     private long allocate(int length) {
         long address = nextBuffer;
         nextBuffer = (nextBuffer + length + 15) & ~15L;
-        if (nextBuffer > descAddress + SPAN) {
-            throw new IllegalStateException("buffers overflow the queue's " + SPAN + " bytes of guest memory");
+        if (nextBuffer > descAddress + span) {
+            throw new IllegalStateException("buffers overflow the queue's " + span + " bytes of guest memory");
         }
         return address;
     }
