@@ -57,6 +57,7 @@ public class BlkRequestBenchmark {
 
     private Path image;
     private VirtioBlk disk;
+    private GuestMemory memory;
     private RingDriver driver;
     private MemorySegment header;
     private MemorySegment status;
@@ -78,7 +79,7 @@ public class BlkRequestBenchmark {
         }
         disk = new VirtioBlk(image, false, "bench");
         long span = 2L << 20;
-        GuestMemory memory = GuestMemory.mapAnonymous(List.of(new MemoryRange(0, span)));
+        memory = GuestMemory.mapAnonymous(List.of(new MemoryRange(0, span)));
         driver = new RingDriver(memory, 256, 0, span);
         int segments = Math.max(1, bytes / SEGMENT);
         RingDriver.Part[] parts = new RingDriver.Part[segments + 2];
@@ -109,6 +110,7 @@ public class BlkRequestBenchmark {
     @TearDown
     public void close() throws IOException {
         disk.close();
+        memory.close();
         Files.deleteIfExists(image);
     }
 
